@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from docg.common.api import errors
+
+api_v1 = [
+    path("auth/", include("docg.orgs.api.auth_urls")),
+    path("", include("docg.orgs.api.urls")),
+    path("", include("docg.workflows.api.urls")),
+    path("", include("docg.connectors.api.urls")),
+    path("", include("docg.documents.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include("docg.dashboard.urls")),
+]
+
+handler404 = errors.handler404
+handler500 = errors.handler500
+handler400 = errors.handler400
+handler403 = errors.handler403

@@ -1,0 +1,3 @@
+"""Websocket routes; the execution consumer arrives with the realtime work."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,35 @@
+from django.db import models
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "User"
+    SYSTEM = "system", "System"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class AuditAction(models.TextChoices):
+    EXECUTION_STARTED = "execution.started"
+    EXECUTION_COMPLETED = "execution.completed"
+    EXECUTION_FAILED = "execution.failed"
+    EXECUTION_CANCELED = "execution.canceled"
+    EXECUTION_RETRIED = "execution.retried"
+    EXECUTION_RESUMED = "execution.resumed"
+    EXECUTION_PAUSED = "execution.paused"
+    DOCUMENT_GENERATED = "document.generated"
+    DOCUMENT_SAVED = "document.saved"
+    DOCUMENT_SENT = "document.sent"
+    SIGNATURE_REQUESTED = "signature.requested"
+    SIGNATURE_SIGNED = "signature.signed"
+    SIGNATURE_DECLINED = "signature.declined"
+    SIGNATURE_EXPIRED = "signature.expired"
+    TEMPLATE_VERSION_UPDATED = "template.version_updated"
+    TEMPLATE_DELETED = "template.deleted"
+    CONNECTION_CREATED = "connection.created"
+    CONNECTION_REVOKED = "connection.revoked"
+    WORKFLOW_CREATED = "workflow.created"
+    WORKFLOW_UPDATED = "workflow.updated"
+    WORKFLOW_DELETED = "workflow.deleted"
+    WORKFLOW_ACTIVATED = "workflow.activated"
+    WORKFLOW_DEACTIVATED = "workflow.deactivated"
+    ORGANIZATION_CREATED = "organization.created"
+    ORGANIZATION_UPDATED = "organization.updated"

@@ -1,0 +1,113 @@
+"""Every API error has one shape: {"error": {"code", "message", "details"}}."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """An error a service raises for the API to answer as-is."""
+
+    def __init__(self, code: str, message: str, *, status_code: int = 400, details: Any = None):
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.details = details if details is not None else {}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details if details is not None else {}}}
+
+
+_DEFAULT_CODES = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    if isinstance(detail, dict) and detail:
+        key, value = next(iter(detail.items()))
+        inner = _first_message(value)
+        return inner if key in ("non_field_errors", "detail") else f"{key}: {inner}"
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ApiError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.messages)
+    if isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ValidationError(str(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    status_code = response.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body("validation_error", _first_message(exc.detail), exc.detail)
+    elif isinstance(exc, (Http404, exceptions.NotFound)):
+        body = error_body("not_found", "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        body = error_body("permission_denied", "You do not have permission to perform this action.")
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        code = detail.code if hasattr(detail, "code") and detail.code not in ("error", None) else None
+        code = code or _DEFAULT_CODES.get(status_code, "error")
+        message = _first_message(detail) if not isinstance(detail, str) else detail
+        body = error_body(str(code), message)
+    response.data = body
+    return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/hooks/")
+
+
+def _plain_or_json(request, status_code: int, code: str, message: str, fallback):
+    if _is_api(request):
+        return JsonResponse(error_body(code, message), status=status_code)
+    return fallback(request)
+
+
+def handler404(request, exception=None):
+    from django.views.defaults import page_not_found
+
+    return _plain_or_json(request, 404, "not_found", "Not found.", lambda r: page_not_found(r, exception))
+
+
+def handler400(request, exception=None):
+    from django.views.defaults import bad_request
+
+    return _plain_or_json(request, 400, "invalid_request", "Bad request.", lambda r: bad_request(r, exception))
+
+
+def handler403(request, exception=None):
+    from django.views.defaults import permission_denied
+
+    return _plain_or_json(
+        request, 403, "permission_denied", "Permission denied.", lambda r: permission_denied(r, exception)
+    )
+
+
+def handler500(request):
+    from django.views.defaults import server_error
+
+    return _plain_or_json(
+        request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal error.", server_error
+    )

@@ -1,0 +1,133 @@
+"""The built-in `core` app: flow control and utilities that need no external service."""
+
+from docg.connectors.registry import App, Operation, register
+
+app = register(App(slug="core", name="docg core", description="Flow control and utilities built into docg."))
+
+_EXPR = {"type": "string", "description": "A value or a {{ expression }}."}
+
+app.action(
+    Operation(
+        name="branch",
+        label="Branch",
+        description="Follow the first branch whose condition is true, else the node's `else` target.",
+        parameters={"type": "object", "properties": {}, "additionalProperties": False},
+    )
+)
+app.action(
+    Operation(
+        name="filter",
+        label="Filter",
+        description="Stop the run quietly when the condition is false.",
+        parameters={
+            "type": "object",
+            "properties": {"condition": _EXPR},
+            "required": ["condition"],
+            "additionalProperties": False,
+        },
+    )
+)
+app.action(
+    Operation(
+        name="delay",
+        label="Delay",
+        description="Wait a number of seconds before the next step.",
+        parameters={
+            "type": "object",
+            "properties": {"seconds": {"type": "integer", "minimum": 1, "maximum": 30 * 24 * 3600}},
+            "required": ["seconds"],
+            "additionalProperties": False,
+        },
+    )
+)
+app.action(
+    Operation(
+        name="set_variables",
+        label="Set variables",
+        description="Compute named values from expressions; later steps read them as steps.<key>.",
+        parameters={
+            "type": "object",
+            "properties": {"variables": {"type": "object", "additionalProperties": True}},
+            "required": ["variables"],
+            "additionalProperties": False,
+        },
+    )
+)
+app.action(
+    Operation(
+        name="approval",
+        label="Approval",
+        description="Pause the run until a person approves or rejects it.",
+        queue="approvals",
+        parameters={
+            "type": "object",
+            "properties": {
+                "message": {"type": "string", "minLength": 1},
+                "approvers": {"type": "array", "items": {"type": "string", "format": "email"}},
+            },
+            "required": ["message"],
+            "additionalProperties": False,
+        },
+    )
+)
+app.action(
+    Operation(
+        name="datastore_get",
+        label="Read from datastore",
+        parameters={
+            "type": "object",
+            "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200}},
+            "required": ["key"],
+            "additionalProperties": False,
+        },
+    )
+)
+app.action(
+    Operation(
+        name="datastore_set",
+        label="Write to datastore",
+        parameters={
+            "type": "object",
+            "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200}, "value": {}},
+            "required": ["key", "value"],
+            "additionalProperties": False,
+        },
+    )
+)
+app.action(
+    Operation(
+        name="http_request",
+        label="HTTP request",
+        description="Call an external URL (private and loopback addresses are refused).",
+        queue="webhooks",
+        parameters={
+            "type": "object",
+            "properties": {
+                "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+                "url": {"type": "string", "minLength": 1},
+                "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                "body": {},
+                "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
+            },
+            "required": ["method", "url"],
+            "additionalProperties": False,
+        },
+    )
+)
+app.action(
+    Operation(
+        name="fail",
+        label="Fail",
+        description="Raise a chosen error (for tests and runbooks).",
+        parameters={
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "minLength": 1},
+                "message": {"type": "string"},
+                "transient": {"type": "boolean"},
+            },
+            "required": ["code"],
+            "additionalProperties": False,
+        },
+    )
+)

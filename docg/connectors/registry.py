@@ -1,0 +1,98 @@
+"""The connector registry: every app docg knows, with its triggers, actions and parameter schemas.
+
+Each connector package under docg/connectors/<slug>/ declares an `App` in its
+`actions.py` / `triggers.py` and calls `register()`. `GET /api/v1/apps` and
+workflow activation read from here.
+"""
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from docg.connectors.choices import AuthKind
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    label: str
+    description: str = ""
+    parameters: dict = field(default_factory=lambda: {"type": "object", "properties": {}})
+    output: dict = field(default_factory=lambda: {"type": "object"})
+    # Where a queue hop buys something (slow provider I/O): the engine reads this.
+    queue: str = "default"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "description": self.description,
+            "parameters": self.parameters,
+            "output": self.output,
+        }
+
+
+@dataclass
+class App:
+    slug: str
+    name: str
+    description: str = ""
+    auth: str = AuthKind.NONE
+    triggers: dict[str, Operation] = field(default_factory=dict)
+    actions: dict[str, Operation] = field(default_factory=dict)
+
+    def trigger(self, operation: Operation) -> Operation:
+        self.triggers[operation.name] = operation
+        return operation
+
+    def action(self, operation: Operation) -> Operation:
+        self.actions[operation.name] = operation
+        return operation
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "description": self.description,
+            "auth": self.auth,
+            "triggers": [op.as_dict() for op in self.triggers.values()],
+            "actions": [op.as_dict() for op in self.actions.values()],
+        }
+
+
+_APPS: dict[str, App] = {}
+
+
+def register(app: App) -> App:
+    existing = _APPS.get(app.slug)
+    if existing is not None and existing is not app:
+        raise ValueError(f"Two connectors claim the slug {app.slug!r}.")
+    _APPS[app.slug] = app
+    return app
+
+
+def get_app(slug: str) -> App | None:
+    return _APPS.get(slug)
+
+
+def all_apps() -> list[App]:
+    return sorted(_APPS.values(), key=lambda a: a.slug)
+
+
+def find_operation(slug: str, kind: str, name: str) -> Operation | None:
+    app = _APPS.get(slug)
+    if app is None:
+        return None
+    return (app.triggers if kind == "trigger" else app.actions).get(name)
+
+
+def autodiscover() -> None:
+    """Import every connector package's declaration modules."""
+    root = Path(__file__).parent
+    for package in sorted(p for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        if package.name in ("api", "tests", "migrations", "management"):
+            continue
+        for module in ("triggers", "actions"):
+            if (package / f"{module}.py").exists():
+                import_module(f"docg.connectors.{package.name}.{module}")

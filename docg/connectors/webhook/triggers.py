@@ -1,0 +1,21 @@
+"""The generic webhook trigger: a POST to /hooks/{workflow_id}/{secret} starts a run."""
+
+from docg.connectors.registry import App, Operation, register
+
+app = register(App(slug="webhook", name="Webhook", description="Start a run from an HTTP request."))
+
+app.trigger(
+    Operation(
+        name="catch_hook",
+        label="Catch a webhook",
+        description="The request's JSON body becomes the trigger output.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "hmac_header": {"type": "string", "description": "Header carrying an HMAC-SHA256 of the body."},
+                "idempotency_field": {"type": "string", "description": "Body field that identifies a delivery."},
+            },
+            "additionalProperties": False,
+        },
+    )
+)

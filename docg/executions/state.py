@@ -1,0 +1,67 @@
+"""The run state machine: one table, one function that applies it.
+
+Nothing else in docg assigns `WorkflowExecution.status`.
+"""
+
+from django.utils import timezone
+
+from docg.executions.choices import ExecutionStatus as S
+
+TERMINAL = frozenset({S.COMPLETED, S.FAILED, S.CANCELED})
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.QUEUED: frozenset({S.RUNNING, S.NEEDS_REVIEW, S.PAUSED, S.FAILED, S.CANCELED}),
+    S.RUNNING: frozenset(
+        {S.NEEDS_REVIEW, S.READY, S.SENDING, S.SIGNING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}
+    ),
+    S.NEEDS_REVIEW: frozenset({S.QUEUED, S.RUNNING, S.FAILED, S.CANCELED}),
+    S.READY: frozenset({S.RUNNING, S.SENDING, S.SIGNING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}),
+    S.SENDING: frozenset({S.SENT, S.RUNNING, S.PAUSED, S.FAILED, S.CANCELED}),
+    S.SENT: frozenset({S.RUNNING, S.SIGNING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}),
+    S.SIGNING: frozenset({S.SIGNED, S.RUNNING, S.PAUSED, S.FAILED, S.CANCELED}),
+    S.SIGNED: frozenset({S.RUNNING, S.SENDING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}),
+    S.PAUSED: frozenset({S.QUEUED, S.RUNNING, S.FAILED, S.CANCELED}),
+    S.COMPLETED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELED: frozenset(),
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current: str, target: str):
+        super().__init__(f"An execution cannot go from {current!r} to {target!r}.")
+        self.current = current
+        self.target = target
+
+
+class TransitionConflict(Exception):
+    """Someone else moved the execution first (the compare-and-swap matched no row)."""
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def execution_transition(*, execution, target: str, **fields) -> None:
+    """Move `execution` to `target` with a compare-and-swap on its current status.
+
+    Raises IllegalTransition if the table forbids it and TransitionConflict if the
+    row's status changed since `execution` was read. Other `fields` are written in
+    the same UPDATE.
+    """
+    from docg.executions.models import WorkflowExecution
+
+    current = execution.status
+    if not can_transition(current, target):
+        raise IllegalTransition(current, target)
+    now = timezone.now()
+    changes = {"status": target, "updated_at": now, **fields}
+    if target == S.RUNNING and execution.started_at is None:
+        changes.setdefault("started_at", now)
+    if target in TERMINAL:
+        changes.setdefault("completed_at", now)
+    updated = WorkflowExecution.objects.filter(pk=execution.pk, status=current).update(**changes)
+    if updated == 0:
+        raise TransitionConflict(f"Execution {execution.pk} is no longer {current!r}.")
+    for name, value in changes.items():
+        setattr(execution, name, value)

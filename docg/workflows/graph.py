@@ -1,0 +1,140 @@
+"""Validation of a workflow definition before it may run.
+
+Works on plain node dicts (the frozen definition shape) so the API, activation
+and the engine all judge the same thing.
+"""
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from docg.connectors import registry
+
+NodeDict = dict[str, Any]
+
+
+def is_expression(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def successors(nodes: list[NodeDict], index: int) -> list[str]:
+    """Keys a node can hand over to: explicit `next`, each branch, `else`, or the next node in list order."""
+    node = nodes[index]
+    following = nodes[index + 1]["key"] if index + 1 < len(nodes) else ""
+    targets = [b.get("next", "") for b in node.get("branches") or []]
+    if node.get("branches"):
+        targets.append(node.get("else") or following)
+    else:
+        targets.append(node.get("next") or following)
+    return [t for t in targets if t]
+
+
+def schema_errors(schema: dict, parameters: Any) -> list[str]:
+    """JSON-schema errors, except where the value is an expression only a run can evaluate."""
+    validator = Draft202012Validator(schema)
+    messages = []
+    for error in sorted(validator.iter_errors(parameters), key=lambda e: list(e.absolute_path)):
+        if is_expression(error.instance):
+            continue
+        where = ".".join(str(p) for p in error.absolute_path) or "parameters"
+        messages.append(f"{where}: {error.message}")
+    return messages
+
+
+def _problem(node_key: str, field: str, code: str, message: str) -> dict[str, str]:
+    return {"node_key": node_key, "field": field, "code": code, "message": message}
+
+
+def structure_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
+    """Problems that make a definition unsavable: duplicate keys, targets that do not exist."""
+    problems = []
+    keys = [n["key"] for n in nodes]
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            problems.append(_problem(key, "key", "duplicate_key", f"Two nodes use the key {key!r}."))
+        seen.add(key)
+    for node in nodes:
+        refs = [("next", node.get("next"))] + [("branches", b.get("next")) for b in node.get("branches") or []]
+        refs.append(("else", node.get("else")))
+        for field, target in refs:
+            if target and target not in seen:
+                problems.append(
+                    _problem(node["key"], field, "unknown_target", f"{field} points to {target!r}, which is no node.")
+                )
+            if target and target == node["key"]:
+                problems.append(_problem(node["key"], field, "self_loop", "A node cannot lead to itself."))
+    return problems
+
+
+def _cycle(nodes: list[NodeDict]) -> list[str] | None:
+    index_of = {n["key"]: i for i, n in enumerate(nodes)}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(key: str, path: list[str]) -> list[str] | None:
+        state[key] = 1
+        for target in successors(nodes, index_of[key]):
+            if target not in index_of:
+                continue
+            if state.get(target) == 1:
+                return path + [key, target]
+            if target not in state:
+                found = visit(target, path + [key])
+                if found:
+                    return found
+        state[key] = 2
+        return None
+
+    for node in nodes:
+        if node["key"] not in state:
+            found = visit(node["key"], [])
+            if found:
+                start = found.index(found[-1])
+                return found[start:]
+    return None
+
+
+def activation_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
+    """Every reason the definition cannot be activated; an empty list means it can."""
+    problems = structure_errors(nodes)
+    triggers = [n for n in nodes if n.get("kind") == "trigger"]
+    if len(triggers) != 1:
+        problems.append(
+            _problem("", "nodes", "trigger_count", f"A workflow needs exactly one trigger; it has {len(triggers)}.")
+        )
+    elif nodes[0].get("kind") != "trigger":
+        problems.append(_problem(triggers[0]["key"], "kind", "trigger_not_first", "The trigger must be the first node."))
+    if len(nodes) < 2:
+        problems.append(_problem("", "nodes", "no_actions", "A workflow needs at least one action after its trigger."))
+    if problems:
+        return problems
+    trigger_key = nodes[0]["key"]
+    cycle = _cycle(nodes)
+    if cycle:
+        problems.append(_problem(cycle[0], "next", "cycle", "The flow loops: " + " → ".join(cycle) + "."))
+    for index, node in enumerate(nodes):
+        key = node["key"]
+        if index and trigger_key in successors(nodes, index):
+            problems.append(_problem(key, "next", "targets_trigger", "No node may lead back to the trigger."))
+        operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
+        if registry.get_app(node.get("app", "")) is None:
+            problems.append(_problem(key, "app", "unknown_app", f"There is no app {node.get('app')!r}."))
+            continue
+        if operation is None:
+            problems.append(
+                _problem(
+                    key,
+                    "operation",
+                    "unknown_operation",
+                    f"The app {node['app']!r} has no {node.get('kind')} named {node.get('operation')!r}.",
+                )
+            )
+            continue
+        is_branch = node["app"] == "core" and node["operation"] == "branch"
+        if is_branch and not node.get("branches"):
+            problems.append(_problem(key, "branches", "branches_required", "A branch node needs at least one branch."))
+        if node.get("branches") and not is_branch:
+            problems.append(_problem(key, "branches", "branches_not_allowed", "Only core.branch nodes have branches."))
+        for message in schema_errors(operation.parameters, node.get("parameters") or {}):
+            problems.append(_problem(key, "parameters", "invalid_parameters", message))
+    return problems
