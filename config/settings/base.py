@@ -123,9 +123,7 @@ DOCG_MODE = "redis" if REDIS_URL else "embedded"
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",
         "OPTIONS": {"url": REDIS_URL},
@@ -152,6 +150,7 @@ else:
         ],
     }
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
+
 
 # --- Secrets at rest ----------------------------------------------------------
 def _development_fernet_key(secret: str) -> str:

@@ -6,8 +6,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/docg")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DEBUG", "false")
 
-from .base import *  # noqa: E402,F403
-from .base import DATABASES, MEDIA_ROOT  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES, MEDIA_ROOT
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError("docg's tests run on PostgreSQL: set DATABASE_URL to a postgres:// URL.")

@@ -6,7 +6,7 @@ from docg.audit.choices import ActorType
 
 
 class AuditEvent(models.Model):
-    """Append-only: PostgreSQL refuses UPDATE, DELETE and TRUNCATE (see migration 0002).
+    """Append-only: PostgreSQL refuses UPDATE, DELETE and TRUNCATE (see migration 0003).
 
     Each row chains to the previous row of its organization through `prev_hash`, so
     `manage.py verify_audit` can prove nothing was altered even by someone who

@@ -77,9 +77,9 @@ def _cycle(nodes: list[NodeDict]) -> list[str] | None:
             if target not in index_of:
                 continue
             if state.get(target) == 1:
-                return path + [key, target]
+                return [*path, key, target]
             if target not in state:
-                found = visit(target, path + [key])
+                found = visit(target, [*path, key])
                 if found:
                     return found
         state[key] = 2
@@ -103,7 +103,9 @@ def activation_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
             _problem("", "nodes", "trigger_count", f"A workflow needs exactly one trigger; it has {len(triggers)}.")
         )
     elif nodes[0].get("kind") != "trigger":
-        problems.append(_problem(triggers[0]["key"], "kind", "trigger_not_first", "The trigger must be the first node."))
+        problems.append(
+            _problem(triggers[0]["key"], "kind", "trigger_not_first", "The trigger must be the first node.")
+        )
     if len(nodes) < 2:
         problems.append(_problem("", "nodes", "no_actions", "A workflow needs at least one action after its trigger."))
     if problems:

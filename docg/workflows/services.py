@@ -4,7 +4,7 @@ from django.db import transaction
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.errors import ApiError
+from docg.common.api.exceptions import ApiError
 from docg.orgs.models import Organization, User
 from docg.workflows import graph
 from docg.workflows.choices import WorkflowStatus

@@ -9,16 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-
-class ApiError(exceptions.APIException):
-    """An error a service raises for the API to answer as-is."""
-
-    def __init__(self, code: str, message: str, *, status_code: int = 400, details: Any = None):
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.details = details if details is not None else {}
+from docg.common.api.exceptions import ApiError
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict:
@@ -67,10 +58,15 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body = error_body("permission_denied", "You do not have permission to perform this action.")
     else:
         detail = getattr(exc, "detail", str(exc))
-        code = detail.code if hasattr(detail, "code") and detail.code not in ("error", None) else None
-        code = code or _DEFAULT_CODES.get(status_code, "error")
-        message = _first_message(detail) if not isinstance(detail, str) else detail
-        body = error_body(str(code), message)
+        if isinstance(detail, dict) and "code" in detail:
+            # simplejwt's token errors: {"detail", "code", "messages"}.
+            code, message = detail["code"], str(detail.get("detail", ""))
+        else:
+            code = getattr(detail, "code", None)
+            message = detail if isinstance(detail, str) else _first_message(detail)
+        if code in (None, "error", "invalid", "not_found", "parse_error", "authentication_failed"):
+            code = _DEFAULT_CODES.get(status_code, "error") if code != "parse_error" else "malformed_json"
+        body = error_body(str(code), str(message))
     response.data = body
     return response
 

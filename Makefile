@@ -1,0 +1,49 @@
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PORT ?= 8000
+REQUIREMENTS := $(wildcard requirements/*.txt)
+# The stamp's name carries a hash of the requirements, so editing them reinstalls
+# and a second run with nothing changed costs nothing.
+REQUIREMENTS_HASH := $(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
+
+.PHONY: help venv run test lint format
+
+help:
+	@echo "make run     start docg at http://127.0.0.1:$(PORT)/ (SQLite, no services needed)"
+	@echo "make test    start PostgreSQL/Redis if needed, lint, run the test suite"
+	@echo "make lint    ruff check + format check"
+	@echo "make format  ruff format + safe fixes"
+
+venv: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: export DJANGO_SETTINGS_MODULE = config.settings.base
+run: venv
+	$(VENV)/bin/python manage.py migrate --noinput
+	$(VENV)/bin/python manage.py seed_demo
+	@echo "docg is running at http://127.0.0.1:$(PORT)/  —  log in as demo@docg.local / docg-demo-2026  (admin: /admin/, API docs: /api/docs/)"
+	exec $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+test: export DJANGO_SETTINGS_MODULE = config.settings.test
+test: venv
+	$(VENV)/bin/python manage.py ensure_services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,37 @@
+import pytest
+
+from docg.common.testing import PASSWORD
+from docg.workflows.services import workflow_create
+from docg.workflows.tests.factories import linear_nodes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_login_with_email_shows_own_workflows_only(client, cast):
+    workflow_create(organization=cast.acme, by=cast.alice, name="Acme contract", nodes=linear_nodes())
+    workflow_create(organization=cast.globex, by=cast.charlie, name="Globex secret", nodes=linear_nodes())
+    response = client.post("/login/", {"username": "alice@example.com", "password": PASSWORD}, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Acme contract" in page
+    assert "Globex secret" not in page
+
+
+def test_choosing_a_foreign_organization_shows_own_instead(client, cast):
+    workflow_create(organization=cast.globex, by=cast.charlie, name="Globex secret", nodes=linear_nodes())
+    client.force_login(cast.alice)
+    page = client.get(f"/?org={cast.globex.pk}").content.decode()
+    assert "Globex secret" not in page
+    assert "Acme" in page
+
+
+def test_wrong_password_shows_error(client, cast):
+    response = client.post("/login/", {"username": "alice@example.com", "password": "wrong"})
+    assert response.status_code == 200
+    assert "did not match" in response.content.decode()

@@ -1,0 +1,188 @@
+"""Executions are shown, never edited: run state moves only through docg.executions.state."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
+
+
+def _all_fields(model) -> tuple[str, ...]:
+    return tuple(f.name for f in model._meta.concrete_fields)
+
+
+class _ViewOnlyMixin:
+    """Staff may look; a saved admin form would bypass the state machine and its audit rows."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ExecutionStepInline(_ViewOnlyMixin, admin.TabularInline):
+    model = ExecutionStep
+    extra = 0
+    fields = (
+        "index",
+        "node_key",
+        "attempt",
+        "status",
+        "error_code",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+    )
+    readonly_fields = fields
+    ordering = ("index", "attempt")
+    show_change_link = True
+    can_delete = False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(WorkflowExecution)
+class WorkflowExecutionAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "workflow",
+        "organization",
+        "status",
+        "progress",
+        "dry_run",
+        "created_at",
+        "started_at",
+        "completed_at",
+    )
+    list_filter = ("status", "dry_run", "created_at")
+    list_select_related = ("workflow", "organization")
+    search_fields = ("id__exact", "correlation_id__exact", "workflow__name", "organization__name", "last_error_code")
+    date_hierarchy = "created_at"
+    readonly_fields = _all_fields(WorkflowExecution)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "organization",
+                    "workflow",
+                    "workflow_version",
+                    "status",
+                    "progress",
+                    "current_step",
+                    "correlation_id",
+                    "triggered_by",
+                    "parent_execution",
+                    "dry_run",
+                    "until_phase",
+                )
+            },
+        ),
+        ("Errors", {"fields": ("last_error_code", "last_error_human", "last_error_tech")}),
+        (
+            "State",
+            {
+                "fields": (
+                    "preflight_summary",
+                    "delivery_state",
+                    "signature_state",
+                    "recommended_actions",
+                    "phase_metrics",
+                    "trigger_data",
+                )
+            },
+        ),
+        ("Timestamps", {"fields": ("created_at", "updated_at", "started_at", "completed_at")}),
+    )
+    inlines = (ExecutionStepInline,)
+
+
+@admin.register(ExecutionStep)
+class ExecutionStepAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ("node_key", "index", "attempt", "status", "execution", "organization", "started_at", "duration_ms")
+    list_filter = ("status", "started_at")
+    list_select_related = ("execution", "organization")
+    search_fields = ("node_key", "error_code", "id__exact", "execution__id__exact")
+    date_hierarchy = "created_at"
+    readonly_fields = _all_fields(ExecutionStep)
+    fieldsets = (
+        (None, {"fields": ("id", "organization", "execution", "node_key", "index", "attempt", "status")}),
+        ("Data", {"fields": ("data_in", "data_out")}),
+        ("Error", {"fields": ("error_code", "error_human", "error_tech")}),
+        (
+            "Timing",
+            {"fields": ("started_at", "finished_at", "duration_ms", "lease_expires_at", "created_at", "updated_at")},
+        ),
+    )
+
+
+@admin.register(ExecutionLog)
+class ExecutionLogAdmin(admin.ModelAdmin):
+    """Logs are a record, strictly read-only: no add, no change, no delete, no actions."""
+
+    list_display = ("timestamp", "level", "domain", "short_message", "execution", "step", "organization")
+    list_filter = ("level", "domain", "timestamp")
+    list_select_related = ("execution", "step", "organization")
+    search_fields = ("message_human", "execution__id__exact", "correlation_id__exact")
+    date_hierarchy = "timestamp"
+    ordering = ("-timestamp",)
+    # Logs are the largest table: skip the unfiltered COUNT(*) on every page.
+    show_full_result_count = False
+    actions = None
+    readonly_fields = _all_fields(ExecutionLog)
+    fields = (
+        "id",
+        "organization",
+        "execution",
+        "step",
+        "timestamp",
+        "level",
+        "domain",
+        "message_human",
+        "details_tech",
+        "correlation_id",
+        "created_at",
+    )
+
+    @admin.display(description="Message")
+    def short_message(self, obj: ExecutionLog) -> str:
+        text = obj.message_human
+        return text if len(text) <= 100 else f"{text[:99]}…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ExecutionLog | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ExecutionLog | None = None) -> bool:
+        return False
+
+
+@admin.register(WorkflowApproval)
+class WorkflowApprovalAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+    """Decisions resume or stop a run, so they go through the approval service, not this form."""
+
+    list_display = ("node_key", "status", "execution", "organization", "decided_by", "decided_at", "created_at")
+    list_filter = ("status", "created_at")
+    list_select_related = ("execution", "organization", "decided_by")
+    search_fields = ("node_key", "id__exact", "execution__id__exact", "decided_by__email")
+    date_hierarchy = "created_at"
+    readonly_fields = _all_fields(WorkflowApproval)
+    fields = (
+        "id",
+        "organization",
+        "execution",
+        "step",
+        "node_key",
+        "status",
+        "message",
+        "approvers",
+        "decided_by",
+        "decided_at",
+        "comment",
+        "created_at",
+        "updated_at",
+    )

@@ -1,0 +1,71 @@
+from django.db.models import F
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from docg.orgs.api.serializers import (
+    OrganizationOutput,
+    OrganizationUpdateInput,
+    RegisterInput,
+    RegisterOutput,
+    TokenObtainSerializer,
+    TokenRefreshSerializer,
+)
+from docg.orgs.choices import MANAGER_ROLES
+from docg.orgs.models import Organization
+from docg.orgs.services import organization_register, organization_update
+
+
+class RegisterView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=RegisterInput, responses={201: RegisterOutput})
+    def post(self, request):
+        data = RegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, organization = organization_register(**data.validated_data)
+        return Response(
+            RegisterOutput({"user": user, "organization": organization}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class TokenView(TokenObtainPairView):
+    serializer_class = TokenObtainSerializer
+
+
+class TokenRefresh(TokenRefreshView):
+    serializer_class = TokenRefreshSerializer
+
+
+class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's organizations, each with the caller's role.
+
+    Scoped by membership rather than by X-Organization-ID: this is how a client
+    discovers which organizations it may choose.
+    """
+
+    serializer_class = OrganizationOutput
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Organization.objects.none()
+        return (
+            Organization.objects.filter(memberships__user=self.request.user)
+            .annotate(role=F("memberships__role"))
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(request=OrganizationUpdateInput, responses=OrganizationOutput)
+    def partial_update(self, request, pk=None):
+        organization = self.get_object()
+        if organization.role not in MANAGER_ROLES:
+            raise PermissionDenied("Only owners and admins can change the organization.")
+        data = OrganizationUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization_update(organization=organization, by=request.user, **data.validated_data)
+        return Response(OrganizationOutput(self.get_object()).data)
