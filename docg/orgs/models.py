@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from docg.orgs.choices import Language, Plan, Role
@@ -63,6 +64,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            # Emails are stored lower-cased; this guards writes that bypass the manager.
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.email
