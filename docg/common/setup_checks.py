@@ -84,7 +84,7 @@ def check_stream() -> CheckResult:
 
 def check_storage() -> CheckResult:
     content = f"docg verify_setup {uuid.uuid4()}".encode()
-    name = default_storage.save(f"docg-verify/{uuid.uuid4()}.txt", ContentFile(content))
+    name = default_storage.save(f"docg-verify-{uuid.uuid4()}.txt", ContentFile(content))
     try:
         with default_storage.open(name) as handle:
             read_back = handle.read()

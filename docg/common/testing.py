@@ -68,5 +68,26 @@ def vera_api(cast) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
+def media_root_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_flush_allowed():
+    """Let pytest-django's flush (TRUNCATE) clear the append-only audit table between transactional tests.
+
+    The trigger refuses TRUNCATE; ordinary triggers do not fire when
+    session_replication_role is `replica`, so the flush sets it for its own
+    transaction only. Production code never does this.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original

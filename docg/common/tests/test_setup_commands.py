@@ -97,8 +97,10 @@ def test_ensure_services_reports_both_services_up():
     code, output = run("ensure_services")
 
     assert code == 0
-    assert "PostgreSQL 127.0.0.1:5432: up" in output
-    assert "Redis 127.0.0.1:6379: up" in output
+    lines = output.splitlines()
+    assert len(lines) == 2, output
+    assert lines[0].startswith("PostgreSQL ") and ": up (" in lines[0] and "database" in lines[0]
+    assert lines[1].startswith("Redis ") and ": up (" in lines[1]
 
 
 def test_ensure_services_fails_in_one_sentence_when_redis_is_not_installed(settings, monkeypatch):

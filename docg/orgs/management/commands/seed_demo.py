@@ -8,7 +8,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         seed = demo_seed()
-        made = ", ".join(seed.created) if seed.created else "nothing new (already seeded)"
-        self.stdout.write(f"Demo data: created {made}.")
+        if seed.created:
+            self.stdout.write(f"Demo data: created {', '.join(seed.created)}.")
+        else:
+            self.stdout.write("Demo data: already seeded, nothing new.")
         self.stdout.write(f"Organization: {seed.organization.name}; workflow: {seed.workflow.name}.")
         self.stdout.write(f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
