@@ -133,6 +133,7 @@ if REDIS_URL:
             "dramatiq.middleware.Callbacks",
             "dramatiq.middleware.Retries",
             "django_dramatiq.middleware.DbConnectionsMiddleware",
+            "docg.executions.middleware.ReaperMiddleware",
         ],
     }
 else:
@@ -147,6 +148,7 @@ else:
             "dramatiq.middleware.Callbacks",
             "dramatiq.middleware.Retries",
             "django_dramatiq.middleware.DbConnectionsMiddleware",
+            "docg.executions.middleware.ReaperMiddleware",
         ],
     }
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
@@ -213,3 +215,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Execution engine -------------------------------------------------------------
+# A running step's lease; the reaper re-enqueues steps whose lease passed (a dead worker).
+STEP_LEASE_SECONDS = env.int("STEP_LEASE_SECONDS", default=60)
+REAPER_INTERVAL_SECONDS = env.float("REAPER_INTERVAL_SECONDS", default=10)
+STEP_RETRY_BASE_SECONDS = env.float("STEP_RETRY_BASE_SECONDS", default=2)
+STEP_RETRY_MAX_SECONDS = env.float("STEP_RETRY_MAX_SECONDS", default=300)
+MAX_TRIGGER_DATA_BYTES = env.int("MAX_TRIGGER_DATA_BYTES", default=256 * 1024)
+# Start the Dramatiq worker threads inside the web process (embedded mode, `make run`).
+DOCG_EMBEDDED_WORKER = env.bool("DOCG_EMBEDDED_WORKER", default=False)
+SSRF_ALLOWED_HOSTS = env.list("SSRF_ALLOWED_HOSTS", default=[])
+SSRF_ALLOWED_NETWORKS = env.list("SSRF_ALLOWED_NETWORKS", default=[])

@@ -91,3 +91,6 @@ def audit_flush_allowed():
     DatabaseOperations.sql_flush = sql_flush
     yield
     DatabaseOperations.sql_flush = original
+
+
+from docg.executions.testing import worker  # noqa: E402,F401

@@ -5,6 +5,7 @@ Each connector package under docg/connectors/<slug>/ declares an `App` in its
 workflow activation read from here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -22,6 +23,15 @@ class Operation:
     output: dict = field(default_factory=lambda: {"type": "object"})
     # Where a queue hop buys something (slow provider I/O): the engine reads this.
     queue: str = "default"
+    # `handler(ctx: ActionContext, params: dict) -> ActionResult`; triggers have none.
+    handler: Callable | None = field(default=None, compare=False)
+    # The run phase this action times (render, delivery, signature), if any.
+    phase: str | None = None
+    # Attempts for transient errors (the first one included), and the step's lease.
+    max_attempts: int = 3
+    timeout_seconds: int = 60
+    # `preflight(node=, organization=, trigger_data=, language=) -> list[issue]`: checks this action adds.
+    preflight: Callable | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -33,6 +33,8 @@ class WorkflowExecution(TenantModel):
     )
     dry_run = models.BooleanField(default=False)
     until_phase = models.CharField(max_length=16, blank=True)
+    # A retry's starting node: steps before it reuse the parent's recorded outputs.
+    retry_from_step = models.CharField(max_length=64, blank=True)
     triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:

@@ -1,5 +1,6 @@
 """The built-in `core` app: flow control and utilities that need no external service."""
 
+from docg.connectors.core import handlers
 from docg.connectors.registry import App, Operation, register
 
 app = register(App(slug="core", name="docg core", description="Flow control and utilities built into docg."))
@@ -9,6 +10,7 @@ _EXPR = {"type": "string", "description": "A value or a {{ expression }}."}
 app.action(
     Operation(
         name="branch",
+        handler=handlers.branch,
         label="Branch",
         description="Follow the first branch whose condition is true, else the node's `else` target.",
         parameters={"type": "object", "properties": {}, "additionalProperties": False},
@@ -17,6 +19,7 @@ app.action(
 app.action(
     Operation(
         name="filter",
+        handler=handlers.filter_,
         label="Filter",
         description="Stop the run quietly when the condition is false.",
         parameters={
@@ -30,6 +33,7 @@ app.action(
 app.action(
     Operation(
         name="delay",
+        handler=handlers.delay,
         label="Delay",
         description="Wait a number of seconds before the next step.",
         parameters={
@@ -43,6 +47,7 @@ app.action(
 app.action(
     Operation(
         name="set_variables",
+        handler=handlers.set_variables,
         label="Set variables",
         description="Compute named values from expressions; later steps read them as steps.<key>.",
         parameters={
@@ -56,6 +61,7 @@ app.action(
 app.action(
     Operation(
         name="approval",
+        handler=handlers.approval,
         label="Approval",
         description="Pause the run until a person approves or rejects it.",
         queue="approvals",
@@ -73,6 +79,7 @@ app.action(
 app.action(
     Operation(
         name="datastore_get",
+        handler=handlers.datastore_get,
         label="Read from datastore",
         parameters={
             "type": "object",
@@ -85,6 +92,7 @@ app.action(
 app.action(
     Operation(
         name="datastore_set",
+        handler=handlers.datastore_set,
         label="Write to datastore",
         parameters={
             "type": "object",
@@ -97,6 +105,7 @@ app.action(
 app.action(
     Operation(
         name="http_request",
+        handler=handlers.http_request,
         label="HTTP request",
         description="Call an external URL (private and loopback addresses are refused).",
         queue="webhooks",
@@ -117,6 +126,8 @@ app.action(
 app.action(
     Operation(
         name="fail",
+        handler=handlers.fail,
+        max_attempts=3,
         label="Fail",
         description="Raise a chosen error (for tests and runbooks).",
         parameters={

@@ -1,0 +1,72 @@
+"""Outgoing HTTP to user-supplied URLs: refuse private, loopback, link-local and metadata addresses.
+
+Checked after DNS resolution and again on every redirect (redirects are followed
+by hand). Operators can allow specific hosts or networks with
+SSRF_ALLOWED_HOSTS / SSRF_ALLOWED_NETWORKS.
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from django.conf import settings
+
+MAX_REDIRECTS = 5
+
+
+class BlockedAddress(Exception):
+    pass
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(n, strict=False) for n in getattr(settings, "SSRF_ALLOWED_NETWORKS", [])]
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))
+    )
+
+
+def check_url(url: str) -> None:
+    """Raise BlockedAddress unless `url` is http(s) and every address its host resolves to is allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BlockedAddress(f"Only http and https URLs with a host are allowed (got {url!r}).")
+    host = parts.hostname.lower()
+    if host in {h.lower() for h in getattr(settings, "SSRF_ALLOWED_HOSTS", [])}:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise BlockedAddress(f"The host {host!r} could not be resolved.") from exc
+    allowed = _allowed_networks()
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        if _is_public(ip) or any(ip in net for net in allowed):
+            continue
+        raise BlockedAddress(f"{host} resolves to {ip}, a private, loopback, link-local or metadata address.")
+
+
+def guarded_request(method: str, url: str, *, timeout: float, **kwargs) -> httpx.Response:
+    """An httpx request that re-checks the address before the first call and after every redirect."""
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            check_url(url)
+            response = client.request(method, url, **kwargs)
+            if not response.is_redirect:
+                return response
+            url = urljoin(url, response.headers["location"])
+            if response.status_code in (301, 302, 303):
+                method, kwargs = "GET", {k: v for k, v in kwargs.items() if k == "headers"}
+        raise BlockedAddress(f"More than {MAX_REDIRECTS} redirects.")

@@ -1,0 +1,51 @@
+"""What a step's expressions can see, and the definition a run follows."""
+
+from typing import Any
+
+from docg.executions.choices import StepStatus
+from docg.executions.models import ExecutionStep, WorkflowExecution
+
+DATASTORE_LIMIT = 1000
+
+
+def definition_nodes(execution: WorkflowExecution) -> list[dict[str, Any]]:
+    """The frozen nodes of the version this execution runs (never the live, editable ones)."""
+    return execution.workflow_version.definition["nodes"]
+
+
+def node_index(nodes: list[dict], key: str) -> int:
+    for index, node in enumerate(nodes):
+        if node["key"] == key:
+            return index
+    raise KeyError(key)
+
+
+def expression_context(execution: WorkflowExecution) -> dict[str, Any]:
+    from docg.workflows.models import WorkflowDatastore
+
+    steps = dict(
+        ExecutionStep.objects.filter(execution=execution, status=StepStatus.SUCCESS)
+        .order_by("index", "attempt")
+        .values_list("node_key", "data_out")
+    )
+    datastore = dict(
+        WorkflowDatastore.objects.filter(workflow_id=execution.workflow_id)
+        .order_by("key")
+        .values_list("key", "value")[:DATASTORE_LIMIT]
+    )
+    return {
+        "trigger": execution.trigger_data,
+        "steps": steps,
+        "workflow": {"id": str(execution.workflow_id), "name": execution.workflow_version.definition.get("name", "")},
+        "execution": {
+            "id": str(execution.pk),
+            "correlation_id": str(execution.correlation_id),
+            "dry_run": execution.dry_run,
+        },
+        "org": {
+            "id": str(execution.organization_id),
+            "name": execution.organization.name,
+            "language": execution.organization.language,
+        },
+        "datastore": datastore,
+    }

@@ -1,0 +1,169 @@
+"""Control of a run (PRODUCT.md section 8): cancel, pause, resume, retry, and approval decisions.
+
+Each call writes its audit row and its event in the same transaction as the
+change; an illegal call (resume a completed run) is a 409.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from docg.audit.choices import AuditAction
+from docg.audit.services import audit_log, user_actor
+from docg.common.api.exceptions import ApiError
+from docg.executions import engine
+from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
+from docg.executions.context import definition_nodes
+from docg.executions.events import publish_event
+from docg.executions.logger import log_ok
+from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
+from docg.executions.state import TERMINAL, can_transition, execution_transition
+
+
+def _conflict(execution: WorkflowExecution, verb: str) -> ApiError:
+    return ApiError(
+        "execution.illegal_transition",
+        f"This run is {execution.status}: it cannot be {verb}.",
+        status_code=409,
+        details={"status": execution.status},
+    )
+
+
+def _audit(execution, action: str, by, **metadata) -> None:
+    audit_log(
+        organization=execution.organization_id,
+        action=action,
+        target_type="execution",
+        target_id=execution.pk,
+        metadata=metadata,
+        correlation_id=execution.correlation_id,
+        **user_actor(by),
+    )
+
+
+@transaction.atomic
+def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> WorkflowExecution:
+    """Stop the run: later steps never start; a step in flight has its result discarded."""
+    execution = engine._lock_execution(execution.pk)
+    if not can_transition(execution.status, ExecutionStatus.CANCELED):
+        raise _conflict(execution, "canceled")
+    execution_transition(execution=execution, target=ExecutionStatus.CANCELED)
+    now = timezone.now()
+    ExecutionStep.objects.filter(execution=execution, status__in=[StepStatus.PENDING, StepStatus.WAITING]).update(
+        status=StepStatus.SKIPPED, finished_at=now, error_tech={"skipped": "The run was canceled."}, updated_at=now
+    )
+    WorkflowApproval.objects.filter(execution=execution, status=ApprovalStatus.PENDING).update(
+        status=ApprovalStatus.REJECTED, comment="The run was canceled.", decided_at=now, updated_at=now
+    )
+    log_ok(execution=execution, domain=LogDomain.STEP, message="Run canceled.", details={"reason": reason})
+    _audit(execution, AuditAction.EXECUTION_CANCELED, by, reason=reason)
+    publish_event(execution, "execution.canceled", {"reason": reason})
+    return execution
+
+
+@transaction.atomic
+def execution_pause(*, execution: WorkflowExecution, by) -> WorkflowExecution:
+    """Hold the run after its current step; `resume` continues it."""
+    execution = engine._lock_execution(execution.pk)
+    if execution.status == ExecutionStatus.PAUSED or not can_transition(execution.status, ExecutionStatus.PAUSED):
+        raise _conflict(execution, "paused")
+    execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
+    _audit(execution, AuditAction.EXECUTION_PAUSED, by)
+    publish_event(execution, "execution.status_changed", {"reason": "paused"})
+    return execution
+
+
+@transaction.atomic
+def execution_resume(
+    *, execution: WorkflowExecution, by, approved: bool = True, changes: dict[str, Any] | None = None
+) -> WorkflowExecution:
+    """Continue a paused run, or re-run preflight on a run under review with `changes` merged into its data."""
+    execution = engine._lock_execution(execution.pk)
+    if execution.status == ExecutionStatus.NEEDS_REVIEW:
+        if not approved:
+            return _reject(execution, by)
+        merged = {**execution.trigger_data, **(changes or {})}
+        engine._check_trigger_data(merged)
+        execution_transition(
+            execution=execution,
+            target=ExecutionStatus.QUEUED,
+            trigger_data=merged,
+            last_error_code="",
+            last_error_human="",
+        )
+        _audit(execution, AuditAction.EXECUTION_RESUMED, by, changed=sorted(changes or {}))
+        publish_event(execution, "execution.status_changed", {"reason": "resumed"})
+        engine._send_on_commit("start", execution.pk)
+        return execution
+    if execution.status != ExecutionStatus.PAUSED:
+        raise _conflict(execution, "resumed")
+    pending_approval = WorkflowApproval.objects.filter(execution=execution, status=ApprovalStatus.PENDING).first()
+    if pending_approval is not None:
+        approval_decide(approval=pending_approval, by=by, approved=approved, comment="")
+        execution.refresh_from_db()
+        return execution
+    if not approved:
+        return _reject(execution, by)
+    execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
+    _audit(execution, AuditAction.EXECUTION_RESUMED, by)
+    publish_event(execution, "execution.status_changed", {"reason": "resumed"})
+    nodes = definition_nodes(execution)
+    queues = {n["key"]: engine._operation(n).queue if engine._operation(n) else "default" for n in nodes}
+    for step in ExecutionStep.objects.filter(execution=execution, status__in=[StepStatus.PENDING, StepStatus.RUNNING]):
+        engine._send_on_commit(queues.get(step.node_key, "default"), step.pk)
+    return execution
+
+
+def _reject(execution, by) -> WorkflowExecution:
+    execution_transition(execution=execution, target=ExecutionStatus.CANCELED)
+    _audit(execution, AuditAction.EXECUTION_CANCELED, by, reason="rejected")
+    publish_event(execution, "execution.canceled", {"reason": "rejected"})
+    return execution
+
+
+def execution_retry(
+    *, execution: WorkflowExecution, by, trigger_data: dict | None = None, from_step: str = ""
+) -> WorkflowExecution:
+    """A new run of the same version, linked to this one; with `from_step`, earlier outputs are reused."""
+    if execution.status not in TERMINAL:
+        raise _conflict(execution, "retried before it ends")
+    if from_step:
+        keys = [n["key"] for n in definition_nodes(execution)]
+        if from_step not in keys[1:]:
+            raise ApiError("retry.unknown_step", f"This workflow has no step {from_step!r} to retry from.")
+    return engine.execution_start(
+        workflow=execution.workflow,
+        trigger_data=execution.trigger_data if trigger_data is None else trigger_data,
+        by=by,
+        dry_run=execution.dry_run,
+        until_phase=execution.until_phase,
+        parent=execution,
+        from_step=from_step,
+    )
+
+
+@transaction.atomic
+def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: str = "") -> WorkflowApproval:
+    """Record a person's decision; approval resumes the run, rejection cancels it."""
+    approval = WorkflowApproval.objects.select_for_update().get(pk=approval.pk)
+    if approval.status != ApprovalStatus.PENDING:
+        raise ApiError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
+    execution = engine._lock_execution(approval.execution_id)
+    approval.status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
+    approval.decided_by = by if getattr(by, "is_authenticated", False) else None
+    approval.decided_at = timezone.now()
+    approval.comment = comment
+    approval.save()
+    publish_event(
+        execution, "approval.decided", {"approval_id": str(approval.pk), "approved": approved, "comment": comment}
+    )
+    if approved:
+        _audit(execution, AuditAction.EXECUTION_RESUMED, by, approval_id=str(approval.pk))
+        engine.approval_continue(execution=execution, approval=approval)
+    else:
+        ExecutionStep.objects.filter(pk=approval.step_id).update(
+            status=StepStatus.FAILURE, error_code="approval.rejected", finished_at=timezone.now()
+        )
+        _reject(execution, by)
+    return approval

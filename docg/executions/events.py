@@ -1,0 +1,78 @@
+"""Execution events, schema v1 (PRODUCT.md section 6), published after commit.
+
+Every event of a transaction goes to the stream in one pipelined write once the
+transaction commits, so listeners never see a change that was rolled back.
+"""
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from docg.executions.streams import execution_key, get_streams, organization_key
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+EVENT_TYPES = frozenset(
+    {
+        "execution.created",
+        "execution.status_changed",
+        "execution.progress",
+        "preflight.completed",
+        "step.started",
+        "step.completed",
+        "step.failed",
+        "execution.completed",
+        "execution.failed",
+        "execution.canceled",
+        "signature.requested",
+        "signature.signed",
+        "signature.declined",
+        "signature.completed",
+        "approval.requested",
+        "approval.decided",
+        "log.appended",
+    }
+)
+# The organization stream carries what list views need: creations and status changes.
+ORG_EVENT_TYPES = frozenset(
+    {"execution.created", "execution.status_changed", "execution.completed", "execution.failed", "execution.canceled"}
+)
+
+
+def build_event(execution, event_type: str, data: dict | None = None) -> dict[str, Any]:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"Unknown event type {event_type!r}.")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "event_type": event_type,
+        "timestamp": timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "execution_id": str(execution.pk),
+        "workflow_id": str(execution.workflow_id),
+        "organization_id": str(execution.organization_id),
+        "correlation_id": str(execution.correlation_id),
+        "status": execution.status,
+        "progress": execution.progress,
+        "current_step": execution.current_step,
+        "data": data or {},
+    }
+
+
+def publish_event(execution, event_type: str, data: dict | None = None) -> None:
+    """Queue an event for the execution's stream (and the organization's), written after commit."""
+    event = build_event(execution, event_type, data)
+    entries = [(execution_key(execution.pk), event)]
+    if event_type in ORG_EVENT_TYPES:
+        entries.append((organization_key(execution.organization_id), event))
+    transaction.on_commit(lambda: _write(entries))
+
+
+def _write(entries: list) -> None:
+    try:
+        get_streams().append_many(entries)
+    except Exception:
+        # PostgreSQL is the truth: a stream outage must not fail the run. Readers
+        # that missed events get a reset with the current state.
+        logger.exception("Could not publish %d execution event(s)", len(entries))

@@ -1,0 +1,185 @@
+"""Preflight (PRODUCT.md section 5): find what would stop a run before any side effect.
+
+Each issue: code, severity (blocking|warning), domain, node_key, message_human,
+details_tech and, where it applies, location. Actions may contribute checks
+through their Operation's `preflight` hook (documents, delivery, signatures).
+"""
+
+from typing import Any
+
+from django.utils import timezone
+
+from docg.connectors import registry
+from docg.connectors.choices import ConnectionStatus
+from docg.connectors.models import DataSourceConnection
+from docg.executions.errors import human_message, recommended_action
+from docg.workflows.expressions import ExpressionError, referenced_paths, render_string
+
+DOMAINS = ("data", "template", "permissions", "delivery", "signature")
+
+
+class _Anything:
+    """Stands in for values only a run produces (earlier steps' outputs): any access works."""
+
+    def __getattr__(self, name: str) -> "_Anything":
+        return self
+
+    def __getitem__(self, key: Any) -> "_Anything":
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "_Anything":
+        return self
+
+    def __iter__(self):
+        return iter(())
+
+    def __str__(self) -> str:
+        return ""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = object.__hash__
+
+
+def _strings(value: Any, where: str = ""):
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{where}[{i}]")
+
+
+def _resolves(data: Any, path: list[str]) -> bool:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return False
+    return True
+
+
+def _unresolved(node: dict, trigger_data: dict, context: dict) -> list[dict]:
+    found = []
+    sources = list(_strings(node.get("parameters") or {}))
+    sources += [(f"branches[{i}].when", b.get("when", "")) for i, b in enumerate(node.get("branches") or [])]
+    for where, source in sources:
+        if "{{" not in source and "{%" not in source and not where.endswith(".when"):
+            continue
+        missing = [
+            p
+            for p in referenced_paths(source)
+            if p.startswith("trigger.") and not _resolves(trigger_data, p.split(".")[1:])
+        ]
+        if not missing:
+            continue
+        try:  # A default() filter may cover the gap.
+            render_string(source if "{{" in source else "{{ " + source + " }}", context)
+        except ExpressionError:
+            found.append({"name": ", ".join(missing), "names": missing, "parameter": where, "expression": source})
+    return found
+
+
+def _issue(code: str, domain: str, node: dict, language: str, detail: str, tech: Any, **extra) -> dict:
+    return {
+        "code": code,
+        "severity": extra.pop("severity", "blocking"),
+        "domain": domain,
+        "node_key": node.get("key", ""),
+        "message_human": human_message(
+            code, language=language, node=node.get("label") or node.get("key", ""), detail=detail
+        ),
+        "details_tech": tech,
+        **extra,
+    }
+
+
+def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None) -> dict:
+    """Check a definition against trigger data; nothing is written or sent."""
+    language = organization.language
+    context = {
+        "trigger": trigger_data,
+        "steps": _Anything(),
+        "workflow": _Anything(),
+        "execution": _Anything(),
+        "org": {"id": str(organization.pk), "name": organization.name},
+        "datastore": _Anything(),
+    }
+    connection_ids = [n["connection"] for n in nodes if n.get("connection")]
+    connections = {
+        str(c.pk): c
+        for c in DataSourceConnection.objects.filter(organization=organization, pk__in=connection_ids).defer(
+            "credentials"
+        )
+    }
+    issues = []
+    for node in nodes[1:]:
+        missing = _unresolved(node, trigger_data, context)
+        if missing:
+            names = sorted({n for m in missing for n in m["names"]})
+            issues.append(
+                _issue(
+                    "data.unresolved_variables",
+                    "data",
+                    node,
+                    language,
+                    ", ".join(names),
+                    {"missing": missing},
+                    missing=names,
+                    location={"node_key": node["key"], "parameters": [m["parameter"] for m in missing]},
+                )
+            )
+        if node.get("connection"):
+            connection = connections.get(str(node["connection"]))
+            if connection is None or connection.status != ConnectionStatus.ACTIVE:
+                status = connection.status if connection else "deleted"
+                code = "oauth_expired" if status == ConnectionStatus.EXPIRED else "connection.inactive"
+                issues.append(_issue(code, "permissions", node, language, status, {"connection": node["connection"]}))
+            elif connection.expires_at and connection.expires_at < timezone.now():
+                issues.append(
+                    _issue(
+                        "oauth_expired",
+                        "permissions",
+                        node,
+                        language,
+                        "expired",
+                        {"connection": node["connection"], "expires_at": connection.expires_at.isoformat()},
+                    )
+                )
+        operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
+        hook = getattr(operation, "preflight", None)
+        if hook is not None:
+            issues.extend(hook(node=node, organization=organization, trigger_data=trigger_data, language=language))
+    blocking = [i for i in issues if i["severity"] == "blocking"]
+    warnings = [i for i in issues if i["severity"] != "blocking"]
+    actions, seen = [], set()
+    for issue in issues:
+        action = recommended_action(issue["code"], execution_id=execution_id, node_key=issue["node_key"])
+        if action and (action["action"], issue["node_key"]) not in seen:
+            seen.add((action["action"], issue["node_key"]))
+            actions.append(action)
+    return {
+        "ok": not blocking,
+        "blocking": blocking,
+        "warnings": warnings,
+        "groups": {domain: [i for i in issues if i["domain"] == domain] for domain in DOMAINS},
+        "recommended_actions": actions,
+    }
+
+
+def preflight_for_execution(execution) -> dict:
+    return preflight_check(
+        organization=execution.organization,
+        nodes=execution.workflow_version.definition["nodes"],
+        trigger_data=execution.trigger_data,
+        execution_id=execution.pk,
+    )

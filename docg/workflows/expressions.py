@@ -1,0 +1,151 @@
+"""The expression language of workflow parameters: Jinja2 in a sandbox, with StrictUndefined.
+
+The sandbox refuses access to Python internals (``__class__``, ``mro``, function
+globals); StrictUndefined turns a missing name into an error instead of an empty
+string, so a typo never silently sends an empty contract. A string that is one
+``{{ expression }}`` and nothing else keeps its native type (a number stays a
+number); any other string is rendered as text.
+"""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+_SINGLE = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
+_LOCALES = {"pt-br": "pt_BR", "pt_br": "pt_BR", "pt": "pt_BR", "en": "en_US", "en-us": "en_US", "en_us": "en_US"}
+
+
+class ExpressionError(Exception):
+    """An expression could not be evaluated; `missing` names the unresolved variables."""
+
+    def __init__(self, message: str, *, expression: str = "", missing: list[str] | None = None):
+        super().__init__(message)
+        self.expression = expression
+        self.missing = missing or []
+
+
+def _locale(name: str | None) -> str:
+    return _LOCALES.get((name or "en").lower(), name or "en_US")
+
+
+def _as_date(value: Any) -> date | datetime:
+    if isinstance(value, date | datetime):
+        return value
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ExpressionError(f"{value!r} is not a date (use YYYY-MM-DD).") from exc
+
+
+def _as_decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ExpressionError(f"{value!r} is not a number.") from exc
+
+
+def filter_date(value: Any, fmt: str = "medium", locale: str = "en") -> str:
+    parsed = _as_date(value)
+    if isinstance(parsed, datetime):
+        return format_datetime(parsed, format=fmt, locale=_locale(locale))
+    return format_date(parsed, format=fmt, locale=_locale(locale))
+
+
+def filter_currency(value: Any, currency: str = "BRL", locale: str | None = None) -> str:
+    locale = locale or ("pt-br" if currency.upper() == "BRL" else "en")
+    return format_currency(_as_decimal(value), currency.upper(), locale=_locale(locale))
+
+
+def filter_number(value: Any, locale: str = "en", decimals: int | None = None) -> str:
+    number = _as_decimal(value)
+    fmt = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(number, format=fmt, locale=_locale(locale))
+
+
+@lru_cache(maxsize=1)
+def environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    env.filters.update({"date": filter_date, "currency": filter_currency, "number": filter_number})
+    return env
+
+
+def _missing_from(exc: UndefinedError) -> list[str]:
+    found = re.findall(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
+    return [a or b for a, b in found]
+
+
+def evaluate(source: str, context: dict[str, Any]) -> Any:
+    """Evaluate a bare expression (a branch condition) to a Python value."""
+    try:
+        result = environment().compile_expression(source, undefined_to_none=False)(**context)
+        if isinstance(result, Undefined):
+            str(result)  # StrictUndefined raises here, naming what is missing (or unsafe).
+        return result
+    except UndefinedError as exc:
+        raise ExpressionError(str(exc), expression=source, missing=_missing_from(exc)) from exc
+    except SecurityError as exc:
+        raise ExpressionError(f"Not allowed in an expression: {exc}", expression=source) from exc
+    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ExpressionError(f"{type(exc).__name__}: {exc}", expression=source) from exc
+
+
+def render_string(source: str, context: dict[str, Any]) -> Any:
+    if "{{" not in source and "{%" not in source:
+        return source
+    single = _SINGLE.match(source)
+    if single and "}}" not in single.group("expr") and "{{" not in single.group("expr"):
+        return evaluate(single.group("expr"), context)
+    try:
+        return environment().from_string(source).render(**context)
+    except UndefinedError as exc:
+        raise ExpressionError(str(exc), expression=source, missing=_missing_from(exc)) from exc
+    except SecurityError as exc:
+        raise ExpressionError(f"Not allowed in an expression: {exc}", expression=source) from exc
+    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ExpressionError(f"{type(exc).__name__}: {exc}", expression=source) from exc
+
+
+def render_value(value: Any, context: dict[str, Any]) -> Any:
+    """Render every string inside `value` (dicts and lists included)."""
+    if isinstance(value, str):
+        return render_string(value, context)
+    if isinstance(value, dict):
+        return {k: render_value(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, context) for v in value]
+    return value
+
+
+def referenced_paths(source: str) -> list[str]:
+    """Dotted names an expression reads (``trigger.customer.email``), for preflight."""
+    try:
+        tree = environment().parse(source if ("{{" in source or "{%" in source) else "{{ " + source + " }}")
+    except TemplateError:
+        return []
+    paths = []
+    for node in tree.find_all((nodes.Getattr, nodes.Name, nodes.Getitem)):
+        parts = []
+        current = node
+        while isinstance(current, nodes.Getattr | nodes.Getitem):
+            if isinstance(current, nodes.Getattr):
+                parts.append(current.attr)
+            elif isinstance(current.arg, nodes.Const):
+                parts.append(str(current.arg.value))
+            else:
+                break
+            current = current.node
+        if isinstance(current, nodes.Name):
+            parts.append(current.name)
+            paths.append(".".join(reversed(parts)))
+    # Keep the longest paths only: trigger.a.b implies trigger.a and trigger.
+    return sorted({p for p in paths if not any(o != p and o.startswith(p + ".") for o in paths)})
