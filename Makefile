@@ -31,7 +31,15 @@ run: venv
 	$(VENV)/bin/python manage.py migrate --noinput
 	$(VENV)/bin/python manage.py seed_demo
 	@echo "docg is running at http://127.0.0.1:$(PORT)/  —  log in as demo@docg.local / docg-demo-2026  (admin: /admin/, API docs: /api/docs/)"
-	exec $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "Redis configured: starting a separate Dramatiq worker (manage.py rundramatiq)."; \
+		$(VENV)/bin/python manage.py rundramatiq --processes 1 --threads 4 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application; \
+	else \
+		echo "No Redis: workflows run on worker threads inside the web process."; \
+		DOCG_EMBEDDED_WORKER=1 exec $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application; \
+	fi
 
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: venv

@@ -1,4 +1,8 @@
-"""ASGI entry point: HTTP (including the async SSE views) and websockets."""
+"""ASGI entry point: HTTP (including the async SSE views), static files and websockets.
+
+Every HTTP middleware is async-capable, so streaming views stay on the event
+loop; static files are served at the ASGI layer for the same reason.
+"""
 
 import os
 
@@ -9,12 +13,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from config.websockets import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": ASGIStaticFilesHandler(django_asgi_app),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

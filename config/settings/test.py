@@ -14,4 +14,3 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = MEDIA_ROOT.parent / "media-test"
-WHITENOISE_USE_FINDERS = True

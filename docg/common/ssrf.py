@@ -37,33 +37,52 @@ def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-def check_url(url: str) -> None:
-    """Raise BlockedAddress unless `url` is http(s) and every address its host resolves to is allowed."""
+def check_url(url: str) -> str | None:
+    """Raise BlockedAddress unless `url` is http(s) and every address its host resolves to is allowed.
+
+    Returns the checked address to connect to (None for a host named in SSRF_ALLOWED_HOSTS).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BlockedAddress(f"Only http and https URLs with a host are allowed (got {url!r}).")
     host = parts.hostname.lower()
     if host in {h.lower() for h in getattr(settings, "SSRF_ALLOWED_HOSTS", [])}:
-        return
+        return None
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise BlockedAddress(f"The host {host!r} could not be resolved.") from exc
     allowed = _allowed_networks()
+    addresses = []
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%")[0])
-        if _is_public(ip) or any(ip in net for net in allowed):
-            continue
-        raise BlockedAddress(f"{host} resolves to {ip}, a private, loopback, link-local or metadata address.")
+        if not (_is_public(ip) or any(ip in net for net in allowed)):
+            raise BlockedAddress(f"{host} resolves to {ip}, a private, loopback, link-local or metadata address.")
+        addresses.append(str(ip))
+    if not addresses:
+        raise BlockedAddress(f"The host {host!r} could not be resolved.")
+    return addresses[0]
+
+
+def _send(client: httpx.Client, method: str, url: str, address: str | None, **kwargs) -> httpx.Response:
+    """Connect to the address that was checked, not to a second DNS answer (DNS rebinding)."""
+    if address is None:
+        return client.request(method, url, **kwargs)
+    target = httpx.URL(url)
+    headers = httpx.Headers(kwargs.pop("headers", None))
+    headers.setdefault("Host", target.netloc.decode("ascii"))
+    # TLS still checks the certificate against the real host name.
+    extensions = {"sni_hostname": target.raw_host.decode("ascii")} if target.scheme == "https" else {}
+    return client.request(method, target.copy_with(host=address), headers=headers, extensions=extensions, **kwargs)
 
 
 def guarded_request(method: str, url: str, *, timeout: float, **kwargs) -> httpx.Response:
     """An httpx request that re-checks the address before the first call and after every redirect."""
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(url)
-            response = client.request(method, url, **kwargs)
+            address = check_url(url)
+            response = _send(client, method, url, address, **kwargs)
             if not response.is_redirect:
                 return response
             url = urljoin(url, response.headers["location"])

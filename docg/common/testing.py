@@ -93,4 +93,4 @@ def audit_flush_allowed():
     DatabaseOperations.sql_flush = original
 
 
-from docg.executions.testing import worker  # noqa: E402,F401
+from docg.executions.testing import live_server_asgi, worker  # noqa: E402,F401

@@ -83,7 +83,7 @@ def execution_resume(
     if execution.status == ExecutionStatus.NEEDS_REVIEW:
         if not approved:
             return _reject(execution, by)
-        merged = {**execution.trigger_data, **(changes or {})}
+        merged = _merge(execution.trigger_data, changes or {})
         engine._check_trigger_data(merged)
         execution_transition(
             execution=execution,
@@ -113,6 +113,17 @@ def execution_resume(
     for step in ExecutionStep.objects.filter(execution=execution, status__in=[StepStatus.PENDING, StepStatus.RUNNING]):
         engine._send_on_commit(queues.get(step.node_key, "default"), step.pk)
     return execution
+
+
+def _merge(data: dict, changes: dict) -> dict:
+    """Deep-merge `changes` into `data`: supplying customer.email keeps customer.name."""
+    merged = dict(data)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _reject(execution, by) -> WorkflowExecution:

@@ -235,16 +235,28 @@ def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
     try:
         if operation is None or operation.handler is None:
             raise StepError("action.unknown", f"{node['app']}.{node['operation']}")
-        params = render_value(params, context)
+        rendered = render_value(params, context)
+        _require_json(rendered, "expression.failed", "The parameters")
+        params = rendered
         problems = schema_errors(operation.parameters, params)
         if problems:
             raise StepError("parameters.invalid", "; ".join(problems), {"errors": problems})
         result = operation.handler(_action_context(execution, step, node, context), params)
+        _require_json(result.output, "internal", "The action's results")
     except ExpressionError as exc:
         error = StepError("expression.failed", str(exc), {"expression": exc.expression, "missing": exc.missing})
     except Exception as exc:  # An action's failure is recorded on the step, whatever it is.
         error = as_step_error(exc)
     return _finish(step.pk, lease, node, operation, params, result, error, queue)
+
+
+def _require_json(value: Any, code: str, what: str) -> None:
+    # A value JSONB cannot store ({{ range(3) }}, a method) would make recording the step
+    # fail after the action ran, and the lease sweep would run it again and again.
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise StepError(code, f"{what} include a value that is not JSON data ({exc}).")
 
 
 def _action_context(execution, step, node, context) -> ActionContext:
@@ -409,7 +421,7 @@ def _fail_step(execution, step, node, operation, error: StepError):
     step.error_human = error.human or human_message(
         error.code, language=language, node=node.get("label") or node["key"], detail=error.detail
     )
-    step.error_tech = {"detail": error.detail, **error.tech}
+    step.error_tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
     step.save()
     max_attempts = operation.max_attempts if operation is not None else 1
     retrying = error.transient and step.attempt < max_attempts

@@ -2,18 +2,29 @@
 
 Redis Streams in production (`docg:exec:{id}` per execution, trimmed to
 REDIS_STREAM_MAXLEN and expiring REDIS_STREAM_TTL after the last write), and an
-in-process store with the same semantics for the embedded mode. The realtime
-work (SSE, websockets, replay) reads through this interface.
+in-process store with the same semantics for the embedded mode.
+
+Event ids given to clients are `<epoch>:<entry id>`. The epoch is a random token
+kept in Redis itself: if Redis loses its data, a new epoch is drawn, and a
+client holding an id from the old epoch is told to reset instead of silently
+missing events.
 """
 
 import json
+import re
+import secrets
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+
+EPOCH_KEY = "docg:stream:epoch"
+_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 def execution_key(execution_id: Any) -> str:
@@ -24,6 +35,34 @@ def organization_key(organization_id: Any) -> str:
     return f"docg:org:{organization_id}"
 
 
+def id_tuple(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    try:
+        return int(ms or 0), int(seq or 0)
+    except ValueError:
+        return (0, 0)
+
+
+def public_id(epoch: str, entry_id: str) -> str:
+    return f"{epoch}:{entry_id}"
+
+
+def parse_public_id(value: str) -> tuple[str, str] | None:
+    """(epoch, entry id) from a client's Last-Event-ID, or None when it is not one of ours."""
+    epoch, sep, entry_id = (value or "").strip().partition(":")
+    if not sep or not epoch or not _ENTRY_ID.match(entry_id):
+        return None
+    return epoch, entry_id
+
+
+@dataclass(frozen=True)
+class Bounds:
+    exists: bool
+    first_id: str | None
+    last_id: str | None
+    max_deleted_id: str
+
+
 class MemoryStreams:
     """Bounded, thread-safe, per-process streams (at most `max_keys` streams of `maxlen` entries)."""
 
@@ -32,9 +71,15 @@ class MemoryStreams:
     def __init__(self, maxlen: int, max_keys: int = 2000):
         self.maxlen = maxlen
         self.max_keys = max_keys
+        self._epoch = secrets.token_hex(4)
         self._streams: OrderedDict[str, deque] = OrderedDict()
+        self._max_deleted: dict[str, str] = {}
         self._last_id = (0, 0)
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[str, str, dict], None]] = []
+
+    def epoch(self) -> str:
+        return self._epoch
 
     def _next_id(self) -> str:
         ms = int(time.time() * 1000)
@@ -43,28 +88,56 @@ class MemoryStreams:
         return f"{self._last_id[0]}-{self._last_id[1]}"
 
     def append_many(self, entries: list[tuple[str, dict]]) -> list[str]:
-        ids = []
-        with self._changed:
+        written = []
+        with self._lock:
             for key, payload in entries:
                 stream = self._streams.pop(key, None) or deque(maxlen=self.maxlen)
                 self._streams[key] = stream  # most recently written last
+                if len(stream) == self.maxlen:
+                    self._max_deleted[key] = stream[0][0]
                 entry_id = self._next_id()
-                stream.append((entry_id, json.loads(json.dumps(payload, default=str))))
-                ids.append(entry_id)
+                payload = json.loads(json.dumps(payload, default=str))
+                stream.append((entry_id, payload))
+                written.append((key, entry_id, payload))
             while len(self._streams) > self.max_keys:
-                self._streams.popitem(last=False)
-            self._changed.notify_all()
-        return ids
+                dropped, _ = self._streams.popitem(last=False)
+                self._max_deleted.pop(dropped, None)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            for key, entry_id, payload in written:
+                listener(key, entry_id, payload)
+        return [entry_id for _, entry_id, _ in written]
 
     def read(self, key: str, after: str = "0-0", count: int = 1000) -> list[tuple[str, dict]]:
-        after_key = _id_tuple(after)
-        with self._changed:
+        after_key = id_tuple(after)
+        with self._lock:
             entries = list(self._streams.get(key, ()))
-        return [(i, p) for i, p in entries if _id_tuple(i) > after_key][:count]
+        return [(i, p) for i, p in entries if id_tuple(i) > after_key][:count]
+
+    def bounds(self, key: str) -> Bounds:
+        with self._lock:
+            stream = self._streams.get(key)
+            if not stream:
+                return Bounds(False, None, None, "0-0")
+            return Bounds(True, stream[0][0], stream[-1][0], self._max_deleted.get(key, "0-0"))
 
     def delete(self, key: str) -> None:
-        with self._changed:
+        with self._lock:
             self._streams.pop(key, None)
+            self._max_deleted.pop(key, None)
+
+    def keys(self, pattern_prefix: str) -> list[str]:
+        with self._lock:
+            return [k for k in self._streams if k.startswith(pattern_prefix)]
+
+    def add_listener(self, listener: Callable[[str, str, dict], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[str, str, dict], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
 
 class RedisStreams:
@@ -73,31 +146,52 @@ class RedisStreams:
     def __init__(self, url: str, maxlen: int, ttl: int):
         import redis
 
-        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.url = url
+        self.client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self.maxlen = maxlen
         self.ttl = ttl
+
+    def epoch(self) -> str:
+        # SET NX: the first writer after a data loss draws the new epoch; everyone then reads it.
+        self.client.set(EPOCH_KEY, secrets.token_hex(4), nx=True)
+        return self.client.get(EPOCH_KEY)
 
     def append_many(self, entries: list[tuple[str, dict]]) -> list[str]:
         # One round trip for every event of a transaction. XADD does not refresh a
         # key's TTL, so each write is followed by EXPIRE.
         pipe = self.client.pipeline(transaction=False)
+        pipe.set(EPOCH_KEY, secrets.token_hex(4), nx=True)
         for key, payload in entries:
             pipe.xadd(key, {"event": json.dumps(payload, default=str)}, maxlen=self.maxlen, approximate=True)
             pipe.expire(key, self.ttl)
         results = pipe.execute()
-        return results[0::2]
+        return results[1::2]
 
     def read(self, key: str, after: str = "0-0", count: int = 1000) -> list[tuple[str, dict]]:
         entries = self.client.xrange(key, min=f"({after}" if after != "0-0" else "-", count=count)
         return [(entry_id, json.loads(fields["event"])) for entry_id, fields in entries]
 
+    def bounds(self, key: str) -> Bounds:
+        import redis
+
+        try:
+            info = self.client.xinfo_stream(key)
+        except redis.ResponseError:
+            return Bounds(False, None, None, "0-0")
+        first = info.get("first-entry")
+        last = info.get("last-entry")
+        return Bounds(
+            True,
+            first[0] if first else None,
+            last[0] if last else None,
+            info.get("max-deleted-entry-id") or "0-0",
+        )
+
     def delete(self, key: str) -> None:
         self.client.delete(key)
 
-
-def _id_tuple(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms or 0), int(seq or 0)
+    def keys(self, pattern_prefix: str) -> list[str]:
+        return list(self.client.scan_iter(match=f"{pattern_prefix}*", count=500))
 
 
 @lru_cache(maxsize=4)

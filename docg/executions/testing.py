@@ -41,3 +41,86 @@ def worker(transactional_db, settings):
     yield worker
     worker.stop()
     broker.flush_all()
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for a child process (server, worker) that uses this test's database and Redis."""
+    import os
+
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        REDIS_URL=settings.REDIS_URL,
+        SECRET_KEY=settings.SECRET_KEY,
+        FERNET_KEYS=",".join(settings.FERNET_KEYS),
+        DEBUG="false",
+        DOCG_EMBEDDED_WORKER="false",
+    )
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """`daphne` serving config.asgi on a loopback port, in its own process group."""
+
+    def __init__(self, **env: str):
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.conf import settings
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        daphne = Path(sys.executable).with_name("daphne")
+        self.process = subprocess.Popen(  # noqa: S603 (fixed command line)
+            [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            cwd=settings.BASE_DIR,
+            env=subprocess_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        wait_until(self._answers, timeout=30, what=f"daphne on port {self.port}")
+
+    def _answers(self) -> bool:
+        import httpx
+
+        if self.process.poll() is not None:
+            raise AssertionError(f"daphne exited: {self.process.stderr.read().decode()[-2000:]}")
+        try:
+            return httpx.get(f"{self.url}/api/v1/sse/health", timeout=1).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def live_server_asgi(django_db_setup, django_db_blocker):
+    """One daphne for the session; tests that use it also need transactional_db (it reads committed rows)."""
+    server = LiveServer(SSE_HEARTBEAT_SECONDS="0.3", STREAM_TOKEN_TTL_SECONDS="60")
+    yield server
+    server.stop()

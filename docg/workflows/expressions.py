@@ -72,9 +72,37 @@ def filter_number(value: Any, locale: str = "en", decimals: int | None = None) -
     return format_decimal(number, format=fmt, locale=_locale(locale))
 
 
+MAX_SEQUENCE_PRODUCT = 100_000
+MAX_EXPONENT = 100
+MAX_POWER_BITS = 10_000
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    # `*` and `**` can hang a worker in one C call ("x" * 10**10, 10**10**10): bound them.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Data first: `trigger.items` is the trigger's "items" field, not the dict.items method.
+        if isinstance(obj, dict) and isinstance(attribute, str) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and isinstance(left, int | float):
+            bits = abs(int(left)).bit_length() if isinstance(left, int) else 1
+            if abs(right) > MAX_EXPONENT or bits * abs(right) > MAX_POWER_BITS:
+                raise SecurityError("This power is too large to compute.")
+        if operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+            counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+            if sizes and counts and sizes[0] * counts[0] > MAX_SEQUENCE_PRODUCT:
+                raise SecurityError(f"Results longer than {MAX_SEQUENCE_PRODUCT} items are not allowed.")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    env = _Environment(undefined=StrictUndefined, autoescape=False)
     env.filters.update({"date": filter_date, "currency": filter_currency, "number": filter_number})
     return env
 

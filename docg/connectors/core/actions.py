@@ -24,7 +24,8 @@ app.action(
         description="Stop the run quietly when the condition is false.",
         parameters={
             "type": "object",
-            "properties": {"condition": _EXPR},
+            # Any type: "{{ trigger.amount > 100 }}" renders to a native boolean.
+            "properties": {"condition": {"description": "A value or a {{ expression }}; false stops the run."}},
             "required": ["condition"],
             "additionalProperties": False,
         },

@@ -1,50 +1,325 @@
-import pytest
+import threading
 
-from docg.executions.choices import ExecutionStatus, StepStatus
-from docg.executions.engine import execution_start
-from docg.executions.testing import wait_for_status
-from docg.workflows.services import workflow_activate, workflow_create
+import pytest
+from django.db import connection
+
+from docg.executions import actors
+from docg.executions.choices import ApprovalStatus, ExecutionStatus, StepStatus
+from docg.executions.control import approval_decide, execution_resume
+from docg.executions.engine import execution_begin, execution_start, step_run
+from docg.executions.models import ExecutionStep, WorkflowApproval
+from docg.executions.testing import wait_for_status, wait_until
+from docg.executions.tests.conftest import action, active_workflow
+from docg.workflows.models import WorkflowDatastore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def _workflow(cast, nodes):
-    workflow = workflow_create(organization=cast.acme, by=cast.alice, name="flow", nodes=nodes)
-    workflow_activate(workflow=workflow, by=cast.alice)
-    return workflow
+DONE = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELED)
 
 
-TRIGGER = {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"}
+def _steps(execution) -> list[ExecutionStep]:
+    return list(ExecutionStep.objects.filter(execution_id=execution.pk).order_by("index", "attempt"))
+
+
+def _finished(execution, status=ExecutionStatus.COMPLETED):
+    done = wait_for_status(execution.pk, *DONE)
+    assert done.status == status, (done.last_error_code, done.last_error_tech)
+    return done
 
 
 def test_linear_run_completes_with_outputs(cast, worker):
-    workflow = _workflow(
+    workflow = active_workflow(
         cast,
-        [
-            TRIGGER,
-            {
-                "key": "prepare",
-                "kind": "action",
-                "app": "core",
-                "operation": "set_variables",
-                "parameters": {
-                    "variables": {"customer": "{{ trigger.customer | upper }}", "amount": "{{ trigger.amount * 2 }}"}
-                },
+        action(
+            "prepare",
+            "set_variables",
+            parameters={
+                "variables": {"customer": "{{ trigger.customer | upper }}", "amount": "{{ trigger.amount * 2 }}"}
             },
-            {
-                "key": "save",
-                "kind": "action",
-                "app": "core",
-                "operation": "datastore_set",
-                "parameters": {"key": "last", "value": "{{ steps.prepare.customer }}"},
-            },
-        ],
+        ),
+        action("save", "datastore_set", parameters={"key": "last", "value": "{{ steps.prepare.customer }}"}),
     )
     execution = execution_start(workflow=workflow, trigger_data={"customer": "ana", "amount": 21}, by=cast.alice)
-    done = wait_for_status(execution.pk, ExecutionStatus.COMPLETED, ExecutionStatus.FAILED)
-    assert done.status == ExecutionStatus.COMPLETED, done.last_error_tech
+    done = _finished(execution)
     steps = {s.node_key: s for s in done.steps.all()}
     assert steps["prepare"].data_out == {"customer": "ANA", "amount": 42}
     assert steps["save"].status == StepStatus.SUCCESS
     assert done.progress == 100
     assert "preflight" in done.phase_metrics
+
+
+def _branching(cast):
+    return active_workflow(
+        cast,
+        action(
+            "route",
+            "branch",
+            branches=[
+                {"when": "trigger.amount > 100", "next": "big"},
+                {"when": "trigger.amount > 10", "next": "medium"},
+            ],
+            **{"else": "small"},
+        ),
+        action("big", "set_variables", parameters={"variables": {"size": "big"}}, next="done"),
+        action("medium", "set_variables", parameters={"variables": {"size": "medium"}}, next="done"),
+        action("small", "set_variables", parameters={"variables": {"size": "small"}}, next="done"),
+        action("done", "set_variables", parameters={"variables": {"after": "{{ trigger.amount }}"}}),
+    )
+
+
+@pytest.mark.parametrize(("amount", "taken", "branch"), [(500, "big", 0), (50, "medium", 1), (5, "small", "else")])
+def test_branch_follows_exactly_one_path(cast, worker, amount, taken, branch):
+    execution = execution_start(workflow=_branching(cast), trigger_data={"amount": amount}, by=cast.alice)
+    done = _finished(execution)
+    steps = {s.node_key: s for s in _steps(done)}
+    assert list(steps) == ["start", "route", taken, "done"]
+    assert steps["route"].data_out == {"branch": branch, "next": taken}
+    assert steps[taken].data_out == {"size": taken}
+    assert steps["done"].data_out == {"after": amount}
+
+
+def test_filter_false_completes_quietly_and_never_creates_later_steps(cast, worker, testkit):
+    workflow = active_workflow(
+        cast,
+        action("only_big", "filter", parameters={"condition": "{{ trigger.amount > 100 }}"}),
+        action("after", "count", app="testkit", parameters={"name": "after"}),
+    )
+    execution = execution_start(workflow=workflow, trigger_data={"amount": 5}, by=cast.alice)
+    done = _finished(execution)
+    assert [s.node_key for s in _steps(done)] == ["start", "only_big"]
+    assert _steps(done)[-1].data_out == {"passed": False}
+    assert (done.progress, done.last_error_code) == (100, "")
+    assert testkit.counts["after"] == 0
+
+    passing = execution_start(workflow=workflow, trigger_data={"amount": 500}, by=cast.alice)
+    _finished(passing)
+    assert testkit.counts["after"] == 1
+
+
+def test_delay_schedules_the_next_step_without_a_sleeping_worker(cast, worker, testkit):
+    delayed = active_workflow(
+        cast,
+        action("wait", "delay", parameters={"seconds": 1}),
+        action("after", "set_variables", parameters={"variables": {"done": True}}),
+        name="delayed",
+    )
+    meeting = active_workflow(cast, action("meet", "meet", app="testkit"), name="meeting")
+    execution = execution_start(workflow=delayed, trigger_data={}, by=cast.alice)
+    wait_until(
+        lambda: ExecutionStep.objects.filter(execution=execution, node_key="wait", status=StepStatus.SUCCESS).exists(),
+        what="the delay step to finish",
+    )
+    # While the run waits, both worker threads are free: two runs that can only finish
+    # together (a barrier of two) complete before the delayed step starts.
+    others = [execution_start(workflow=meeting, trigger_data={}, by=cast.alice) for _ in range(2)]
+    others = [_finished(other) for other in others]
+    done = _finished(execution)
+    steps = {s.node_key: s for s in _steps(done)}
+    waited = (steps["after"].started_at - steps["wait"].finished_at).total_seconds()
+    assert waited >= 1.0
+    assert max(other.completed_at for other in others) < steps["after"].started_at
+
+
+def test_approval_approved_completes_the_run(cast, worker, testkit):
+    workflow = active_workflow(
+        cast,
+        action("sign_off", "approval", parameters={"message": "Send it?", "approvers": ["bob@example.com"]}),
+        action("after", "count", app="testkit", parameters={"name": "after"}),
+    )
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+    wait_for_status(execution.pk, ExecutionStatus.PAUSED)
+    approval = WorkflowApproval.objects.get(execution=execution)
+    assert (approval.status, approval.message, approval.approvers) == ("pending", "Send it?", ["bob@example.com"])
+    assert testkit.counts["after"] == 0
+
+    approval_decide(approval=approval, by=cast.bob, approved=True, comment="Go")
+    done = _finished(execution)
+    step = done.steps.get(node_key="sign_off")
+    assert step.status == StepStatus.SUCCESS
+    assert step.data_out["approved"] is True
+    assert step.data_out["comment"] == "Go"
+    assert testkit.counts["after"] == 1
+    approval.refresh_from_db()
+    assert (approval.status, approval.decided_by) == (ApprovalStatus.APPROVED, cast.bob)
+
+
+def test_approval_rejected_cancels_the_run(cast, worker, testkit):
+    workflow = active_workflow(
+        cast,
+        action("sign_off", "approval", parameters={"message": "Send it?"}),
+        action("after", "count", app="testkit", parameters={"name": "after"}),
+    )
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+    wait_for_status(execution.pk, ExecutionStatus.PAUSED)
+    approval_decide(approval=WorkflowApproval.objects.get(execution=execution), by=cast.bob, approved=False)
+    done = _finished(execution, ExecutionStatus.CANCELED)
+    assert [s.node_key for s in _steps(done)] == ["start", "sign_off"]
+    assert done.steps.get(node_key="sign_off").status == StepStatus.FAILURE
+    assert testkit.counts["after"] == 0
+
+
+def test_datastore_keeps_values_between_runs(cast, worker):
+    workflow = active_workflow(
+        cast,
+        action("read", "datastore_get", parameters={"key": "last_customer"}),
+        action("write", "datastore_set", parameters={"key": "last_customer", "value": "{{ trigger.customer }}"}),
+    )
+    first = _finished(execution_start(workflow=workflow, trigger_data={"customer": "Ana"}, by=cast.alice))
+    assert first.steps.get(node_key="read").data_out == {"key": "last_customer", "found": False, "value": None}
+    second = _finished(execution_start(workflow=workflow, trigger_data={"customer": "Bia"}, by=cast.alice))
+    assert second.steps.get(node_key="read").data_out == {"key": "last_customer", "found": True, "value": "Ana"}
+    assert WorkflowDatastore.objects.get(workflow=workflow, key="last_customer").value == "Bia"
+
+
+def test_transient_failure_retries_up_to_max_attempts_then_fails(cast, worker, settings):
+    settings.STEP_RETRY_BASE_SECONDS = 0.05
+    workflow = active_workflow(
+        cast, action("boom", "fail", parameters={"code": "http.timeout", "message": "Busy", "transient": True})
+    )
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+    done = _finished(execution, ExecutionStatus.FAILED)
+    attempts = [s for s in _steps(done) if s.node_key == "boom"]
+    assert [(s.attempt, s.status, s.error_code) for s in attempts] == [
+        (1, StepStatus.FAILURE, "http.timeout"),
+        (2, StepStatus.FAILURE, "http.timeout"),
+        (3, StepStatus.FAILURE, "http.timeout"),
+    ]
+    assert len({s.index for s in attempts}) == 1
+    assert attempts[1].started_at >= attempts[0].finished_at
+    assert done.last_error_code == "http.timeout"
+
+
+@pytest.mark.parametrize(
+    ("language", "human"),
+    [
+        ("pt-br", "O provedor está limitando as requisições; o docg tentará de novo mais tarde."),
+        ("en", "The provider is limiting requests; docg will try again later."),
+    ],
+)
+def test_permanent_failure_mirrors_the_error_on_the_execution(cast, worker, language, human):
+    cast.acme.language = language
+    cast.acme.save()
+    workflow = active_workflow(cast, action("boom", "fail", parameters={"code": "rate_limit"}))
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+    done = _finished(execution, ExecutionStatus.FAILED)
+    [step] = [s for s in _steps(done) if s.node_key == "boom"]
+    assert (step.status, step.attempt, step.error_code, step.error_human) == ("failure", 1, "rate_limit", human)
+    assert step.error_tech["exception"] == "StepError"
+    assert (done.last_error_code, done.last_error_human, done.last_error_tech) == (
+        "rate_limit",
+        human,
+        step.error_tech,
+    )
+    assert [(a["action"], a["node_key"]) for a in done.recommended_actions] == [("retry_later", "boom")]
+
+
+def test_failure_without_a_mapped_code_recommends_nothing(cast, worker):
+    workflow = active_workflow(cast, action("boom", "fail", parameters={"code": "custom.broken", "message": "No"}))
+    done = _finished(execution_start(workflow=workflow, trigger_data={}, by=cast.alice), ExecutionStatus.FAILED)
+    assert (done.last_error_code, done.last_error_human, done.recommended_actions) == ("custom.broken", "No", [])
+
+
+def test_unresolvable_variable_needs_review_and_resume_with_changes_completes(cast, worker):
+    workflow = active_workflow(
+        cast,
+        action(
+            "prepare",
+            "set_variables",
+            parameters={"variables": {"to": "{{ trigger.customer.email }}", "name": "{{ trigger.customer.name }}"}},
+        ),
+    )
+    execution = execution_start(workflow=workflow, trigger_data={"customer": {"name": "Ana"}}, by=cast.alice)
+    review = wait_for_status(execution.pk, ExecutionStatus.NEEDS_REVIEW)
+    assert review.last_error_code == "data.unresolved_variables"
+    assert "trigger.customer.email" in review.last_error_human
+    [issue] = review.preflight_summary["blocking"]
+    assert (issue["code"], issue["missing"], issue["node_key"]) == (
+        "data.unresolved_variables",
+        ["trigger.customer.email"],
+        "prepare",
+    )
+    assert [a["action"] for a in review.recommended_actions] == ["map_fields"]
+    assert not review.steps.exists()
+
+    execution_resume(execution=review, by=cast.alice, changes={"customer": {"email": "ana@example.com"}})
+    done = _finished(execution)
+    assert done.steps.get(node_key="prepare").data_out == {"to": "ana@example.com", "name": "Ana"}
+    assert (done.recommended_actions, done.last_error_code) == ([], "")
+
+
+def test_dry_run_sends_and_writes_nothing(cast, worker, settings, loopback_server):
+    settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    workflow = active_workflow(
+        cast,
+        action("notify", "http_request", parameters={"method": "POST", "url": loopback_server.url, "body": {"a": 1}}),
+        action("remember", "datastore_set", parameters={"key": "k", "value": "v"}),
+    )
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice, dry_run=True)
+    done = _finished(execution)
+    assert done.dry_run
+    assert loopback_server.received == []
+    assert not WorkflowDatastore.objects.filter(workflow=workflow).exists()
+    assert all(s.data_out.get("dry_run") for s in _steps(done) if s.node_key != "start")
+
+
+def test_until_phase_preflight_stops_after_preflight(cast, worker, testkit):
+    workflow = active_workflow(cast, action("after", "count", app="testkit", parameters={"name": "after"}))
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice, until_phase="preflight")
+    done = _finished(execution)
+    assert done.progress == 100
+    assert done.phase_metrics["preflight"]["duration_ms"] is not None
+    assert not done.steps.exists()
+    assert testkit.counts["after"] == 0
+
+
+def test_duplicate_step_delivery_has_one_effect(cast, testkit, monkeypatch):
+    sent = []
+    monkeypatch.setattr(actors, "send", lambda queue, object_id, **kw: sent.append((queue, object_id)))
+    workflow = active_workflow(
+        cast,
+        action("once", "count", app="testkit", parameters={"name": "once"}),
+        action("held", "block", app="testkit"),
+    )
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+    assert sent == [("start", str(execution.pk))]
+    step_id, queue = execution_begin(execution_id=execution.pk)
+
+    held = step_run(step_id=step_id, queue=queue)
+    assert held is not None  # the next step, to run right here
+    assert step_run(step_id=step_id, queue=queue) is None  # the same message again
+    assert testkit.counts["once"] == 1
+
+    # A duplicate that arrives while the first delivery is still running does nothing either.
+    def deliver():
+        try:
+            step_run(step_id=held[0], queue=held[1])
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=deliver)
+    first.start()
+    assert testkit.started.wait(5)
+    assert step_run(step_id=held[0], queue=held[1]) is None
+    testkit.release.set()
+    first.join(5)
+    assert testkit.counts["block"] == 1
+    assert step_run(step_id=held[0], queue=held[1]) is None
+    assert testkit.counts == {"once": 1, "block": 1}
+    done = wait_for_status(execution.pk, ExecutionStatus.COMPLETED)
+    assert [(s.node_key, s.status) for s in _steps(done)] == [
+        ("start", "success"),
+        ("once", "success"),
+        ("held", "success"),
+    ]
+
+
+def test_redelivered_message_through_the_broker_has_no_second_effect(cast, worker, testkit):
+    workflow = active_workflow(cast, action("once", "count", app="testkit", parameters={"name": "once"}))
+    done = _finished(execution_start(workflow=workflow, trigger_data={}, by=cast.alice))
+    step = done.steps.get(node_key="once")
+    actors.send("default", str(step.pk))
+    actors.send("default", str(step.pk))
+    worker.broker.join("default", timeout=5000)
+    worker.join()
+    assert testkit.counts["once"] == 1
+    assert ExecutionStep.objects.filter(execution=done).count() == 2

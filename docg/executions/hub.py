@@ -1,0 +1,165 @@
+"""One shared stream reader per process, fanning events out to every subscriber.
+
+With Redis, a single XREAD BLOCK loop reads every subscribed stream on one
+connection (not one blocking connection per client). In the embedded mode the
+in-process store calls back on each write. Subscribers get an asyncio.Queue of
+(entry id, event); a subscriber starts from the last entry present when it
+subscribed, so replay (XRANGE) plus live reading leaves no gap, and the caller
+drops ids it already sent, so there are no duplicates either.
+"""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from docg.executions.streams import MemoryStreams, RedisStreams, get_streams, id_tuple
+
+logger = logging.getLogger(__name__)
+
+QUEUE_LIMIT = 2000
+# Delivered instead of an entry when the stream may have lost entries (Redis restarted).
+RESET = "reset"
+
+
+class Subscription:
+    def __init__(self, hub: "Hub", key: str):
+        self.hub = hub
+        self.key = key
+        self.queue: asyncio.Queue[tuple[str, dict] | None] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self.overflowed = False
+
+    def deliver(self, entry_id: str, payload: dict) -> None:
+        try:
+            self.queue.put_nowait((entry_id, payload))
+        except asyncio.QueueFull:
+            # A client too slow to keep up is cut off; it reconnects and replays from its last id.
+            self.overflowed = True
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait(None)
+
+    async def get(self, timeout: float) -> tuple[str, dict] | None:
+        return await asyncio.wait_for(self.queue.get(), timeout)
+
+    def close(self) -> None:
+        self.hub.unsubscribe(self)
+
+
+class Hub:
+    def __init__(self, backend: MemoryStreams | RedisStreams, loop: asyncio.AbstractEventLoop):
+        self.backend = backend
+        self.loop = loop
+        self.subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        self.positions: dict[str, str] = {}
+        self._task: asyncio.Task | None = None
+        self._wake_key = f"docg:hub:wake:{secrets.token_hex(6)}"
+        self._client = None
+        if isinstance(backend, MemoryStreams):
+            backend.add_listener(self._on_memory_write)
+
+    # --- subscriptions ----------------------------------------------------------------
+    async def subscribe(self, key: str) -> Subscription:
+        subscription = Subscription(self, key)
+        if key not in self.subscribers or not self.subscribers[key]:
+            bounds = await asyncio.to_thread(self.backend.bounds, key)
+            self.positions[key] = bounds.last_id or "0-0"
+        self.subscribers[key].add(subscription)
+        if isinstance(self.backend, RedisStreams):
+            self._ensure_reader()
+            await self._wake()
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subs = self.subscribers.get(subscription.key)
+        if subs is not None:
+            subs.discard(subscription)
+            if not subs:
+                del self.subscribers[subscription.key]
+                self.positions.pop(subscription.key, None)
+
+    @property
+    def connections(self) -> int:
+        return sum(len(s) for s in self.subscribers.values())
+
+    # --- embedded: called from whichever thread wrote ------------------------------------
+    def _on_memory_write(self, key: str, entry_id: str, payload: dict) -> None:
+        if key in self.subscribers:
+            self.loop.call_soon_threadsafe(self._fan_out, key, entry_id, payload)
+
+    def _fan_out(self, key: str, entry_id: str, payload: dict) -> None:
+        for subscription in list(self.subscribers.get(key, ())):
+            subscription.deliver(entry_id, payload)
+
+    # --- Redis: one XREAD BLOCK loop --------------------------------------------------
+    def _ensure_reader(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = self.loop.create_task(self._read_loop())
+
+    async def _redis(self):
+        if self._client is None:
+            import redis.asyncio as aioredis
+
+            self._client = aioredis.Redis.from_url(self.backend.url, decode_responses=True)
+        return self._client
+
+    async def _wake(self) -> None:
+        # The reader is blocked in XREAD on the old key set: a write to its private
+        # wake stream returns it at once so it picks the new key up.
+        client = await self._redis()
+        with contextlib.suppress(Exception):
+            await client.xadd(self._wake_key, {"w": "1"}, maxlen=10, approximate=True)
+            await client.expire(self._wake_key, 60)
+
+    async def _read_loop(self) -> None:
+        import json
+
+        import redis
+
+        client = await self._redis()
+        wake_position = "$"
+        lost = False
+        while self.subscribers:
+            streams = {key: self.positions.get(key, "0-0") for key in list(self.subscribers)}
+            streams[self._wake_key] = wake_position
+            try:
+                result = await client.xread(streams, block=5000, count=500)
+            except asyncio.CancelledError:
+                raise
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                logger.warning("Stream reader lost Redis; retrying")
+                lost = True
+                await asyncio.sleep(0.5)
+                continue
+            if lost:
+                # Redis came back, perhaps empty (no persistence): the streams restart,
+                # and every subscriber must tell its client to reset from PostgreSQL.
+                lost = False
+                wake_position = "$"
+                for key in list(self.subscribers):
+                    self.positions[key] = "0-0"
+                    self._fan_out(key, RESET, {})
+            for key, entries in result or []:
+                if key == self._wake_key:
+                    wake_position = entries[-1][0]
+                    continue
+                for entry_id, fields in entries:
+                    if id_tuple(entry_id) <= id_tuple(self.positions.get(key, "0-0")):
+                        continue
+                    self.positions[key] = entry_id
+                    self._fan_out(key, entry_id, json.loads(fields["event"]))
+
+
+_hubs: dict[Any, Hub] = {}
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per process in practice)."""
+    loop = asyncio.get_running_loop()
+    backend = get_streams()
+    hub = _hubs.get((id(loop), id(backend)))
+    if hub is None or hub.loop is not loop:
+        hub = Hub(backend, loop)
+        _hubs[(id(loop), id(backend))] = hub
+    return hub
