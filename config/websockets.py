@@ -1,3 +1,7 @@
-"""Websocket routes; the execution consumer arrives with the realtime work."""
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from docg.executions.consumers import ExecutionConsumer
+
+websocket_urlpatterns = [
+    path("ws/executions/<uuid:pk>/", ExecutionConsumer.as_asgi()),
+]

@@ -96,57 +96,58 @@ async def _current_state(execution_id) -> tuple[dict, bool]:
     return run_state(execution), execution.status in TERMINAL
 
 
-async def _execution_events(execution: WorkflowExecution, last: str):
+async def execution_event_source(execution: WorkflowExecution, last: str):
+    """(event name, data, id) for one execution: replay after `last`, then live; ("heartbeat", None, None) ticks.
+
+    Shared by the SSE view and the websocket consumer, so both follow the same replay and reset rules.
+    """
     key = execution_key(execution.pk)
     streams = get_streams()
-    hub = get_hub()
-    subscription = await hub.subscribe(key)
+    subscription = await get_hub().subscribe(key)
     try:
         epoch = await asyncio.to_thread(streams.epoch)
-        yield f"retry: {settings.SSE_RETRY_MS}\n\n".encode()
         sent = "0-0"
         if last and await asyncio.to_thread(needs_reset, last, epoch, key):
             state, finished = await _current_state(execution.pk)
             bounds = await asyncio.to_thread(streams.bounds, key)
             sent = bounds.last_id or "0-0"
-            yield frame("stream.reset", state, public_id(epoch, sent))
+            yield "stream.reset", state, public_id(epoch, sent)
             if finished:
                 return
         else:
             after = parse_public_id(last)[1] if last else "0-0"
             for entry_id, event in await asyncio.to_thread(streams.read, key, after):
                 sent = entry_id
-                yield frame(
-                    event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
-                )
+                yield event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
                 if event["event_type"] in TERMINAL_EVENTS:
                     return
-            if not last or sent == "0-0":
+            if sent == "0-0":
                 # Nothing more will come for a run that has already ended (e.g. its stream expired).
                 state, finished = await _current_state(execution.pk)
-                if finished and sent == "0-0":
-                    yield frame("stream.reset", state, public_id(epoch, "0-0"))
+                if finished:
+                    yield "stream.reset", state, public_id(epoch, "0-0")
                     return
         async for entry_id, event in _live(subscription, sent):
-            if entry_id == RESET:
+            if entry_id is None:
+                yield "heartbeat", None, None
+            elif entry_id == RESET:
                 epoch = await asyncio.to_thread(streams.epoch)
                 state, finished = await _current_state(execution.pk)
-                sent = "0-0"
-                yield frame("stream.reset", state, public_id(epoch, "0-0"))
+                yield "stream.reset", state, public_id(epoch, "0-0")
                 if finished:
                     return
-                continue
-            if entry_id is None:
-                yield b": heartbeat\n\n"
-                continue
-            sent = entry_id
-            yield frame(
-                event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
-            )
-            if event["event_type"] in TERMINAL_EVENTS:
-                return
+            else:
+                yield event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
+                if event["event_type"] in TERMINAL_EVENTS:
+                    return
     finally:
         subscription.close()
+
+
+async def _execution_events(execution: WorkflowExecution, last: str):
+    yield f"retry: {settings.SSE_RETRY_MS}\n\n".encode()
+    async for name, data, event_id in execution_event_source(execution, last):
+        yield b": heartbeat\n\n" if name == "heartbeat" else frame(name, data, event_id)
 
 
 async def _live(subscription, sent: str):

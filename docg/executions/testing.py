@@ -124,3 +124,94 @@ def live_server_asgi(django_db_setup, django_db_blocker):
     server = LiveServer(SSE_HEARTBEAT_SECONDS="0.3", STREAM_TOKEN_TTL_SECONDS="60")
     yield server
     server.stop()
+
+
+class ChildProcess:
+    """A child process in its own process group (rundramatiq forks), output kept in a log file."""
+
+    def __init__(self, args: list[str], *, name: str, **env: str):
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.conf import settings
+
+        artifacts = Path(settings.BASE_DIR) / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        self.log_path = artifacts / f"{name}.log"
+        executable = Path(sys.executable).with_name(args[0]) if args[0] in ("python", "daphne") else Path(args[0])
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (fixed command lines from tests)
+                [str(executable), *args[1:]],
+                cwd=settings.BASE_DIR,
+                env=subprocess_env(PYTHONUNBUFFERED="1", **env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self, sig: int | None = None) -> None:
+        import contextlib
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig or signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+        return "\n".join(text[-lines:])
+
+
+def worker_process(name: str = "worker", **env: str) -> ChildProcess:
+    """`manage.py rundramatiq` on this test's database and Redis."""
+    return ChildProcess(["python", "manage.py", "rundramatiq", "--processes", "1", "--threads", "2"], name=name, **env)
+
+
+class RedisServer:
+    """A private, non-persistent redis-server on a free loopback port (restartable: it loses everything)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+        self.start()
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+
+        import redis
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise AssertionError("redis-server is not installed on this machine.")
+        self.process = subprocess.Popen(  # noqa: S603 (fixed command line)
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answers() -> bool:
+            try:
+                return redis.Redis.from_url(self.url, socket_timeout=0.5).ping()
+            except redis.RedisError:
+                return False
+
+        wait_until(answers, timeout=10, what=f"redis-server on {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
