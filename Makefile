@@ -10,7 +10,7 @@ REQUIREMENTS := $(wildcard requirements/*.txt)
 REQUIREMENTS_HASH := $(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 
-.PHONY: help venv run test lint format
+.PHONY: help venv run test lint format chromium
 
 help:
 	@echo "make run     start docg at http://127.0.0.1:$(PORT)/ (SQLite, no services needed)"
@@ -42,7 +42,7 @@ run: venv
 	fi
 
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
-test: venv
+test: venv chromium
 	$(VENV)/bin/python manage.py ensure_services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,3 +55,14 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "chromium is missing: installing Debian's chromium package for the browser tests."; \
+		if command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Cannot install chromium: this machine has no apt-get. Install chromium and re-run make test."; exit 1; \
+		fi; \
+	fi

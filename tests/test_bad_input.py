@@ -24,6 +24,7 @@ BAD_BODIES = [
     ("unknown-fields", json.dumps({"name": "x", "nodes": [], "surprise": True}).encode()),
     ("deep", ("[" * 5000 + "]" * 5000).encode()),
     ("bad-utf8", b'{"name": "\xff\xfe"}'),
+    ("nan", b'{"name": NaN, "config": {"a": Infinity}, "trigger_data": {"x": -Infinity}}'),
     ("nul-bytes", json.dumps({"name": "a\u0000b", "nodes": []}).encode()),
 ]
 

@@ -1,6 +1,8 @@
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 
+from docg.executions.models import WorkflowExecution
 from docg.orgs.selectors import memberships_of
 from docg.workflows.selectors import workflows_with_nodes
 
@@ -21,3 +23,15 @@ def home(request):
         "dashboard/home.html",
         {"memberships": memberships, "current": current, "workflows": workflows},
     )
+
+
+@login_required
+def execution_detail(request, pk):
+    """One run, live: the page follows the execution's SSE stream."""
+    organizations = [m.organization_id for m in memberships_of(user=request.user)]
+    execution = (
+        WorkflowExecution.objects.select_related("workflow").filter(pk=pk, organization_id__in=organizations).first()
+    )
+    if execution is None:
+        raise Http404("No such run.")
+    return render(request, "dashboard/execution.html", {"execution": execution})

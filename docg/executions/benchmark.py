@@ -38,6 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from docg.executions.choices import ExecutionStatus
@@ -165,6 +166,7 @@ class EngineBenchmark:
     keep: bool = False
     calibration_runs: int = 20
     timeout: float = 0
+    debug: bool = False
     write: Callable[[str], None] = print
     organization: Any = None
     workflow: Any = None
@@ -177,13 +179,15 @@ class EngineBenchmark:
             raise ValueError(
                 "--processes needs the Redis broker (set REDIS_URL); embedded mode has in-process workers."
             )
-        self._describe_setup()
-        self._create_workflow()
-        try:
-            self._calibrate()
-            self._load()
-        finally:
-            self._cleanup()
+        # Production runs with DEBUG off; with it on, Django records every query, which the figures would include.
+        with override_settings(DEBUG=settings.DEBUG if self.debug else False):
+            self._describe_setup()
+            self._create_workflow()
+            try:
+                self._calibrate()
+                self._load()
+            finally:
+                self._cleanup()
         return self.results
 
     # --- setup ---------------------------------------------------------------------------
@@ -200,7 +204,8 @@ class EngineBenchmark:
         self.write(
             f"docg engine benchmark: {self.executions} executions x {self.steps} set_variables steps, {mode}\n"
             f"  database {where} ({db.get('NAME')}), broker {broker}, CONN_MAX_AGE={db.get('CONN_MAX_AGE')}, "
-            f"{os.cpu_count()} CPU(s)"
+            f"DEBUG={settings.DEBUG}{'' if self.debug else ' (turned off for the run; --debug keeps it)'}, "
+            f"{os.cpu_count()} CPU(s), load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
         )
 
     def _create_workflow(self) -> None:
@@ -218,12 +223,22 @@ class EngineBenchmark:
         workflow_activate(workflow=self.workflow, by=None)
         self.write(f"  organization {self.organization.name} ({self.organization.pk}), workflow {self.workflow.pk}")
 
-    def _start(self, i: int) -> WorkflowExecution:
+    def _start(self, i: int, *, enqueue: bool = True) -> WorkflowExecution:
+        """execution_start, as the API calls it; with enqueue=False the start message is not sent (run inline)."""
+        from unittest import mock
+
+        from docg.executions import actors
         from docg.executions.engine import execution_start
 
-        return execution_start(
-            workflow=self.workflow, trigger_data={"n": 0, "customer": f"customer {i}"}, by=None, actor_type="system"
-        )
+        def start() -> WorkflowExecution:
+            return execution_start(
+                workflow=self.workflow, trigger_data={"n": 0, "customer": f"customer {i}"}, by=None, actor_type="system"
+            )
+
+        if enqueue:
+            return start()
+        with mock.patch.object(actors, "send", lambda *args, **kwargs: None):
+            return start()
 
     # --- 1. calibration: queries per step, unloaded timings ----------------------------------
 
@@ -239,7 +254,7 @@ class EngineBenchmark:
         return begin, steps
 
     def _calibrate(self) -> None:
-        execution, start = counted(lambda: self._start(0))
+        execution, start = counted(lambda: self._start(0, enqueue=False))
         begin, steps = self._run_inline(execution.pk)
         execution.refresh_from_db()
         if execution.status != ExecutionStatus.COMPLETED:
@@ -264,7 +279,7 @@ class EngineBenchmark:
         ids = [execution.pk]
         began = time.perf_counter()
         for i in range(1, self.calibration_runs):
-            queued = self._start(i)
+            queued = self._start(i, enqueue=False)
             self._run_inline(queued.pk)
             ids.append(queued.pk)
         elapsed = time.perf_counter() - began
@@ -298,9 +313,9 @@ class EngineBenchmark:
         stop = self._start_workers()
         try:
             finished = self._wait(ids, timeout)
+            wall = time.perf_counter() - wall_began
         finally:
             stop()
-        wall = time.perf_counter() - wall_began
         self._report_load(ids, finished, wall)
 
     def _start_workers(self) -> Callable[[], None]:
@@ -319,6 +334,7 @@ class EngineBenchmark:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE),
+            "DEBUG": "true" if settings.DEBUG else "false",
         }
         process = subprocess.Popen(  # noqa: S603 (a fixed command line)
             [

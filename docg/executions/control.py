@@ -4,8 +4,10 @@ Each call writes its audit row and its event in the same transaction as the
 change; an illegal call (resume a completed run) is a 409.
 """
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -105,13 +107,27 @@ def execution_resume(
         return execution
     if not approved:
         return _reject(execution, by)
+    if not ExecutionStep.objects.filter(execution=execution).exists():
+        # Paused while still queued: its start message found it paused and did nothing.
+        execution_transition(execution=execution, target=ExecutionStatus.QUEUED)
+        _audit(execution, AuditAction.EXECUTION_RESUMED, by)
+        publish_event(execution, "execution.status_changed", {"reason": "resumed"})
+        engine._send_on_commit("start", execution.pk)
+        return execution
     execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     _audit(execution, AuditAction.EXECUTION_RESUMED, by)
     publish_event(execution, "execution.status_changed", {"reason": "resumed"})
     nodes = definition_nodes(execution)
     queues = {n["key"]: engine._operation(n).queue if engine._operation(n) else "default" for n in nodes}
+    now = timezone.now()
     for step in ExecutionStep.objects.filter(execution=execution, status__in=[StepStatus.PENDING, StepStatus.RUNNING]):
-        engine._send_on_commit(queues.get(step.node_key, "default"), step.pk)
+        # A pending step's lease is its due time (after a delay or a retry backoff) plus one lease:
+        # resuming early must not cut the wait short.
+        due = now
+        if step.status == StepStatus.PENDING and step.lease_expires_at:
+            due = step.lease_expires_at - timedelta(seconds=settings.STEP_LEASE_SECONDS)
+        delay_ms = max(0, int((due - now).total_seconds() * 1000))
+        engine._send_on_commit(queues.get(step.node_key, "default"), step.pk, delay_ms=delay_ms)
     return execution
 
 

@@ -131,7 +131,11 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
     if execution.status != ExecutionStatus.QUEUED:
         return None  # A redelivered start message, or the run was canceled.
     started = timezone.now()
-    report = preflight_for_execution(execution)
+    try:
+        report = preflight_for_execution(execution)
+    except Exception as exc:  # A broken check fails the run instead of leaving it queued for ever.
+        _fail_preflight(execution_id, as_step_error(exc))
+        return None
     with transaction.atomic():
         execution = _lock_execution(execution_id)
         if execution.status != ExecutionStatus.QUEUED:
@@ -189,6 +193,32 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
         next_key = phases.default_next(nodes, 0)
         next_key, index = _reuse_parent_steps(execution, nodes, next_key, trigger.index)
         return _advance(execution, nodes, index, next_key, delay_seconds=0, current_queue="default")
+
+
+def _fail_preflight(execution_id, error: StepError) -> None:
+    with transaction.atomic():
+        execution = _lock_execution(execution_id)
+        if execution.status != ExecutionStatus.QUEUED:
+            return
+        human = human_message("internal", language=execution.organization.language, node="preflight")
+        tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
+        execution_transition(
+            execution=execution,
+            target=ExecutionStatus.FAILED,
+            last_error_code=error.code,
+            last_error_human=human,
+            last_error_tech=tech,
+        )
+        log_error(execution=execution, domain=LogDomain.PREFLIGHT, message=human, details=tech)
+        audit_log(
+            organization=execution.organization_id,
+            action=AuditAction.EXECUTION_FAILED,
+            target_type="execution",
+            target_id=execution.pk,
+            metadata={"phase": "preflight", "error_code": error.code},
+            correlation_id=execution.correlation_id,
+        )
+        publish_event(execution, "execution.failed", {"error_code": error.code, "phase": "preflight"})
 
 
 def _reuse_parent_steps(execution: WorkflowExecution, nodes: list, next_key: str | None, index: int):

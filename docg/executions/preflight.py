@@ -83,7 +83,7 @@ def _unresolved(node: dict, trigger_data: dict, context: dict) -> list[dict]:
         if not missing:
             continue
         try:  # A default() filter may cover the gap.
-            render_string(source if "{{" in source else "{{ " + source + " }}", context)
+            render_string(source if ("{{" in source or "{%" in source) else "{{ " + source + " }}", context)
         except ExpressionError:
             found.append({"name": ", ".join(missing), "names": missing, "parameter": where, "expression": source})
     return found

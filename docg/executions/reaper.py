@@ -13,10 +13,10 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from docg.executions.choices import StepStatus
+from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.context import definition_nodes, node_index
 from docg.executions.engine import RUNNABLE, _operation
-from docg.executions.models import ExecutionStep
+from docg.executions.models import ExecutionStep, WorkflowExecution
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,31 @@ def reap_stuck(*, limit: int = 500) -> list[str]:
             resent.append(str(step.pk))
     if resent:
         logger.warning("Re-enqueued %d step(s) whose lease had expired: %s", len(resent), ", ".join(resent))
+    restart_stalled(limit=limit)
     return resent
+
+
+def restart_stalled(*, limit: int = 500) -> list[str]:
+    """Resend the start of runs still queued a lease after their last change (start message lost,
+    or the worker died during preflight); a start for a run that already began does nothing."""
+    from docg.executions import actors
+
+    now = timezone.now()
+    with transaction.atomic():
+        ids = [
+            str(pk)
+            for pk in WorkflowExecution.objects.select_for_update(skip_locked=True)
+            .filter(status=ExecutionStatus.QUEUED, updated_at__lt=now - timedelta(seconds=settings.STEP_LEASE_SECONDS))
+            .order_by("updated_at")
+            .values_list("pk", flat=True)[:limit]
+        ]
+        # Touched so that a run merely waiting behind a long queue is resent once per lease, not every sweep.
+        WorkflowExecution.objects.filter(pk__in=ids).update(updated_at=now)
+        for execution_id in ids:
+            transaction.on_commit(lambda e=execution_id: actors.send("start", e))
+    if ids:
+        logger.warning("Re-sent the start of %d run(s) still queued: %s", len(ids), ", ".join(ids))
+    return ids
 
 
 class ReaperThread(threading.Thread):

@@ -16,10 +16,6 @@ def executions_with_version() -> QuerySet[WorkflowExecution]:
     return WorkflowExecution.objects.select_related("workflow_version")
 
 
-def execution_list(*, organization) -> QuerySet[WorkflowExecution]:
-    return executions_with_version().filter(organization=organization)
-
-
 def workflow_runs(*, workflow: Workflow) -> QuerySet[WorkflowExecution]:
     """One workflow's runs; the (workflow, -created_at) index serves the newest-first pages."""
     return executions_with_version().filter(organization_id=workflow.organization_id, workflow=workflow)

@@ -53,7 +53,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DJANGO_SETTINGS_MODULE="config.settings.test",  # same hashers and defaults as the test process
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         REDIS_URL=settings.REDIS_URL,
         SECRET_KEY=settings.SECRET_KEY,
@@ -76,14 +76,14 @@ def free_port() -> int:
 class LiveServer:
     """`daphne` serving config.asgi on a loopback port, in its own process group."""
 
-    def __init__(self, **env: str):
+    def __init__(self, port: int | None = None, **env: str):
         import subprocess
         import sys
         from pathlib import Path
 
         from django.conf import settings
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         daphne = Path(sys.executable).with_name("daphne")
         self.process = subprocess.Popen(  # noqa: S603 (fixed command line)
@@ -107,15 +107,16 @@ class LiveServer:
             return False
 
     def stop(self) -> None:
+        import contextlib
         import os
         import signal
 
-        if self.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except Exception:
+        if not _group_gone(self.process, timeout=15):
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+            _group_gone(self.process, timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -155,19 +156,32 @@ class ChildProcess:
         import os
         import signal
 
-        if self.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig or signal.SIGTERM)
+        if not _group_gone(self.process, timeout=15):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig or signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except Exception:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+                os.killpg(self.process.pid, signal.SIGKILL)
+            _group_gone(self.process, timeout=10)
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
         return "\n".join(text[-lines:])
+
+
+def _group_gone(process, *, timeout: float) -> bool:
+    """Wait until the whole process group (forked workers included) has exited."""
+    import os
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.poll()
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def worker_process(name: str = "worker", **env: str) -> ChildProcess:

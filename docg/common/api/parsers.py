@@ -9,17 +9,30 @@ from docg.common.api.exceptions import ApiError
 MAX_JSON_DEPTH = 64
 
 
-def _depth(value) -> int:
-    """Nesting depth, computed without recursion (the input is untrusted)."""
-    deepest, stack = 0, [(value, 1)]
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _check(value) -> None:
+    """Depth and content limits, checked without recursion (the input is untrusted).
+
+    PostgreSQL's JSONB cannot hold NUL characters, so they are refused here as a
+    400 rather than failing at the database as a 500.
+    """
+    stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
-        deepest = max(deepest, level)
+        if level > MAX_JSON_DEPTH:
+            raise ParseError(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
         if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise ParseError("JSON keys and strings may not contain NUL (\\u0000) characters.")
+                stack.append((child, level + 1))
         elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
+            stack.extend((child, level + 1) for child in item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise ParseError("JSON keys and strings may not contain NUL (\\u0000) characters.")
 
 
 class LimitedJSONParser(JSONParser):
@@ -34,11 +47,10 @@ class LimitedJSONParser(JSONParser):
             raise ParseError("The request body is empty; send a JSON object.")
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(raw.decode(encoding))
+            data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"Malformed JSON: {exc}") from exc
         except RecursionError:
             raise ParseError(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
-        if _depth(data) > MAX_JSON_DEPTH:
-            raise ParseError(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
+        _check(data)
         return data

@@ -104,6 +104,7 @@ class _Recorder(BaseHTTPRequestHandler):
 def loopback_server():
     """A real HTTP server on 127.0.0.1 that records every request it receives."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.daemon_threads, server.block_on_close = True, False
     server.received = []
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -144,3 +144,40 @@ def test_retry_of_a_run_in_progress_is_a_conflict(cast, worker, testkit):
     assert caught.value.status_code == 409
     testkit.release.set()
     assert wait_for_status(execution.pk, *DONE).status == ExecutionStatus.COMPLETED
+
+
+def test_a_run_paused_before_it_began_starts_when_resumed(cast, testkit, monkeypatch):
+    from docg.executions import actors
+    from docg.executions.engine import execution_begin, step_run
+
+    sent = []
+    monkeypatch.setattr(actors, "send", lambda queue, object_id, **kw: sent.append((queue, object_id)))
+    workflow = active_workflow(cast, action("once", "count", app="testkit", parameters={"name": "once"}))
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+    execution_pause(execution=execution, by=cast.alice)
+    assert execution_begin(execution_id=execution.pk) is None  # the start message finds it paused
+
+    resumed = execution_resume(execution=execution, by=cast.alice)
+    assert resumed.status == ExecutionStatus.QUEUED
+    assert sent == [("start", str(execution.pk))] * 2
+    step_id, queue = execution_begin(execution_id=execution.pk)
+    step_run(step_id=step_id, queue=queue)
+    assert wait_for_status(execution.pk, *DONE).status == ExecutionStatus.COMPLETED
+    assert testkit.counts["once"] == 1
+
+
+def test_resuming_during_a_delay_keeps_the_rest_of_the_delay(cast, worker, testkit):
+    workflow = active_workflow(
+        cast,
+        action("wait", "delay", parameters={"seconds": 1}),
+        action("after", "count", app="testkit", parameters={"name": "after"}),
+    )
+    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+    wait_until(lambda: _step(execution, "after"), what="the delayed step to be scheduled")
+    execution_pause(execution=execution, by=cast.alice)
+    execution_resume(execution=execution, by=cast.alice)
+    done = wait_for_status(execution.pk, *DONE)
+    assert done.status == ExecutionStatus.COMPLETED, done.last_error_tech
+    waited = (_step(done, "after").started_at - _step(done, "wait").finished_at).total_seconds()
+    assert waited >= 1.0
+    assert testkit.counts["after"] == 1

@@ -3,18 +3,21 @@ import threading
 import pytest
 from django.db import connection
 
+from docg.common.api.exceptions import ApiError
 from docg.executions import actors
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, StepStatus
 from docg.executions.control import approval_decide, execution_resume
 from docg.executions.engine import execution_begin, execution_start, step_run
-from docg.executions.models import ExecutionStep, WorkflowApproval
+from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.testing import wait_for_status, wait_until
+from docg.executions.tests.conftest import TRIGGER as TRIGGER_NODE
 from docg.executions.tests.conftest import action, active_workflow
 from docg.workflows.models import WorkflowDatastore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DONE = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELED)
+NOOP = action("noop", "set_variables", parameters={"variables": {}})
 
 
 def _steps(execution) -> list[ExecutionStep]:
@@ -323,3 +326,80 @@ def test_redelivered_message_through_the_broker_has_no_second_effect(cast, worke
     worker.join()
     assert testkit.counts["once"] == 1
     assert ExecutionStep.objects.filter(execution=done).count() == 2
+
+
+def test_a_parameter_that_is_not_json_data_fails_the_step_once(cast, worker):
+    workflow = active_workflow(cast, action("odd", "set_variables", parameters={"variables": {"r": "{{ range(3) }}"}}))
+    done = _finished(execution_start(workflow=workflow, trigger_data={}, by=cast.alice), ExecutionStatus.FAILED)
+    [step] = [s for s in _steps(done) if s.node_key == "odd"]
+    assert (step.status, step.error_code) == (StepStatus.FAILURE, "expression.failed")
+    assert step.data_in == {"variables": {"r": "{{ range(3) }}"}}  # what the node said, since it could not be stored
+
+
+def test_trigger_fields_named_like_dict_methods_are_data(cast, worker):
+    workflow = active_workflow(
+        cast, action("sum", "set_variables", parameters={"variables": {"n": "{{ trigger.items | length }}"}})
+    )
+    done = _finished(execution_start(workflow=workflow, trigger_data={"items": [1, 2, 3]}, by=cast.alice))
+    assert done.steps.get(node_key="sum").data_out == {"n": 3}
+
+
+# The refusals below need no worker: a plain test transaction is enough (and faster to undo).
+@pytest.mark.django_db
+def test_start_refuses_an_inactive_workflow(cast):
+    from docg.workflows.services import workflow_create, workflow_deactivate
+
+    draft = workflow_create(organization=cast.acme, by=cast.alice, name="draft", nodes=[TRIGGER_NODE, NOOP])
+    with pytest.raises(ApiError) as caught:
+        execution_start(workflow=draft, trigger_data={}, by=cast.alice)
+    assert (caught.value.status_code, caught.value.code) == (409, "workflow.inactive")
+    active = active_workflow(cast, NOOP)
+    workflow_deactivate(workflow=active, by=cast.alice)
+    with pytest.raises(ApiError):
+        execution_start(workflow=active, trigger_data={}, by=cast.alice)
+    assert not WorkflowExecution.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("trigger_data", [[1, 2], "text", None, 3])
+def test_start_refuses_trigger_data_that_is_not_an_object(cast, trigger_data):
+    with pytest.raises(ApiError) as caught:
+        execution_start(workflow=active_workflow(cast, NOOP), trigger_data=trigger_data, by=cast.alice)
+    assert (caught.value.status_code, caught.value.code) == (400, "trigger_data.not_an_object")
+    assert not WorkflowExecution.objects.exists()
+
+
+@pytest.mark.django_db
+def test_start_refuses_huge_trigger_data(cast, settings):
+    settings.MAX_TRIGGER_DATA_BYTES = 1000
+    with pytest.raises(ApiError) as caught:
+        execution_start(workflow=active_workflow(cast, NOOP), trigger_data={"blob": "x" * 2000}, by=cast.alice)
+    assert (caught.value.status_code, caught.value.code) == (413, "trigger_data.too_large")
+    assert not WorkflowExecution.objects.exists()
+
+
+@pytest.mark.django_db
+def test_start_refuses_an_unknown_until_phase(cast):
+    with pytest.raises(ApiError) as caught:
+        execution_start(workflow=active_workflow(cast, NOOP), trigger_data={}, by=cast.alice, until_phase="later")
+    assert caught.value.code == "until_phase.invalid"
+
+
+def test_a_run_whose_start_message_was_lost_is_restarted_by_the_sweep(cast, worker, monkeypatch, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from docg.executions.reaper import reap_stuck
+
+    real_send, lost = actors.send, []
+    monkeypatch.setattr(actors, "send", lambda queue, object_id, **kw: lost.append(object_id))
+    execution = execution_start(workflow=active_workflow(cast, NOOP), trigger_data={}, by=cast.alice)
+    assert lost == [str(execution.pk)]
+    monkeypatch.setattr(actors, "send", real_send)
+
+    assert reap_stuck() == []  # queued moments ago: its message may simply be on its way
+    long_ago = timezone.now() - timedelta(seconds=settings.STEP_LEASE_SECONDS + 1)
+    WorkflowExecution.objects.filter(pk=execution.pk).update(updated_at=long_ago)
+    reap_stuck()
+    assert _finished(execution).status == ExecutionStatus.COMPLETED

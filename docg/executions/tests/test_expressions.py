@@ -58,7 +58,7 @@ def test_strict_undefined_raises_and_names_the_missing_variable(source, missing)
     with pytest.raises(ExpressionError) as caught:
         render_string(source, CONTEXT)
     assert caught.value.missing == missing
-    assert caught.value.expression == source
+    assert caught.value.expression.strip() in source
 
 
 def test_missing_names_raise_in_bare_conditions_too():

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from docg.common.api.fields import TenantPrimaryKeyRelatedField
 from docg.common.api.serializers import StrictInput
 from docg.connectors.models import DataSourceConnection
+from docg.executions.api.serializers import JsonObjectField
 from docg.workflows.choices import NodeKind
 from docg.workflows.models import Workflow, WorkflowVersion
 from docg.workflows.services import node_to_dict
@@ -21,8 +22,9 @@ class NodeInput(StrictInput):
     app = serializers.SlugField(**_KEY)
     operation = serializers.SlugField(**_KEY)
     label = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    parameters = serializers.DictField(required=False)
-    position = serializers.DictField(required=False, allow_null=True)
+    # JSON that jsonb can store (no NUL, NaN or Infinity), else the INSERT fails with a 500.
+    parameters = JsonObjectField(required=False)
+    position = JsonObjectField(required=False, allow_null=True)
     next = serializers.SlugField(required=False, allow_blank=True, **_KEY)
     branches = BranchInput(many=True, required=False)
     connection = TenantPrimaryKeyRelatedField(DataSourceConnection, required=False, allow_null=True)

@@ -32,10 +32,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--timeout", type=float, default=0, help="Give up waiting after this many seconds.")
         parser.add_argument(
+            "--debug", action="store_true", help="Keep settings.DEBUG as configured (by default the run turns it off)."
+        )
+        parser.add_argument(
             "--keep", action="store_true", help="Keep the benchmark's workflow and executions (for inspection)."
         )
 
-    def handle(self, *args, target, executions, steps, workers, processes, calibration_runs, timeout, keep, **options):
+    def handle(
+        self, *args, target, executions, steps, workers, processes, calibration_runs, timeout, debug, keep, **options
+    ):
         if executions < 1 or steps < 1 or workers < 1 or processes < 0 or calibration_runs < 1:
             raise CommandError("--executions, --steps, --workers and --calibration-runs must be at least 1.")
         benchmark = EngineBenchmark(
@@ -46,6 +51,7 @@ class Command(BaseCommand):
             keep=keep,
             calibration_runs=calibration_runs,
             timeout=timeout,
+            debug=debug,
             write=self.stdout.write,
         )
         try:

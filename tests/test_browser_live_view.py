@@ -1,0 +1,108 @@
+"""A real browser (Debian's chromium via Playwright) follows a run live; the server is cut mid-run,
+EventSource reconnects by itself with Last-Event-ID, and the page ends with the complete,
+ordered event list."""
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+
+from docg.common.testing import PASSWORD, api_client_for
+from docg.executions.choices import ExecutionStatus, StepStatus
+from docg.executions.models import ExecutionStep
+from docg.executions.streams import execution_key, get_streams
+from docg.executions.testing import LiveServer, wait_for_status, wait_until, worker_process
+from docg.workflows.services import workflow_activate, workflow_create
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+ENV = {"STEP_LEASE_SECONDS": "5", "REAPER_INTERVAL_SECONDS": "0.5", "SSE_RETRY_MS": "300"}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain blocking ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # ORM calls made while Playwright's loop runs get their own connection: close it here.
+        from django.db import connections
+
+        connections.close_all()
+
+
+def test_page_reconnects_after_server_cut_and_shows_every_event_in_order(cast, browser):
+    nodes = [
+        {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"},
+        {"key": "prepare", "kind": "action", "app": "core", "operation": "set_variables",
+         "parameters": {"variables": {"customer": "{{ trigger.customer }}"}}},
+        {"key": "wait", "kind": "action", "app": "core", "operation": "delay", "parameters": {"seconds": 2}},
+        {"key": "finish", "kind": "action", "app": "core", "operation": "set_variables",
+         "parameters": {"variables": {"done": True}}},
+    ]  # fmt: skip
+    workflow = workflow_create(organization=cast.acme, by=cast.alice, name="Live contract", nodes=nodes)
+    workflow_activate(workflow=workflow, by=cast.alice)
+    web = LiveServer(**ENV)
+    worker = worker_process("browser-worker", **ENV)
+    try:
+        headers = {"Authorization": api_client_for(cast.alice)._credentials["HTTP_AUTHORIZATION"]}
+        started = httpx.post(
+            f"{web.url}/api/v1/workflows/{workflow.pk}/executions",
+            headers=headers,
+            json={"trigger_data": {"customer": "Ana"}},
+            timeout=10,
+        )
+        assert started.status_code == 202, started.text
+        execution_id = started.json()["id"]
+
+        page = browser.new_page()
+        page.goto(f"{web.url}/login/?next=/executions/{execution_id}/")
+        page.fill("#id_username", "alice@example.com")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-events] li", timeout=15000)
+
+        # Cut the server while the run waits in its delay; bring it back on the same port.
+        wait_until(
+            lambda: ExecutionStep.objects.filter(
+                execution_id=execution_id, node_key="wait", status=StepStatus.SUCCESS
+            ).exists(),
+            timeout=30,
+            what="the delay step",
+        )
+        port = web.port
+        web.stop()
+        page.wait_for_function(
+            "document.querySelector('[data-stream-url]').dataset.reconnecting === 'true'", timeout=15000
+        )
+        web = LiveServer(port=port, **ENV)
+
+        page.wait_for_selector("[data-stream-url][data-done=true]", timeout=30000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "live-view.png"), full_page=True)
+        shown = page.eval_on_selector_all("[data-events] li", "items => items.map(i => [i.dataset.type, i.dataset.id])")
+        done = wait_for_status(execution_id, ExecutionStatus.COMPLETED, timeout=10)
+        assert done.progress == 100
+        assert page.text_content("[data-status]") == "completed"
+        stream = get_streams()
+        epoch = stream.epoch()
+        expected = [(e["event_type"], f"{epoch}:{i}") for i, e in stream.read(execution_key(execution_id))]
+        assert shown == [list(item) for item in expected]
+        assert shown[-1][0] == "execution.completed"
+    finally:
+        worker.stop()
+        web.stop()
