@@ -16,10 +16,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from config.websockets import websocket_urlpatterns  # noqa: E402
+from docg.executions.sse_asgi import SSEApplication  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ASGIStaticFilesHandler(django_asgi_app),
+        # Live streams are served beside Django (no thread or connection per open stream).
+        "http": SSEApplication(ASGIStaticFilesHandler(django_asgi_app)),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from docg.common.api.exceptions import ApiError
 from docg.executions.models import WorkflowExecution
-from docg.executions.sse import execution_event_source
+from docg.executions.sse import execution_event_source, in_thread
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -37,7 +37,9 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
         except ApiError:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        execution = await WorkflowExecution.objects.filter(pk=execution_id, organization_id__in=organizations).afirst()
+        execution = await in_thread(
+            lambda: WorkflowExecution.objects.filter(pk=execution_id, organization_id__in=organizations).first()
+        )
         if execution is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -60,10 +62,14 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
 
     async def _pump(self, execution, last: str) -> None:
         try:
-            async for name, data, event_id in execution_event_source(execution, last):
+            async for name, data, event_id, entry in execution_event_source(execution, last):
+                if name == "ready":
+                    continue
                 if name == "heartbeat":
                     await self.send(text_data=json.dumps({"type": "heartbeat"}))
                     continue
+                if entry is not None:
+                    data = {**entry[2], "event_id": event_id}
                 await self.send(text_data=json.dumps({"type": name, "id": event_id, "data": data}, default=str))
         finally:
             await self.close()

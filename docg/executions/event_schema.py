@@ -45,7 +45,7 @@ EVENT_SCHEMA_V1 = {
         "progress",
         "current_step",
         "data",
-    ],  # fmt: skip
+    ],
     "additionalProperties": False,
     "properties": {
         "schema_version": {"const": 1},

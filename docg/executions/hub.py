@@ -41,7 +41,11 @@ class Subscription:
                 self.queue.put_nowait(None)
 
     async def get(self, timeout: float) -> tuple[str, dict] | None:
-        return await asyncio.wait_for(self.queue.get(), timeout)
+        """The next item; raises TimeoutError after `timeout` seconds of silence."""
+        if not self.queue.empty():
+            return self.queue.get_nowait()  # the common case under load: no timer, no task
+        async with asyncio.timeout(timeout):
+            return await self.queue.get()
 
     def close(self) -> None:
         self.hub.unsubscribe(self)
@@ -56,6 +60,7 @@ class Hub:
         self._task: asyncio.Task | None = None
         self._wake_key = f"docg:hub:wake:{secrets.token_hex(6)}"
         self._client = None
+        self._waking = False
         if isinstance(backend, MemoryStreams):
             backend.add_listener(self._on_memory_write)
 
@@ -106,11 +111,19 @@ class Hub:
 
     async def _wake(self) -> None:
         # The reader is blocked in XREAD on the old key set: a write to its private
-        # wake stream returns it at once so it picks the new key up.
-        client = await self._redis()
-        with contextlib.suppress(Exception):
-            await client.xadd(self._wake_key, {"w": "1"}, maxlen=10, approximate=True)
-            await client.expire(self._wake_key, 60)
+        # wake stream returns it at once so it picks the new key up. One wake in
+        # flight serves every subscriber that arrives meanwhile (a burst of a
+        # thousand connections costs one Redis connection, not a thousand).
+        if self._waking:
+            return
+        self._waking = True
+        try:
+            client = await self._redis()
+            with contextlib.suppress(Exception):
+                await client.xadd(self._wake_key, {"w": "1"}, maxlen=10, approximate=True)
+                await client.expire(self._wake_key, 60)
+        finally:
+            self._waking = False
 
     async def _read_loop(self) -> None:
         import json
@@ -124,7 +137,7 @@ class Hub:
             streams = {key: self.positions.get(key, "0-0") for key in list(self.subscribers)}
             streams[self._wake_key] = wake_position
             try:
-                result = await client.xread(streams, block=5000, count=500)
+                result = await client.xread(streams, block=1000, count=500)
             except asyncio.CancelledError:
                 raise
             except (redis.ConnectionError, redis.TimeoutError, OSError):

@@ -9,6 +9,7 @@ still holds (trimmed, expired, or from before a Redis data loss) it first sends
 
 import asyncio
 import json
+from collections import OrderedDict
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,22 @@ STATE_FIELDS = (
 def run_state(execution: WorkflowExecution) -> dict[str, Any]:
     state = {name: getattr(execution, name) for name in STATE_FIELDS}
     return json.loads(json.dumps({"execution_id": str(execution.pk), **state}, default=str))
+
+
+_FRAMES: "OrderedDict[str, bytes]" = OrderedDict()
+_FRAMES_MAX = 4096
+
+
+def event_frame(epoch: str, entry_id: str, event: dict) -> bytes:
+    """The SSE frame of a stream entry, encoded once and shared by every client of the process."""
+    event_id = public_id(epoch, entry_id)
+    cached = _FRAMES.get(event_id)
+    if cached is None:
+        cached = frame(event["event_type"], {**event, "event_id": event_id}, event_id)
+        _FRAMES[event_id] = cached
+        if len(_FRAMES) > _FRAMES_MAX:
+            _FRAMES.popitem(last=False)
+    return cached
 
 
 def frame(event: str, data: Any, event_id: str | None = None) -> bytes:
@@ -83,21 +100,50 @@ async def execution_stream(request, pk):
         caller = await stream_caller(request)
         if caller.execution_id is not None and caller.execution_id != str(pk):
             raise ApiError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
-        execution = await WorkflowExecution.objects.filter(pk=pk, organization_id=caller.organization_id).afirst()
-        if execution is None:
-            raise ApiError("not_found", "Not found.", status_code=404)
+        execution = await find_execution(pk, caller.organization_id)
     except ApiError as exc:
         return _error(exc)
-    return _response(_execution_events(execution, _last_event_id(request)))
+    return _response(execution_sse(execution, _last_event_id(request)))
+
+
+async def in_thread(function, *args):
+    """Run blocking ORM work on the shared pool, then release the connection.
+
+    Streams live for minutes: holding a database connection (or a per-request
+    thread, as sync_to_async would) for each open stream does not scale.
+    """
+
+    def call():
+        from django.db import connections
+
+        try:
+            return function(*args)
+        finally:
+            connections.close_all()
+
+    return await asyncio.to_thread(call)
+
+
+async def find_execution(pk, organization_id) -> WorkflowExecution:
+    """The execution if it belongs to the organization; otherwise a 404, before any stream opens."""
+    execution = await in_thread(
+        lambda: WorkflowExecution.objects.filter(pk=pk, organization_id=organization_id).first()
+    )
+    if execution is None:
+        raise ApiError("not_found", "Not found.", status_code=404)
+    return execution
 
 
 async def _current_state(execution_id) -> tuple[dict, bool]:
-    execution = await WorkflowExecution.objects.aget(pk=execution_id)
+    execution = await in_thread(lambda: WorkflowExecution.objects.get(pk=execution_id))
     return run_state(execution), execution.status in TERMINAL
 
 
 async def execution_event_source(execution: WorkflowExecution, last: str):
-    """(event name, data, id) for one execution: replay after `last`, then live; ("heartbeat", None, None) ticks.
+    """(name, data, id, entry) for one execution: replay after `last`, then live; "heartbeat" ticks.
+
+    Stream entries come as `entry` = (epoch, entry id, event) with data None, so the
+    SSE view can reuse one encoded frame for every client; resets carry `data`.
 
     Shared by the SSE view and the websocket consumer, so both follow the same replay and reset rules.
     """
@@ -106,48 +152,53 @@ async def execution_event_source(execution: WorkflowExecution, last: str):
     subscription = await get_hub().subscribe(key)
     try:
         epoch = await asyncio.to_thread(streams.epoch)
+        yield "ready", None, None, None  # subscribed: nothing published from now on can be missed
         sent = "0-0"
         if last and await asyncio.to_thread(needs_reset, last, epoch, key):
             state, finished = await _current_state(execution.pk)
             bounds = await asyncio.to_thread(streams.bounds, key)
             sent = bounds.last_id or "0-0"
-            yield "stream.reset", state, public_id(epoch, sent)
+            yield "stream.reset", state, public_id(epoch, sent), None
             if finished:
                 return
         else:
             after = parse_public_id(last)[1] if last else "0-0"
             for entry_id, event in await asyncio.to_thread(streams.read, key, after):
                 sent = entry_id
-                yield event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
+                yield event["event_type"], None, public_id(epoch, entry_id), (epoch, entry_id, event)
                 if event["event_type"] in TERMINAL_EVENTS:
                     return
             if sent == "0-0":
                 # Nothing more will come for a run that has already ended (e.g. its stream expired).
                 state, finished = await _current_state(execution.pk)
                 if finished:
-                    yield "stream.reset", state, public_id(epoch, "0-0")
+                    yield "stream.reset", state, public_id(epoch, "0-0"), None
                     return
         async for entry_id, event in _live(subscription, sent):
             if entry_id is None:
-                yield "heartbeat", None, None
+                yield "heartbeat", None, None, None
             elif entry_id == RESET:
                 epoch = await asyncio.to_thread(streams.epoch)
                 state, finished = await _current_state(execution.pk)
-                yield "stream.reset", state, public_id(epoch, "0-0")
+                yield "stream.reset", state, public_id(epoch, "0-0"), None
                 if finished:
                     return
             else:
-                yield event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
+                yield event["event_type"], None, public_id(epoch, entry_id), (epoch, entry_id, event)
                 if event["event_type"] in TERMINAL_EVENTS:
                     return
     finally:
         subscription.close()
 
 
-async def _execution_events(execution: WorkflowExecution, last: str):
-    yield f"retry: {settings.SSE_RETRY_MS}\n\n".encode()
-    async for name, data, event_id in execution_event_source(execution, last):
-        yield b": heartbeat\n\n" if name == "heartbeat" else frame(name, data, event_id)
+async def execution_sse(execution: WorkflowExecution, last: str):
+    async for name, data, event_id, entry in execution_event_source(execution, last):
+        if name == "ready":
+            yield f"retry: {settings.SSE_RETRY_MS}\n\n".encode()
+        elif name == "heartbeat":
+            yield b": heartbeat\n\n"
+        else:
+            yield event_frame(*entry) if entry else frame(name, data, event_id)
 
 
 async def _live(subscription, sent: str):
@@ -176,10 +227,10 @@ async def organization_stream(request):
             raise ApiError("stream_token_invalid", "This stream token is for one execution only.", status_code=401)
     except ApiError as exc:
         return _error(exc)
-    return _response(_organization_events(caller.organization_id, _last_event_id(request)))
+    return _response(organization_sse(caller.organization_id, _last_event_id(request)))
 
 
-async def _organization_events(organization_id, last: str):
+async def organization_sse(organization_id, last: str):
     key = organization_key(organization_id)
     streams = get_streams()
     subscription = await get_hub().subscribe(key)
@@ -192,9 +243,7 @@ async def _organization_events(organization_id, last: str):
         elif last:
             for entry_id, event in await asyncio.to_thread(streams.read, key, parse_public_id(last)[1]):
                 sent = entry_id
-                yield frame(
-                    event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
-                )
+                yield event_frame(epoch, entry_id, event)
         async for entry_id, event in _live(subscription, sent):
             if entry_id is None:
                 yield b": heartbeat\n\n"
@@ -202,9 +251,7 @@ async def _organization_events(organization_id, last: str):
                 epoch = await asyncio.to_thread(streams.epoch)
                 yield frame("stream.reset", {"organization_id": str(organization_id)}, None)
             else:
-                yield frame(
-                    event["event_type"], {**event, "event_id": public_id(epoch, entry_id)}, public_id(epoch, entry_id)
-                )
+                yield event_frame(epoch, entry_id, event)
     finally:
         subscription.close()
 

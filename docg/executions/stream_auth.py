@@ -8,7 +8,6 @@ and one organization, and expires after STREAM_TOKEN_TTL_SECONDS.
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signing
 
@@ -48,29 +47,65 @@ def _from_token(token: str) -> StreamCaller:
     return StreamCaller(membership.user, membership.organization_id, payload["e"])
 
 
-def _from_request_sync(request, user) -> StreamCaller:
-    from rest_framework.request import Request
+def _user_from_session(session_key: str):
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils.module_loading import import_string
+
+    store = import_string(f"{settings.SESSION_ENGINE}.SessionStore") if settings.SESSION_ENGINE else SessionStore
+    return get_user(SimpleNamespace(session=store(session_key)))
+
+
+def caller_from_credentials(*, token: str, authorization: str, session_key: str, organization_header: str):
+    """Authenticate a stream reader from raw credentials (blocking: call it in a thread).
+
+    Works from an ASGI scope as well as from a Django request, so the SSE fast
+    path and the Django view apply exactly the same rules.
+    """
+    from types import SimpleNamespace
+
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 
     from docg.common.api.tenancy import membership_for_request
 
-    if request.headers.get("Authorization", "").startswith("Bearer "):
-        try:
-            found = JWTAuthentication().authenticate(Request(request))
-        except (InvalidToken, AuthenticationFailed) as exc:
-            raise ApiError("token_not_valid", "The access token is not valid or has expired.", status_code=401) from exc
-        user = found[0] if found else None
-    if user is None or not user.is_authenticated:
-        raise ApiError("not_authenticated", "Authentication credentials were not provided.", status_code=401)
-    request.user = user
-    membership = membership_for_request(request)
-    return StreamCaller(user, membership.organization_id)
+    try:
+        if token:
+            return _from_token(token)
+        user = None
+        if authorization.startswith("Bearer "):
+            jwt = JWTAuthentication()
+            try:
+                user = jwt.get_user(jwt.get_validated_token(authorization.split(" ", 1)[1].strip()))
+            except (InvalidToken, AuthenticationFailed) as exc:
+                raise ApiError(
+                    "token_not_valid", "The access token is not valid or has expired.", status_code=401
+                ) from exc
+        elif session_key:
+            user = _user_from_session(session_key)
+        if user is None or not user.is_authenticated:
+            raise ApiError("not_authenticated", "Authentication credentials were not provided.", status_code=401)
+        request = SimpleNamespace(user=user, META={"HTTP_X_ORGANIZATION_ID": organization_header})
+        membership = membership_for_request(request)
+        return StreamCaller(user, membership.organization_id)
+    finally:
+        # Pool threads keep no connection between streams: one per open stream would
+        # exhaust PostgreSQL long before the event loop notices any load.
+        from django.db import connections
+
+        connections.close_all()
 
 
 async def stream_caller(request) -> StreamCaller:
-    token = request.GET.get("token")
-    if token:
-        return await sync_to_async(_from_token)(token)
-    user = await request.auser()
-    return await sync_to_async(_from_request_sync)(request, user)
+    """The caller of a Django request (the SSE view)."""
+    import asyncio
+
+    return await asyncio.to_thread(
+        caller_from_credentials,
+        token=request.GET.get("token", ""),
+        authorization=request.headers.get("Authorization", ""),
+        session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME, ""),
+        organization_header=request.headers.get("X-Organization-ID", ""),
+    )

@@ -19,7 +19,7 @@ def test_every_event_of_a_real_run_matches_schema_v1(cast, worker):
     epoch = streams.epoch()
     entries = streams.read(execution_key(execution.pk))
     events = [{**event, "event_id": public_id(epoch, entry_id)} for entry_id, event in entries]
-    assert [e["event_type"] for e in events][0] == "execution.created"
+    assert events[0]["event_type"] == "execution.created"
     assert events[-1]["event_type"] == "execution.completed"
     for event in events:
         assert event_errors(event) == [], event
