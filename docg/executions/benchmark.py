@@ -20,6 +20,14 @@ Per-step figures, from the steps' own timestamps:
 - gap: the previous step's `finished_at` to this step's `started_at` (recording
   the result, logs, events, creating the next step, commit, the next claim),
 - overhead: wall + gap, the full engine cost of one step.
+
+Under load these include waiting for a CPU (threads, processes and PostgreSQL
+share the machine); the unloaded series is the engine's own latency.
+
+Afterwards the benchmark's executions (steps, logs, event streams) and workflow
+are deleted unless --keep; the organization and its audit events stay, because
+the audit table is append-only. Works on PostgreSQL + Redis and on the embedded
+defaults (SQLite + the in-process StubBroker; --processes needs Redis).
 """
 
 import os
@@ -199,7 +207,7 @@ class EngineBenchmark:
         mode = (
             f"{self.processes} rundramatiq process(es) x {self.workers} thread(s)"
             if self.processes
-            else (f"{self.workers} in-process worker thread(s)")
+            else f"{self.workers} in-process worker thread(s)"
         )
         self.write(
             f"docg engine benchmark: {self.executions} executions x {self.steps} set_variables steps, {mode}\n"
@@ -296,7 +304,6 @@ class EngineBenchmark:
             )
             + (f"\n  sequential: {(len(ids) - 1) / elapsed:.1f} executions/s" if len(ids) > 1 else "")
         )
-        self._calibration_ids = ids
 
     # --- 2. load --------------------------------------------------------------------------------
 

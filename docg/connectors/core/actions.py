@@ -5,8 +5,6 @@ from docg.connectors.registry import App, Operation, register
 
 app = register(App(slug="core", name="docg core", description="Flow control and utilities built into docg."))
 
-_EXPR = {"type": "string", "description": "A value or a {{ expression }}."}
-
 app.action(
     Operation(
         name="branch",
