@@ -30,6 +30,13 @@ class Operation:
     # Attempts for transient errors (the first one included), and the step's lease.
     max_attempts: int = 3
     timeout_seconds: int = 60
+    # True for actions with no outside effects (no network, at most database writes): the
+    # engine runs consecutive inline steps back to back inside one transaction.
+    inline: bool = False
+    # An inline action that writes to the database gets a savepoint, so a failure undoes its writes.
+    writes: bool = False
+    # The execution status while this action runs (e.g. "sending" for an email).
+    status_running: str | None = None
     # `preflight(node=, organization=, trigger_data=, language=) -> list[issue]`: checks this action adds.
     preflight: Callable | None = field(default=None, compare=False)
 

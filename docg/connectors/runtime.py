@@ -45,3 +45,5 @@ class ActionResult:
     wait: str | None = None
     # Start the next step only after this many seconds (a scheduled message, no sleeping worker).
     delay_seconds: int = 0
+    # The execution status once this step succeeded (e.g. "ready" when a document exists, "sent").
+    status: str | None = None

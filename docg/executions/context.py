@@ -8,9 +8,27 @@ from docg.executions.models import ExecutionStep, WorkflowExecution
 DATASTORE_LIMIT = 1000
 
 
+_DEFINITIONS: dict[Any, dict] = {}
+_DEFINITIONS_MAX = 1024
+
+
+def definition(execution: WorkflowExecution) -> dict[str, Any]:
+    """The frozen definition of the version this execution runs (never the live, editable nodes).
+
+    Versions never change once frozen, so each process decodes one at most once.
+    """
+    version_id = execution.workflow_version_id
+    found = _DEFINITIONS.get(version_id)
+    if found is None:
+        found = execution.workflow_version.definition
+        if len(_DEFINITIONS) >= _DEFINITIONS_MAX:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[version_id] = found
+    return found
+
+
 def definition_nodes(execution: WorkflowExecution) -> list[dict[str, Any]]:
-    """The frozen nodes of the version this execution runs (never the live, editable ones)."""
-    return execution.workflow_version.definition["nodes"]
+    return definition(execution)["nodes"]
 
 
 def node_index(nodes: list[dict], key: str) -> int:
@@ -36,7 +54,7 @@ def expression_context(execution: WorkflowExecution) -> dict[str, Any]:
     return {
         "trigger": execution.trigger_data,
         "steps": steps,
-        "workflow": {"id": str(execution.workflow_id), "name": execution.workflow_version.definition.get("name", "")},
+        "workflow": {"id": str(execution.workflow_id), "name": definition(execution).get("name", "")},
         "execution": {
             "id": str(execution.pk),
             "correlation_id": str(execution.correlation_id),

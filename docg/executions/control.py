@@ -14,7 +14,7 @@ from django.utils import timezone
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
 from docg.common.api.exceptions import ApiError
-from docg.executions import engine
+from docg.executions import engine, steps
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes
 from docg.executions.events import publish_event
@@ -47,7 +47,7 @@ def _audit(execution, action: str, by, **metadata) -> None:
 @transaction.atomic
 def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> WorkflowExecution:
     """Stop the run: later steps never start; a step in flight has its result discarded."""
-    execution = engine._lock_execution(execution.pk)
+    execution = steps._lock_execution(execution.pk)
     if not can_transition(execution.status, ExecutionStatus.CANCELED):
         raise _conflict(execution, "canceled")
     execution_transition(execution=execution, target=ExecutionStatus.CANCELED)
@@ -67,7 +67,7 @@ def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> W
 @transaction.atomic
 def execution_pause(*, execution: WorkflowExecution, by) -> WorkflowExecution:
     """Hold the run after its current step; `resume` continues it."""
-    execution = engine._lock_execution(execution.pk)
+    execution = steps._lock_execution(execution.pk)
     if execution.status == ExecutionStatus.PAUSED or not can_transition(execution.status, ExecutionStatus.PAUSED):
         raise _conflict(execution, "paused")
     execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
@@ -81,7 +81,7 @@ def execution_resume(
     *, execution: WorkflowExecution, by, approved: bool = True, changes: dict[str, Any] | None = None
 ) -> WorkflowExecution:
     """Continue a paused run, or re-run preflight on a run under review with `changes` merged into its data."""
-    execution = engine._lock_execution(execution.pk)
+    execution = steps._lock_execution(execution.pk)
     if execution.status == ExecutionStatus.NEEDS_REVIEW:
         if not approved:
             return _reject(execution, by)
@@ -96,7 +96,7 @@ def execution_resume(
         )
         _audit(execution, AuditAction.EXECUTION_RESUMED, by, changed=sorted(changes or {}))
         publish_event(execution, "execution.status_changed", {"reason": "resumed"})
-        engine._send_on_commit("start", execution.pk)
+        steps._send_on_commit("start", execution.pk)
         return execution
     if execution.status != ExecutionStatus.PAUSED:
         raise _conflict(execution, "resumed")
@@ -112,13 +112,13 @@ def execution_resume(
         execution_transition(execution=execution, target=ExecutionStatus.QUEUED)
         _audit(execution, AuditAction.EXECUTION_RESUMED, by)
         publish_event(execution, "execution.status_changed", {"reason": "resumed"})
-        engine._send_on_commit("start", execution.pk)
+        steps._send_on_commit("start", execution.pk)
         return execution
     execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     _audit(execution, AuditAction.EXECUTION_RESUMED, by)
     publish_event(execution, "execution.status_changed", {"reason": "resumed"})
     nodes = definition_nodes(execution)
-    queues = {n["key"]: engine._operation(n).queue if engine._operation(n) else "default" for n in nodes}
+    queues = {n["key"]: steps._operation(n).queue if steps._operation(n) else "default" for n in nodes}
     now = timezone.now()
     for step in ExecutionStep.objects.filter(execution=execution, status__in=[StepStatus.PENDING, StepStatus.RUNNING]):
         # A pending step's lease is its due time (after a delay or a retry backoff) plus one lease:
@@ -127,7 +127,7 @@ def execution_resume(
         if step.status == StepStatus.PENDING and step.lease_expires_at:
             due = step.lease_expires_at - timedelta(seconds=settings.STEP_LEASE_SECONDS)
         delay_ms = max(0, int((due - now).total_seconds() * 1000))
-        engine._send_on_commit(queues.get(step.node_key, "default"), step.pk, delay_ms=delay_ms)
+        steps._send_on_commit(queues.get(step.node_key, "default"), step.pk, delay_ms=delay_ms)
     return execution
 
 
@@ -176,7 +176,7 @@ def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: 
     approval = WorkflowApproval.objects.select_for_update().get(pk=approval.pk)
     if approval.status != ApprovalStatus.PENDING:
         raise ApiError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
-    execution = engine._lock_execution(approval.execution_id)
+    execution = steps._lock_execution(approval.execution_id)
     approval.status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     approval.decided_by = by if getattr(by, "is_authenticated", False) else None
     approval.decided_at = timezone.now()

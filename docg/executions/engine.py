@@ -1,14 +1,10 @@
-"""The execution engine: durable steps with leases, run back to back where no queue hop buys anything.
+"""The execution engine: starting runs, preflight and the trigger step, and going on after an approval.
 
-A step moves pending → running → success|failure|waiting|skipped. Claiming a
-step, and recording its result together with the creation of the next step,
-each happen in one short transaction holding row locks; the action itself runs
-outside any transaction. A redelivered message for a finished step does
-nothing; a step whose worker died is found by its expired lease (reaper.py).
+Running the steps themselves (claims, leases, inline chains, retries) is in
+steps.py; the lease sweep that recovers from dead workers is in reaper.py.
 """
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,33 +14,19 @@ from django.utils import timezone
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log
 from docg.common.api.exceptions import ApiError
-from docg.connectors import registry
-from docg.connectors.models import DataSourceConnection
-from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import phases
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, Phase, StepStatus
-from docg.executions.context import definition_nodes, expression_context, node_index
-from docg.executions.errors import StepError, as_step_error, human_message, recommended_action
-from docg.executions.events import publish_event
-from docg.executions.logger import log_error, log_ok, log_warn
+from docg.executions.context import definition_nodes, node_index
+from docg.executions.errors import StepError, as_step_error, human_message
+from docg.executions.events import event_batch, publish_event
+from docg.executions.logger import log_batch, log_error, log_ok, log_warn
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
-from docg.executions.state import TERMINAL, execution_transition
+from docg.executions.state import execution_transition
+from docg.executions.steps import _advance, _complete, _lock_execution, _send_on_commit, step_run
 from docg.workflows.choices import WorkflowStatus
-from docg.workflows.expressions import ExpressionError, render_value
-from docg.workflows.graph import schema_errors
 from docg.workflows.models import Workflow
 
-# Statuses in which steps may run (the document/delivery/signature statuses included).
-RUNNABLE = frozenset(
-    {
-        ExecutionStatus.RUNNING,
-        ExecutionStatus.READY,
-        ExecutionStatus.SENDING,
-        ExecutionStatus.SENT,
-        ExecutionStatus.SIGNING,
-        ExecutionStatus.SIGNED,
-    }
-)
+__all__ = ["approval_continue", "execution_begin", "execution_start", "step_run"]
 
 
 # --- starting ---------------------------------------------------------------------
@@ -136,7 +118,7 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
     except Exception as exc:  # A broken check fails the run instead of leaving it queued for ever.
         _fail_preflight(execution_id, as_step_error(exc))
         return None
-    with transaction.atomic():
+    with transaction.atomic(), event_batch(), log_batch():
         execution = _lock_execution(execution_id)
         if execution.status != ExecutionStatus.QUEUED:
             return None
@@ -192,7 +174,9 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
         execution.save(update_fields=["phase_metrics", "updated_at"])
         next_key = phases.default_next(nodes, 0)
         next_key, index = _reuse_parent_steps(execution, nodes, next_key, trigger.index)
-        return _advance(execution, nodes, index, next_key, delay_seconds=0, current_queue="default")
+        advanced = _advance(execution, nodes, index, next_key, delay_seconds=0, current_queue="default")
+        execution.save(update_fields=["progress", "updated_at"])
+        return advanced[:2] if advanced else None
 
 
 def _fail_preflight(execution_id, error: StepError) -> None:
@@ -249,294 +233,6 @@ def _reuse_parent_steps(execution: WorkflowExecution, nodes: list, next_key: str
     return next_key, index
 
 
-# --- running a step -----------------------------------------------------------------
-
-
-def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
-    """Run one step; return the next step (id, queue) when it can run right here, with no queue hop."""
-    claimed = _claim(step_id)
-    if claimed is None:
-        return None
-    step, execution, node, operation, lease = claimed
-    context = expression_context(execution)
-    params: Any = node.get("parameters") or {}
-    result: ActionResult | None = None
-    error: StepError | None = None
-    try:
-        if operation is None or operation.handler is None:
-            raise StepError("action.unknown", f"{node['app']}.{node['operation']}")
-        rendered = render_value(params, context)
-        _require_json(rendered, "expression.failed", "The parameters")
-        params = rendered
-        problems = schema_errors(operation.parameters, params)
-        if problems:
-            raise StepError("parameters.invalid", "; ".join(problems), {"errors": problems})
-        result = operation.handler(_action_context(execution, step, node, context), params)
-        _require_json(result.output, "internal", "The action's results")
-    except ExpressionError as exc:
-        error = StepError("expression.failed", str(exc), {"expression": exc.expression, "missing": exc.missing})
-    except Exception as exc:  # An action's failure is recorded on the step, whatever it is.
-        error = as_step_error(exc)
-    return _finish(step.pk, lease, node, operation, params, result, error, queue)
-
-
-def _require_json(value: Any, code: str, what: str) -> None:
-    # A value JSONB cannot store ({{ range(3) }}, a method) would make recording the step
-    # fail after the action ran, and the lease sweep would run it again and again.
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError) as exc:
-        raise StepError(code, f"{what} include a value that is not JSON data ({exc}).")
-
-
-def _action_context(execution, step, node, context) -> ActionContext:
-    connection = None
-    if node.get("connection"):
-        connection = DataSourceConnection.objects.filter(
-            pk=node["connection"], organization_id=execution.organization_id
-        ).first()
-    return ActionContext(
-        execution=execution,
-        step=step,
-        node=node,
-        organization=execution.organization,
-        dry_run=execution.dry_run,
-        idempotency_key=f"{execution.pk}:{step.node_key}:{step.attempt}",
-        correlation_id=str(execution.correlation_id),
-        language=execution.organization.language,
-        connection=connection,
-        expression_context=context,
-    )
-
-
-def _lock_execution(execution_id) -> WorkflowExecution:
-    return (
-        WorkflowExecution.objects.select_for_update(of=("self",))
-        .select_related("workflow_version", "organization")
-        .get(pk=execution_id)
-    )
-
-
-def _operation(node: dict):
-    return registry.find_operation(node["app"], node["kind"], node["operation"])
-
-
-def _claim(step_id):
-    with transaction.atomic():
-        step = ExecutionStep.objects.select_for_update().filter(pk=step_id).first()
-        if step is None or step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
-            return None  # Already finished: a redelivered message does nothing.
-        now = timezone.now()
-        if step.status == StepStatus.RUNNING and step.lease_expires_at and step.lease_expires_at > now:
-            return None  # Another worker holds the lease.
-        execution = _lock_execution(step.execution_id)
-        if execution.status in TERMINAL:
-            _skip(step, "The run had ended before this step started.")
-            return None
-        if execution.status not in RUNNABLE:
-            return None  # Paused or under review: the step waits; resume sends it again.
-        nodes = definition_nodes(execution)
-        node = nodes[node_index(nodes, step.node_key)]
-        operation = _operation(node)
-        timeout = operation.timeout_seconds if operation else 60
-        lease = now + timedelta(seconds=max(timeout, settings.STEP_LEASE_SECONDS))
-        step.status = StepStatus.RUNNING
-        step.started_at = step.started_at or now
-        step.lease_expires_at = lease
-        step.save(update_fields=["status", "started_at", "lease_expires_at", "updated_at"])
-        execution.current_step = {
-            "index": step.index,
-            "label": node.get("label") or node["key"],
-            "node_key": node["key"],
-            "node_type": f"{node['app']}.{node['operation']}",
-        }
-        if operation is not None and operation.phase:
-            phases.start(execution, operation.phase, now)
-        execution.save(update_fields=["current_step", "phase_metrics", "updated_at"])
-        publish_event(
-            execution, "step.started", {"step_id": str(step.pk), "node_key": step.node_key, "attempt": step.attempt}
-        )
-        return step, execution, node, operation, lease
-
-
-def _skip(step: ExecutionStep, why: str) -> None:
-    step.status = StepStatus.SKIPPED
-    step.finished_at = timezone.now()
-    step.error_tech = {"skipped": why}
-    step.save(update_fields=["status", "finished_at", "error_tech", "updated_at"])
-
-
-def _finish(step_id, lease, node, operation, params, result, error, queue):
-    with transaction.atomic():
-        step = ExecutionStep.objects.select_for_update().get(pk=step_id)
-        if step.status != StepStatus.RUNNING or step.lease_expires_at != lease:
-            return None  # Our lease was taken over (we were presumed dead): the other run's result counts.
-        execution = _lock_execution(step.execution_id)
-        now = timezone.now()
-        step.finished_at = now
-        step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
-        step.data_in = params if isinstance(params, dict) else {"parameters": params}
-        step.lease_expires_at = None
-        if execution.status in TERMINAL:
-            _skip(step, f"The run was {execution.status} while this step ran; its result was discarded.")
-            return None
-        if error is not None:
-            return _fail_step(execution, step, node, operation, error)
-        step.status = StepStatus.WAITING if result.wait else StepStatus.SUCCESS
-        step.data_out = result.output
-        step.save()
-        if operation is not None and operation.phase:
-            phases.complete(execution, operation.phase, now)
-        publish_event(
-            execution,
-            "step.completed",
-            {"step_id": str(step.pk), "node_key": step.node_key, "duration_ms": step.duration_ms},
-        )
-        log_ok(
-            execution=execution,
-            step=step,
-            domain=LogDomain.STEP,
-            message=f"Step '{node.get('label') or node['key']}' finished.",
-            details={"output": result.output},
-        )
-        if result.wait == "approval":
-            _request_approval(execution, step, result)
-            return None
-        nodes = definition_nodes(execution)
-        if result.stop:
-            _complete(execution, reason="filter")
-            return None
-        if operation is not None and operation.phase and operation.phase == execution.until_phase:
-            _complete(execution, reason="until_phase")
-            return None
-        index = node_index(nodes, node["key"])
-        next_key = result.next if result.next is not None else phases.default_next(nodes, index)
-        return _advance(execution, nodes, step.index, next_key, result.delay_seconds, queue)
-
-
-def _advance(execution, nodes, index: int, next_key: str | None, delay_seconds: int, current_queue: str):
-    """Create the next step (in the caller's transaction) or complete the run."""
-    if not next_key:
-        _complete(execution, reason="end")
-        return None
-    node = nodes[node_index(nodes, next_key)]
-    operation = _operation(node)
-    queue = operation.queue if operation is not None else "default"
-    now = timezone.now()
-    step = ExecutionStep.objects.create(
-        organization_id=execution.organization_id,
-        execution=execution,
-        node_key=next_key,
-        index=index + 1,
-        status=StepStatus.PENDING,
-        # If this message is lost (worker killed between commit and send), the reaper resends it.
-        lease_expires_at=now + timedelta(seconds=delay_seconds + settings.STEP_LEASE_SECONDS),
-    )
-    done = ExecutionStep.objects.filter(execution=execution, status=StepStatus.SUCCESS).count()
-    progress = max(execution.progress, min(99, int(100 * done / max(len(nodes), 1))))
-    if progress != execution.progress:
-        execution.progress = progress
-        execution.save(update_fields=["progress", "updated_at"])
-        publish_event(execution, "execution.progress", {"progress": progress})
-    if delay_seconds or queue != current_queue:
-        _send_on_commit(queue, step.pk, delay_ms=delay_seconds * 1000)
-        return None
-    return str(step.pk), queue
-
-
-def _fail_step(execution, step, node, operation, error: StepError):
-    language = execution.organization.language
-    step.status = StepStatus.FAILURE
-    step.error_code = error.code
-    step.error_human = error.human or human_message(
-        error.code, language=language, node=node.get("label") or node["key"], detail=error.detail
-    )
-    step.error_tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
-    step.save()
-    max_attempts = operation.max_attempts if operation is not None else 1
-    retrying = error.transient and step.attempt < max_attempts
-    publish_event(
-        execution,
-        "step.failed",
-        {"step_id": str(step.pk), "node_key": step.node_key, "error_code": error.code, "retrying": retrying},
-    )
-    if retrying:
-        backoff = min(settings.STEP_RETRY_BASE_SECONDS * 2 ** (step.attempt - 1), settings.STEP_RETRY_MAX_SECONDS)
-        retry = ExecutionStep.objects.create(
-            organization_id=execution.organization_id,
-            execution=execution,
-            node_key=step.node_key,
-            index=step.index,
-            attempt=step.attempt + 1,
-            status=StepStatus.PENDING,
-            lease_expires_at=timezone.now() + timedelta(seconds=backoff + settings.STEP_LEASE_SECONDS),
-        )
-        log_warn(
-            execution=execution,
-            step=step,
-            domain=LogDomain.STEP,
-            details=step.error_tech,
-            message=f"{step.error_human} Trying again in {backoff:g} s (attempt {retry.attempt}).",
-        )
-        queue = operation.queue if operation is not None else "default"
-        _send_on_commit(queue, retry.pk, delay_ms=int(backoff * 1000))
-        return None
-    action = recommended_action(error.code, execution_id=execution.pk, node_key=step.node_key)
-    execution_transition(
-        execution=execution,
-        target=ExecutionStatus.FAILED,
-        last_error_code=error.code,
-        last_error_human=step.error_human,
-        last_error_tech=step.error_tech,
-        recommended_actions=[action] if action else [],
-    )
-    log_error(execution=execution, step=step, domain=LogDomain.STEP, message=step.error_human, details=step.error_tech)
-    audit_log(
-        organization=execution.organization_id,
-        action=AuditAction.EXECUTION_FAILED,
-        target_type="execution",
-        target_id=execution.pk,
-        metadata={"node_key": step.node_key, "error_code": error.code},
-        correlation_id=execution.correlation_id,
-    )
-    publish_event(execution, "execution.failed", {"error_code": error.code, "node_key": step.node_key})
-    return None
-
-
-def _request_approval(execution, step, result: ActionResult) -> None:
-    approval = WorkflowApproval.objects.create(
-        organization_id=execution.organization_id,
-        execution=execution,
-        step=step,
-        node_key=step.node_key,
-        message=result.output.get("message", ""),
-        approvers=result.output.get("approvers", []),
-    )
-    execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
-    publish_event(
-        execution,
-        "approval.requested",
-        {"approval_id": str(approval.pk), "node_key": step.node_key, "message": approval.message},
-    )
-    publish_event(execution, "execution.status_changed", {"reason": "approval"})
-
-
-def _complete(execution, *, reason: str) -> None:
-    if execution.status not in RUNNABLE:
-        execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
-    execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
-    log_ok(execution=execution, domain=LogDomain.STEP, message="Run completed.", details={"reason": reason})
-    audit_log(
-        organization=execution.organization_id,
-        action=AuditAction.EXECUTION_COMPLETED,
-        target_type="execution",
-        target_id=execution.pk,
-        metadata={"reason": reason},
-        correlation_id=execution.correlation_id,
-    )
-    publish_event(execution, "execution.completed", {"reason": reason})
-
-
 def approval_continue(*, execution: WorkflowExecution, approval: WorkflowApproval) -> None:
     """After an approval: the waiting step succeeds and the run goes on (caller holds the locks)."""
     step = ExecutionStep.objects.select_for_update().get(pk=approval.step_id)
@@ -554,9 +250,4 @@ def approval_continue(*, execution: WorkflowExecution, approval: WorkflowApprova
     nodes = definition_nodes(execution)
     next_key = phases.default_next(nodes, node_index(nodes, step.node_key))
     _advance(execution, nodes, step.index, next_key, delay_seconds=0, current_queue="")
-
-
-def _send_on_commit(queue: str, object_id, *, delay_ms: int = 0) -> None:
-    from docg.executions import actors
-
-    transaction.on_commit(lambda: actors.send(queue, str(object_id), delay_ms=delay_ms))
+    execution.save(update_fields=["progress", "updated_at"])

@@ -5,6 +5,8 @@ transaction commits, so listeners never see a change that was rolled back.
 """
 
 import logging
+import threading
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -60,12 +62,40 @@ def build_event(execution, event_type: str, data: dict | None = None) -> dict[st
     }
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def event_batch():
+    """Collect the events published inside the block and write them in one pipelined call after commit.
+
+    The engine wraps a chain of steps in it: one Redis round trip per transaction
+    instead of one per event. If the block raises, its events are dropped (the
+    transaction that produced them rolls back too).
+    """
+    outer = getattr(_batch, "entries", None)
+    if outer is not None:
+        yield  # nested: the outermost batch writes
+        return
+    _batch.entries = entries = []
+    try:
+        yield
+    finally:
+        _batch.entries = None
+    if entries:
+        transaction.on_commit(lambda: _write(entries))
+
+
 def publish_event(execution, event_type: str, data: dict | None = None) -> None:
     """Queue an event for the execution's stream (and the organization's), written after commit."""
     event = build_event(execution, event_type, data)
     entries = [(execution_key(execution.pk), event)]
     if event_type in ORG_EVENT_TYPES:
         entries.append((organization_key(execution.organization_id), event))
+    batch = getattr(_batch, "entries", None)
+    if batch is not None:
+        batch.extend(entries)
+        return
     transaction.on_commit(lambda: _write(entries))
 
 

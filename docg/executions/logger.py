@@ -1,5 +1,8 @@
 """Execution logs a business user can read, with the technical details beside them."""
 
+import json
+import threading
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -8,11 +11,26 @@ from django.utils import timezone
 from docg.executions.choices import LogLevel
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowExecution
 
+_batch = threading.local()
+
 
 def _safe(details: Any) -> Any:
-    import json
-
     return json.loads(json.dumps(details, cls=DjangoJSONEncoder)) if details is not None else None
+
+
+@contextmanager
+def log_batch():
+    """Insert the log lines written inside the block with one query at its end (same transaction)."""
+    if getattr(_batch, "rows", None) is not None:
+        yield
+        return
+    _batch.rows = rows = []
+    try:
+        yield
+    finally:
+        _batch.rows = None
+    if rows:
+        ExecutionLog.objects.bulk_create(rows)
 
 
 def execution_log(
@@ -25,7 +43,7 @@ def execution_log(
     step: ExecutionStep | None = None,
 ) -> ExecutionLog:
     """Append one log line to an execution; the correlation id comes from the execution."""
-    return ExecutionLog.objects.create(
+    row = ExecutionLog(
         organization_id=execution.organization_id,
         execution=execution,
         step=step,
@@ -36,6 +54,12 @@ def execution_log(
         details_tech=_safe(details),
         correlation_id=execution.correlation_id,
     )
+    rows = getattr(_batch, "rows", None)
+    if rows is not None:
+        rows.append(row)
+    else:
+        row.save(force_insert=True)
+    return row
 
 
 def log_ok(**kwargs) -> ExecutionLog:

@@ -44,6 +44,8 @@ class WorkflowExecution(TenantModel):
             models.Index(fields=["organization", "-created_at"], name="exec_org_created_idx"),
             models.Index(fields=["organization", "status", "-created_at"], name="exec_org_status_idx"),
             models.Index(fields=["workflow", "-created_at"], name="exec_workflow_created_idx"),
+            # The sweep for runs whose start message was lost reads only queued rows.
+            models.Index(fields=["updated_at"], condition=models.Q(status="queued"), name="exec_queued_idx"),
         ]
 
     def __str__(self) -> str:
@@ -66,6 +68,8 @@ class ExecutionStep(TenantModel):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # A running step's lease; the reaper re-enqueues steps whose lease has passed.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Whose lease it is: a worker records a result only while the token is still its own.
+    lease_token = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["execution", "index", "attempt"]

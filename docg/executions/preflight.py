@@ -12,6 +12,7 @@ from django.utils import timezone
 from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
+from docg.executions.context import definition_nodes
 from docg.executions.errors import human_message, recommended_action
 from docg.workflows.expressions import ExpressionError, referenced_paths, render_string
 
@@ -179,7 +180,7 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
 def preflight_for_execution(execution) -> dict:
     return preflight_check(
         organization=execution.organization,
-        nodes=execution.workflow_version.definition["nodes"],
+        nodes=definition_nodes(execution),
         trigger_data=execution.trigger_data,
         execution_id=execution.pk,
     )

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.context import definition_nodes, node_index
-from docg.executions.engine import RUNNABLE, _operation
 from docg.executions.models import ExecutionStep, WorkflowExecution
+from docg.executions.steps import RUNNABLE, _operation
 
 logger = logging.getLogger(__name__)
 

@@ -112,10 +112,21 @@ def _missing_from(exc: UndefinedError) -> list[str]:
     return [a or b for a, b in found]
 
 
+@lru_cache(maxsize=4096)
+def _compiled_expression(source: str):
+    # Workflow versions are frozen, so the same sources come back on every run: compile once.
+    return environment().compile_expression(source, undefined_to_none=False)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_template(source: str):
+    return environment().from_string(source)
+
+
 def evaluate(source: str, context: dict[str, Any]) -> Any:
     """Evaluate a bare expression (a branch condition) to a Python value."""
     try:
-        result = environment().compile_expression(source, undefined_to_none=False)(**context)
+        result = _compiled_expression(source)(**context)
         if isinstance(result, Undefined):
             str(result)  # StrictUndefined raises here, naming what is missing (or unsafe).
         return result
@@ -134,7 +145,7 @@ def render_string(source: str, context: dict[str, Any]) -> Any:
     if single and "}}" not in single.group("expr") and "{{" not in single.group("expr"):
         return evaluate(single.group("expr"), context)
     try:
-        return environment().from_string(source).render(**context)
+        return _compiled_template(source).render(**context)
     except UndefinedError as exc:
         raise ExpressionError(str(exc), expression=source, missing=_missing_from(exc)) from exc
     except SecurityError as exc:

@@ -8,6 +8,7 @@ app = register(App(slug="core", name="docg core", description="Flow control and 
 app.action(
     Operation(
         name="branch",
+        inline=True,
         handler=handlers.branch,
         label="Branch",
         description="Follow the first branch whose condition is true, else the node's `else` target.",
@@ -17,6 +18,7 @@ app.action(
 app.action(
     Operation(
         name="filter",
+        inline=True,
         handler=handlers.filter_,
         label="Filter",
         description="Stop the run quietly when the condition is false.",
@@ -32,6 +34,7 @@ app.action(
 app.action(
     Operation(
         name="delay",
+        inline=True,
         handler=handlers.delay,
         label="Delay",
         description="Wait a number of seconds before the next step.",
@@ -46,6 +49,7 @@ app.action(
 app.action(
     Operation(
         name="set_variables",
+        inline=True,
         handler=handlers.set_variables,
         label="Set variables",
         description="Compute named values from expressions; later steps read them as steps.<key>.",
@@ -60,6 +64,7 @@ app.action(
 app.action(
     Operation(
         name="approval",
+        inline=True,
         handler=handlers.approval,
         label="Approval",
         description="Pause the run until a person approves or rejects it.",
@@ -78,6 +83,7 @@ app.action(
 app.action(
     Operation(
         name="datastore_get",
+        inline=True,
         handler=handlers.datastore_get,
         label="Read from datastore",
         parameters={
@@ -91,6 +97,8 @@ app.action(
 app.action(
     Operation(
         name="datastore_set",
+        inline=True,
+        writes=True,
         handler=handlers.datastore_set,
         label="Write to datastore",
         parameters={
@@ -125,6 +133,7 @@ app.action(
 app.action(
     Operation(
         name="fail",
+        inline=True,
         handler=handlers.fail,
         max_attempts=3,
         label="Fail",

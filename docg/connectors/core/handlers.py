@@ -63,6 +63,8 @@ def datastore_set(ctx: ActionContext, params: dict) -> ActionResult:
         key=params["key"],
         defaults={"value": params["value"], "organization_id": ctx.execution.organization_id},
     )
+    # Later inline steps of the same chain share this context: keep `datastore` current.
+    ctx.expression_context.setdefault("datastore", {})[params["key"]] = params["value"]
     return ActionResult(output={"key": params["key"], "value": params["value"]})
 
 

@@ -1,0 +1,424 @@
+"""Running steps: claim, perform, record, advance.
+
+Two paths, one set of rules:
+- inline actions (no outside effects: flow control, variables, datastore) run
+  claim → action → record in ONE transaction, and consecutive inline steps on
+  the same queue continue in that same transaction, sharing one expression
+  context, one batched log insert and one pipelined event write. A crash
+  rolls the chain back to its pending first step, which the reaper resends.
+- actions that do provider I/O are claimed in a short transaction (a lease and
+  a token, renewed by the lease keeper while the action runs), performed
+  outside any transaction, and recorded in a second one that checks the token.
+A step that succeeded is never run again: a redelivered message finds it done.
+"""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from docg.audit.choices import AuditAction
+from docg.audit.services import audit_log
+from docg.connectors import registry
+from docg.connectors.models import DataSourceConnection
+from docg.connectors.runtime import ActionContext, ActionResult
+from docg.executions import phases
+from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
+from docg.executions.context import definition_nodes, expression_context, node_index
+from docg.executions.errors import StepError, as_step_error, human_message, recommended_action
+from docg.executions.events import event_batch, publish_event
+from docg.executions.leases import keeper, new_lease
+from docg.executions.logger import log_batch, log_error, log_ok, log_warn
+from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
+from docg.executions.state import TERMINAL, execution_transition
+from docg.workflows.expressions import ExpressionError, render_value
+from docg.workflows.graph import schema_errors
+
+# Statuses in which steps may run (the document/delivery/signature statuses included).
+RUNNABLE = frozenset(
+    {
+        ExecutionStatus.RUNNING,
+        ExecutionStatus.READY,
+        ExecutionStatus.SENDING,
+        ExecutionStatus.SENT,
+        ExecutionStatus.SIGNING,
+        ExecutionStatus.SIGNED,
+    }
+)
+# Inline steps run back to back in one transaction up to this many, then commit and go on.
+MAX_INLINE_CHAIN = 50
+
+
+def _lock_execution(execution_id) -> WorkflowExecution:
+    return WorkflowExecution.objects.select_for_update(of=("self",)).select_related("organization").get(pk=execution_id)
+
+
+def _operation(node: dict):
+    return registry.find_operation(node["app"], node["kind"], node["operation"])
+
+
+def _queue_of(operation) -> str:
+    return operation.queue if operation is not None else "default"
+
+
+def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
+    """Run one step (and the inline steps after it); return the next (step id, queue) to run right here."""
+    with transaction.atomic(), event_batch(), log_batch():
+        claimed = _claim(step_id)
+        if claimed is None:
+            return None
+        step, execution, node, operation = claimed
+        if operation is not None and operation.inline:
+            return _run_inline_chain(step, execution, node, operation, queue)
+        token, lease = new_lease()
+        _mark_running(step, execution, node, operation, token=token, lease=lease)
+    return _run_outside_transaction(step, execution, node, operation, token, queue)
+
+
+def _claim(step_id):
+    step = ExecutionStep.objects.select_for_update().filter(pk=step_id).first()
+    if step is None or step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
+        return None  # Already finished: a redelivered message does nothing.
+    now = timezone.now()
+    if step.status == StepStatus.RUNNING and step.lease_expires_at and step.lease_expires_at > now:
+        return None  # Another worker holds the lease.
+    execution = _lock_execution(step.execution_id)
+    if execution.status in TERMINAL:
+        _skip(step, "The run had ended before this step started.")
+        return None
+    if execution.status not in RUNNABLE:
+        return None  # Paused or under review: the step waits; resume sends it again.
+    nodes = definition_nodes(execution)
+    node = nodes[node_index(nodes, step.node_key)]
+    return step, execution, node, _operation(node)
+
+
+def _mark_running(step, execution, node, operation, *, token=None, lease=None) -> None:
+    now = timezone.now()
+    step.status = StepStatus.RUNNING
+    step.started_at = step.started_at or now
+    step.lease_token = token
+    step.lease_expires_at = lease
+    if token is not None:
+        step.save(update_fields=["status", "started_at", "lease_token", "lease_expires_at", "updated_at"])
+    execution.current_step = {
+        "index": step.index,
+        "label": node.get("label") or node["key"],
+        "node_key": node["key"],
+        "node_type": f"{node['app']}.{node['operation']}",
+    }
+    if operation is not None and operation.phase:
+        phases.start(execution, operation.phase, now)
+    if operation is not None and operation.status_running and execution.status != operation.status_running:
+        execution_transition(execution=execution, target=operation.status_running)
+    if token is not None:
+        execution.save(update_fields=["current_step", "phase_metrics", "updated_at"])
+    publish_event(
+        execution, "step.started", {"step_id": str(step.pk), "node_key": step.node_key, "attempt": step.attempt}
+    )
+
+
+def _perform(execution, step, node, operation, context) -> tuple[Any, ActionResult | None, StepError | None]:
+    params: Any = node.get("parameters") or {}
+    try:
+        if operation is None or operation.handler is None:
+            raise StepError("action.unknown", f"{node['app']}.{node['operation']}")
+        rendered = render_value(params, context)
+        _require_json(rendered, "expression.failed", "The parameters")
+        params = rendered
+        problems = schema_errors(operation.parameters, params)
+        if problems:
+            raise StepError("parameters.invalid", "; ".join(problems), {"errors": problems})
+        result = operation.handler(_action_context(execution, step, node, context), params)
+        _require_json(result.output, "internal", "The action's results")
+        return params, result, None
+    except ExpressionError as exc:
+        error = StepError("expression.failed", str(exc), {"expression": exc.expression, "missing": exc.missing})
+    except Exception as exc:  # An action's failure is recorded on the step, whatever it is.
+        error = as_step_error(exc)
+    return params, None, error
+
+
+def _run_inline_chain(step, execution, node, operation, queue):
+    """Inline steps back to back in the caller's transaction; stops at anything that needs a hop."""
+    context = expression_context(execution)
+    for _ in range(MAX_INLINE_CHAIN):
+        _mark_running(step, execution, node, operation)
+        if operation.writes:
+            params, result, error = _perform_in_savepoint(execution, step, node, operation, context)
+        else:
+            params, result, error = _perform(execution, step, node, operation, context)
+        outcome = _record(execution, step, node, operation, params, result, error, queue, defer_next=True)
+        if outcome is None:
+            _save_execution(execution)
+            return None
+        context["steps"][node["key"]] = result.output
+        step = outcome[2]
+        nodes = definition_nodes(execution)
+        node = nodes[node_index(nodes, step.node_key)]
+        operation = _operation(node)
+        if operation is None or not operation.inline:
+            step.save(force_insert=True)  # the pending row the I/O step will claim
+            _save_execution(execution)
+            return outcome[:2]  # commit now; the I/O step claims in its own transaction
+    step.save(force_insert=True)
+    _save_execution(execution)
+    return str(step.pk), queue
+
+
+def _perform_in_savepoint(execution, step, node, operation, context):
+    # The action's own database writes are undone if it fails; its failure is still recorded.
+    sid = transaction.savepoint()
+    try:
+        params, result, error = _perform(execution, step, node, operation, context)
+    except BaseException:
+        transaction.savepoint_rollback(sid)
+        raise
+    if error is None:
+        transaction.savepoint_commit(sid)
+    else:
+        transaction.savepoint_rollback(sid)
+    return params, result, error
+
+
+def _save_execution(execution) -> None:
+    execution.save(update_fields=["current_step", "phase_metrics", "progress", "updated_at"])
+
+
+def _run_outside_transaction(step, execution, node, operation, token, queue):
+    keeper.hold(step.pk, token)
+    try:
+        context = expression_context(execution)
+        params, result, error = _perform(execution, step, node, operation, context)
+    finally:
+        keeper.release(step.pk)
+    with transaction.atomic(), event_batch(), log_batch():
+        step = ExecutionStep.objects.select_for_update().get(pk=step.pk)
+        if step.status != StepStatus.RUNNING or step.lease_token != token:
+            return None  # Presumed dead and taken over: the other run's result counts.
+        execution = _lock_execution(step.execution_id)
+        outcome = _record(execution, step, node, operation, params, result, error, queue)
+        _save_execution(execution)
+    return outcome[:2] if outcome else None
+
+
+def _require_json(value: Any, code: str, what: str) -> None:
+    # A value JSONB cannot store ({{ range(3) }}, a method) would make recording the step
+    # fail after the action ran, and the lease sweep would run it again and again.
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise StepError(code, f"{what} include a value that is not JSON data ({exc}).")
+
+
+def _action_context(execution, step, node, context) -> ActionContext:
+    connection = None
+    if node.get("connection"):
+        connection = DataSourceConnection.objects.filter(
+            pk=node["connection"], organization_id=execution.organization_id
+        ).first()
+    return ActionContext(
+        execution=execution,
+        step=step,
+        node=node,
+        organization=execution.organization,
+        dry_run=execution.dry_run,
+        idempotency_key=f"{execution.pk}:{step.node_key}:{step.attempt}",
+        correlation_id=str(execution.correlation_id),
+        language=execution.organization.language,
+        connection=connection,
+        expression_context=context,
+    )
+
+
+def _skip(step: ExecutionStep, why: str) -> None:
+    step.status = StepStatus.SKIPPED
+    step.finished_at = timezone.now()
+    step.error_tech = {"skipped": why}
+    step.lease_token = None
+    step.save(update_fields=["status", "finished_at", "error_tech", "lease_token", "updated_at"])
+
+
+def _record(execution, step, node, operation, params, result, error, queue, *, defer_next: bool = False):
+    """Record a step's result (caller holds the locks); return (next id, queue, next step) or None."""
+    now = timezone.now()
+    step.finished_at = now
+    step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
+    step.data_in = params if isinstance(params, dict) else {"parameters": params}
+    step.lease_expires_at = None
+    step.lease_token = None
+    if execution.status in TERMINAL:
+        _skip(step, f"The run was {execution.status} while this step ran; its result was discarded.")
+        return None
+    if error is not None:
+        _fail_step(execution, step, node, operation, error)
+        return None
+    step.status = StepStatus.WAITING if result.wait else StepStatus.SUCCESS
+    step.data_out = result.output
+    step.save()
+    if operation is not None and operation.phase:
+        phases.complete(execution, operation.phase, now)
+    if result.status and execution.status != result.status:
+        execution_transition(execution=execution, target=result.status)
+    publish_event(
+        execution,
+        "step.completed",
+        {"step_id": str(step.pk), "node_key": step.node_key, "duration_ms": step.duration_ms,
+         **({"document_id": result.output["document_id"]} if "document_id" in result.output else {})},
+    )  # fmt: skip
+    log_ok(
+        execution=execution,
+        step=step,
+        domain=LogDomain.STEP,
+        message=f"Step '{node.get('label') or node['key']}' finished.",
+        details={"output": result.output},
+    )
+    if result.wait == "approval":
+        _request_approval(execution, step, result)
+        return None
+    if result.stop:
+        _complete(execution, reason="filter")
+        return None
+    if operation is not None and operation.phase and operation.phase == execution.until_phase:
+        _complete(execution, reason="until_phase")
+        return None
+    nodes = definition_nodes(execution)
+    next_key = result.next if result.next is not None else phases.default_next(nodes, node_index(nodes, node["key"]))
+    return _advance(execution, nodes, step.index, next_key, result.delay_seconds, queue, defer=defer_next)
+
+
+def _advance(
+    execution, nodes, index: int, next_key: str | None, delay_seconds: int, current_queue: str, *, defer: bool = False
+):
+    """Create the next step (in the caller's transaction) or complete the run.
+
+    Returns (step id, queue, step) when the caller may run it right away, else None.
+    With `defer`, a step the caller runs right away is not inserted yet: the
+    caller saves it once, finished (one INSERT instead of INSERT + UPDATE).
+    """
+    if not next_key:
+        _complete(execution, reason="end")
+        return None
+    node = nodes[node_index(nodes, next_key)]
+    queue = _queue_of(_operation(node))
+    runs_here = not delay_seconds and queue == current_queue
+    step = ExecutionStep(
+        organization_id=execution.organization_id,
+        execution=execution,
+        node_key=next_key,
+        index=index + 1,
+        status=StepStatus.PENDING,
+        # If this message is lost (worker killed between commit and send), the reaper resends it.
+        lease_expires_at=timezone.now() + timedelta(seconds=delay_seconds + settings.STEP_LEASE_SECONDS),
+    )
+    if not (defer and runs_here):
+        step.save(force_insert=True)
+    # Progress by position in the definition: monotonic, and no COUNT query per step.
+    progress = max(execution.progress, min(99, int(100 * (node_index(nodes, next_key)) / max(len(nodes), 1))))
+    if progress != execution.progress:
+        execution.progress = progress
+        publish_event(execution, "execution.progress", {"progress": progress})
+    if not runs_here:
+        _send_on_commit(queue, step.pk, delay_ms=delay_seconds * 1000)
+        return None
+    return str(step.pk), queue, step
+
+
+def _fail_step(execution, step, node, operation, error: StepError) -> None:
+    language = execution.organization.language
+    step.status = StepStatus.FAILURE
+    step.error_code = error.code
+    step.error_human = error.human or human_message(
+        error.code, language=language, node=node.get("label") or node["key"], detail=error.detail
+    )
+    step.error_tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
+    step.save()
+    max_attempts = operation.max_attempts if operation is not None else 1
+    retrying = error.transient and step.attempt < max_attempts
+    publish_event(
+        execution,
+        "step.failed",
+        {"step_id": str(step.pk), "node_key": step.node_key, "error_code": error.code, "retrying": retrying},
+    )
+    if retrying:
+        backoff = min(settings.STEP_RETRY_BASE_SECONDS * 2 ** (step.attempt - 1), settings.STEP_RETRY_MAX_SECONDS)
+        retry = ExecutionStep.objects.create(
+            organization_id=execution.organization_id,
+            execution=execution,
+            node_key=step.node_key,
+            index=step.index,
+            attempt=step.attempt + 1,
+            status=StepStatus.PENDING,
+            lease_expires_at=timezone.now() + timedelta(seconds=backoff + settings.STEP_LEASE_SECONDS),
+        )
+        log_warn(
+            execution=execution,
+            step=step,
+            domain=LogDomain.STEP,
+            details=step.error_tech,
+            message=f"{step.error_human} Trying again in {backoff:g} s (attempt {retry.attempt}).",
+        )
+        _send_on_commit(_queue_of(operation), retry.pk, delay_ms=int(backoff * 1000))
+        return
+    action = recommended_action(error.code, execution_id=execution.pk, node_key=step.node_key)
+    execution_transition(
+        execution=execution,
+        target=ExecutionStatus.FAILED,
+        last_error_code=error.code,
+        last_error_human=step.error_human,
+        last_error_tech=step.error_tech,
+        recommended_actions=[action] if action else [],
+    )
+    log_error(execution=execution, step=step, domain=LogDomain.STEP, message=step.error_human, details=step.error_tech)
+    audit_log(
+        organization=execution.organization_id,
+        action=AuditAction.EXECUTION_FAILED,
+        target_type="execution",
+        target_id=execution.pk,
+        metadata={"node_key": step.node_key, "error_code": error.code},
+        correlation_id=execution.correlation_id,
+    )
+    publish_event(execution, "execution.failed", {"error_code": error.code, "node_key": step.node_key})
+
+
+def _request_approval(execution, step, result: ActionResult) -> None:
+    approval = WorkflowApproval.objects.create(
+        organization_id=execution.organization_id,
+        execution=execution,
+        step=step,
+        node_key=step.node_key,
+        message=result.output.get("message", ""),
+        approvers=result.output.get("approvers", []),
+    )
+    execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
+    publish_event(
+        execution,
+        "approval.requested",
+        {"approval_id": str(approval.pk), "node_key": step.node_key, "message": approval.message},
+    )
+    publish_event(execution, "execution.status_changed", {"reason": "approval"})
+
+
+def _complete(execution, *, reason: str) -> None:
+    if execution.status not in RUNNABLE:
+        execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
+    execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
+    log_ok(execution=execution, domain=LogDomain.STEP, message="Run completed.", details={"reason": reason})
+    audit_log(
+        organization=execution.organization_id,
+        action=AuditAction.EXECUTION_COMPLETED,
+        target_type="execution",
+        target_id=execution.pk,
+        metadata={"reason": reason},
+        correlation_id=execution.correlation_id,
+    )
+    publish_event(execution, "execution.completed", {"reason": reason})
+
+
+def _send_on_commit(queue: str, object_id, *, delay_ms: int = 0) -> None:
+    from docg.executions import actors
+
+    transaction.on_commit(lambda: actors.send(queue, str(object_id), delay_ms=delay_ms))
