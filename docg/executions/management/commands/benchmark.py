@@ -1,46 +1,61 @@
-"""`manage.py benchmark engine --executions N --steps K --workers W [--processes P] [--keep]`."""
+"""`manage.py benchmark engine|sse|render …`: measured figures, never asserted in tests.
+
+- engine: `--executions N --steps K --workers W [--processes P] [--keep]`
+- sse:    `--clients C --events E [--rate R]`
+- render: `--docs N --workers W [--pdf]`
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from docg.executions.benchmark import EngineBenchmark
-
 
 class Command(BaseCommand):
-    help = (
-        "Benchmark the execution engine on the configured database and broker: executions/s, "
-        "per-step engine overhead p50/p95/p99 and database queries per step."
-    )
+    help = "Benchmark the engine, the live event stream or document rendering on this configuration."
 
     def add_arguments(self, parser):
-        parser.add_argument("target", choices=["engine"], help="What to benchmark.")
-        parser.add_argument("--executions", type=int, default=500, help="Executions to run under load.")
-        parser.add_argument("--steps", type=int, default=5, help="core.set_variables steps per execution.")
-        parser.add_argument(
-            "--workers", type=int, default=8, help="Worker threads (in this process, or per process with --processes)."
+        parser.add_argument("target", choices=["engine", "sse", "render"], help="What to benchmark.")
+        engine = parser.add_argument_group("engine")
+        engine.add_argument("--executions", type=int, default=500, help="Executions to run under load.")
+        engine.add_argument("--steps", type=int, default=5, help="core.set_variables steps per execution.")
+        engine.add_argument(
+            "--workers", type=int, default=8, help="Worker threads (engine: per process with --processes; render)."
         )
-        parser.add_argument(
+        engine.add_argument(
             "--processes",
             type=int,
             default=0,
             help="Run the load on this many `rundramatiq` processes instead of in-process threads (needs Redis).",
         )
-        parser.add_argument(
+        engine.add_argument(
             "--calibration-runs",
             type=int,
             default=20,
             help="Executions run one at a time in this process for the unloaded timings (the first counts queries).",
         )
-        parser.add_argument("--timeout", type=float, default=0, help="Give up waiting after this many seconds.")
-        parser.add_argument(
+        engine.add_argument("--timeout", type=float, default=0, help="Give up waiting after this many seconds.")
+        engine.add_argument(
             "--debug", action="store_true", help="Keep settings.DEBUG as configured (by default the run turns it off)."
         )
-        parser.add_argument(
+        engine.add_argument(
             "--keep", action="store_true", help="Keep the benchmark's workflow and executions (for inspection)."
         )
+        sse = parser.add_argument_group("sse")
+        sse.add_argument("--clients", type=int, default=1000, help="Concurrent SSE clients on one server process.")
+        sse.add_argument("--events", type=int, default=50, help="Events published to the stream they all follow.")
+        sse.add_argument("--rate", type=float, default=5, help="Events published per second (0: as fast as possible).")
+        render = parser.add_argument_group("render")
+        render.add_argument("--docs", type=int, default=50, help="Documents to render per kind.")
+        render.add_argument("--pdf", action="store_true", help="Also convert to PDF through LibreOffice.")
 
-    def handle(
-        self, *args, target, executions, steps, workers, processes, calibration_runs, timeout, debug, keep, **options
-    ):
+    def handle(self, *args, target, **options):
+        if target == "sse":
+            return self._sse(**options)
+        if target == "render":
+            return self._render(**options)
+        return self._engine(**options)
+
+    def _engine(self, *, executions, steps, workers, processes, calibration_runs, timeout, debug, keep, **_):
+        from docg.executions.benchmark import EngineBenchmark
+
         if executions < 1 or steps < 1 or workers < 1 or processes < 0 or calibration_runs < 1:
             raise CommandError("--executions, --steps, --workers and --calibration-runs must be at least 1.")
         benchmark = EngineBenchmark(
@@ -58,3 +73,19 @@ class Command(BaseCommand):
             benchmark.run()
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+
+    def _sse(self, *, clients, events, rate, **_):
+        from docg.executions.benchmark_sse import SSEBenchmark
+
+        if clients < 1 or events < 1 or rate < 0:
+            raise CommandError("--clients and --events must be at least 1, --rate at least 0.")
+        SSEBenchmark(clients=clients, events=events, rate=rate, write=self.stdout.write).run()
+
+    def _render(self, *, docs, workers, pdf, **_):
+        try:
+            from docg.executions.benchmark_render import run_render_benchmark
+        except ImportError as exc:
+            raise CommandError(f"The render benchmark is not available: {exc}") from exc
+        if docs < 1 or workers < 1:
+            raise CommandError("--docs and --workers must be at least 1.")
+        run_render_benchmark(docs=docs, workers=workers, pdf=pdf, write=self.stdout.write)
