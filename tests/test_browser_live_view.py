@@ -5,16 +5,19 @@ ordered event list."""
 import shutil
 from pathlib import Path
 
-import httpx
 import pytest
 from django.conf import settings
 
-from docg.common.testing import PASSWORD, api_client_for
-from docg.executions.choices import ExecutionStatus, StepStatus
-from docg.executions.models import ExecutionStep
+from docg.common.testing import PASSWORD
+from docg.executions.choices import ExecutionStatus
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import LiveServer, wait_for_status, wait_until, worker_process
-from docg.workflows.services import workflow_activate, workflow_create
+from docg.executions.testing import (
+    LiveServer,
+    start_delayed_run,
+    wait_for_delay_step,
+    wait_for_status,
+    worker_process,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -46,28 +49,10 @@ def browser(monkeypatch):
 
 
 def test_page_reconnects_after_server_cut_and_shows_every_event_in_order(cast, browser):
-    nodes = [
-        {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"},
-        {"key": "prepare", "kind": "action", "app": "core", "operation": "set_variables",
-         "parameters": {"variables": {"customer": "{{ trigger.customer }}"}}},
-        {"key": "wait", "kind": "action", "app": "core", "operation": "delay", "parameters": {"seconds": 2}},
-        {"key": "finish", "kind": "action", "app": "core", "operation": "set_variables",
-         "parameters": {"variables": {"done": True}}},
-    ]  # fmt: skip
-    workflow = workflow_create(organization=cast.acme, by=cast.alice, name="Live contract", nodes=nodes)
-    workflow_activate(workflow=workflow, by=cast.alice)
     web = LiveServer(**ENV)
     worker = worker_process("browser-worker", **ENV)
     try:
-        headers = {"Authorization": api_client_for(cast.alice)._credentials["HTTP_AUTHORIZATION"]}
-        started = httpx.post(
-            f"{web.url}/api/v1/workflows/{workflow.pk}/executions",
-            headers=headers,
-            json={"trigger_data": {"customer": "Ana"}},
-            timeout=10,
-        )
-        assert started.status_code == 202, started.text
-        execution_id = started.json()["id"]
+        execution_id, _ = start_delayed_run(web, cast.alice, cast.acme, "Live contract")
 
         page = browser.new_page()
         page.goto(f"{web.url}/login/?next=/executions/{execution_id}/")
@@ -77,13 +62,7 @@ def test_page_reconnects_after_server_cut_and_shows_every_event_in_order(cast, b
         page.wait_for_selector("[data-events] li", timeout=15000)
 
         # Cut the server while the run waits in its delay; bring it back on the same port.
-        wait_until(
-            lambda: ExecutionStep.objects.filter(
-                execution_id=execution_id, node_key="wait", status=StepStatus.SUCCESS
-            ).exists(),
-            timeout=30,
-            what="the delay step",
-        )
+        wait_for_delay_step(execution_id)
         port = web.port
         web.stop()
         page.wait_for_function(

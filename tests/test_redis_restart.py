@@ -3,15 +3,19 @@ PostgreSQL, and a connected SSE client gets `stream.reset` and then live events.
 
 import threading
 
-import httpx
 import pytest
 
-from docg.common.testing import api_client_for
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.models import ExecutionStep
-from docg.executions.testing import LiveServer, RedisServer, wait_for_status, wait_until, worker_process
+from docg.executions.testing import (
+    LiveServer,
+    RedisServer,
+    start_delayed_run,
+    wait_for_delay_step,
+    wait_for_status,
+    worker_process,
+)
 from docg.executions.tests import sse_client
-from docg.workflows.services import workflow_activate, workflow_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -26,28 +30,10 @@ def private_redis():
 
 
 def test_run_survives_redis_restart_and_sse_client_is_reset(cast, private_redis):
-    nodes = [
-        {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"},
-        {"key": "prepare", "kind": "action", "app": "core", "operation": "set_variables",
-         "parameters": {"variables": {"customer": "{{ trigger.customer }}"}}},
-        {"key": "wait", "kind": "action", "app": "core", "operation": "delay", "parameters": {"seconds": 2}},
-        {"key": "finish", "kind": "action", "app": "core", "operation": "set_variables",
-         "parameters": {"variables": {"done": True}}},
-    ]  # fmt: skip
-    workflow = workflow_create(organization=cast.acme, by=cast.alice, name="restart", nodes=nodes)
-    workflow_activate(workflow=workflow, by=cast.alice)
     web = LiveServer(REDIS_URL=private_redis.url, **FAST_LEASES)
     worker = worker_process("redis-restart-worker", REDIS_URL=private_redis.url, **FAST_LEASES)
     try:
-        headers = {"Authorization": api_client_for(cast.alice)._credentials["HTTP_AUTHORIZATION"]}
-        started = httpx.post(
-            f"{web.url}/api/v1/workflows/{workflow.pk}/executions",
-            headers=headers,
-            json={"trigger_data": {"customer": "Ana"}},
-            timeout=10,
-        )
-        assert started.status_code == 202, started.text
-        execution_id = started.json()["id"]
+        execution_id, headers = start_delayed_run(web, cast.alice, cast.acme, "restart")
 
         sessions = []
         reader = threading.Thread(
@@ -57,13 +43,7 @@ def test_run_survives_redis_restart_and_sse_client_is_reset(cast, private_redis)
         )
         reader.start()
         # Mid-run: the delay's scheduled message sits in Redis when Redis loses everything.
-        wait_until(
-            lambda: ExecutionStep.objects.filter(
-                execution_id=execution_id, node_key="wait", status=StepStatus.SUCCESS
-            ).exists(),
-            timeout=30,
-            what="the delay step to be scheduled",
-        )
+        wait_for_delay_step(execution_id)
         private_redis.restart()
 
         done = wait_for_status(execution_id, ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, timeout=60)

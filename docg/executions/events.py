@@ -12,32 +12,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from docg.executions.event_schema import EVENT_TYPES_V1
 from docg.executions.streams import execution_key, get_streams, organization_key
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-EVENT_TYPES = frozenset(
-    {
-        "execution.created",
-        "execution.status_changed",
-        "execution.progress",
-        "preflight.completed",
-        "step.started",
-        "step.completed",
-        "step.failed",
-        "execution.completed",
-        "execution.failed",
-        "execution.canceled",
-        "signature.requested",
-        "signature.signed",
-        "signature.declined",
-        "signature.completed",
-        "approval.requested",
-        "approval.decided",
-        "log.appended",
-    }
-)
+EVENT_TYPES = frozenset(EVENT_TYPES_V1)
 # The organization stream carries what list views need: creations and status changes.
 ORG_EVENT_TYPES = frozenset(
     {"execution.created", "execution.status_changed", "execution.completed", "execution.failed", "execution.canceled"}

@@ -229,3 +229,49 @@ class RedisServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+DELAYED_FLOW = [
+    {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"},
+    {"key": "prepare", "kind": "action", "app": "core", "operation": "set_variables",
+     "parameters": {"variables": {"customer": "{{ trigger.customer }}"}}},
+    {"key": "wait", "kind": "action", "app": "core", "operation": "delay", "parameters": {"seconds": 2}},
+    {"key": "finish", "kind": "action", "app": "core", "operation": "set_variables",
+     "parameters": {"variables": {"done": True}}},
+]  # fmt: skip
+
+
+def start_delayed_run(server: LiveServer, user, organization, name: str) -> tuple[str, dict]:
+    """Activate DELAYED_FLOW and start it through the live server's API; return (execution id, auth headers).
+
+    The run pauses two seconds in its `wait` step: long enough to cut a server or Redis mid-run.
+    """
+    import httpx
+
+    from docg.common.testing import api_client_for
+    from docg.workflows.services import workflow_activate, workflow_create
+
+    workflow = workflow_create(organization=organization, by=user, name=name, nodes=DELAYED_FLOW)
+    workflow_activate(workflow=workflow, by=user)
+    headers = {"Authorization": api_client_for(user)._credentials["HTTP_AUTHORIZATION"]}
+    started = httpx.post(
+        f"{server.url}/api/v1/workflows/{workflow.pk}/executions",
+        headers=headers,
+        json={"trigger_data": {"customer": "Ana"}},
+        timeout=10,
+    )
+    assert started.status_code == 202, started.text
+    return started.json()["id"], headers
+
+
+def wait_for_delay_step(execution_id) -> None:
+    from docg.executions.choices import StepStatus
+    from docg.executions.models import ExecutionStep
+
+    wait_until(
+        lambda: ExecutionStep.objects.filter(
+            execution_id=execution_id, node_key="wait", status=StepStatus.SUCCESS
+        ).exists(),
+        timeout=30,
+        what="the delay step to be scheduled",
+    )
