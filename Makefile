@@ -10,7 +10,7 @@ REQUIREMENTS := $(wildcard requirements/*.txt)
 REQUIREMENTS_HASH := $(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 
-.PHONY: help venv run test lint format chromium
+.PHONY: help venv run test lint format chromium libreoffice
 
 help:
 	@echo "make run     start docg at http://127.0.0.1:$(PORT)/ (SQLite, no services needed)"
@@ -42,7 +42,7 @@ run: venv
 	fi
 
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
-test: venv chromium
+test: venv chromium libreoffice
 	$(VENV)/bin/python manage.py ensure_services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -64,5 +64,19 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else \
 			echo "Cannot install chromium: this machine has no apt-get. Install chromium and re-run make test."; exit 1; \
+		fi; \
+	fi
+
+# PDF conversion drives Debian's LibreOffice through UNO with the system python3
+# (docg/documents/pdf.py); the tests read PDFs back with poppler's pdftotext.
+LIBREOFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui python3-uno poppler-utils
+libreoffice:
+	@if ! command -v soffice >/dev/null 2>&1 || ! /usr/bin/python3 -c "import uno" >/dev/null 2>&1 \
+			|| ! command -v pdftotext >/dev/null 2>&1; then \
+		echo "LibreOffice, python3-uno or poppler-utils is missing: installing $(LIBREOFFICE_PACKAGES) from Debian for PDF conversion."; \
+		if command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(LIBREOFFICE_PACKAGES) >/dev/null; \
+		else \
+			echo "Cannot install LibreOffice: this machine has no apt-get. Install $(LIBREOFFICE_PACKAGES) and re-run make test."; exit 1; \
 		fi; \
 	fi

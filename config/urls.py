@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("docg.workflows.api.urls")),
     path("", include("docg.connectors.api.urls")),
     path("", include("docg.documents.api.urls")),
+    path("", include("docg.documents.api.download_urls")),
     path("", include("docg.executions.api.urls")),
     path("", include("docg.executions.stream_urls")),
 ]

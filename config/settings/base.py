@@ -110,6 +110,42 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
+# --- File storage (templates, generated documents) ----------------------------------
+# S3-compatible storage (AWS S3, DigitalOcean Spaces via AWS_S3_ENDPOINT_URL) when a
+# bucket is named; the local MEDIA_ROOT otherwise. DO_SPACES_* are accepted as aliases.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default=env("DO_SPACES_BUCKET", default=""))
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=env("DO_SPACES_ENDPOINT", default="")) or None
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=env("DO_SPACES_REGION", default="")) or None
+AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default=env("DO_SPACES_KEY", default="")) or None
+AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=env("DO_SPACES_SECRET", default="")) or None
+# Download links (S3 presigned URLs and our own signed file links) live this long.
+DOCUMENT_LINK_SECONDS = env.int("DOCUMENT_LINK_SECONDS", default=300)
+if AWS_STORAGE_BUCKET_NAME:
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "region_name": AWS_S3_REGION_NAME,
+            "access_key": AWS_ACCESS_KEY_ID,
+            "secret_key": AWS_SECRET_ACCESS_KEY,
+            "location": env("AWS_LOCATION", default=""),
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            # Documents are private: never a public ACL, never a silent overwrite.
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": DOCUMENT_LINK_SECONDS,
+        },
+    }
+else:
+    DEFAULT_FILE_STORAGE_CONFIG = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": DEFAULT_FILE_STORAGE_CONFIG,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 # Request bodies: the API refuses anything larger with a 413 in the error shape.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
@@ -233,3 +269,11 @@ SSRF_ALLOWED_NETWORKS = env.list("SSRF_ALLOWED_NETWORKS", default=[])
 SSE_HEARTBEAT_SECONDS = env.float("SSE_HEARTBEAT_SECONDS", default=15)
 SSE_RETRY_MS = env.int("SSE_RETRY_MS", default=3000)
 STREAM_TOKEN_TTL_SECONDS = env.int("STREAM_TOKEN_TTL_SECONDS", default=300)
+
+# --- Documents ------------------------------------------------------------------------
+# Warm LibreOffice for PDF: slots per process, the binaries, and when to recycle a slot.
+PDF_POOL_SIZE = env.int("PDF_POOL_SIZE", default=2)
+LIBREOFFICE_SOFFICE = env("LIBREOFFICE_SOFFICE", default="soffice")
+LIBREOFFICE_PYTHON = env("LIBREOFFICE_PYTHON", default="/usr/bin/python3")
+PDF_STARTUP_TIMEOUT_SECONDS = env.float("PDF_STARTUP_TIMEOUT_SECONDS", default=30)
+PDF_MAX_CONVERSIONS_PER_PROCESS = env.int("PDF_MAX_CONVERSIONS_PER_PROCESS", default=500)

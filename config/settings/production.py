@@ -10,11 +10,10 @@ for _name in ("SECRET_KEY", "FERNET_KEYS", "DATABASE_URL"):
 os.environ.setdefault("DEBUG", "false")
 
 from .base import *  # noqa: E402,F403
+from .base import STORAGES  # noqa: E402
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-}
+# Documents keep the storage chosen in base.py (S3/Spaces when a bucket is named).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}

@@ -9,6 +9,11 @@ def template_upload_to(instance: "Template", filename: str) -> str:
     return f"templates/{instance.organization_id}/{instance.pk}/v{instance.version}/{filename}"
 
 
+def version_upload_to(instance: "TemplateVersion", filename: str) -> str:
+    # The file is stored before its number is assigned (no storage I/O inside the transaction): keyed by id.
+    return f"templates/{instance.organization_id}/{instance.template_id}/{instance.pk}/{filename}"
+
+
 def document_upload_to(instance: "GeneratedDocument", filename: str) -> str:
     return f"documents/{instance.organization_id}/{instance.pk}/{filename}"
 
@@ -32,6 +37,28 @@ class Template(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class TemplateVersion(TenantModel):
+    """One uploaded file of a template; the template points at its newest one (file, version, variables)."""
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=version_upload_to, max_length=500)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    # Unique input names with their locations; every tag found (with what it reads and where).
+    variables = models.JSONField(default=list, blank=True)
+    placeholders = models.JSONField(default=list, blank=True)
+    lint_errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="template_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} v{self.number}"
 
 
 class GeneratedDocument(TenantModel):

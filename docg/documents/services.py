@@ -1,72 +1,132 @@
-import hashlib
-import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import PurePath
+from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
 from docg.common.api.exceptions import ApiError
-from docg.documents.choices import TemplateKind
-from docg.documents.models import Template
+from docg.documents import lint, ooxml, placeholders
+from docg.documents.models import Template, TemplateVersion
 from docg.orgs.models import Organization, User
-
-_KIND_BY_SUFFIX = {".docx": TemplateKind.DOCX, ".pptx": TemplateKind.PPTX}
-_MACRO_SUFFIXES = {".docm", ".pptm", ".dotm", ".potm"}
 
 
 def template_kind_for(filename: str) -> str:
     """The template kind of an uploaded file, from its name; refuses anything but .docx and .pptx."""
-    suffix = PurePath(filename).suffix.lower()
-    if suffix in _MACRO_SUFFIXES:
-        raise ApiError("template.macros_refused", "Files with macros (.docm, .pptm) are refused.")
-    kind = _KIND_BY_SUFFIX.get(suffix)
-    if kind is None:
-        raise ApiError("template.unsupported_type", "Upload a Word (.docx) or PowerPoint (.pptx) file.")
-    return kind
+    return ooxml.kind_for(filename)
 
 
-def _digest(upload: UploadedFile) -> str:
-    sha = hashlib.sha256()
-    for chunk in upload.chunks():
-        sha.update(chunk)
-    upload.seek(0)
-    return sha.hexdigest()
-
-
-@transaction.atomic
-def template_create(*, organization: Organization, by: User | None, name: str, upload: UploadedFile) -> Template:
-    """Keep an uploaded .docx/.pptx as version 1 of a new template."""
-    kind = template_kind_for(upload.name or "")
-    if upload.size > settings.TEMPLATE_MAX_UPLOAD_BYTES:
+def template_analyse(*, upload: Any, kind: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """(variables with their locations, every placeholder, lint errors) of an inspected package."""
+    try:
+        analysis = placeholders.analyse(upload, kind)
+    except ApiError:
+        raise
+    except Exception as exc:  # python-pptx / lxml on an odd but valid package: a 400, never a 500.
         raise ApiError(
-            "template.too_large",
-            f"The file is larger than {settings.TEMPLATE_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
-            status_code=413,
+            "template.unreadable",
+            "docg could not read the text of this document; open it in Office, save it again and retry.",
+            details={"reason": f"{type(exc).__name__}: {exc}"[:500]},
         )
-    if not zipfile.is_zipfile(upload):
-        raise ApiError("template.not_ooxml", "The file is not a valid Office document (it is not a zip package).")
-    upload.seek(0)
-    template = Template(organization=organization, name=name, kind=kind, size_bytes=upload.size, created_by=by)
-    template.sha256 = _digest(upload)
-    template.file.save(PurePath(upload.name).name, upload, save=False)
-    template.save()
+    found = placeholders.placeholders(analysis)
+    return placeholders.variables(found), found, lint.lint(analysis)
+
+
+def _prepared_version(*, organization_id: Any, template: Template, by: User | None, upload: UploadedFile):
+    """Inspect, analyse and store the upload; the returned version is not saved yet (its file is)."""
+    package = ooxml.inspect(upload, upload.name or "")
+    if template.kind and package.kind != template.kind:
+        raise ApiError(
+            "template.wrong_kind", f"This template is a {template.kind}; upload a .{template.kind} file as its version."
+        )
+    variables, found, lint_errors = template_analyse(upload=upload, kind=package.kind)
+    version = TemplateVersion(
+        organization_id=organization_id,
+        template=template,
+        size_bytes=package.size,
+        sha256=package.sha256,
+        variables=variables,
+        placeholders=found,
+        lint_errors=lint_errors,
+        created_by=by,
+    )
+    # Stored before the transaction: storage may be S3, and network I/O holds no row lock.
+    version.file.save(PurePath(upload.name or "template").name, upload, save=False)
+    return package, version
+
+
+def _point_at(template: Template, version: TemplateVersion) -> None:
+    template.file.name = version.file.name
+    template.version = version.number
+    template.size_bytes = version.size_bytes
+    template.sha256 = version.sha256
+    template.variables = version.variables
+    template.lint_errors = version.lint_errors
+
+
+def _audit_version(template: Template, version: TemplateVersion, by: User | None) -> None:
     audit_log(
-        organization=organization,
+        organization=template.organization_id,
         action=AuditAction.TEMPLATE_VERSION_UPDATED,
         target_type="template",
         target_id=template.pk,
-        metadata={"name": name, "version": template.version, "sha256": template.sha256},
+        metadata={
+            "name": template.name,
+            "version": version.number,
+            "version_id": version.pk,
+            "sha256": version.sha256,
+            "lint_errors": len(version.lint_errors),
+        },
         **user_actor(by),
     )
+
+
+@contextmanager
+def _discard_on_error(version: TemplateVersion) -> Iterator[None]:
+    """Delete the stored file if the database work that should keep it fails."""
+    try:
+        yield
+    except BaseException:
+        if version.file.name:
+            version.file.storage.delete(version.file.name)
+        raise
+
+
+def template_create(*, organization: Organization, by: User | None, name: str, upload: UploadedFile) -> Template:
+    """Keep an uploaded .docx/.pptx as version 1 of a new template (refused uploads keep nothing)."""
+    template = Template(organization=organization, name=name, kind="", created_by=by)
+    package, version = _prepared_version(organization_id=organization.pk, template=template, by=by, upload=upload)
+    template.kind = package.kind
+    with _discard_on_error(version), transaction.atomic():
+        version.number = 1
+        _point_at(template, version)
+        template.save()
+        version.save()
+        _audit_version(template, version, by)
     return template
+
+
+def template_add_version(*, template: Template, by: User | None, upload: UploadedFile) -> Template:
+    """Upload a new file for a template; it becomes the current version (audit `template.version_updated`)."""
+    _, version = _prepared_version(organization_id=template.organization_id, template=template, by=by, upload=upload)
+    with _discard_on_error(version), transaction.atomic():
+        # The lock serialises concurrent uploads: each gets the next number, none is lost.
+        locked = Template.objects.select_for_update().get(pk=template.pk)
+        version.template = locked
+        version.number = locked.version + 1
+        version.save()
+        _point_at(locked, version)
+        locked.save(update_fields=["file", "version", "size_bytes", "sha256", "variables", "lint_errors", "updated_at"])
+        _audit_version(locked, version, by)
+    return locked
 
 
 @transaction.atomic
 def template_delete(*, template: Template, by: User | None) -> None:
-    """Remove a template and its stored file."""
+    """Remove a template, its versions and their stored files."""
     audit_log(
         organization=template.organization_id,
         action=AuditAction.TEMPLATE_DELETED,
@@ -75,8 +135,9 @@ def template_delete(*, template: Template, by: User | None) -> None:
         metadata={"name": template.name, "version": template.version},
         **user_actor(by),
     )
-    stored = template.file.name
+    stored = set(template.versions.values_list("file", flat=True))
+    stored.add(template.file.name)
     storage = template.file.storage
     template.delete()
-    if stored:
-        transaction.on_commit(lambda: storage.delete(stored))
+    for name in sorted(n for n in stored if n):
+        transaction.on_commit(lambda name=name: storage.delete(name))

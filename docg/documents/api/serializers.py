@@ -1,7 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from docg.common.api.serializers import StrictInput
-from docg.documents.models import GeneratedDocument, Template
+from docg.documents.models import GeneratedDocument, Template, TemplateVersion
 
 
 class TemplateUploadInput(StrictInput):
@@ -9,8 +10,74 @@ class TemplateUploadInput(StrictInput):
     file = serializers.FileField(max_length=255, allow_empty_file=False)
 
 
+class TemplateVersionInput(StrictInput):
+    file = serializers.FileField(max_length=255, allow_empty_file=False)
+
+
+def _filename(row: Template | TemplateVersion) -> str:
+    return row.file.name.rsplit("/", 1)[-1] if row.file else ""
+
+
+# These describe the stored JSON for the schema; responses hand the JSON back as it is stored.
+class LocationOutput(serializers.Serializer):
+    """Where a tag sits; keys beyond `part`, `paragraph` and `text` appear where they apply. Indexes from 0."""
+
+    part = serializers.ChoiceField(choices=["body", "header", "footer", "footnote", "endnote", "slide", "notes"])
+    slide = serializers.IntegerField(required=False, help_text="From 1, as PowerPoint numbers slides.")
+    header = serializers.IntegerField(required=False)
+    footer = serializers.IntegerField(required=False)
+    footnote = serializers.CharField(required=False)
+    endnote = serializers.CharField(required=False)
+    shape = serializers.CharField(required=False)
+    table = serializers.IntegerField(required=False)
+    row = serializers.IntegerField(required=False)
+    cell = serializers.IntegerField(required=False)
+    nested = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="Tables inside this cell: [{table, row, cell}]."
+    )
+    textbox = serializers.IntegerField(required=False)
+    paragraph = serializers.IntegerField()
+    text = serializers.CharField(help_text="At most 120 characters around the tag.")
+
+
+class VariableOutput(serializers.Serializer):
+    name = serializers.CharField()
+    locations = LocationOutput(many=True)
+
+
+class PlaceholderOutput(serializers.Serializer):
+    tag = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["variable", "block"])
+    names = serializers.ListField(child=serializers.CharField())
+    location = LocationOutput()
+
+
+class LintErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    tag = serializers.CharField()
+    location = LocationOutput()
+
+
+class TemplateVariablesOutput(serializers.Serializer):
+    variables = VariableOutput(many=True)
+    placeholders = PlaceholderOutput(many=True)
+
+
+@extend_schema_field(VariableOutput(many=True))
+class VariablesField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(LintErrorOutput(many=True))
+class LintErrorsField(serializers.JSONField):
+    pass
+
+
 class TemplateOutput(serializers.ModelSerializer):
     filename = serializers.SerializerMethodField()
+    variables = VariablesField(read_only=True)
+    lint_errors = LintErrorsField(read_only=True)
 
     class Meta:
         model = Template
@@ -29,7 +96,19 @@ class TemplateOutput(serializers.ModelSerializer):
         ]
 
     def get_filename(self, template: Template) -> str:
-        return template.file.name.rsplit("/", 1)[-1] if template.file else ""
+        return _filename(template)
+
+
+class TemplateVersionOutput(serializers.ModelSerializer):
+    filename = serializers.SerializerMethodField()
+    lint_errors = LintErrorsField(read_only=True)
+
+    class Meta:
+        model = TemplateVersion
+        fields = ["id", "number", "filename", "size_bytes", "sha256", "lint_errors", "created_by", "created_at"]
+
+    def get_filename(self, version: TemplateVersion) -> str:
+        return _filename(version)
 
 
 class DocumentOutput(serializers.ModelSerializer):

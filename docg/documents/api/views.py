@@ -1,12 +1,21 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from docg.common.api.views import TenantViewSet
-from docg.documents import services
-from docg.documents.api.serializers import DocumentOutput, TemplateOutput, TemplateUploadInput
+from docg.documents import selectors, services
+from docg.documents.api.serializers import (
+    DocumentOutput,
+    TemplateOutput,
+    TemplateUploadInput,
+    TemplateVariablesOutput,
+    TemplateVersionInput,
+    TemplateVersionOutput,
+)
 from docg.documents.choices import TemplateKind
 from docg.documents.models import GeneratedDocument, Template
 
@@ -18,6 +27,13 @@ class TemplateFilter(django_filters.FilterSet):
     class Meta:
         model = Template
         fields = ["kind", "name"]
+
+
+class VersionPagination(CursorPagination):
+    ordering = ("-number",)
+    page_size = 25
+    page_size_query_param = "limit"
+    max_page_size = 100
 
 
 class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -43,6 +59,26 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     def destroy(self, request, pk=None):
         services.template_delete(template=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=TemplateVersionOutput(many=True))
+    @action(detail=True, methods=["get"], pagination_class=VersionPagination, filter_backends=[])
+    def versions(self, request, pk=None):
+        page = self.paginate_queryset(selectors.template_versions(template=self.get_object()))
+        return self.get_paginated_response(TemplateVersionOutput(page, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": TemplateVersionInput}, responses={201: TemplateOutput})
+    @versions.mapping.post
+    def add_version(self, request, pk=None):
+        template = self.get_object()
+        data = TemplateVersionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = services.template_add_version(template=template, by=request.user, upload=data.validated_data["file"])
+        return Response(TemplateOutput(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=TemplateVariablesOutput)
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def variables(self, request, pk=None):
+        return Response(selectors.template_placeholders(template=self.get_object()))
 
 
 class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

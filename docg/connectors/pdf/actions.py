@@ -1,0 +1,37 @@
+"""The `pdf` app: turn a generated office document into a PDF with the warm LibreOffice pool."""
+
+from docg.connectors.pdf import handlers
+from docg.connectors.registry import App, Operation, register
+
+app = register(App(slug="pdf", name="PDF", description="Convert generated documents to PDF (LibreOffice)."))
+
+app.action(
+    Operation(
+        name="convert",
+        handler=handlers.convert,
+        label="Convert to PDF",
+        description="Convert a generated DOCX or PPTX (usually {{ steps.render.document_id }}) to a PDF document.",
+        queue="documents",
+        phase="render",
+        # Two conversion attempts (warm, then cold) fit in one lease.
+        timeout_seconds=2 * handlers.CONVERSION_TIMEOUT_SECONDS + 30,
+        parameters={
+            "type": "object",
+            "properties": {
+                "document_id": {"type": "string", "format": "uuid", "minLength": 1},
+                "filename": {"type": "string", "minLength": 1, "maxLength": 200},
+            },
+            "required": ["document_id"],
+            "additionalProperties": False,
+        },
+        output={
+            "type": "object",
+            "properties": {
+                "document_id": {"type": "string"},
+                "name": {"type": "string"},
+                "size_bytes": {"type": "integer"},
+                "source_document_id": {"type": "string"},
+            },
+        },
+    )
+)

@@ -1,0 +1,108 @@
+"""What `pdf.convert` does. The declaration (name, schema, queue) is in actions.py."""
+
+import re
+import uuid
+from pathlib import PurePath
+
+from django.db import DatabaseError
+
+from docg.connectors.errors import ConnectorError
+from docg.connectors.runtime import ActionContext, ActionResult
+from docg.documents.models import GeneratedDocument
+from docg.documents.pdf import PdfConversionError, convert_to_pdf
+from docg.documents.storage import document_for_step, document_store
+from docg.executions.choices import ExecutionStatus
+
+CONVERSION_TIMEOUT_SECONDS = 60
+PDF = "application/pdf"
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def _say(ctx: ActionContext, english: str, portuguese: str) -> str:
+    return portuguese if (ctx.language or "").lower().startswith("pt") else english
+
+
+def source_document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
+    """A generated document of the run's organization (another organization's id is "not found")."""
+    try:
+        key = uuid.UUID(str(document_id))
+    except ValueError:
+        key = None
+    document = GeneratedDocument.objects.filter(organization=ctx.organization, pk=key).first() if key else None
+    if document is None:
+        raise ConnectorError(
+            "document.not_found",
+            _say(
+                ctx,
+                f"The document to convert ({document_id}) does not exist.",
+                f"O documento a converter ({document_id}) não existe.",
+            ),
+            {"document_id": str(document_id)},
+        )
+    return document
+
+
+def _result(document: GeneratedDocument, source: GeneratedDocument) -> ActionResult:
+    output = {
+        "document_id": str(document.pk),
+        "name": document.name,
+        "size_bytes": document.size_bytes,
+        "source_document_id": str(source.pk),
+    }
+    return ActionResult(output=output, status=ExecutionStatus.READY)
+
+
+def _pdf_name(source: GeneratedDocument, wanted: str | None) -> str:
+    """A safe file name ending in .pdf: the requested one, else the source's with its suffix swapped."""
+    name = str(wanted) if wanted else PurePath(source.name or "document").stem
+    name = _UNSAFE.sub("-", name).strip(" .-")[:150] or "document"
+    return name if name.lower().endswith(".pdf") else f"{name}.pdf"
+
+
+def convert(ctx: ActionContext, params: dict) -> ActionResult:
+    source = source_document(ctx, params["document_id"])
+    # A retry after the PDF was stored (the worker died before recording the step) reuses it:
+    # the document is generated exactly once per step.
+    done = document_for_step(execution=ctx.execution, node_key=ctx.step.node_key)
+    if done is not None:
+        return _result(done, source)
+    with source.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        pdf = convert_to_pdf(data, source.name, timeout=CONVERSION_TIMEOUT_SECONDS)
+    except PdfConversionError as exc:
+        raise ConnectorError(
+            "pdf.conversion_failed",
+            _say(
+                ctx,
+                f"'{source.name}' could not be converted to PDF: {exc}",
+                f"Não foi possível converter '{source.name}' para PDF: {exc}",
+            ),
+            {"document_id": str(source.pk), **exc.details},
+            transient=exc.transient,
+        ) from exc
+    try:
+        document = document_store(
+            organization=ctx.organization,
+            execution=ctx.execution,
+            template=source.template,
+            node_key=ctx.step.node_key,
+            name=_pdf_name(source, params.get("filename")),
+            data=pdf,
+            content_type=PDF,
+            metadata={"format": "pdf", "source_document_id": str(source.pk), "dry_run": ctx.dry_run},
+        )
+    except DatabaseError:
+        raise
+    except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
+        raise ConnectorError(
+            "storage.unavailable",
+            _say(
+                ctx,
+                "The PDF could not be stored; docg will try again.",
+                "O PDF não pôde ser guardado; o docg tentará de novo.",
+            ),
+            {"exception": type(exc).__name__, "message": str(exc)},
+            transient=True,
+        ) from exc
+    return _result(document, source)
