@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from docg.common.api import errors
+from docg.connectors.webhook.views import catch_hook
 
 api_v1 = [
     path("auth/", include("docg.orgs.api.auth_urls")),
@@ -17,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("hooks/<uuid:workflow_id>/<str:secret>", catch_hook, name="webhook-catch"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -29,7 +29,7 @@ class ApiBodyLimitMiddleware:
         return self._refusal(request) or await self.get_response(request)
 
     def _refusal(self, request) -> JsonResponse | None:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith(("/api/", "/hooks/")):
             return None
         limit = self._limit_for(request.path)
         try:

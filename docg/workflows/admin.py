@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from docg.common.api.exceptions import ApiError
-from docg.workflows.models import Workflow, WorkflowDatastore, WorkflowNode, WorkflowVersion
+from docg.workflows.models import WebhookDelivery, Workflow, WorkflowDatastore, WorkflowNode, WorkflowVersion
 from docg.workflows.services import workflow_activate, workflow_deactivate, workflow_delete
 
 
@@ -191,3 +191,19 @@ class WorkflowDatastoreAdmin(admin.ModelAdmin):
     autocomplete_fields = ("workflow",)
     readonly_fields = ("id", "organization", "created_at", "updated_at")
     fields = ("id", "organization", "workflow", "key", "value", "created_at", "updated_at")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("idempotency_key", "workflow", "execution", "organization", "created_at")
+    list_select_related = ("workflow", "execution", "organization")
+    search_fields = ("idempotency_key", "workflow__name", "workflow__id__exact")
+    date_hierarchy = "created_at"
+    fields = ("id", "organization", "workflow", "idempotency_key", "execution", "created_at", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
+        return False

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.core.validators import validate_slug
 from django.db import models
@@ -6,8 +8,14 @@ from docg.common.models import TenantModel
 from docg.workflows.choices import NodeKind, WorkflowStatus
 
 
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class Workflow(TenantModel):
     name = models.CharField(max_length=200)
+    # The unguessable part of the workflow's inbound URL /hooks/{id}/{secret} (and its HMAC key).
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
     description = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=WorkflowStatus.choices, default=WorkflowStatus.DRAFT)
     active_version = models.ForeignKey(
@@ -77,3 +85,22 @@ class WorkflowDatastore(TenantModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WebhookDelivery(TenantModel):
+    """An inbound delivery with an idempotency key: the same key never starts a second run."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="deliveries")
+    idempotency_key = models.CharField(max_length=200)
+    execution = models.ForeignKey(
+        "executions.WorkflowExecution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "idempotency_key"], name="webhook_delivery_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} {self.idempotency_key}"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from docg.common.api.fields import TenantPrimaryKeyRelatedField
@@ -45,13 +46,28 @@ class WorkflowInput(StrictInput):
 class WorkflowOutput(serializers.ModelSerializer):
     nodes = serializers.SerializerMethodField()
     active_version = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Workflow
-        fields = ["id", "name", "description", "status", "active_version", "nodes", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "status",
+            "active_version",
+            "nodes",
+            "webhook_url",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_nodes(self, workflow: Workflow) -> list[dict]:
         return [node_to_dict(n) for n in workflow.nodes.all()]
+
+    def get_webhook_url(self, workflow: Workflow) -> str:
+        # A capability URL: whoever holds it can start runs, like a webhook URL anywhere.
+        return f"{settings.FRONTEND_URL.rstrip('/')}/hooks/{workflow.pk}/{workflow.webhook_secret}"
 
     def get_active_version(self, workflow: Workflow) -> int | None:
         return workflow.active_version.number if workflow.active_version_id else None

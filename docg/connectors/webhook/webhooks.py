@@ -1,0 +1,90 @@
+"""The generic inbound webhook: POST /hooks/{workflow_id}/{secret} starts a run.
+
+Authenticated before anything is stored: the secret in the URL (compared in
+constant time; a wrong one answers 404, like an unknown workflow) and, when the
+trigger names an HMAC header, an HMAC-SHA256 of the raw body keyed with the
+same secret. An idempotency key (the `Idempotency-Key` header, or the body
+field the trigger names) makes a repeated delivery return the first run
+instead of starting a second one.
+"""
+
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.db import IntegrityError, transaction
+
+from docg.audit.choices import ActorType
+from docg.common.api.exceptions import ApiError
+from docg.workflows.models import WebhookDelivery, Workflow
+
+
+def _not_found() -> ApiError:
+    return ApiError("not_found", "Not found.", status_code=404)
+
+
+def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    """A JSON object or a form body as a dict; anything else is a 400."""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        try:
+            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError as exc:
+            raise ApiError("webhook.bad_body", "The form body is not UTF-8.") from exc
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ApiError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ApiError("webhook.bad_body", "The body must be a JSON object.")
+    return data
+
+
+def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    given = given.strip()
+    if given.startswith("sha256="):
+        given = given[len("sha256=") :]
+    return hmac.compare_digest(expected, given.lower())
+
+
+def webhook_receive(
+    *, workflow_id: Any, secret: str, raw: bytes, content_type: str, headers: dict[str, str]
+) -> tuple[Any, bool]:
+    """Authenticate a delivery and start (or find) its run; returns (execution, created)."""
+    from docg.executions.engine import execution_start
+
+    workflow = Workflow.objects.select_related("active_version").filter(pk=workflow_id).first()
+    if workflow is None or not hmac.compare_digest(workflow.webhook_secret.encode(), secret.encode()):
+        raise _not_found()
+    version = workflow.active_version
+    trigger = version.definition["nodes"][0] if version else {}
+    if trigger.get("app") != "webhook":
+        raise ApiError("webhook.not_a_webhook_trigger", "This workflow does not start from a webhook.", status_code=409)
+    parameters = trigger.get("parameters") or {}
+    header_name = (parameters.get("hmac_header") or "").lower()
+    if header_name and not _signature_ok(workflow.webhook_secret, raw, headers.get(header_name, "")):
+        raise ApiError("webhook.bad_signature", "The request's signature does not match its body.", status_code=401)
+    data = parse_body(raw, content_type)
+    key = headers.get("idempotency-key", "")
+    if not key and parameters.get("idempotency_field"):
+        key = str(data.get(parameters["idempotency_field"], "") or "")
+    key = key[:200]
+    if not key:
+        return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK), True
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                organization_id=workflow.organization_id, workflow=workflow, idempotency_key=key
+            )
+            execution = execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK)
+            delivery.execution = execution
+            delivery.save(update_fields=["execution", "updated_at"])
+            return execution, True
+    except IntegrityError:
+        # Delivered before: answer with the run the first delivery started.
+        first = WebhookDelivery.objects.select_related("execution").get(workflow=workflow, idempotency_key=key)
+        return first.execution, False
