@@ -14,7 +14,7 @@ from django.utils import timezone
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
 from docg.common.api.exceptions import ApiError
-from docg.executions import engine, steps
+from docg.executions import engine, outcomes, steps
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes
 from docg.executions.events import publish_event
@@ -96,7 +96,7 @@ def execution_resume(
         )
         _audit(execution, AuditAction.EXECUTION_RESUMED, by, changed=sorted(changes or {}))
         publish_event(execution, "execution.status_changed", {"reason": "resumed"})
-        steps._send_on_commit("start", execution.pk)
+        outcomes._send_on_commit("start", execution.pk)
         return execution
     if execution.status != ExecutionStatus.PAUSED:
         raise _conflict(execution, "resumed")
@@ -112,7 +112,7 @@ def execution_resume(
         execution_transition(execution=execution, target=ExecutionStatus.QUEUED)
         _audit(execution, AuditAction.EXECUTION_RESUMED, by)
         publish_event(execution, "execution.status_changed", {"reason": "resumed"})
-        steps._send_on_commit("start", execution.pk)
+        outcomes._send_on_commit("start", execution.pk)
         return execution
     execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     _audit(execution, AuditAction.EXECUTION_RESUMED, by)
@@ -127,7 +127,7 @@ def execution_resume(
         if step.status == StepStatus.PENDING and step.lease_expires_at:
             due = step.lease_expires_at - timedelta(seconds=settings.STEP_LEASE_SECONDS)
         delay_ms = max(0, int((due - now).total_seconds() * 1000))
-        steps._send_on_commit(queues.get(step.node_key, "default"), step.pk, delay_ms=delay_ms)
+        outcomes._send_on_commit(queues.get(step.node_key, "default"), step.pk, delay_ms=delay_ms)
     return execution
 
 

@@ -21,8 +21,9 @@ from docg.executions.errors import StepError, as_step_error, human_message
 from docg.executions.events import event_batch, publish_event
 from docg.executions.logger import log_batch, log_error, log_ok, log_warn
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
+from docg.executions.outcomes import _complete, _send_on_commit
 from docg.executions.state import execution_transition
-from docg.executions.steps import _advance, _complete, _lock_execution, _send_on_commit, step_run
+from docg.executions.steps import _advance, _lock_execution, step_run
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import Workflow
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.context import definition_nodes, node_index
 from docg.executions.models import ExecutionStep, WorkflowExecution
-from docg.executions.steps import RUNNABLE, _operation
+from docg.executions.outcomes import RUNNABLE
+from docg.executions.steps import _operation
 
 logger = logging.getLogger(__name__)
 

@@ -20,34 +20,22 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from docg.audit.choices import AuditAction
-from docg.audit.services import audit_log
 from docg.connectors import registry
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import phases
-from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
+from docg.executions.choices import LogDomain, StepStatus
 from docg.executions.context import definition_nodes, expression_context, node_index
-from docg.executions.errors import StepError, as_step_error, human_message, recommended_action
+from docg.executions.errors import StepError, as_step_error
 from docg.executions.events import event_batch, publish_event
 from docg.executions.leases import keeper, new_lease
-from docg.executions.logger import log_batch, log_error, log_ok, log_warn
-from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
+from docg.executions.logger import log_batch, log_ok
+from docg.executions.models import ExecutionStep, WorkflowExecution
+from docg.executions.outcomes import RUNNABLE, _complete, _fail_step, _queue_of, _request_approval, _send_on_commit
 from docg.executions.state import TERMINAL, execution_transition
 from docg.workflows.expressions import ExpressionError, render_value
 from docg.workflows.graph import schema_errors
 
-# Statuses in which steps may run (the document/delivery/signature statuses included).
-RUNNABLE = frozenset(
-    {
-        ExecutionStatus.RUNNING,
-        ExecutionStatus.READY,
-        ExecutionStatus.SENDING,
-        ExecutionStatus.SENT,
-        ExecutionStatus.SIGNING,
-        ExecutionStatus.SIGNED,
-    }
-)
 # Inline steps run back to back in one transaction up to this many, then commit and go on.
 MAX_INLINE_CHAIN = 50
 
@@ -58,10 +46,6 @@ def _lock_execution(execution_id) -> WorkflowExecution:
 
 def _operation(node: dict):
     return registry.find_operation(node["app"], node["kind"], node["operation"])
-
-
-def _queue_of(operation) -> str:
-    return operation.queue if operation is not None else "default"
 
 
 def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
@@ -325,100 +309,3 @@ def _advance(
         _send_on_commit(queue, step.pk, delay_ms=delay_seconds * 1000)
         return None
     return str(step.pk), queue, step
-
-
-def _fail_step(execution, step, node, operation, error: StepError) -> None:
-    language = execution.organization.language
-    step.status = StepStatus.FAILURE
-    step.error_code = error.code
-    step.error_human = error.human or human_message(
-        error.code, language=language, node=node.get("label") or node["key"], detail=error.detail
-    )
-    step.error_tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
-    step.save()
-    max_attempts = operation.max_attempts if operation is not None else 1
-    retrying = error.transient and step.attempt < max_attempts
-    publish_event(
-        execution,
-        "step.failed",
-        {"step_id": str(step.pk), "node_key": step.node_key, "error_code": error.code, "retrying": retrying},
-    )
-    if retrying:
-        backoff = min(settings.STEP_RETRY_BASE_SECONDS * 2 ** (step.attempt - 1), settings.STEP_RETRY_MAX_SECONDS)
-        retry = ExecutionStep.objects.create(
-            organization_id=execution.organization_id,
-            execution=execution,
-            node_key=step.node_key,
-            index=step.index,
-            attempt=step.attempt + 1,
-            status=StepStatus.PENDING,
-            lease_expires_at=timezone.now() + timedelta(seconds=backoff + settings.STEP_LEASE_SECONDS),
-        )
-        log_warn(
-            execution=execution,
-            step=step,
-            domain=LogDomain.STEP,
-            details=step.error_tech,
-            message=f"{step.error_human} Trying again in {backoff:g} s (attempt {retry.attempt}).",
-        )
-        _send_on_commit(_queue_of(operation), retry.pk, delay_ms=int(backoff * 1000))
-        return
-    action = recommended_action(error.code, execution_id=execution.pk, node_key=step.node_key)
-    execution_transition(
-        execution=execution,
-        target=ExecutionStatus.FAILED,
-        last_error_code=error.code,
-        last_error_human=step.error_human,
-        last_error_tech=step.error_tech,
-        recommended_actions=[action] if action else [],
-    )
-    log_error(execution=execution, step=step, domain=LogDomain.STEP, message=step.error_human, details=step.error_tech)
-    audit_log(
-        organization=execution.organization_id,
-        action=AuditAction.EXECUTION_FAILED,
-        target_type="execution",
-        target_id=execution.pk,
-        metadata={"node_key": step.node_key, "error_code": error.code},
-        correlation_id=execution.correlation_id,
-    )
-    publish_event(execution, "execution.failed", {"error_code": error.code, "node_key": step.node_key})
-
-
-def _request_approval(execution, step, result: ActionResult) -> None:
-    approval = WorkflowApproval.objects.create(
-        organization_id=execution.organization_id,
-        execution=execution,
-        step=step,
-        node_key=step.node_key,
-        message=result.output.get("message", ""),
-        approvers=result.output.get("approvers", []),
-    )
-    execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
-    publish_event(
-        execution,
-        "approval.requested",
-        {"approval_id": str(approval.pk), "node_key": step.node_key, "message": approval.message},
-    )
-    publish_event(execution, "execution.status_changed", {"reason": "approval"})
-
-
-def _complete(execution, *, reason: str) -> None:
-    if execution.status not in RUNNABLE:
-        execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
-    execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
-    log_ok(execution=execution, domain=LogDomain.STEP, message="Run completed.", details={"reason": reason})
-    audit_log(
-        organization=execution.organization_id,
-        action=AuditAction.EXECUTION_COMPLETED,
-        target_type="execution",
-        target_id=execution.pk,
-        metadata={"reason": reason},
-        correlation_id=execution.correlation_id,
-    )
-    publish_event(execution, "execution.completed", {"reason": reason})
-
-
-def _send_on_commit(queue: str, object_id, *, delay_ms: int = 0) -> None:
-    from docg.executions import actors
-
-    transaction.on_commit(lambda: actors.send(queue, str(object_id), delay_ms=delay_ms))

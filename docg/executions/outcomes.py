@@ -1,0 +1,135 @@
+"""How a run ends or waits: a failed step (retried or final), an approval request, completion.
+
+Each is written in the caller's transaction, with its audit row and events.
+"""
+
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from docg.audit.choices import AuditAction
+from docg.audit.services import audit_log
+from docg.connectors.runtime import ActionResult
+from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
+from docg.executions.errors import StepError, human_message, recommended_action
+from docg.executions.events import publish_event
+from docg.executions.logger import log_error, log_ok, log_warn
+from docg.executions.models import ExecutionStep, WorkflowApproval
+from docg.executions.state import execution_transition
+
+# Statuses in which steps may run (the document/delivery/signature statuses included).
+RUNNABLE = frozenset(
+    {
+        ExecutionStatus.RUNNING,
+        ExecutionStatus.READY,
+        ExecutionStatus.SENDING,
+        ExecutionStatus.SENT,
+        ExecutionStatus.SIGNING,
+        ExecutionStatus.SIGNED,
+    }
+)
+
+
+def _queue_of(operation) -> str:
+    return operation.queue if operation is not None else "default"
+
+
+def _send_on_commit(queue: str, object_id, *, delay_ms: int = 0) -> None:
+    from django.db import transaction
+
+    from docg.executions import actors
+
+    transaction.on_commit(lambda: actors.send(queue, str(object_id), delay_ms=delay_ms))
+
+
+def _fail_step(execution, step, node, operation, error: StepError) -> None:
+    language = execution.organization.language
+    step.status = StepStatus.FAILURE
+    step.error_code = error.code
+    step.error_human = error.human or human_message(
+        error.code, language=language, node=node.get("label") or node["key"], detail=error.detail
+    )
+    step.error_tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
+    step.save()
+    max_attempts = operation.max_attempts if operation is not None else 1
+    retrying = error.transient and step.attempt < max_attempts
+    publish_event(
+        execution,
+        "step.failed",
+        {"step_id": str(step.pk), "node_key": step.node_key, "error_code": error.code, "retrying": retrying},
+    )
+    if retrying:
+        backoff = min(settings.STEP_RETRY_BASE_SECONDS * 2 ** (step.attempt - 1), settings.STEP_RETRY_MAX_SECONDS)
+        retry = ExecutionStep.objects.create(
+            organization_id=execution.organization_id,
+            execution=execution,
+            node_key=step.node_key,
+            index=step.index,
+            attempt=step.attempt + 1,
+            status=StepStatus.PENDING,
+            lease_expires_at=timezone.now() + timedelta(seconds=backoff + settings.STEP_LEASE_SECONDS),
+        )
+        log_warn(
+            execution=execution,
+            step=step,
+            domain=LogDomain.STEP,
+            details=step.error_tech,
+            message=f"{step.error_human} Trying again in {backoff:g} s (attempt {retry.attempt}).",
+        )
+        _send_on_commit(_queue_of(operation), retry.pk, delay_ms=int(backoff * 1000))
+        return
+    action = recommended_action(error.code, execution_id=execution.pk, node_key=step.node_key)
+    execution_transition(
+        execution=execution,
+        target=ExecutionStatus.FAILED,
+        last_error_code=error.code,
+        last_error_human=step.error_human,
+        last_error_tech=step.error_tech,
+        recommended_actions=[action] if action else [],
+    )
+    log_error(execution=execution, step=step, domain=LogDomain.STEP, message=step.error_human, details=step.error_tech)
+    audit_log(
+        organization=execution.organization_id,
+        action=AuditAction.EXECUTION_FAILED,
+        target_type="execution",
+        target_id=execution.pk,
+        metadata={"node_key": step.node_key, "error_code": error.code},
+        correlation_id=execution.correlation_id,
+    )
+    publish_event(execution, "execution.failed", {"error_code": error.code, "node_key": step.node_key})
+
+
+def _request_approval(execution, step, result: ActionResult) -> None:
+    approval = WorkflowApproval.objects.create(
+        organization_id=execution.organization_id,
+        execution=execution,
+        step=step,
+        node_key=step.node_key,
+        message=result.output.get("message", ""),
+        approvers=result.output.get("approvers", []),
+    )
+    execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
+    publish_event(
+        execution,
+        "approval.requested",
+        {"approval_id": str(approval.pk), "node_key": step.node_key, "message": approval.message},
+    )
+    publish_event(execution, "execution.status_changed", {"reason": "approval"})
+
+
+def _complete(execution, *, reason: str) -> None:
+    if execution.status not in RUNNABLE:
+        execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
+    execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
+    log_ok(execution=execution, domain=LogDomain.STEP, message="Run completed.", details={"reason": reason})
+    audit_log(
+        organization=execution.organization_id,
+        action=AuditAction.EXECUTION_COMPLETED,
+        target_type="execution",
+        target_id=execution.pk,
+        metadata={"reason": reason},
+        correlation_id=execution.correlation_id,
+    )
+    publish_event(execution, "execution.completed", {"reason": reason})
