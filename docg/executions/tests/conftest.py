@@ -18,21 +18,7 @@ from docg.connectors import registry
 from docg.connectors.registry import App, Operation
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions.errors import StepError
-from docg.workflows.services import workflow_activate, workflow_create
-
-TRIGGER = {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"}
-
-
-def action(key: str, operation: str, app: str = "core", **extra: Any) -> dict:
-    return {"key": key, "kind": "action", "app": app, "operation": operation, **extra}
-
-
-def active_workflow(cast, *nodes: dict, organization=None, name: str = "flow"):
-    workflow = workflow_create(
-        organization=organization or cast.acme, by=cast.alice, name=name, nodes=[TRIGGER, *nodes]
-    )
-    workflow_activate(workflow=workflow, by=cast.alice)
-    return workflow
+from docg.executions.tests.builders import TRIGGER, action, active_workflow  # noqa: F401 (used by tests)
 
 
 @dataclass

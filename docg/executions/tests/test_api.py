@@ -11,30 +11,10 @@ from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, 
 from docg.executions.logger import execution_log
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.testing import wait_for_status
-from docg.workflows.services import workflow_activate, workflow_create, workflow_deactivate
+from docg.executions.tests.builders import APPROVAL, PREPARE, action, active_workflow
+from docg.workflows.services import workflow_deactivate
 
-TRIGGER = {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"}
-PREPARE = {
-    "key": "prepare",
-    "kind": "action",
-    "app": "core",
-    "operation": "set_variables",
-    "parameters": {"variables": {"customer": "{{ trigger.customer | upper }}"}},
-}
-APPROVAL = {
-    "key": "review",
-    "kind": "action",
-    "app": "core",
-    "operation": "approval",
-    "parameters": {"message": "Send the contract to {{ trigger.customer }}?"},
-}
-AFTER = {
-    "key": "after",
-    "kind": "action",
-    "app": "core",
-    "operation": "set_variables",
-    "parameters": {"variables": {"done": "yes"}},
-}
+AFTER = action("after", "set_variables", parameters={"variables": {"done": "yes"}})
 EXECUTION_FIELDS = {
     "id",
     "workflow",
@@ -61,15 +41,6 @@ EXECUTION_FIELDS = {
     "until_phase",
 }
 transactional = pytest.mark.django_db(transaction=True)
-
-
-def active_workflow(cast, *nodes, organization=None, activate=True):
-    organization = organization or cast.acme
-    owner = cast.alice if organization == cast.acme else cast.charlie
-    workflow = workflow_create(organization=organization, by=owner, name="flow", nodes=[TRIGGER, *nodes])
-    if activate:
-        workflow_activate(workflow=workflow, by=owner)
-    return workflow
 
 
 def start(client, workflow, **body):

@@ -11,30 +11,10 @@ from django.core.management.base import CommandError
 from docg.audit.models import AuditEvent
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
-from docg.workflows.services import workflow_activate, workflow_create, workflow_deactivate
+from docg.executions.tests.builders import FAIL, PREPARE, active_workflow
+from docg.workflows.services import workflow_deactivate
 
-TRIGGER = {"key": "start", "kind": "trigger", "app": "webhook", "operation": "catch_hook"}
-PREPARE = {
-    "key": "prepare",
-    "kind": "action",
-    "app": "core",
-    "operation": "set_variables",
-    "parameters": {"variables": {"customer": "{{ trigger.customer | upper }}"}},
-}
-FAIL = {
-    "key": "check",
-    "kind": "action",
-    "app": "core",
-    "operation": "fail",
-    "parameters": {"code": "data.invalid", "message": "The customer is blocked."},
-}
-
-
-def workflow_of(cast, *nodes, activate=True):
-    workflow = workflow_create(organization=cast.acme, by=cast.alice, name="flow", nodes=[TRIGGER, *nodes])
-    if activate:
-        workflow_activate(workflow=workflow, by=cast.alice)
-    return workflow
+workflow_of = active_workflow
 
 
 def run(*args: str) -> str:
