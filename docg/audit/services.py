@@ -37,7 +37,9 @@ def audit_log(
     event_metadata = _json_safe(metadata or {})
     if correlation_id is not None:
         event_metadata["correlation_id"] = str(correlation_id)
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed (an error aborts it all);
+    # on its own the call still gets a transaction for the lock below.
+    with transaction.atomic(savepoint=False):
         # The organization row is the chain's lock: two writers for one tenant
         # would otherwise read the same tail and fork the chain.
         Organization.objects.select_for_update().only("id").get(pk=org_id)

@@ -124,9 +124,12 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
         if execution.status != ExecutionStatus.QUEUED:
             return None
         phases.record(execution, Phase.PREFLIGHT, started, timezone.now())
-        execution.preflight_summary = report
-        execution.recommended_actions = report["recommended_actions"]
-        execution.save(update_fields=["phase_metrics", "preflight_summary", "recommended_actions", "updated_at"])
+        # Written with the status change below, in one UPDATE.
+        preflight_fields = {
+            "phase_metrics": execution.phase_metrics,
+            "preflight_summary": report,
+            "recommended_actions": report["recommended_actions"],
+        }
         publish_event(
             execution, "preflight.completed", {"blocking": len(report["blocking"]), "warnings": len(report["warnings"])}
         )
@@ -137,6 +140,7 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
                 target=ExecutionStatus.NEEDS_REVIEW,
                 last_error_code=first["code"],
                 last_error_human=first["message_human"],
+                **preflight_fields,
             )
             log_warn(
                 execution=execution,
@@ -152,7 +156,7 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
             message="Preflight passed.",
             details={"warnings": report["warnings"]},
         )
-        execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
+        execution_transition(execution=execution, target=ExecutionStatus.RUNNING, **preflight_fields)
         publish_event(execution, "execution.status_changed", {})
         if execution.until_phase == Phase.PREFLIGHT:
             _complete(execution, reason="until_phase")
@@ -172,11 +176,10 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
             duration_ms=0,
         )
         phases.record(execution, Phase.TRIGGER, started, now)
-        execution.save(update_fields=["phase_metrics", "updated_at"])
         next_key = phases.default_next(nodes, 0)
         next_key, index = _reuse_parent_steps(execution, nodes, next_key, trigger.index)
         advanced = _advance(execution, nodes, index, next_key, delay_seconds=0, current_queue="default")
-        execution.save(update_fields=["progress", "updated_at"])
+        execution.save(update_fields=["phase_metrics", "progress", "updated_at"])
         return advanced[:2] if advanced else None
 
 
