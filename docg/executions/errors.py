@@ -48,6 +48,10 @@ HUMAN = {
         "The provider is limiting requests; docg will try again later.",
         "O provedor está limitando as requisições; o docg tentará de novo mais tarde.",
     ),
+    "step.abandoned": (
+        "Step '{node}' was given up after the worker running it stopped {detail} times.",
+        "A etapa '{node}' foi abandonada depois que o worker que a executava parou {detail} vezes.",
+    ),
     "internal": (
         "Step '{node}' failed unexpectedly. The technical details say why.",
         "A etapa '{node}' falhou de forma inesperada. Os detalhes técnicos dizem o porquê.",

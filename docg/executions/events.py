@@ -59,12 +59,16 @@ def event_batch():
         yield  # nested: the outermost batch writes
         return
     _batch.entries = entries = []
+    # Registered first, so these events reach the stream before any message the block
+    # sends after commit (a next step run elsewhere must not publish ahead of them).
+    transaction.on_commit(lambda: entries and _write(entries))
     try:
         yield
+    except BaseException:
+        entries.clear()
+        raise
     finally:
         _batch.entries = None
-    if entries:
-        transaction.on_commit(lambda: _write(entries))
 
 
 def publish_event(execution, event_type: str, data: dict | None = None) -> None:

@@ -67,13 +67,18 @@ class Hub:
     # --- subscriptions ----------------------------------------------------------------
     async def subscribe(self, key: str) -> Subscription:
         subscription = Subscription(self, key)
-        if key not in self.subscribers or not self.subscribers[key]:
-            bounds = await asyncio.to_thread(self.backend.bounds, key)
-            self.positions[key] = bounds.last_id or "0-0"
-        self.subscribers[key].add(subscription)
-        if isinstance(self.backend, RedisStreams):
-            self._ensure_reader()
-            await self._wake()
+        try:
+            if key not in self.subscribers or not self.subscribers[key]:
+                bounds = await asyncio.to_thread(self.backend.bounds, key)
+                self.positions.setdefault(key, bounds.last_id or "0-0")
+            self.subscribers[key].add(subscription)
+            if isinstance(self.backend, RedisStreams):
+                self._ensure_reader()
+                await self._wake()
+        except BaseException:
+            # The client left (or Redis failed) while subscribing: leave nothing registered.
+            self.unsubscribe(subscription)
+            raise
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -145,6 +150,11 @@ class Hub:
                 lost = True
                 await asyncio.sleep(0.5)
                 continue
+            except Exception:
+                # Anything else must not end the one reader every open stream depends on.
+                logger.exception("Stream reader failed; retrying")
+                await asyncio.sleep(0.5)
+                continue
             if lost:
                 # Redis came back, perhaps empty (no persistence): the streams restart,
                 # and every subscriber must tell its client to reset from PostgreSQL.
@@ -161,7 +171,12 @@ class Hub:
                     if id_tuple(entry_id) <= id_tuple(self.positions.get(key, "0-0")):
                         continue
                     self.positions[key] = entry_id
-                    self._fan_out(key, entry_id, json.loads(fields["event"]))
+                    try:
+                        event = json.loads(fields["event"])
+                    except (KeyError, TypeError, ValueError):
+                        logger.warning("Skipping a malformed entry %s in %s", entry_id, key)
+                        continue
+                    self._fan_out(key, entry_id, event)
 
 
 _hubs: dict[Any, Hub] = {}

@@ -17,7 +17,7 @@ from docg.executions.errors import StepError, human_message, recommended_action
 from docg.executions.events import publish_event
 from docg.executions.logger import log_error, log_ok, log_warn
 from docg.executions.models import ExecutionStep, WorkflowApproval
-from docg.executions.state import execution_transition
+from docg.executions.state import can_transition, execution_transition
 
 # Statuses in which steps may run (the document/delivery/signature statuses included).
 RUNNABLE = frozenset(
@@ -120,7 +120,7 @@ def _request_approval(execution, step, result: ActionResult) -> None:
 
 
 def _complete(execution, *, reason: str) -> None:
-    if execution.status not in RUNNABLE:
+    if not can_transition(execution.status, ExecutionStatus.COMPLETED):
         execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
     log_ok(execution=execution, domain=LogDomain.STEP, message="Run completed.", details={"reason": reason})

@@ -11,6 +11,7 @@ goes to Django.
 import asyncio
 import json
 import re
+import uuid
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -49,7 +50,7 @@ class SSEApplication:
                 )
             )
             if execution_match:
-                pk = execution_match["pk"]
+                pk = str(uuid.UUID(execution_match["pk"]))  # ValueError (a 404 below) for 36 dashes
                 if caller.execution_id is not None and caller.execution_id != pk.lower():
                     raise ApiError(
                         "stream_token_invalid", "This stream token is for another execution.", status_code=401

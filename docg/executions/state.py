@@ -9,15 +9,22 @@ from docg.executions.choices import ExecutionStatus as S
 
 TERMINAL = frozenset({S.COMPLETED, S.FAILED, S.CANCELED})
 
+# While a run is active it may render, send, render again and send again: from any
+# active status it can start a document (ready), an email (sending) or a signature
+# (signing), go back to plain running, or finish. `sent` is only reached from
+# `sending` and `signed` only from `signing`.
+_NEXT = frozenset({S.RUNNING, S.READY, S.SENDING, S.SIGNING, S.COMPLETED, S.PAUSED, S.FAILED, S.CANCELED})
+_STOPS = frozenset({S.PAUSED, S.FAILED, S.CANCELED})
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.QUEUED: frozenset({S.RUNNING, S.NEEDS_REVIEW, S.PAUSED, S.FAILED, S.CANCELED}),
-    S.RUNNING: frozenset({S.NEEDS_REVIEW, S.READY, S.SENDING, S.SIGNING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}),
+    S.RUNNING: (_NEXT | {S.NEEDS_REVIEW}) - {S.RUNNING},
     S.NEEDS_REVIEW: frozenset({S.QUEUED, S.RUNNING, S.FAILED, S.CANCELED}),
-    S.READY: frozenset({S.RUNNING, S.SENDING, S.SIGNING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}),
-    S.SENDING: frozenset({S.SENT, S.RUNNING, S.PAUSED, S.FAILED, S.CANCELED}),
-    S.SENT: frozenset({S.RUNNING, S.SIGNING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}),
-    S.SIGNING: frozenset({S.SIGNED, S.RUNNING, S.PAUSED, S.FAILED, S.CANCELED}),
-    S.SIGNED: frozenset({S.RUNNING, S.SENDING, S.PAUSED, S.COMPLETED, S.FAILED, S.CANCELED}),
+    S.READY: _NEXT - {S.READY},
+    S.SENDING: frozenset({S.SENT, S.RUNNING}) | _STOPS,
+    S.SENT: _NEXT,
+    S.SIGNING: frozenset({S.SIGNED, S.RUNNING}) | _STOPS,
+    S.SIGNED: _NEXT,
     S.PAUSED: frozenset({S.QUEUED, S.RUNNING, S.FAILED, S.CANCELED}),
     S.COMPLETED: frozenset(),
     S.FAILED: frozenset(),

@@ -32,12 +32,14 @@ from docg.executions.leases import keeper, new_lease
 from docg.executions.logger import log_batch, log_ok
 from docg.executions.models import ExecutionStep, WorkflowExecution
 from docg.executions.outcomes import RUNNABLE, _complete, _fail_step, _queue_of, _request_approval, _send_on_commit
-from docg.executions.state import TERMINAL, execution_transition
+from docg.executions.state import TERMINAL, can_transition, execution_transition
 from docg.workflows.expressions import ExpressionError, render_value
 from docg.workflows.graph import schema_errors
 
 # Inline steps run back to back in one transaction up to this many, then commit and go on.
 MAX_INLINE_CHAIN = 50
+# A running step whose worker died is taken over at most this many times, then it fails.
+MAX_TAKEOVERS = 3
 
 
 def _lock_execution(execution_id) -> WorkflowExecution:
@@ -63,13 +65,29 @@ def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
 
 
 def _claim(step_id):
-    step = ExecutionStep.objects.select_for_update().filter(pk=step_id).first()
-    if step is None or step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
+    # Locks are always taken execution first, then step (cancel and approvals do the same),
+    # so a claim and a cancel can never deadlock.
+    execution_id = ExecutionStep.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
+    if execution_id is None:
+        return None
+    execution = _lock_execution(execution_id)
+    step = ExecutionStep.objects.select_for_update().get(pk=step_id)
+    if step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
         return None  # Already finished: a redelivered message does nothing.
     now = timezone.now()
     if step.status == StepStatus.RUNNING and step.lease_expires_at and step.lease_expires_at > now:
         return None  # Another worker holds the lease.
-    execution = _lock_execution(step.execution_id)
+    if step.status == StepStatus.RUNNING and execution.status not in TERMINAL:
+        # Taking over from a worker that stopped renewing its lease (killed, out of memory,
+        # over its time limit). A step that keeps killing its workers must not loop for ever.
+        takeovers = (step.error_tech or {}).get("takeovers", 0) + 1
+        step.error_tech = {**(step.error_tech or {}), "takeovers": takeovers}
+        if takeovers > MAX_TAKEOVERS:
+            nodes = definition_nodes(execution)
+            node = nodes[node_index(nodes, step.node_key)]
+            error = StepError("step.abandoned", str(takeovers - 1), dict(step.error_tech))
+            _fail_step(execution, step, node, _operation(node), error)
+            return None
     if execution.status in TERMINAL:
         _skip(step, "The run had ended before this step started.")
         return None
@@ -87,7 +105,7 @@ def _mark_running(step, execution, node, operation, *, token=None, lease=None) -
     step.lease_token = token
     step.lease_expires_at = lease
     if token is not None:
-        step.save(update_fields=["status", "started_at", "lease_token", "lease_expires_at", "updated_at"])
+        step.save(update_fields=["status", "started_at", "lease_token", "lease_expires_at", "error_tech", "updated_at"])
     execution.current_step = {
         "index": step.index,
         "label": node.get("label") or node["key"],
@@ -96,13 +114,20 @@ def _mark_running(step, execution, node, operation, *, token=None, lease=None) -
     }
     if operation is not None and operation.phase:
         phases.start(execution, operation.phase, now)
-    if operation is not None and operation.status_running and execution.status != operation.status_running:
-        execution_transition(execution=execution, target=operation.status_running)
+    if operation is not None and operation.status_running:
+        _move_to(execution, operation.status_running)
     if token is not None:
         execution.save(update_fields=["current_step", "phase_metrics", "updated_at"])
     publish_event(
         execution, "step.started", {"step_id": str(step.pk), "node_key": step.node_key, "attempt": step.attempt}
     )
+
+
+def _move_to(execution, status: str) -> None:
+    """An action's status (sending, ready, sent…) applies only to an active run that may take it:
+    a paused run stays paused, and an unusual order of actions never blocks the step."""
+    if execution.status in RUNNABLE and execution.status != status and can_transition(execution.status, status):
+        execution_transition(execution=execution, target=status)
 
 
 def _perform(execution, step, node, operation, context) -> tuple[Any, ActionResult | None, StepError | None]:
@@ -180,10 +205,10 @@ def _run_outside_transaction(step, execution, node, operation, token, queue):
     finally:
         keeper.release(step.pk)
     with transaction.atomic(), event_batch(), log_batch():
+        execution = _lock_execution(step.execution_id)
         step = ExecutionStep.objects.select_for_update().get(pk=step.pk)
         if step.status != StepStatus.RUNNING or step.lease_token != token:
             return None  # Presumed dead and taken over: the other run's result counts.
-        execution = _lock_execution(step.execution_id)
         outcome = _record(execution, step, node, operation, params, result, error, queue)
         _save_execution(execution)
     return outcome[:2] if outcome else None
@@ -245,8 +270,8 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
     step.save()
     if operation is not None and operation.phase:
         phases.complete(execution, operation.phase, now)
-    if result.status and execution.status != result.status:
-        execution_transition(execution=execution, target=result.status)
+    if result.status:
+        _move_to(execution, result.status)
     publish_event(
         execution,
         "step.completed",

@@ -48,7 +48,7 @@ def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
     given = given.strip()
     if given.startswith("sha256="):
         given = given[len("sha256=") :]
-    return hmac.compare_digest(expected, given.lower())
+    return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
 
 
 def webhook_receive(
@@ -86,5 +86,9 @@ def webhook_receive(
             return execution, True
     except IntegrityError:
         # Delivered before: answer with the run the first delivery started.
-        first = WebhookDelivery.objects.select_related("execution").get(workflow=workflow, idempotency_key=key)
+        first = (
+            WebhookDelivery.objects.select_related("execution").filter(workflow=workflow, idempotency_key=key).first()
+        )
+        if first is None or first.execution is None:
+            raise ApiError("webhook.conflict", "This delivery collided with another; send it again.", status_code=409)
         return first.execution, False

@@ -45,6 +45,12 @@ class Kit:
             self.counts["block"] += 1
         return ActionResult(output={"released": True})
 
+    def deliver(self, ctx: ActionContext, params: dict) -> ActionResult:
+        # Like an email: the run is `sending` while it runs and `sent` after.
+        with self.lock:
+            self.counts["deliver"] += 1
+        return ActionResult(output={"delivered": True}, status="sent")
+
     def meet(self, ctx: ActionContext, params: dict) -> ActionResult:
         # Both parties must run at the same time: proof that two worker threads were free.
         self.barrier.wait()
@@ -59,6 +65,9 @@ def testkit():
     app.action(Operation(name="count", label="Count", handler=kit.count, parameters=schema, max_attempts=1))
     app.action(Operation(name="block", label="Block", handler=kit.block, max_attempts=1))
     app.action(Operation(name="meet", label="Meet", handler=kit.meet, max_attempts=1))
+    app.action(
+        Operation(name="deliver", label="Deliver", handler=kit.deliver, max_attempts=1, status_running="sending")
+    )
     registry.register(app)
     yield kit
     kit.release.set()
