@@ -35,3 +35,15 @@ def execution_detail(request, pk):
     if execution is None:
         raise Http404("No such run.")
     return render(request, "dashboard/execution.html", {"execution": execution})
+
+
+@login_required
+def executions(request):
+    """The latest runs of the user's organizations, newest first, each linking to its live page."""
+    organizations = [m.organization_id for m in memberships_of(user=request.user)]
+    runs = (
+        WorkflowExecution.objects.filter(organization_id__in=organizations)
+        .select_related("workflow")
+        .order_by("-created_at")[:50]
+    )
+    return render(request, "dashboard/executions.html", {"runs": runs})
