@@ -1,0 +1,40 @@
+"""The `ai` app: extract or summarise fields with an OpenAI-compatible model, answers checked against a schema."""
+
+from docg.connectors.ai import handlers
+from docg.connectors.ai.preflight import extract_preflight
+from docg.connectors.choices import AuthKind
+from docg.connectors.registry import App, Operation, register
+
+app = register(
+    App(
+        slug="ai",
+        name="AI (OpenAI-compatible)",
+        description="Ask an OpenAI-compatible model for structured data that follows a JSON schema.",
+        auth=AuthKind.API_KEY,
+    )
+)
+
+app.action(
+    Operation(
+        name="extract",
+        handler=handlers.extract,
+        preflight=extract_preflight,
+        label="Extract with AI",
+        description="Extract or summarise fields from the input; the answer must validate against the schema.",
+        queue="webhooks",
+        max_attempts=4,
+        timeout_seconds=int(2 * handlers.AI_TIMEOUT_SECONDS) + 30,
+        parameters={
+            "type": "object",
+            "properties": {
+                "instructions": {"type": "string", "minLength": 1, "description": "What to extract or summarise."},
+                "input": {"description": "The text or data to read; anything but a string is sent as JSON."},
+                "schema": {"type": "object", "description": "The JSON schema the answer must follow."},
+                "model": {"type": "string", "description": "Overrides the connection's model."},
+            },
+            "required": ["instructions", "input", "schema"],
+            "additionalProperties": False,
+        },
+        output={"type": "object", "description": "The model's answer, validated against `schema`."},
+    )
+)

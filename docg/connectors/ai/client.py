@@ -1,0 +1,203 @@
+"""An OpenAI-compatible chat-completions client: JSON-schema answers, timeouts, classified errors.
+
+The base URL comes from the organization's connection, so every request goes
+through the SSRF guard. Errors come out as ConnectorError: a bad key (401/403)
+and a wrong URL or model (404) are permanent; 429 is a transient `rate_limit`
+(Retry-After kept in the details); 5xx, timeouts and network errors are
+transient and retried by the engine.
+"""
+
+import email.utils
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from docg.common.ssrf import BlockedAddress, guarded_request
+from docg.connectors.errors import ConnectorError
+
+DEFAULT_TIMEOUT_SECONDS = 60.0
+SCHEMA_NAME = "docg_extract"
+
+# code → (English, Brazilian Portuguese); `{summary}` says what went wrong.
+MESSAGES = {
+    "ai.unauthorized": (
+        "The AI provider refused the API key ({summary}); check the API key of the AI connection.",
+        "O provedor de IA recusou a chave de API ({summary}); verifique a chave de API da conexão de IA.",
+    ),
+    "ai.not_found": (
+        "The AI provider does not know this address or model ({summary}); check the base URL and the model.",
+        "O provedor de IA não conhece este endereço ou modelo ({summary}); verifique a URL base e o modelo.",
+    ),
+    "ai.bad_request": (
+        "The AI provider refused the request: {summary}",
+        "O provedor de IA recusou a requisição: {summary}",
+    ),
+    "ai.quota_exceeded": (
+        "The AI account has no quota left ({summary}); check the plan and billing of the AI provider.",
+        "A conta de IA não tem mais cota ({summary}); verifique o plano e o faturamento do provedor de IA.",
+    ),
+    "rate_limit": (
+        "The AI provider is limiting requests ({summary}); docg will try again.",
+        "O provedor de IA está limitando as requisições ({summary}); o docg tentará de novo.",
+    ),
+    "ai.unavailable": (
+        "Could not get an answer from the AI provider ({summary}); docg will try again.",
+        "Não foi possível obter resposta do provedor de IA ({summary}); o docg tentará de novo.",
+    ),
+    "ai.blocked_address": (
+        "The AI connection's base URL is not allowed: {summary}",
+        "A URL base da conexão de IA não é permitida: {summary}",
+    ),
+    "ai.refused": (
+        "The AI model refused to answer: {summary}",
+        "O modelo de IA se recusou a responder: {summary}",
+    ),
+    "ai.invalid_output": (
+        "The AI answer does not match the expected schema: {summary}",
+        "A resposta da IA não corresponde ao esquema esperado: {summary}",
+    ),
+}
+
+
+def ai_error(code: str, summary: str, tech: dict | None = None, *, transient: bool = False) -> ConnectorError:
+    """A ConnectorError whose English message the action can translate (the summary is in details_tech)."""
+    message = MESSAGES[code][0].format(summary=summary)
+    return ConnectorError(code, message, {**(tech or {}), "summary": summary}, transient=transient)
+
+
+def translate(error: ConnectorError, language: str) -> str:
+    """The error's human message in the organization's language."""
+    pair = MESSAGES.get(error.code)
+    if pair is None or "summary" not in error.details_tech or not (language or "").lower().startswith("pt"):
+        return error.message_human
+    return pair[1].format(summary=error.details_tech["summary"])
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _provider_error(response: httpx.Response) -> dict[str, Any]:
+    """OpenAI's `{"error": {"message", "type", "code"}}`, or the start of whatever came back."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {"message": response.text[:500]}
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return {k: error.get(k) for k in ("message", "type", "code", "param") if error.get(k) is not None}
+    if isinstance(error, str):
+        return {"message": error}
+    return {"message": json.dumps(body)[:500]}
+
+
+@dataclass(frozen=True)
+class AiClient:
+    base_url: str
+    api_key: str
+    correlation_id: str = ""
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
+
+    def chat_completion(
+        self, messages: list[dict], json_schema: dict, model: str, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> Any:
+        """`POST {base_url}/chat/completions` with a strict JSON-schema response format; the parsed answer."""
+        url = self._url("chat/completions")
+        payload = {
+            "model": model,
+            "messages": messages,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": SCHEMA_NAME, "schema": json_schema, "strict": True},
+            },
+        }
+        headers = {
+            "Authorization": f"Bearer {self.api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "X-Correlation-ID": self.correlation_id,
+        }
+        tech: dict[str, Any] = {"url": url, "model": model}
+        try:
+            response = guarded_request("POST", url, timeout=timeout, json=payload, headers=headers)
+        except BlockedAddress as exc:
+            raise ai_error("ai.blocked_address", str(exc), tech) from exc
+        except httpx.TimeoutException as exc:
+            raise ai_error(
+                "ai.unavailable",
+                f"no answer within {timeout:g} s",
+                {**tech, "exception": type(exc).__name__},
+                transient=True,
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ai_error(
+                "ai.unavailable",
+                f"{type(exc).__name__}: {exc}",
+                {**tech, "exception": type(exc).__name__, "message": str(exc)},
+                transient=True,
+            ) from exc
+        tech["request_id"] = response.headers.get("x-request-id", "")
+        if response.status_code >= 400:
+            raise _status_error(response, tech)
+        return _parse(response, tech)
+
+
+def _status_error(response: httpx.Response, tech: dict) -> ConnectorError:
+    status = response.status_code
+    provider = _provider_error(response)
+    tech = {**tech, "status": status, "provider_error": provider}
+    summary = f"HTTP {status}" + (f": {provider['message']}" if provider.get("message") else "")
+    if status in (401, 403):
+        return ai_error("ai.unauthorized", summary, tech)
+    if status == 404:
+        return ai_error("ai.not_found", summary, tech)
+    if status == 429:
+        if provider.get("code") == "insufficient_quota" or provider.get("type") == "insufficient_quota":
+            return ai_error("ai.quota_exceeded", summary, tech)
+        header = response.headers.get("retry-after")
+        tech = {**tech, "retry_after": header, "retry_after_seconds": retry_after_seconds(header)}
+        return ai_error("rate_limit", summary, tech, transient=True)
+    if status >= 500 or status in (408, 409):
+        return ai_error("ai.unavailable", summary, tech, transient=True)
+    return ai_error("ai.bad_request", summary, tech)
+
+
+def _parse(response: httpx.Response, tech: dict) -> Any:
+    try:
+        body = response.json()
+        choice = body["choices"][0]
+        message = choice["message"]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ai_error(
+            "ai.invalid_output",
+            "the provider's answer has no choices[0].message",
+            {**tech, "body": response.text[:2000]},
+        ) from exc
+    tech = {**tech, "finish_reason": choice.get("finish_reason"), "usage": body.get("usage")}
+    if message.get("refusal"):
+        raise ai_error("ai.refused", str(message["refusal"]), tech)
+    content = message.get("content")
+    try:
+        return json.loads(content)
+    except (TypeError, ValueError) as exc:
+        reason = " (the answer was cut off)" if choice.get("finish_reason") == "length" else ""
+        raise ai_error(
+            "ai.invalid_output", f"the answer is not JSON{reason}: {exc}", {**tech, "content": str(content)[:2000]}
+        ) from exc

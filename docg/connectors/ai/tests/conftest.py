@@ -1,0 +1,1 @@
+from docg.connectors.ai.testing import fake_ai  # noqa: F401
