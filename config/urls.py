@@ -18,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("hooks/zapsign/", include("docg.connectors.zapsign.urls")),
     path("hooks/<uuid:workflow_id>/<str:secret>", catch_hook, name="webhook-catch"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

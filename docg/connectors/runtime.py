@@ -41,7 +41,8 @@ class ActionResult:
     next: str | None = None
     # End the run quietly (a filter that did not match).
     stop: bool = False
-    # Wait for a person ("approval"); the engine pauses the run.
+    # Wait for a person ("approval": the engine pauses the run) or for signers
+    # ("signature": the run stays `signing` until signature_continue is called).
     wait: str | None = None
     # Start the next step only after this many seconds (a scheduled message, no sleeping worker).
     delay_seconds: int = 0

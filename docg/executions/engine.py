@@ -27,7 +27,7 @@ from docg.executions.steps import _advance, _lock_execution, step_run
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import Workflow
 
-__all__ = ["approval_continue", "execution_begin", "execution_start", "step_run"]
+__all__ = ["approval_continue", "execution_begin", "execution_start", "signature_continue", "step_run"]
 
 
 # --- starting ---------------------------------------------------------------------
@@ -255,3 +255,29 @@ def approval_continue(*, execution: WorkflowExecution, approval: WorkflowApprova
     next_key = phases.default_next(nodes, node_index(nodes, step.node_key))
     _advance(execution, nodes, step.index, next_key, delay_seconds=0, current_queue="")
     execution.save(update_fields=["progress", "updated_at"])
+
+
+def signature_continue(*, execution: WorkflowExecution, node_key: str = "") -> bool:
+    """Every signer signed: the waiting signature step succeeds, the run is `signed` and goes on.
+
+    The caller holds the execution's lock (a provider webhook, in its transaction).
+    Returns False when there is no signature step waiting (a replay, or a run that ended).
+    """
+    waiting = ExecutionStep.objects.select_for_update().filter(execution=execution, status=StepStatus.WAITING)
+    if node_key:
+        waiting = waiting.filter(node_key=node_key)
+    step = waiting.order_by("-index").first()
+    if step is None or execution.status != ExecutionStatus.SIGNING:
+        return False
+    step.status = StepStatus.SUCCESS
+    step.data_out = {**(step.data_out or {}), "signed": True}
+    step.finished_at = timezone.now()
+    step.save(update_fields=["status", "data_out", "finished_at", "updated_at"])
+    execution_transition(execution=execution, target=ExecutionStatus.SIGNED)
+    publish_event(execution, "execution.status_changed", {"reason": "signed"})
+    nodes = definition_nodes(execution)
+    phases.complete(execution, Phase.SIGNATURE, timezone.now())
+    next_key = phases.default_next(nodes, node_index(nodes, step.node_key))
+    _advance(execution, nodes, step.index, next_key, delay_seconds=0, current_queue="")
+    execution.save(update_fields=["phase_metrics", "progress", "updated_at"])
+    return True

@@ -288,6 +288,8 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
     if result.wait == "approval":
         _request_approval(execution, step, result)
         return None
+    if result.wait == "signature":
+        return None  # the provider's webhook calls engine.signature_continue when everyone signed
     if result.stop:
         _complete(execution, reason="filter")
         return None

@@ -1,0 +1,115 @@
+"""ZapSign API client: one method per endpoint, classified errors.
+
+`POST {base_url}/docs/` creates a document to sign from a base64 PDF. The
+base URL comes from the connection's config (a sandbox or a proxy), so calls
+go through the SSRF guard.
+"""
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from docg.common.ssrf import BlockedAddress, guarded_request
+from docg.connectors.errors import ConnectorError
+
+DEFAULT_BASE_URL = "https://api.zapsign.com.br/api/v1"
+TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ZapSignSettings:
+    api_token: str
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = TIMEOUT_SECONDS
+
+    @classmethod
+    def from_connection(cls, credentials: dict[str, Any], config: dict[str, Any]) -> "ZapSignSettings":
+        token = str((credentials or {}).get("api_token") or "").strip()
+        if not token:
+            raise ConnectorError(
+                "zapsign.misconfigured", "The ZapSign connection has no API token.", {"missing": "api_token"}
+            )
+        base_url = str((config or {}).get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        return cls(api_token=token, base_url=base_url)
+
+
+def _error_for(response: httpx.Response, tech: dict) -> ConnectorError:
+    status = response.status_code
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:2000]
+    tech = {**tech, "status_code": status, "body": body}
+    if status in (401, 403):
+        return ConnectorError("zapsign.unauthorized", f"ZapSign refused the connection's API token ({status}).", tech)
+    if status == 429:
+        retry_after = response.headers.get("Retry-After", "")
+        tech["retry_after"] = retry_after
+        return ConnectorError(
+            "zapsign.rate_limited", "ZapSign is rate limiting docg; docg will try again.", tech, transient=True
+        )
+    if status >= 500:
+        return ConnectorError(
+            "zapsign.unavailable", f"ZapSign is unavailable ({status}); docg will try again.", tech, transient=True
+        )
+    return ConnectorError("zapsign.rejected", f"ZapSign refused the request ({status}).", tech)
+
+
+class ZapSignClient:
+    def __init__(self, settings: ZapSignSettings, *, headers: dict[str, str] | None = None):
+        self.settings = settings
+        self.extra_headers = headers or {}
+
+    def _post(self, path: str, payload: dict) -> dict:
+        url = f"{self.settings.base_url}{path}"
+        tech = {"method": "POST", "url": url}
+        headers = {
+            **self.extra_headers,
+            "Authorization": f"Bearer {self.settings.api_token}",
+            "Accept": "application/json",
+        }
+        try:
+            response = guarded_request("POST", url, timeout=self.settings.timeout, json=payload, headers=headers)
+        except BlockedAddress as exc:
+            raise ConnectorError(
+                "zapsign.blocked_address", f"The ZapSign base URL is not allowed: {exc}", tech
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise ConnectorError(
+                "zapsign.timeout",
+                "ZapSign did not answer in time; docg will try again.",
+                {**tech, "exception": type(exc).__name__},
+                transient=True,
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ConnectorError(
+                "zapsign.unavailable",
+                f"Could not reach ZapSign ({type(exc).__name__}).",
+                {**tech, "exception": str(exc)},
+                transient=True,
+            ) from exc
+        if response.status_code >= 400:
+            raise _error_for(response, tech)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ConnectorError(
+                "zapsign.bad_response", "ZapSign answered with something that is not JSON.", tech, transient=True
+            ) from exc
+        if not isinstance(data, dict):
+            raise ConnectorError(
+                "zapsign.bad_response", "ZapSign answered with an unexpected body.", tech, transient=True
+            )
+        return data
+
+    def create_document(self, *, name: str, pdf: bytes, signers: list[dict], external_id: str) -> dict:
+        """POST /docs/ — the document with its signers; returns ZapSign's answer (doc token, signer tokens)."""
+        payload = {
+            "name": name,
+            "base64_pdf": base64.b64encode(pdf).decode("ascii"),
+            "external_id": external_id,
+            "signers": [{"name": s["name"], "email": s["email"]} for s in signers],
+        }
+        return self._post("/docs/", payload)

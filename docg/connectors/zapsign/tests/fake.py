@@ -1,0 +1,106 @@
+"""A fake ZapSign API on loopback: records every request and answers like the documented API."""
+
+import contextlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict
+    body: dict
+
+
+@dataclass
+class FakeZapSign:
+    url: str = ""
+    requests: list[Recorded] = field(default_factory=list)
+    # (status, body, headers) answers to give first; then the documented success.
+    failures: list[tuple[int, dict, dict]] = field(default_factory=list)
+    delay: float = 0.0
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/api/v1"
+
+    def success(self, body: dict) -> dict:
+        doc_token = str(uuid.uuid4())
+        signers = [
+            {
+                "token": str(uuid.uuid4()),
+                "sign_url": f"https://app.zapsign.com.br/verificar/{uuid.uuid4()}",
+                "status": "new",
+                "name": s.get("name"),
+                "email": s.get("email"),
+            }
+            for s in body.get("signers") or []
+        ]
+        return {
+            "open_id": 1,
+            "token": doc_token,
+            "status": "pending",
+            "name": body.get("name"),
+            "external_id": body.get("external_id"),
+            "original_file": "https://zapsign.s3.amazonaws.com/original.pdf",
+            "signers": signers,
+        }
+
+
+def _handler(fake: FakeZapSign):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = {"_raw": raw.decode(errors="replace")}
+            fake.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            if fake.delay:
+                time.sleep(fake.delay)
+            if self.path != "/api/v1/docs/":
+                return self._answer(404, {"detail": "Not found."}, {})
+            if self.headers.get("Authorization") != "Bearer zs-api-token":
+                return self._answer(401, {"detail": "Token inválido."}, {})
+            if fake.failures:
+                status, answer, headers = fake.failures.pop(0)
+                return self._answer(status, answer, headers)
+            return self._answer(200, fake.success(body), {})
+
+        def _answer(self, status: int, body: dict, headers: dict):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
+
+    return Handler
+
+
+@pytest.fixture
+def zapsign_api(settings):
+    settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    fake = FakeZapSign()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server.daemon_threads = True
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()

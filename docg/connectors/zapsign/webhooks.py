@@ -1,0 +1,199 @@
+"""ZapSign webhooks: authenticate, then move signers to signed/declined/expired and the run to `signed`.
+
+ZapSign signs nothing (no HMAC), so a delivery is authenticated twice before
+anything is read or stored: the URL carries an unguessable token and the
+`X-Docg-Webhook-Secret` header the same per-connection secret
+(`connection.credentials["webhook_secret"]`), both compared in constant time.
+An unknown connection or a wrong URL token answers 404, a wrong header 401.
+
+Events (ZapSign's `event_type`): `doc_signed` / `signer_signed` name the signer
+in `signer_who_signed` (else every signer whose status is "signed"),
+`doc_refused` the refusing signer (else the "refused" ones, else all pending),
+`doc_expired` every pending one. Each (envelope, signer, event) is processed
+once: the key is kept on the SignatureRequest, under a row lock, and a signer
+only leaves `pending` once, so a replayed delivery changes nothing.
+"""
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from docg.audit.choices import ActorType, AuditAction
+from docg.audit.services import audit_log
+from docg.common.api.exceptions import ApiError
+from docg.connectors.choices import ConnectionStatus, Provider
+from docg.connectors.models import DataSourceConnection
+from docg.documents.choices import SignatureStatus
+from docg.documents.models import SignatureRequest
+from docg.executions.choices import ExecutionStatus
+from docg.executions.events import publish_event
+from docg.executions.models import WorkflowExecution
+from docg.executions.state import execution_transition
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Docg-Webhook-Secret"
+PROVIDER = "zapsign"
+SIGNED_EVENTS = frozenset({"doc_signed", "signer_signed"})
+REFUSED_EVENTS = frozenset({"doc_refused", "signer_refused"})
+EXPIRED_EVENTS = frozenset({"doc_expired"})
+
+
+def _not_found() -> ApiError:
+    return ApiError("not_found", "Not found.", status_code=404)
+
+
+def _same(expected: str, given: str) -> bool:
+    return bool(expected) and hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "replace"))
+
+
+def authenticate(*, connection_id: Any, token: str, header_secret: str) -> DataSourceConnection:
+    """The connection a delivery is for, or ApiError 404 (unknown/wrong URL) / 401 (wrong header)."""
+    connection = DataSourceConnection.objects.filter(
+        pk=connection_id, provider=Provider.ZAPSIGN, status=ConnectionStatus.ACTIVE
+    ).first()
+    secret = str((connection.credentials or {}).get("webhook_secret") or "") if connection else ""
+    if connection is None or not _same(secret, token):
+        raise _not_found()
+    if not _same(secret, header_secret):
+        raise ApiError("webhook.bad_secret", f"The {SECRET_HEADER} header is missing or wrong.", status_code=401)
+    return connection
+
+
+def parse(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or b"{}", parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ApiError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ApiError("webhook.bad_body", "The body must be a JSON object.")
+    return data
+
+
+def _text(value: Any) -> str:
+    return str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def _doc_token(data: dict) -> str:
+    doc = data.get("doc") if isinstance(data.get("doc"), dict) else {}
+    return _text(data.get("token")) or _text(doc.get("token")) or _text(data.get("doc_token"))
+
+
+def _signer_list(data: dict) -> list[dict]:
+    signers = data.get("signers")
+    return [s for s in signers if isinstance(s, dict)] if isinstance(signers, list) else []
+
+
+def _tokens_with_status(data: dict, *statuses: str) -> list[str]:
+    return [
+        _text(s.get("token"))
+        for s in _signer_list(data)
+        if _text(s.get("status")) in statuses and _text(s.get("token"))
+    ]
+
+
+def _named_signer(data: dict, *keys: str) -> str:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, dict) and _text(value.get("token")):
+            return _text(value.get("token"))
+    return ""
+
+
+def interpret(data: dict) -> tuple[str, str, list[str] | None]:
+    """(event, doc token, signer tokens) — None tokens means "every pending signer of the document"."""
+    event = _text(data.get("event_type")).lower()
+    envelope = _doc_token(data)
+    if event in SIGNED_EVENTS:
+        named = _named_signer(data, "signer_who_signed", "signer")
+        return "signed", envelope, [named] if named else _tokens_with_status(data, "signed")
+    if event in REFUSED_EVENTS:
+        named = _named_signer(data, "signer_who_refused", "signer_who_signed", "signer")
+        tokens = [named] if named else _tokens_with_status(data, "refused", "rejected")
+        return "declined", envelope, tokens or None
+    if event in EXPIRED_EVENTS:
+        return "expired", envelope, None
+    return "", envelope, []
+
+
+_TARGET = {"signed": SignatureStatus.SIGNED, "declined": SignatureStatus.DECLINED, "expired": SignatureStatus.EXPIRED}
+_AUDIT = {
+    "signed": AuditAction.SIGNATURE_SIGNED,
+    "declined": AuditAction.SIGNATURE_DECLINED,
+    "expired": AuditAction.SIGNATURE_EXPIRED,
+}
+_EVENT = {"signed": "signature.signed", "declined": "signature.declined"}
+
+
+def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str, Any]:
+    """Apply one authenticated delivery; returns what changed (empty lists for a replay)."""
+    kind, envelope, tokens = interpret(data)
+    raw_event = _text(data.get("event_type")).lower()
+    if not kind or not envelope:
+        return {"event": raw_event, "ignored": True, "changed": []}
+    changed: list[str] = []
+    with transaction.atomic():
+        requests = list(
+            SignatureRequest.objects.select_for_update()
+            .filter(
+                organization_id=connection.organization_id,
+                provider=PROVIDER,
+                envelope_id=envelope,
+                provider_data__connection_id=str(connection.pk),
+            )
+            .order_by("created_at")
+        )
+        if not requests:
+            return {"event": raw_event, "ignored": True, "changed": []}
+        execution = WorkflowExecution.objects.select_for_update().get(pk=requests[0].execution_id)
+        for request in requests:
+            if tokens is not None and request.external_id not in tokens:
+                continue
+            key = f"{envelope}:{request.external_id}:{kind}"
+            data_ = request.provider_data or {}
+            processed = list(data_.get("processed") or [])
+            if key in processed or request.status != SignatureStatus.PENDING:
+                continue  # a replayed (or later, contradicting) delivery: the first one counted
+            now = timezone.now()
+            request.status = _TARGET[kind]
+            if kind == "signed":
+                request.signed_at = now
+            request.provider_data = {**data_, "processed": [*processed, key], f"{kind}_event": raw_event}
+            request.save(update_fields=["status", "signed_at", "provider_data", "updated_at"])
+            changed.append(str(request.pk))
+            details = {
+                "signature_request_id": str(request.pk),
+                "provider": PROVIDER,
+                "envelope_id": envelope,
+                "signer_email": request.signer_email,
+                "event": raw_event,
+            }
+            if kind in _EVENT:
+                publish_event(execution, _EVENT[kind], details)
+            audit_log(
+                organization=connection.organization_id,
+                action=_AUDIT[kind],
+                actor_type=ActorType.WEBHOOK,
+                target_type="signature_request",
+                target_id=request.pk,
+                metadata={**details, "execution_id": str(execution.pk)},
+                correlation_id=execution.correlation_id,
+            )
+        completed = False
+        if changed and kind == "signed" and all(r.status == SignatureStatus.SIGNED for r in requests):
+            completed = True
+            publish_event(
+                execution,
+                "signature.completed",
+                {"provider": PROVIDER, "envelope_id": envelope, "signers": len(requests)},
+            )
+            # The run waited in `signing` on its signature step: it is `signed` now and goes on.
+            from docg.executions.engine import signature_continue
+
+            if not signature_continue(execution=execution) and execution.status == ExecutionStatus.SIGNING:
+                execution_transition(execution=execution, target=ExecutionStatus.SIGNED)
+    return {"event": raw_event, "ignored": False, "changed": changed, "completed": completed}
