@@ -29,6 +29,51 @@ class ActionContext:
             return render_string(source, self.expression_context)
         return evaluate(source, self.expression_context)
 
+    def say(self, english: str, portuguese: str) -> str:
+        """The message in the organization's language."""
+        return portuguese if (self.language or "").lower().startswith("pt") else english
+
+    def active_connection(self, provider: str, label: str):
+        """The step's connection, which must be active and for `provider`; else a permanent error."""
+        from docg.connectors.choices import ConnectionStatus
+        from docg.connectors.errors import ConnectorError
+
+        connection = self.connection
+        if connection is None or connection.status != ConnectionStatus.ACTIVE or connection.provider != provider:
+            state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
+            raise ConnectorError(
+                "connection.inactive",
+                self.say(
+                    f"This step needs an active {label} connection ({state}).",
+                    f"Esta etapa precisa de uma conexão {label} ativa ({state}).",
+                ),
+                {"connection": str(getattr(connection, "pk", "")), "state": state},
+            )
+        return connection
+
+    def organization_document(self, document_id: Any, *, purpose: str, purpose_pt: str):
+        """A generated document of the run's organization (another organization's id is "not found")."""
+        import uuid
+
+        from docg.connectors.errors import ConnectorError
+        from docg.documents.models import GeneratedDocument
+
+        try:
+            key = uuid.UUID(str(document_id))
+        except ValueError:
+            key = None
+        document = GeneratedDocument.objects.filter(organization=self.organization, pk=key).first() if key else None
+        if document is None:
+            raise ConnectorError(
+                "document.not_found",
+                self.say(
+                    f"The document to {purpose} ({document_id}) does not exist.",
+                    f"O documento a {purpose_pt} ({document_id}) não existe.",
+                ),
+                {"document_id": str(document_id)},
+            )
+        return document
+
     @property
     def outgoing_headers(self) -> dict[str, str]:
         return {"X-Correlation-ID": self.correlation_id, "Idempotency-Key": self.idempotency_key}

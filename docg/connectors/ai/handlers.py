@@ -7,30 +7,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
 from docg.connectors.ai.client import DEFAULT_TIMEOUT_SECONDS, AiClient, ai_error, translate
-from docg.connectors.choices import ConnectionStatus, Provider
+from docg.connectors.choices import Provider
 from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 
 AI_TIMEOUT_SECONDS = DEFAULT_TIMEOUT_SECONDS
 
 
-def _say(ctx: ActionContext, english: str, portuguese: str) -> str:
-    return portuguese if (ctx.language or "").lower().startswith("pt") else english
-
-
 def _client(ctx: ActionContext) -> tuple[AiClient, dict]:
-    connection = ctx.connection
-    if connection is None or connection.status != ConnectionStatus.ACTIVE or connection.provider != Provider.AI:
-        state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
-        raise ConnectorError(
-            "connection.inactive",
-            _say(
-                ctx,
-                f"This step needs an active AI connection ({state}).",
-                f"Esta etapa precisa de uma conexão de IA ativa ({state}).",
-            ),
-            {"connection": str(getattr(connection, "pk", "")), "state": state},
-        )
+    connection = ctx.active_connection(Provider.AI, "AI")
     config = connection.config or {}
     base_url = str(config.get("base_url") or "").strip()
     api_key = str((connection.credentials or {}).get("api_key") or "").strip()
@@ -38,8 +23,7 @@ def _client(ctx: ActionContext) -> tuple[AiClient, dict]:
         missing = ", ".join(name for name, value in (("base_url", base_url), ("api_key", api_key)) if not value)
         raise ConnectorError(
             "connection.inactive",
-            _say(
-                ctx,
+            ctx.say(
                 f"The AI connection is not set up: it has no {missing}.",
                 f"A conexão de IA não está configurada: falta {missing}.",
             ),
@@ -61,8 +45,8 @@ def _validator(ctx: ActionContext, schema: Any) -> Draft202012Validator:
     except SchemaError as exc:
         raise ConnectorError(
             "ai.invalid_schema",
-            _say(
-                ctx, f"The output schema is not valid: {exc.message}", f"O esquema de saída não é válido: {exc.message}"
+            ctx.say(
+                f"The output schema is not valid: {exc.message}", f"O esquema de saída não é válido: {exc.message}"
             ),
             {"path": list(exc.path)},
         ) from exc
@@ -86,8 +70,7 @@ def extract(ctx: ActionContext, params: dict) -> ActionResult:
     if not model:
         raise ConnectorError(
             "ai.misconfigured",
-            _say(
-                ctx,
+            ctx.say(
                 "No AI model is chosen: set one on the step or on the AI connection.",
                 "Nenhum modelo de IA foi escolhido: defina um na etapa ou na conexão de IA.",
             ),

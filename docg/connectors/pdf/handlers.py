@@ -1,7 +1,6 @@
 """What `pdf.convert` does. The declaration (name, schema, queue) is in actions.py."""
 
 import re
-import uuid
 from pathlib import PurePath
 
 from django.db import DatabaseError
@@ -18,28 +17,9 @@ PDF = "application/pdf"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 
-def _say(ctx: ActionContext, english: str, portuguese: str) -> str:
-    return portuguese if (ctx.language or "").lower().startswith("pt") else english
-
-
 def source_document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
     """A generated document of the run's organization (another organization's id is "not found")."""
-    try:
-        key = uuid.UUID(str(document_id))
-    except ValueError:
-        key = None
-    document = GeneratedDocument.objects.filter(organization=ctx.organization, pk=key).first() if key else None
-    if document is None:
-        raise ConnectorError(
-            "document.not_found",
-            _say(
-                ctx,
-                f"The document to convert ({document_id}) does not exist.",
-                f"O documento a converter ({document_id}) não existe.",
-            ),
-            {"document_id": str(document_id)},
-        )
-    return document
+    return ctx.organization_document(document_id, purpose="convert", purpose_pt="converter")
 
 
 def _result(document: GeneratedDocument, source: GeneratedDocument) -> ActionResult:
@@ -73,8 +53,7 @@ def convert(ctx: ActionContext, params: dict) -> ActionResult:
     except PdfConversionError as exc:
         raise ConnectorError(
             "pdf.conversion_failed",
-            _say(
-                ctx,
+            ctx.say(
                 f"'{source.name}' could not be converted to PDF: {exc}",
                 f"Não foi possível converter '{source.name}' para PDF: {exc}",
             ),
@@ -97,8 +76,7 @@ def convert(ctx: ActionContext, params: dict) -> ActionResult:
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
         raise ConnectorError(
             "storage.unavailable",
-            _say(
-                ctx,
+            ctx.say(
                 "The PDF could not be stored; docg will try again.",
                 "O PDF não pôde ser guardado; o docg tentará de novo.",
             ),

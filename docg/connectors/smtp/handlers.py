@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
-from docg.connectors.choices import ConnectionStatus, Provider
+from docg.connectors.choices import Provider
 from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.connectors.smtp.client import SmtpClient, SmtpSettings, translate
@@ -24,23 +24,8 @@ SMTP_TIMEOUT_SECONDS = 30
 _ATTEMPT = re.compile(r":\d+$")
 
 
-def _say(ctx: ActionContext, english: str, portuguese: str) -> str:
-    return portuguese if (ctx.language or "").lower().startswith("pt") else english
-
-
 def _settings(ctx: ActionContext) -> SmtpSettings:
-    connection = ctx.connection
-    if connection is None or connection.status != ConnectionStatus.ACTIVE or connection.provider != Provider.SMTP:
-        state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
-        raise ConnectorError(
-            "connection.inactive",
-            _say(
-                ctx,
-                f"This step needs an active SMTP connection ({state}).",
-                f"Esta etapa precisa de uma conexão SMTP ativa ({state}).",
-            ),
-            {"connection": str(getattr(connection, "pk", "")), "state": state},
-        )
+    connection = ctx.active_connection(Provider.SMTP, "SMTP")
     # Non-secret settings may sit in `config`; the encrypted credentials win.
     return SmtpSettings.from_credentials(
         {**(connection.config or {}), **(connection.credentials or {})}, timeout=SMTP_TIMEOUT_SECONDS
@@ -51,10 +36,10 @@ def _recipients(ctx: ActionContext, params: dict) -> dict[str, list[tuple[str, s
     found = {field: split_addresses(params.get(field)) for field in ("to", "cc", "bcc")}
     bad = [address for pairs in found.values() for _, address in pairs if not is_valid_email(address)]
     if bad or not found["to"]:
-        shown = ", ".join(repr(b) for b in bad) or _say(ctx, "no recipient", "nenhum destinatário")
+        shown = ", ".join(repr(b) for b in bad) or ctx.say("no recipient", "nenhum destinatário")
         raise ConnectorError(
             "delivery.invalid_email",
-            _say(ctx, f"Invalid e-mail address: {shown}.", f"Endereço de e-mail inválido: {shown}."),
+            ctx.say(f"Invalid e-mail address: {shown}.", f"Endereço de e-mail inválido: {shown}."),
             {"invalid": bad, "to": params.get("to")},
         )
     return found
@@ -73,8 +58,7 @@ def _attachments(ctx: ActionContext, params: dict) -> list[GeneratedDocument]:
         if document is None:
             raise ConnectorError(
                 "document.not_found",
-                _say(
-                    ctx,
+                ctx.say(
                     f"The document to attach ({document_id}) does not exist.",
                     f"O documento a anexar ({document_id}) não existe.",
                 ),
@@ -140,8 +124,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
     if not is_valid_email(sender):
         raise ConnectorError(
             "smtp.misconfigured",
-            _say(
-                ctx,
+            ctx.say(
                 f"The SMTP connection's sender address is not valid ({sender!r}).",
                 f"O endereço de remetente da conexão SMTP não é válido ({sender!r}).",
             ),

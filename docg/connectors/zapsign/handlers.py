@@ -1,12 +1,10 @@
 """What `zapsign.create_document` does. The declaration (name, schema, queue) is in actions.py."""
 
-import uuid
-
 from django.db import transaction
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
-from docg.connectors.choices import ConnectionStatus, Provider
+from docg.connectors.choices import Provider
 from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.connectors.zapsign.client import ZapSignClient, ZapSignSettings
@@ -17,43 +15,13 @@ from docg.executions.events import publish_event
 PROVIDER = "zapsign"
 
 
-def _say(ctx: ActionContext, english: str, portuguese: str) -> str:
-    return portuguese if (ctx.language or "").lower().startswith("pt") else english
-
-
 def _settings(ctx: ActionContext) -> ZapSignSettings:
-    connection = ctx.connection
-    if connection is None or connection.status != ConnectionStatus.ACTIVE or connection.provider != Provider.ZAPSIGN:
-        state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
-        raise ConnectorError(
-            "connection.inactive",
-            _say(
-                ctx,
-                f"This step needs an active ZapSign connection ({state}).",
-                f"Esta etapa precisa de uma conexão ZapSign ativa ({state}).",
-            ),
-            {"connection": str(getattr(connection, "pk", "")), "state": state},
-        )
+    connection = ctx.active_connection(Provider.ZAPSIGN, "ZapSign")
     return ZapSignSettings.from_connection(connection.credentials or {}, connection.config or {})
 
 
 def _document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
-    try:
-        key = uuid.UUID(str(document_id))
-    except ValueError:
-        key = None
-    document = GeneratedDocument.objects.filter(organization=ctx.organization, pk=key).first() if key else None
-    if document is None:
-        raise ConnectorError(
-            "document.not_found",
-            _say(
-                ctx,
-                f"The document to sign ({document_id}) does not exist.",
-                f"O documento a assinar ({document_id}) não existe.",
-            ),
-            {"document_id": str(document_id)},
-        )
-    return document
+    return ctx.organization_document(document_id, purpose="sign", purpose_pt="assinar")
 
 
 def _signers(ctx: ActionContext, params: dict) -> list[dict]:
@@ -64,12 +32,12 @@ def _signers(ctx: ActionContext, params: dict) -> list[dict]:
         if not name or "@" not in email:
             raise ConnectorError(
                 "signature.invalid_signer",
-                _say(ctx, f"Invalid signer: {signer!r}.", f"Signatário inválido: {signer!r}."),
+                ctx.say(f"Invalid signer: {signer!r}.", f"Signatário inválido: {signer!r}."),
                 {"signer": signer},
             )
         signers.append({"name": name, "email": email})
     if not signers:
-        raise ConnectorError("signature.invalid_signer", _say(ctx, "No signer.", "Nenhum signatário."), {})
+        raise ConnectorError("signature.invalid_signer", ctx.say("No signer.", "Nenhum signatário."), {})
     return signers
 
 
