@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError
+from docg.connectors.errors import ConnectorError, MessageCatalog
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 SCHEMA_NAME = "docg_extract"
@@ -62,18 +62,9 @@ MESSAGES = {
 }
 
 
-def ai_error(code: str, summary: str, tech: dict | None = None, *, transient: bool = False) -> ConnectorError:
-    """A ConnectorError whose English message the action can translate (the summary is in details_tech)."""
-    message = MESSAGES[code][0].format(summary=summary)
-    return ConnectorError(code, message, {**(tech or {}), "summary": summary}, transient=transient)
-
-
-def translate(error: ConnectorError, language: str) -> str:
-    """The error's human message in the organization's language."""
-    pair = MESSAGES.get(error.code)
-    if pair is None or "summary" not in error.details_tech or not (language or "").lower().startswith("pt"):
-        return error.message_human
-    return pair[1].format(summary=error.details_tech["summary"])
+_CATALOG = MessageCatalog(MESSAGES)
+ai_error = _CATALOG.error
+translate = _CATALOG.translate
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from docg.connectors.errors import ConnectorError
+from docg.connectors.errors import ConnectorError, MessageCatalog
 
 SECURITY_CHOICES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -89,18 +89,9 @@ MESSAGES = {
 }
 
 
-def smtp_error(code: str, summary: str, tech: dict | None = None, *, transient: bool = False) -> ConnectorError:
-    """A ConnectorError whose English message the action can translate (the summary is in details_tech)."""
-    message = MESSAGES[code][0].format(summary=summary)
-    return ConnectorError(code, message, {**(tech or {}), "summary": summary}, transient=transient)
-
-
-def translate(error: ConnectorError, language: str) -> str:
-    """The error's human message in the organization's language."""
-    pair = MESSAGES.get(error.code)
-    if pair is None or "summary" not in error.details_tech or not (language or "").lower().startswith("pt"):
-        return error.message_human
-    return pair[1].format(summary=error.details_tech["summary"])
+_CATALOG = MessageCatalog(MESSAGES)
+smtp_error = _CATALOG.error
+translate = _CATALOG.translate
 
 
 def _reply_error(code: int, reply: Any, what: str, tech: dict) -> ConnectorError:

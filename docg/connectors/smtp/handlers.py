@@ -2,7 +2,6 @@
 
 import hashlib
 import re
-import uuid
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
@@ -48,24 +47,7 @@ def _recipients(ctx: ActionContext, params: dict) -> dict[str, list[tuple[str, s
 def _attachments(ctx: ActionContext, params: dict) -> list[GeneratedDocument]:
     ids = params.get("attachments") or []
     ids = [ids] if isinstance(ids, str) else ids
-    documents = []
-    for document_id in ids:
-        try:
-            key = uuid.UUID(str(document_id))
-        except ValueError:
-            key = None
-        document = GeneratedDocument.objects.filter(organization=ctx.organization, pk=key).first() if key else None
-        if document is None:
-            raise ConnectorError(
-                "document.not_found",
-                ctx.say(
-                    f"The document to attach ({document_id}) does not exist.",
-                    f"O documento a anexar ({document_id}) não existe.",
-                ),
-                {"document_id": str(document_id)},
-            )
-        documents.append(document)
-    return documents
+    return [ctx.organization_document(i, purpose="attach", purpose_pt="anexar") for i in ids]
 
 
 def message_id_for(idempotency_key: str, sender: str) -> str:
