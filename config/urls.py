@@ -19,6 +19,10 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("hooks/zapsign/", include("docg.connectors.zapsign.urls")),
+    path("hooks/clicksign/", include("docg.connectors.clicksign.urls")),
+    path("hooks/hubspot/", include("docg.connectors.hubspot.urls")),
+    path("hooks/stripe/", include("docg.connectors.stripe.urls")),
+    path("oauth/", include("docg.connectors.oauth_urls")),
     path("hooks/<uuid:workflow_id>/<str:secret>", catch_hook, name="webhook-catch"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -2,13 +2,10 @@
 EventSource reconnects by itself with Last-Event-ID, and the page ends with the complete,
 ordered event list."""
 
-import shutil
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 
 from docg.common.testing import PASSWORD
+from docg.dashboard.testing import ARTIFACTS
 from docg.executions.choices import ExecutionStatus
 from docg.executions.streams import execution_key, get_streams
 from docg.executions.testing import (
@@ -21,31 +18,7 @@ from docg.executions.testing import (
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 ENV = {"STEP_LEASE_SECONDS": "5", "REAPER_INTERVAL_SECONDS": "0.5", "SSE_RETRY_MS": "300"}
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]  # fmt: skip
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain blocking ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        # ORM calls made while Playwright's loop runs get their own connection: close it here.
-        from django.db import connections
-
-        connections.close_all()
 
 
 def test_page_reconnects_after_server_cut_and_shows_every_event_in_order(cast, browser):

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_dramatiq",
+    "django_htmx",
+    "social_django",
     "docg.common",
     "docg.orgs",
     "docg.audit",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -73,6 +76,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "docg.dashboard.context.navigation",
             ],
         },
     },
@@ -102,6 +107,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -277,3 +283,27 @@ LIBREOFFICE_SOFFICE = env("LIBREOFFICE_SOFFICE", default="soffice")
 LIBREOFFICE_PYTHON = env("LIBREOFFICE_PYTHON", default="/usr/bin/python3")
 PDF_STARTUP_TIMEOUT_SECONDS = env.float("PDF_STARTUP_TIMEOUT_SECONDS", default=30)
 PDF_MAX_CONVERSIONS_PER_PROCESS = env.int("PDF_MAX_CONVERSIONS_PER_PROCESS", default=500)
+
+# --- Connectors ------------------------------------------------------------------------
+# Where each provider's API lives. Operators point these at a proxy or sandbox with
+# DOCG_API_ROOT_<NAME> (e.g. DOCG_API_ROOT_HUBSPOT); the tests point them at loopback fakes.
+_API_ROOT_DEFAULTS = {
+    "hubspot": "https://api.hubapi.com",
+    "google_oauth": "https://oauth2.googleapis.com",
+    "google_docs": "https://docs.googleapis.com",
+    "google_slides": "https://slides.googleapis.com",
+    "google_drive": "https://www.googleapis.com",
+    "google_forms": "https://forms.googleapis.com",
+    "gmail": "https://gmail.googleapis.com",
+    "microsoft_login": "https://login.microsoftonline.com",
+    "microsoft_graph": "https://graph.microsoft.com",
+    "clicksign": "https://app.clicksign.com",
+    "stripe": "https://api.stripe.com",
+}
+CONNECTOR_API_ROOTS = {
+    name: env(f"DOCG_API_ROOT_{name.upper()}", default=default).rstrip("/")
+    for name, default in _API_ROOT_DEFAULTS.items()
+}
+
+from .billing import *  # noqa: E402, F403
+from .oauth import *  # noqa: E402, F403

@@ -93,4 +93,5 @@ def audit_flush_allowed():
     DatabaseOperations.sql_flush = original
 
 
+from docg.dashboard.testing import browser, dashboard_server  # noqa: E402,F401
 from docg.executions.testing import live_server_asgi, worker  # noqa: E402,F401

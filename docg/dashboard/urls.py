@@ -1,13 +1,33 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.i18n import set_language
 
-from docg.dashboard import views
+from docg.dashboard.routes import (
+    approvals,
+    billing,
+    connections,
+    documents,
+    executions,
+    metrics,
+    runs,
+    templates,
+    workflows,
+)
+from docg.dashboard.views import shell
 
 app_name = "dashboard"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("executions/", views.executions, name="executions"),
-    path("executions/<uuid:pk>/", views.execution_detail, name="execution"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organization/", shell.switch_organization, name="switch-organization"),
+    path("language/", set_language, name="set-language"),
+    *workflows.urlpatterns,
+    *runs.urlpatterns,
+    *executions.urlpatterns,
+    *approvals.urlpatterns,
+    *templates.urlpatterns,
+    *documents.urlpatterns,
+    *connections.urlpatterns,
+    *metrics.urlpatterns,
+    *billing.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""Provider callbacks for hubspot."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""OAuth connect / callback routes (social-auth)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Provider callbacks for stripe."""
+
+urlpatterns: list = []

@@ -1,0 +1,133 @@
+"""Who is looking, for which organization, and may they change things.
+
+Every dashboard view is wrapped in `dashboard_view`: it requires a session
+login, resolves the current membership (the organization chosen with the
+switcher, kept in the session, or the user's first one) and puts it on the
+request. Objects are looked up with `member_object`, which only ever finds
+rows of the user's own organizations: anything else is a 404.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
+from docg.orgs.models import Membership
+from docg.orgs.selectors import memberships_of
+
+SESSION_KEY = "docg_organization_id"
+
+# The main navigation after Workflows and Runs; an area whose routes do not exist yet is left out.
+NAVIGATION = [
+    ("dashboard:approvals", _("Approvals")),
+    ("dashboard:templates", _("Templates")),
+    ("dashboard:documents", _("Documents")),
+    ("dashboard:connections", _("Connections")),
+    ("dashboard:metrics", _("Metrics")),
+    ("dashboard:billing", _("Billing")),
+]
+
+
+def _memberships(request: HttpRequest) -> list[Membership]:
+    cached = getattr(request, "_docg_memberships", None)
+    if cached is None:
+        cached = list(memberships_of(user=request.user).order_by("organization__name"))
+        request._docg_memberships = cached
+    return cached
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    memberships = _memberships(request)
+    chosen = request.session.get(SESSION_KEY)
+    for membership in memberships:
+        if str(membership.organization_id) == chosen:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def choose_organization(request: HttpRequest, organization_id: str) -> Membership | None:
+    """Make `organization_id` the session's organization if the user belongs to it."""
+    for membership in _memberships(request):
+        if str(membership.organization_id) == str(organization_id):
+            request.session[SESSION_KEY] = str(membership.organization_id)
+            request.membership = membership
+            request.organization = membership.organization
+            return membership
+    return None
+
+
+def dashboard_view(view: Callable) -> Callable:
+    """Login required; `request.membership` / `request.organization` set; no organization → a help page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+        membership = current_membership(request)
+        if membership is None:
+            return render(request, "dashboard/no_organization.html", status=200)
+        request.membership = membership
+        request.organization = membership.organization
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def can_write(request: HttpRequest) -> bool:
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.role in WRITER_ROLES
+
+
+def can_manage(request: HttpRequest) -> bool:
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.role in MANAGER_ROLES
+
+
+def require_write(request: HttpRequest) -> None:
+    """Viewers never change anything: a write attempt from one is a 404, like a missing object."""
+    if not can_write(request):
+        raise Http404("Not available for your role.")
+
+
+def member_object(request: HttpRequest, queryset: QuerySet, **lookup: Any) -> Model:
+    """The row matching `lookup` in one of the user's organizations, switching to that organization; else 404.
+
+    A link to a run of another of the user's organizations (from an email, say) opens it
+    instead of answering 404; a row of an organization the user is not in is a 404.
+    """
+    organization_ids = [m.organization_id for m in _memberships(request)]
+    obj = queryset.filter(organization_id__in=organization_ids, **lookup).first()
+    if obj is None:
+        raise Http404("Not found.")
+    if obj.organization_id != request.organization.pk:
+        choose_organization(request, str(obj.organization_id))
+    return obj
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context for the page shell: the organization switcher and role flags."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    membership = getattr(request, "membership", None) or current_membership(request)
+    return {
+        "memberships": _memberships(request),
+        "current": membership,
+        "current_organization": membership.organization if membership else None,
+        "can_write": membership is not None and membership.role in WRITER_ROLES,
+        "can_manage": membership is not None and membership.role in MANAGER_ROLES,
+        "dashboard_nav": [(name, label) for name, label in NAVIGATION if _reverses(name)],
+    }
+
+
+def _reverses(name: str) -> bool:
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True

@@ -1,0 +1,3 @@
+"""Dashboard routes: approvals."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Dashboard routes: billing."""
+
+urlpatterns: list = []

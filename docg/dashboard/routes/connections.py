@@ -1,0 +1,3 @@
+"""Dashboard routes: connections."""
+
+urlpatterns: list = []

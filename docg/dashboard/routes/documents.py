@@ -1,0 +1,3 @@
+"""Dashboard routes: documents."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Dashboard routes: runs."""
+
+urlpatterns: list = []
