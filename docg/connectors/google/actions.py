@@ -1,0 +1,205 @@
+"""The Google apps: `google_docs`, `google_slides`, `google_drive` and `gmail` (Google Forms is in triggers.py).
+
+All of them use an OAuth connection with provider "google".
+"""
+
+from docg.connectors.choices import AuthKind
+from docg.connectors.google import handlers_delivery, handlers_documents, preflight
+from docg.connectors.registry import App, Operation, register
+
+_ID = {"type": "string", "minLength": 1, "maxLength": 200}
+_TEXT_MAP = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "number", "integer", "boolean", "null"]},
+    "description": 'Placeholder → value: {"name": "{{ trigger.name }}"} replaces {{name}} in the template.',
+}
+_FILL_OUTPUT = {
+    "type": "object",
+    "properties": {
+        "document_id": {"type": "string", "format": "uuid"},
+        "name": {"type": "string"},
+        "size_bytes": {"type": "integer"},
+        "content_type": {"type": "string"},
+        "google_file_id": {"type": "string"},
+        "google_file_url": {"type": "string"},
+        "occurrences_changed": {"type": "integer"},
+    },
+}
+
+
+def _fill_parameters(kind: str, **extra: dict) -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "template_file_id": {**_ID, "description": f"The Drive file id of the {kind} template."},
+            "folder_id": {**_ID, "description": "The Drive folder that receives the filled copy."},
+            "replacements": _TEXT_MAP,
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The copy's and PDF's name."},
+            **extra,
+        },
+        "required": ["template_file_id", "folder_id"],
+        "additionalProperties": False,
+    }
+
+
+def _fill(name: str, label: str, description: str, handler, parameters: dict) -> Operation:
+    return Operation(
+        name=name,
+        label=label,
+        description=description,
+        handler=handler,
+        preflight=preflight.fill_preflight,
+        parameters=parameters,
+        output=_FILL_OUTPUT,
+        queue="documents",
+        phase="render",
+        max_attempts=4,
+        timeout_seconds=180,
+    )
+
+
+docs = register(
+    App(
+        slug="google_docs",
+        name="Google Docs",
+        description="Fill a Google Docs template in Drive and keep the PDF.",
+        auth=AuthKind.OAUTH2,
+    )
+)
+docs.action(
+    _fill(
+        "fill_document",
+        "Fill a Google Docs template",
+        "Copy the template into a folder, replace its {{placeholders}}, export the PDF; the run goes 'ready'.",
+        handlers_documents.fill_document,
+        _fill_parameters("Google Docs"),
+    )
+)
+
+slides = register(
+    App(
+        slug="google_slides",
+        name="Google Slides",
+        description="Fill a Google Slides template in Drive (text and images) and keep the PDF.",
+        auth=AuthKind.OAUTH2,
+    )
+)
+slides.action(
+    _fill(
+        "fill_presentation",
+        "Fill a Google Slides template",
+        "Copy the presentation, replace {{placeholders}} with text and image shapes with images, export the PDF.",
+        handlers_documents.fill_presentation,
+        _fill_parameters(
+            "Google Slides",
+            images={
+                "type": "object",
+                "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 2000},
+                "description": "Placeholder → public image URL (PNG, JPEG or GIF): shapes holding it become the image.",
+            },
+        ),
+    )
+)
+
+drive = register(
+    App(
+        slug="google_drive",
+        name="Google Drive",
+        description="Save generated documents to Google Drive folders.",
+        auth=AuthKind.OAUTH2,
+    )
+)
+drive.action(
+    Operation(
+        name="upload",
+        label="Upload a document to Google Drive",
+        description="Save a generated document (e.g. the PDF) into a Drive folder.",
+        handler=handlers_delivery.drive_upload,
+        preflight=preflight.upload_preflight,
+        queue="documents",
+        phase="delivery",
+        max_attempts=4,
+        timeout_seconds=120,
+        parameters={
+            "type": "object",
+            "properties": {
+                "document_id": {"type": "string", "minLength": 1, "description": "A generated document's id."},
+                "folder_id": {**_ID, "description": "The Drive folder id."},
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            },
+            "required": ["document_id", "folder_id"],
+            "additionalProperties": False,
+        },
+        output={
+            "type": "object",
+            "properties": {
+                "document_id": {"type": "string"},
+                "folder_id": {"type": "string"},
+                "file_id": {"type": "string"},
+                "web_view_link": {"type": "string"},
+                "dry_run": {"type": "boolean"},
+            },
+        },
+    )
+)
+
+# A list of addresses, or one string with commas or semicolons ("a@x.com, Ana <b@y.com>").
+_ADDRESSES = {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    "description": "E-mail addresses: a list, or a string separated by commas; expressions allowed.",
+}
+
+gmail = register(
+    App(
+        slug="gmail",
+        name="Gmail",
+        description="Send e-mail from the connected Gmail account, with generated documents attached.",
+        auth=AuthKind.OAUTH2,
+    )
+)
+gmail.action(
+    Operation(
+        name="send",
+        label="Send e-mail with Gmail",
+        description="Send a text (+ HTML) e-mail with generated documents attached; the run goes 'sent'.",
+        handler=handlers_delivery.gmail_send,
+        preflight=preflight.gmail_preflight,
+        queue="emails",
+        phase="delivery",
+        status_running="sending",
+        max_attempts=4,
+        timeout_seconds=120,
+        parameters={
+            "type": "object",
+            "properties": {
+                "to": _ADDRESSES,
+                "cc": _ADDRESSES,
+                "bcc": _ADDRESSES,
+                "subject": {"type": "string", "minLength": 1, "maxLength": 500},
+                "body": {"type": "string"},
+                "html": {"type": "string"},
+                "attachments": {
+                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 20}],
+                    "description": "Ids of generated documents, e.g. ['{{ steps.fill.document_id }}'].",
+                },
+            },
+            "required": ["to", "subject", "body"],
+            "additionalProperties": False,
+        },
+        output={
+            "type": "object",
+            "properties": {
+                "message_id": {"type": "string"},
+                "gmail_id": {"type": "string"},
+                "thread_id": {"type": "string"},
+                "to": {"type": "array"},
+                "cc": {"type": "array"},
+                "bcc": {"type": "array"},
+                "subject": {"type": "string"},
+                "attachments": {"type": "array"},
+                "dry_run": {"type": "boolean"},
+                "delivery_state": {"type": "object"},
+            },
+        },
+    )
+)
