@@ -102,6 +102,8 @@ def as_step_error(exc: BaseException) -> StepError:
 # PRODUCT.md section 5: what we recommend for each error or preflight code.
 ACTIONS = {
     "drive.insufficient_permissions": ("fix_permissions", "Fix permissions", "Give docg access to the file or folder."),
+    "hubspot.insufficient_permissions": ("fix_permissions", "Fix permissions", "Reconnect, allowing all scopes."),
+    "microsoft.insufficient_permissions": ("fix_permissions", "Fix permissions", "Grant docg the permissions it asks."),
     "oauth_expired": ("reconnect_provider", "Reconnect", "Sign in to the provider again to renew the connection."),
     "connection.inactive": ("reconnect_provider", "Reconnect", "Reconnect or replace the connection."),
     "rate_limit": ("retry_later", "Retry later", "Run this execution again in a few minutes."),
