@@ -8,6 +8,7 @@ from docg.connectors.webhook.views import catch_hook
 api_v1 = [
     path("auth/", include("docg.orgs.api.auth_urls")),
     path("", include("docg.orgs.api.urls")),
+    path("", include("docg.orgs.api.billing_urls")),
     path("", include("docg.workflows.api.urls")),
     path("", include("docg.connectors.api.urls")),
     path("", include("docg.documents.api.urls")),

@@ -24,6 +24,7 @@ from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExec
 from docg.executions.outcomes import _complete, _send_on_commit
 from docg.executions.state import execution_transition
 from docg.executions.steps import _advance, _lock_execution, step_run
+from docg.orgs.billing import plan_limit_check
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import Workflow
 
@@ -62,6 +63,8 @@ def execution_start(
     if until_phase and until_phase not in phases.STOPPABLE:
         raise ApiError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
     with transaction.atomic():
+        # First, so the organization row is locked before anything else: the plan's monthly limit.
+        plan_limit_check(organization=workflow.organization_id)
         workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
         if parent is None and (workflow.status != WorkflowStatus.ACTIVE or version is None):

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from docg.orgs.models import Membership, Organization, User
+from docg.orgs.models import BillingEvent, Membership, Organization, User
 
 
 def _clean_unique_email(form: forms.ModelForm) -> str:
@@ -71,8 +71,17 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ("plan", "language")
     search_fields = ("name", "id__exact")
     date_hierarchy = "created_at"
-    readonly_fields = ("id", "created_at", "updated_at")
-    fields = ("id", "name", "language", "plan", "settings", "created_at", "updated_at")
+    # Billing fields follow Stripe (webhooks): edited there, shown here.
+    readonly_fields = (
+        "id",
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "subscription_status",
+        "current_period_end",
+        "created_at",
+        "updated_at",
+    )
+    fields = ("id", "name", "language", "plan", "settings", *readonly_fields[1:5], "created_at", "updated_at")
     inlines = (MembershipOfOrganizationInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
@@ -128,3 +137,23 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "organization")
     readonly_fields = ("id", "created_at")
     fields = ("id", "organization", "user", "role", "created_at")
+
+
+@admin.register(BillingEvent)
+class BillingEventAdmin(admin.ModelAdmin):
+    """Stripe events docg has applied, read only: the record that makes a redelivery a no-op."""
+
+    list_display = ("event_type", "stripe_event_id", "organization", "outcome", "received_at")
+    list_filter = ("event_type",)
+    list_select_related = ("organization",)
+    search_fields = ("stripe_event_id", "organization__name")
+    date_hierarchy = "received_at"
+    fields = ("id", "stripe_event_id", "event_type", "organization", "outcome", "received_at")
+    readonly_fields = fields
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BillingEvent | None = None) -> bool:
+        return False

@@ -15,6 +15,11 @@ class Organization(models.Model):
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     settings = models.JSONField(default=dict, blank=True)
+    # Billing, written only by docg/orgs/billing.py from Stripe's answers and webhooks.
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True)
+    subscription_status = models.CharField(max_length=32, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,3 +91,22 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class BillingEvent(models.Model):
+    """A Stripe webhook event already applied: the unique id makes a redelivery do nothing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=100)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="billing_events"
+    )
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.stripe_event_id}"

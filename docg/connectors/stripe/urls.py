@@ -1,3 +1,7 @@
-"""Provider callbacks for stripe."""
+"""Provider callbacks for stripe: mounted at /hooks/stripe/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from docg.connectors.stripe.views import stripe_webhook
+
+urlpatterns = [path("", stripe_webhook, name="stripe-webhook")]
