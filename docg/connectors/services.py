@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
@@ -80,4 +81,86 @@ def connection_revoke(*, connection: DataSourceConnection, by: User | None) -> D
         metadata={"provider": connection.provider, "name": connection.name},
         **user_actor(by),
     )
+    return connection
+
+
+# --- OAuth connections and credential checks ----------------------------------------------
+
+
+@transaction.atomic
+def connection_connect_oauth(
+    *,
+    organization: Organization,
+    by: User | None,
+    provider: str,
+    account_id: str,
+    name: str,
+    credentials: dict[str, Any],
+    config: dict[str, Any],
+    scopes: list[str],
+    expires_at: Any = None,
+    connection_id: Any = None,
+) -> tuple[DataSourceConnection, bool]:
+    """Store the tokens of a finished OAuth flow: renew the organization's connection to that account, or create one.
+
+    Returns (connection, created). A renewed connection becomes active again and keeps its id,
+    so the workflow steps that name it work again without being edited.
+    """
+    existing = DataSourceConnection.objects.select_for_update().filter(organization=organization, provider=provider)
+    connection = None
+    if connection_id:
+        connection = existing.filter(pk=connection_id).first()
+    if connection is None and account_id:
+        connection = existing.filter(config__account_id=account_id).order_by("-created_at").first()
+    config = {**config, "account_id": account_id}
+    if connection is None:
+        connection = connection_create(
+            organization=organization, by=by, provider=provider, name=name, credentials=credentials, config=config
+        )
+        created = True
+    else:
+        connection.credentials = credentials
+        connection.config = {**(connection.config or {}), **config}
+        created = False
+    connection.scopes = scopes
+    connection.expires_at = expires_at
+    connection.status = ConnectionStatus.ACTIVE
+    connection.last_error = ""
+    connection.save()
+    return connection, created
+
+
+def connection_set_tokens(
+    *, connection: DataSourceConnection, credentials: dict[str, Any], expires_at: Any = None
+) -> DataSourceConnection:
+    """Save refreshed tokens on a connection the caller holds locked (docg.connectors.oauth)."""
+    connection.credentials = credentials
+    connection.expires_at = expires_at
+    connection.last_error = ""
+    connection.save(update_fields=["credentials", "expires_at", "last_error", "updated_at"])
+    return connection
+
+
+def connection_mark_expired(*, connection: DataSourceConnection, reason: str) -> DataSourceConnection:
+    """The provider refused the credential for good: the connection waits for a reconnect."""
+    DataSourceConnection.objects.filter(pk=connection.pk).exclude(status=ConnectionStatus.REVOKED).update(
+        status=ConnectionStatus.EXPIRED, last_error=reason[:2000], updated_at=timezone.now()
+    )
+    connection.refresh_from_db(fields=["status", "last_error", "updated_at"])
+    return connection
+
+
+def connection_record_check(
+    *, connection: DataSourceConnection, ok: bool, code: str, message: str
+) -> DataSourceConnection:
+    """Remember the outcome of `POST /connections/{id}/test`; a refused credential marks it expired."""
+    with transaction.atomic():
+        connection = DataSourceConnection.objects.select_for_update().get(pk=connection.pk)
+        connection.last_checked_at = timezone.now()
+        connection.last_error = "" if ok else message[:2000]
+        if not ok and code == "oauth_expired" and connection.status == ConnectionStatus.ACTIVE:
+            connection.status = ConnectionStatus.EXPIRED
+        elif ok and connection.status in (ConnectionStatus.EXPIRED, ConnectionStatus.ERROR):
+            connection.status = ConnectionStatus.ACTIVE
+        connection.save(update_fields=["last_checked_at", "last_error", "status", "updated_at"])
     return connection

@@ -43,6 +43,14 @@ class ConnectionOutput(serializers.ModelSerializer):
         return bool(connection.credentials)
 
 
+class ConnectionTestOutput(serializers.Serializer):
+    ok = serializers.BooleanField()
+    code = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    checked_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.CharField()
+
+
 class AppOutput(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()

@@ -1,15 +1,22 @@
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from docg.common.api.views import TenantViewSet
-from docg.connectors import registry, services
-from docg.connectors.api.serializers import AppOutput, ConnectionInput, ConnectionOutput, ConnectionUpdateInput
+from docg.connectors import health, registry, services
+from docg.connectors.api.serializers import (
+    AppOutput,
+    ConnectionInput,
+    ConnectionOutput,
+    ConnectionTestOutput,
+    ConnectionUpdateInput,
+)
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
-from docg.orgs.choices import MANAGER_ROLES
+from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
 
 
 class ConnectionFilter(django_filters.FilterSet):
@@ -27,6 +34,8 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     filterset_class = ConnectionFilter
     # Credentials are the organization's keys: only owners and admins handle them.
     write_roles = MANAGER_ROLES
+    # Testing changes no credential: any writer may ask whether a connection still works.
+    action_roles = {"test": WRITER_ROLES}
 
     @extend_schema(request=ConnectionInput, responses={201: ConnectionOutput})
     def create(self, request):
@@ -44,6 +53,22 @@ class ConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         data.is_valid(raise_exception=True)
         connection = services.connection_update(connection=connection, by=request.user, **data.validated_data)
         return Response(ConnectionOutput(connection).data)
+
+    @extend_schema(request=None, responses=ConnectionTestOutput)
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Check the credential against the provider; a refused one marks the connection expired."""
+        connection = self.get_object()
+        result = health.connection_test(connection=connection, by=request.user)
+        connection.refresh_from_db(fields=["last_checked_at", "status"])
+        body = {
+            "ok": result.ok,
+            "code": result.code,
+            "message": result.message,
+            "checked_at": connection.last_checked_at,
+            "status": connection.status,
+        }
+        return Response(ConnectionTestOutput(body).data)
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):

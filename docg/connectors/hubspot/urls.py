@@ -1,3 +1,7 @@
-"""Provider callbacks for hubspot."""
+"""Provider callbacks for hubspot (mounted at /hooks/hubspot/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from docg.connectors.hubspot.views import hubspot_webhook
+
+urlpatterns = [path("", hubspot_webhook, name="hubspot-webhook")]

@@ -1,0 +1,1 @@
+from docg.connectors.tests.provider_fake import provider_api  # noqa: F401
