@@ -1,3 +1,9 @@
-"""Provider callbacks for clicksign."""
+"""Included by config/urls.py at `hooks/clicksign/`."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from docg.connectors.clicksign.views import clicksign_hook
+
+urlpatterns = [
+    path("<uuid:connection_id>", clicksign_hook, name="clicksign-webhook"),
+]

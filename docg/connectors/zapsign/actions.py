@@ -2,7 +2,7 @@
 
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
-from docg.connectors.zapsign import handlers
+from docg.connectors.zapsign import checks, handlers, signed_file  # noqa: F401  (checker and actor register)
 
 app = register(
     App(

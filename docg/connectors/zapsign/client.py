@@ -63,15 +63,34 @@ class ZapSignClient:
         self.extra_headers = headers or {}
 
     def _post(self, path: str, payload: dict) -> dict:
+        return self._send("POST", path, payload)
+
+    def _send(self, method: str, path: str, payload: dict | None = None) -> dict:
         url = f"{self.settings.base_url}{path}"
-        tech = {"method": "POST", "url": url}
+        tech = {"method": method, "url": url}
         headers = {
             **self.extra_headers,
             "Authorization": f"Bearer {self.settings.api_token}",
             "Accept": "application/json",
         }
+        response = self._call(method, url, tech, headers=headers, **({"json": payload} if payload is not None else {}))
+        if response.status_code >= 400:
+            raise _error_for(response, tech)
         try:
-            response = guarded_request("POST", url, timeout=self.settings.timeout, json=payload, headers=headers)
+            data = response.json()
+        except ValueError as exc:
+            raise ConnectorError(
+                "zapsign.bad_response", "ZapSign answered with something that is not JSON.", tech, transient=True
+            ) from exc
+        if not isinstance(data, dict | list):
+            raise ConnectorError(
+                "zapsign.bad_response", "ZapSign answered with an unexpected body.", tech, transient=True
+            )
+        return data if isinstance(data, dict) else {"results": data}
+
+    def _call(self, method: str, url: str, tech: dict, **kwargs) -> httpx.Response:
+        try:
+            return guarded_request(method, url, timeout=self.settings.timeout, **kwargs)
         except BlockedAddress as exc:
             raise ConnectorError(
                 "zapsign.blocked_address", f"The ZapSign base URL is not allowed: {exc}", tech
@@ -90,19 +109,6 @@ class ZapSignClient:
                 {**tech, "exception": str(exc)},
                 transient=True,
             ) from exc
-        if response.status_code >= 400:
-            raise _error_for(response, tech)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise ConnectorError(
-                "zapsign.bad_response", "ZapSign answered with something that is not JSON.", tech, transient=True
-            ) from exc
-        if not isinstance(data, dict):
-            raise ConnectorError(
-                "zapsign.bad_response", "ZapSign answered with an unexpected body.", tech, transient=True
-            )
-        return data
 
     def create_document(self, *, name: str, pdf: bytes, signers: list[dict], external_id: str) -> dict:
         """POST /docs/ — the document with its signers; returns ZapSign's answer (doc token, signer tokens)."""
@@ -113,3 +119,25 @@ class ZapSignClient:
             "signers": [{"name": s["name"], "email": s["email"]} for s in signers],
         }
         return self._post("/docs/", payload)
+
+    def document_detail(self, *, token: str) -> dict:
+        """GET /docs/{token}/ — the document with its status and (once signed) its `signed_file` link."""
+        return self._send("GET", f"/docs/{token}/")
+
+    def list_documents(self) -> dict:
+        """GET /docs/ — the cheapest authenticated call (the connection check)."""
+        return self._send("GET", "/docs/")
+
+    def download(self, url: str) -> bytes:
+        """The bytes behind a `signed_file` link (temporary, on ZapSign's storage)."""
+        tech = {"method": "GET", "url": url.split("?", 1)[0]}
+        response = self._call("GET", url, tech)
+        if response.status_code >= 400:
+            # An expired link (403) is cured by asking for the document again: transient.
+            raise ConnectorError(
+                "zapsign.unavailable",
+                f"ZapSign's file link answered {response.status_code}; docg will try again.",
+                {**tech, "status_code": response.status_code},
+                transient=True,
+            )
+        return response.content

@@ -24,7 +24,8 @@ def _document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
     return ctx.organization_document(document_id, purpose="sign", purpose_pt="assinar")
 
 
-def _signers(ctx: ActionContext, params: dict) -> list[dict]:
+def clean_signers(ctx: ActionContext, params: dict) -> list[dict]:
+    """The step's signers with tidy names and plausible e-mails; else a permanent error (shared with ClickSign)."""
     signers = []
     for signer in params.get("signers") or []:
         name = " ".join(str(signer.get("name") or "").split())
@@ -70,7 +71,7 @@ def _match(answer_signers: list, index: int, email: str) -> dict:
 def create_document(ctx: ActionContext, params: dict) -> ActionResult:
     settings = _settings(ctx)
     document = _document(ctx, params["document_id"])
-    signers = _signers(ctx, params)
+    signers = clean_signers(ctx, params)
     name = str(params.get("name") or document.name)
     node_key = ctx.node.get("key", "")
     if ctx.dry_run:

@@ -12,21 +12,35 @@ in `signer_who_signed` (else every signer whose status is "signed"),
 `doc_expired` every pending one. Each (envelope, signer, event) is processed
 once: the key is kept on the SignatureRequest, under a row lock, and a signer
 only leaves `pending` once, so a replayed delivery changes nothing.
+
+Stale deliveries: ZapSign puts the document's `last_update_at` on every event;
+a delivery whose timestamp is older than `SIGNATURE_WEBHOOK_MAX_AGE_SECONDS`
+(default 72 h, longer than providers keep retrying) or more than 5 minutes in
+the future is refused with 400 `webhook.stale` before anything is read from the
+database. A delivery without a timestamp is judged by the replay rules alone, and
+so is `doc_expired` (expiry need not touch the document, so its `last_update_at`
+may rightly be old).
+
+When the last signer signs, the signed PDF is fetched after commit (signed_file.py).
 """
 
 import hmac
 import json
 import logging
+from datetime import UTC, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log
 from docg.common.api.exceptions import ApiError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
+from docg.connectors.zapsign.signed_file import fetch_signed_file, signed_fetch_claim
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
 from docg.executions.choices import ExecutionStatus
@@ -35,6 +49,9 @@ from docg.executions.models import WorkflowExecution
 from docg.executions.state import execution_transition
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_AGE_SECONDS = 72 * 3600
+FUTURE_SKEW = timedelta(minutes=5)
 
 SECRET_HEADER = "X-Docg-Webhook-Secret"
 PROVIDER = "zapsign"
@@ -72,6 +89,29 @@ def parse(raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError("webhook.bad_body", "The body must be a JSON object.")
     return data
+
+
+def refuse_stale(occurred_at: Any) -> None:
+    """ApiError 400 `webhook.stale` for a timestamp outside the accepted window; nothing for none."""
+    text = occurred_at.strip() if isinstance(occurred_at, str) else ""
+    if not text:
+        return
+    try:
+        when = parse_datetime(text)
+    except ValueError:
+        when = None
+    if when is None:
+        raise ApiError("webhook.bad_body", f"The delivery's timestamp {text[:40]!r} is not a date-time.")
+    if timezone.is_naive(when):
+        when = when.replace(tzinfo=UTC)
+    now = timezone.now()
+    max_age = timedelta(seconds=getattr(settings, "SIGNATURE_WEBHOOK_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS))
+    if when < now - max_age or when > now + FUTURE_SKEW:
+        raise ApiError(
+            "webhook.stale",
+            "The delivery is too old (or dated in the future) to be applied.",
+            details={"occurred_at": text, "max_age_seconds": int(max_age.total_seconds())},
+        )
 
 
 def _text(value: Any) -> str:
@@ -132,6 +172,8 @@ _EVENT = {"signed": "signature.signed", "declined": "signature.declined"}
 def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str, Any]:
     """Apply one authenticated delivery; returns what changed (empty lists for a replay)."""
     kind, envelope, tokens = interpret(data)
+    if kind != "expired":
+        refuse_stale(data.get("last_update_at"))
     raw_event = _text(data.get("event_type")).lower()
     if not kind or not envelope:
         return {"event": raw_event, "ignored": True, "changed": []}
@@ -196,4 +238,7 @@ def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str
 
             if not signature_continue(execution=execution) and execution.status == ExecutionStatus.SIGNING:
                 execution_transition(execution=execution, target=ExecutionStatus.SIGNED)
+        if signed_fetch_claim(requests):
+            connection_id = str(connection.pk)
+            transaction.on_commit(lambda: fetch_signed_file.send(envelope, connection_id))
     return {"event": raw_event, "ignored": False, "changed": changed, "completed": completed}

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+SIGNED_PDF = b"%PDF-1.4\n% signed by every signer (ZapSign fake)\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
 
 @dataclass
 class Recorded:
@@ -26,6 +28,11 @@ class FakeZapSign:
     # (status, body, headers) answers to give first; then the documented success.
     failures: list[tuple[int, dict, dict]] = field(default_factory=list)
     delay: float = 0.0
+    # Documents created so far (token → answer), for GET /docs/{token}/.
+    docs: dict = field(default_factory=dict)
+    # Whether GET /docs/{token}/ already carries the signed file's link.
+    signed_ready: bool = True
+    signed_pdf: bytes = SIGNED_PDF
 
     @property
     def base_url(self) -> str:
@@ -43,7 +50,7 @@ class FakeZapSign:
             }
             for s in body.get("signers") or []
         ]
-        return {
+        answer = {
             "open_id": 1,
             "token": doc_token,
             "status": "pending",
@@ -52,6 +59,15 @@ class FakeZapSign:
             "original_file": "https://zapsign.s3.amazonaws.com/original.pdf",
             "signers": signers,
         }
+        self.docs[doc_token] = answer
+        return answer
+
+    def detail(self, token: str) -> dict | None:
+        doc = self.docs.get(token)
+        if doc is None:
+            return None
+        signed = f"{self.url}/files/{token}-signed.pdf?X-Amz-Expires=3600" if self.signed_ready else None
+        return {**doc, "status": "signed" if self.signed_ready else "pending", "signed_file": signed}
 
 
 def _handler(fake: FakeZapSign):
@@ -78,10 +94,29 @@ def _handler(fake: FakeZapSign):
                 return self._answer(status, answer, headers)
             return self._answer(200, fake.success(body), {})
 
-        def _answer(self, status: int, body: dict, headers: dict):
-            data = json.dumps(body).encode()
+        def do_GET(self):
+            fake.requests.append(Recorded("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
+            if self.path.startswith("/files/"):
+                return self._answer(200, fake.signed_pdf, {}, content_type="application/pdf")
+            if not self.path.startswith("/api/v1/docs/"):
+                return self._answer(404, {"detail": "Not found."}, {})
+            if self.headers.get("Authorization") != "Bearer zs-api-token":
+                return self._answer(401, {"detail": "Token inválido."}, {})
+            if fake.failures:
+                status, answer, headers = fake.failures.pop(0)
+                return self._answer(status, answer, headers)
+            token = self.path[len("/api/v1/docs/") :].strip("/")
+            if not token:
+                return self._answer(200, {"count": len(fake.docs), "results": list(fake.docs.values())}, {})
+            detail = fake.detail(token)
+            if detail is None:
+                return self._answer(404, {"detail": "Documento não encontrado."}, {})
+            return self._answer(200, detail, {})
+
+        def _answer(self, status: int, body, headers: dict, content_type: str = "application/json"):
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for k, v in headers.items():
                 self.send_header(k, v)

@@ -1,0 +1,223 @@
+"""ClickSign webhooks: verify, then move signers to signed/declined/expired and the run to `signed`.
+
+Each ClickSign connection has its own URL, /hooks/clicksign/{connection_id}, and
+its own HMAC key (`credentials["webhook_secret"]`, the secret ClickSign shows when
+the webhook is registered). ClickSign sends `Content-Hmac: sha256=<hex>`, the
+HMAC-SHA256 of the raw body; it is checked in constant time before the body is
+parsed or anything is read for it.
+
+Answers (ClickSign retries anything but 2xx, so 2xx means "do not send again"):
+- unknown connection, or one without a webhook secret: 404;
+- missing or wrong `Content-Hmac`: 401 `webhook.bad_signature`;
+- not JSON / not an object: 400 `webhook.bad_body`; larger than API_MAX_BODY_BYTES: 413;
+- `event.occurred_at` older than SIGNATURE_WEBHOOK_MAX_AGE_SECONDS (default 72 h)
+  or more than 5 minutes ahead: 400 `webhook.stale` (refused, nothing read or written);
+  a delivery without `occurred_at` (ClickSign's `close` has none) is judged by replay rules alone;
+- an event docg does not act on, or for a document docg did not send: 200 `{"ignored": true}`;
+- a delivery seen before: 200 `{"duplicate": true, "changed": []}`.
+
+ClickSign puts no delivery id on its webhooks, so a delivery's id is the SHA-256 of
+its raw body (a retry resends the same bytes, with the same `occurred_at`). It is
+recorded as a workflows.WebhookDelivery ("clicksign:<sha256>") in the same
+transaction as the changes it causes, so each delivery takes effect once; on top
+of that a signer leaves `pending` only once.
+
+Events: `sign` (the signer in `event.data.signer`: key, else e-mail), `refusal`
+/ `decline` (that signer declines), `deadline` / `cancel` (every pending signer
+expires), `auto_close` / `close` / `document_closed` (nothing to move; the signed
+file is fetched once every signer has signed, whichever delivery comes last).
+"""
+
+import hashlib
+import hmac
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from docg.audit.choices import ActorType, AuditAction
+from docg.audit.services import audit_log
+from docg.common.api.exceptions import ApiError
+from docg.connectors.choices import ConnectionStatus, Provider
+from docg.connectors.clicksign.signed_file import fetch_signed_file
+from docg.connectors.models import DataSourceConnection
+from docg.connectors.zapsign.signed_file import signed_fetch_claim
+from docg.connectors.zapsign.webhooks import parse, refuse_stale
+from docg.documents.choices import SignatureStatus
+from docg.documents.models import SignatureRequest
+from docg.executions.choices import ExecutionStatus
+from docg.executions.events import publish_event
+from docg.executions.models import WorkflowExecution
+from docg.executions.state import execution_transition
+from docg.workflows.models import WebhookDelivery
+
+__all__ = ["HMAC_HEADER", "authenticate", "handle_delivery", "parse"]
+
+HMAC_HEADER = "Content-Hmac"
+PROVIDER = "clicksign"
+SIGNED_EVENTS = frozenset({"sign"})
+DECLINED_EVENTS = frozenset({"refusal", "decline"})
+EXPIRED_EVENTS = frozenset({"deadline", "cancel"})
+CLOSED_EVENTS = frozenset({"auto_close", "close", "document_closed"})
+
+_TARGET = {"signed": SignatureStatus.SIGNED, "declined": SignatureStatus.DECLINED, "expired": SignatureStatus.EXPIRED}
+_AUDIT = {
+    "signed": AuditAction.SIGNATURE_SIGNED,
+    "declined": AuditAction.SIGNATURE_DECLINED,
+    "expired": AuditAction.SIGNATURE_EXPIRED,
+}
+_EVENT = {"signed": "signature.signed", "declined": "signature.declined"}
+
+
+def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    given = (given or "").strip()
+    if given.lower().startswith("sha256="):
+        given = given[len("sha256=") :]
+    return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
+
+
+def authenticate(*, connection_id: Any, raw: bytes, signature: str) -> DataSourceConnection:
+    """The connection a delivery is for, or ApiError 404 (unknown) / 401 (missing or wrong HMAC)."""
+    connection = DataSourceConnection.objects.filter(
+        pk=connection_id, provider=Provider.CLICKSIGN, status=ConnectionStatus.ACTIVE
+    ).first()
+    secret = str((connection.credentials or {}).get("webhook_secret") or "") if connection else ""
+    if connection is None or not secret:
+        raise ApiError("not_found", "Not found.", status_code=404)
+    if not _signature_ok(secret, raw, signature):
+        raise ApiError(
+            "webhook.bad_signature", f"The {HMAC_HEADER} header is missing or does not match the body.", status_code=401
+        )
+    return connection
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def interpret(data: dict) -> tuple[str, str, set[str], dict]:
+    """(kind, raw event name, document/envelope keys, the named signer {key, email})."""
+    event = _dict(data.get("event"))
+    name = _text(event.get("name")).lower()
+    document = _dict(data.get("document"))
+    envelope = _dict(data.get("envelope"))
+    keys = {
+        _text(document.get("key")),
+        _text(document.get("id")),
+        _text(document.get("envelope_key")),
+        _text(envelope.get("key")),
+        _text(envelope.get("id")),
+    } - {""}
+    signer = _dict(_dict(event.get("data")).get("signer"))
+    named = {"key": _text(signer.get("key")) or _text(signer.get("id")), "email": _text(signer.get("email")).lower()}
+    if name in SIGNED_EVENTS:
+        return "signed", name, keys, named
+    if name in DECLINED_EVENTS:
+        return "declined", name, keys, named
+    if name in EXPIRED_EVENTS:
+        return "expired", name, keys, named
+    if name in CLOSED_EVENTS:
+        return "closed", name, keys, named
+    return "", name, keys, named
+
+
+def _targets(kind: str, requests: list[SignatureRequest], named: dict) -> list[SignatureRequest]:
+    if kind == "expired":
+        return requests
+    if kind == "closed":
+        return []
+    if named["key"]:
+        by_key = [r for r in requests if r.external_id == named["key"]]
+        if by_key:
+            return by_key
+    if named["email"]:
+        return [r for r in requests if r.signer_email.lower() == named["email"]]
+    return []
+
+
+def _apply(kind: str, name: str, request: SignatureRequest, execution: WorkflowExecution, connection) -> None:
+    request.status = _TARGET[kind]
+    if kind == "signed":
+        request.signed_at = timezone.now()
+    request.provider_data = {**(request.provider_data or {}), f"{kind}_event": name}
+    request.save(update_fields=["status", "signed_at", "provider_data", "updated_at"])
+    details = {
+        "signature_request_id": str(request.pk),
+        "provider": PROVIDER,
+        "envelope_id": request.envelope_id,
+        "signer_email": request.signer_email,
+        "event": name,
+    }
+    if kind in _EVENT:
+        publish_event(execution, _EVENT[kind], details)
+    audit_log(
+        organization=connection.organization_id,
+        action=_AUDIT[kind],
+        actor_type=ActorType.WEBHOOK,
+        target_type="signature_request",
+        target_id=request.pk,
+        metadata={**details, "execution_id": str(execution.pk)},
+        correlation_id=execution.correlation_id,
+    )
+
+
+def handle_delivery(*, connection: DataSourceConnection, raw: bytes, data: dict) -> dict[str, Any]:
+    """Apply one verified delivery once; returns what changed."""
+    kind, name, keys, named = interpret(data)
+    if not kind or not keys:
+        return {"event": name, "ignored": True, "changed": []}
+    refuse_stale(_dict(data.get("event")).get("occurred_at"))
+    delivery_key = f"clicksign:{hashlib.sha256(raw).hexdigest()}"
+    changed: list[str] = []
+    completed = False
+    with transaction.atomic():
+        requests = list(
+            SignatureRequest.objects.select_for_update()
+            .filter(organization_id=connection.organization_id, provider=PROVIDER)
+            .filter(provider_data__connection_id=str(connection.pk))
+            .filter(Q(envelope_id__in=keys) | Q(provider_data__document_key__in=sorted(keys)))
+            .exclude(envelope_id="")
+            .order_by("created_at")
+        )
+        if not requests:
+            return {"event": name, "ignored": True, "changed": []}
+        execution = WorkflowExecution.objects.select_for_update().get(pk=requests[0].execution_id)
+        try:
+            with transaction.atomic():
+                WebhookDelivery.objects.create(
+                    organization_id=connection.organization_id,
+                    workflow_id=execution.workflow_id,
+                    idempotency_key=delivery_key,
+                    execution=execution,
+                )
+        except IntegrityError:
+            return {"event": name, "ignored": False, "duplicate": True, "changed": []}
+        for request in _targets(kind, requests, named):
+            if request.status != SignatureStatus.PENDING:
+                continue  # a signer leaves `pending` once; a later, contradicting event changes nothing
+            _apply(kind, name, request, execution, connection)
+            changed.append(str(request.pk))
+        if changed and kind == "signed" and all(r.status == SignatureStatus.SIGNED for r in requests):
+            completed = True
+            publish_event(
+                execution,
+                "signature.completed",
+                {"provider": PROVIDER, "envelope_id": requests[0].envelope_id, "signers": len(requests)},
+            )
+            # The run waited in `signing` on its signature step: it is `signed` now and goes on.
+            from docg.executions.engine import signature_continue
+
+            node_key = str((requests[0].provider_data or {}).get("node_key") or "")
+            continued = signature_continue(execution=execution, node_key=node_key)
+            if not continued and execution.status == ExecutionStatus.SIGNING:
+                execution_transition(execution=execution, target=ExecutionStatus.SIGNED)
+        if signed_fetch_claim(requests):
+            envelope_id, connection_id = requests[0].envelope_id, str(connection.pk)
+            transaction.on_commit(lambda: fetch_signed_file.send(envelope_id, connection_id))
+    return {"event": name, "ignored": False, "duplicate": False, "changed": changed, "completed": completed}
