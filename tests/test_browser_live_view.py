@@ -49,7 +49,8 @@ def test_page_reconnects_after_server_cut_and_shows_every_event_in_order(cast, b
         shown = page.eval_on_selector_all("[data-events] li", "items => items.map(i => [i.dataset.type, i.dataset.id])")
         done = wait_for_status(execution_id, ExecutionStatus.COMPLETED, timeout=10)
         assert done.progress == 100
-        assert page.text_content("[data-status]") == "completed"
+        assert page.get_attribute("[data-status]", "data-status") == "completed"
+        assert page.get_attribute("#run-progress", "value") == "100"
         stream = get_streams()
         epoch = stream.epoch()
         expected = [(e["event_type"], f"{epoch}:{i}") for i, e in stream.read(execution_key(execution_id))]

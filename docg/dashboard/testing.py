@@ -41,8 +41,11 @@ def browser(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def dashboard_server():
-    """One daphne for the whole session (it holds no state of its own; each test's rows are flushed)."""
+def dashboard_server(django_db_setup):
+    """One daphne for the whole session (it holds no state of its own; each test's rows are flushed).
+
+    After django_db_setup, so the child is given the test database's name, not the configured one.
+    """
     from docg.executions.testing import LiveServer
 
     server = LiveServer(SSE_RETRY_MS="300")

@@ -39,3 +39,19 @@ def execution_audit(*, execution: WorkflowExecution) -> QuerySet[AuditEvent]:
 def approvals_with_execution() -> QuerySet[WorkflowApproval]:
     """Approvals with their run joined (the output names the workflow)."""
     return WorkflowApproval.objects.select_related("execution")
+
+
+def organization_executions(
+    *, organization_id, status: str = "", workflow_id=None, created_from=None, created_to=None
+) -> QuerySet[WorkflowExecution]:
+    """An organization's runs, newest first, narrowed by validated filters (the exec_org_* indexes serve it)."""
+    runs = WorkflowExecution.objects.filter(organization_id=organization_id).select_related("workflow")
+    if status:
+        runs = runs.filter(status=status)
+    if workflow_id:
+        runs = runs.filter(workflow_id=workflow_id)
+    if created_from:
+        runs = runs.filter(created_at__date__gte=created_from)
+    if created_to:
+        runs = runs.filter(created_at__date__lte=created_to)
+    return runs.order_by("-created_at")

@@ -1,44 +1,274 @@
-// Live view of one execution: follows the SSE stream, survives reconnects (the browser
-// resends Last-Event-ID by itself) and keeps an ordered, de-duplicated event list.
+// docg's one dashboard script: the live run page, live rows on the runs list, and the JSON editor.
+// Live pages follow Server-Sent Events; EventSource resends Last-Event-ID by itself when it
+// reconnects, and the server replays what was missed (or sends stream.reset with the current state).
 (function () {
   "use strict";
-  const root = document.querySelector("[data-stream-url]");
-  if (!root) return;
-  const list = root.querySelector("[data-events]");
-  const bar = root.querySelector("progress");
-  const status = root.querySelector("[data-status]");
-  const seen = new Set();
-  const TERMINAL = ["execution.completed", "execution.failed", "execution.canceled"];
-  const TYPES = [
+
+  const TERMINAL_EVENTS = ["execution.completed", "execution.failed", "execution.canceled"];
+  const TERMINAL_STATUSES = ["completed", "failed", "canceled"];
+  const EVENT_TYPES = [
     "execution.created", "execution.status_changed", "execution.progress", "preflight.completed",
     "step.started", "step.completed", "step.failed", "execution.completed", "execution.failed",
     "execution.canceled", "signature.requested", "signature.signed", "signature.declined",
     "signature.completed", "approval.requested", "approval.decided", "log.appended", "stream.reset",
   ];
-  const source = new EventSource(root.dataset.streamUrl, { withCredentials: true });
+  // Events after which the server-rendered parts (timeline, controls, problem, timings) are stale.
+  const REFRESHING = new Set(EVENT_TYPES.filter(function (t) {
+    return t !== "execution.progress" && t !== "log.appended";
+  }));
 
-  function show(type, payload, id) {
-    if (id && seen.has(id) && type !== "stream.reset") return;
-    if (id) seen.add(id);
-    const item = document.createElement("li");
-    item.dataset.type = type;
-    item.dataset.id = id || "";
-    const step = payload.current_step && payload.current_step.label ? " · " + payload.current_step.label : "";
-    item.textContent = type + step;
-    list.appendChild(item);
-    if (typeof payload.progress === "number") bar.value = payload.progress;
-    if (payload.status) status.textContent = payload.status;
-    if (TERMINAL.includes(type)) {
-      source.close();
-      root.dataset.done = "true";
-    }
+  function readJson(id) {
+    const node = document.getElementById(id);
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  }
+  const statusLabels = readJson("status-labels");
+  const eventLabels = readJson("event-labels");
+
+  function csrfHeaders() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { return {}; }
   }
 
-  TYPES.forEach(function (type) {
-    source.addEventListener(type, function (event) {
-      show(type, JSON.parse(event.data), event.lastEventId);
+  function setBadge(badge, status) {
+    if (!badge || !status) return;
+    badge.className = badge.className.replace(/\b(queued|running|needs_review|ready|sending|sent|signing|signed|completed|failed|canceled|paused)\b/g, "").trim() + " " + status;
+    badge.textContent = statusLabels[status] || status;
+    if (badge.hasAttribute("data-status")) badge.dataset.status = status;
+    if (badge.hasAttribute("data-run-status")) badge.dataset.runStatus = status;
+  }
+
+  function setProgress(bar, text, value) {
+    if (!bar || typeof value !== "number") return;
+    // Progress never goes back within a run: a late, older event must not move the bar backwards.
+    const next = Math.max(Number(bar.getAttribute("value")) || 0, value);
+    bar.value = next;
+    bar.setAttribute("value", String(next));
+    bar.textContent = next + " %";
+    if (text) text.textContent = next + " %";
+  }
+
+  // --- one run, live -------------------------------------------------------------------
+  function liveRun(root) {
+    const list = root.querySelector("[data-events]");
+    const empty = root.querySelector("[data-events-empty]");
+    const bar = root.querySelector("#run-progress");
+    const barText = root.querySelector("[data-progress-text]");
+    const status = root.querySelector("[data-status]");
+    const current = root.querySelector("[data-current-step]");
+    const currentLabel = root.querySelector("[data-current-label]");
+    const note = root.querySelector("[data-reconnecting-note]");
+    const seen = new Set();
+    let source = null;
+    let lastId = "";
+    let refreshTimer = null;
+    let retryDelay = 500;
+
+    function refreshParts() {
+      if (!window.htmx || !root.dataset.partsUrl) return;
+      clearTimeout(refreshTimer);
+      // Several events often arrive together: one request for the lot.
+      refreshTimer = setTimeout(function () {
+        window.htmx.ajax("GET", root.dataset.partsUrl, { source: root, target: root, swap: "none" });
+      }, 150);
+    }
+
+    function show(type, payload, id) {
+      if (id && seen.has(id) && type !== "stream.reset") return;
+      if (id) { seen.add(id); lastId = id; }
+      const item = document.createElement("li");
+      item.dataset.type = type;
+      item.dataset.id = id || "";
+      const time = document.createElement("time");
+      const at = payload.timestamp ? new Date(payload.timestamp) : new Date();
+      time.dateTime = at.toISOString();
+      time.textContent = at.toLocaleTimeString();
+      const label = document.createElement("span");
+      let detail = "";
+      if (type.indexOf("step.") === 0 && payload.current_step && payload.current_step.label) detail = payload.current_step.label;
+      else if (type === "execution.status_changed" && payload.status) detail = statusLabels[payload.status] || payload.status;
+      else if (type === "execution.progress" && typeof payload.progress === "number") detail = payload.progress + " %";
+      label.textContent = (eventLabels[type] || type) + (detail ? " · " + detail : "");
+      item.append(time, " ", label);
+      list.appendChild(item);
+      if (empty) empty.hidden = true;
+      if (typeof payload.progress === "number") setProgress(bar, barText, payload.progress);
+      if (payload.status) setBadge(status, payload.status);
+      if (current && payload.current_step && payload.current_step.label) current.textContent = payload.current_step.label;
+      if (REFRESHING.has(type)) refreshParts();
+      const ended = TERMINAL_EVENTS.includes(type) || (type === "stream.reset" && TERMINAL_STATUSES.includes(payload.status));
+      if (ended) finish();
+    }
+
+    function finish() {
+      if (source) source.close();
+      if (currentLabel && currentLabel.dataset.doneText) currentLabel.textContent = currentLabel.dataset.doneText;
+      root.dataset.done = "true";
+      root.dataset.reconnecting = "false";
+      if (note) note.hidden = true;
+    }
+
+    function streamUrl(token) {
+      const params = new URLSearchParams();
+      if (token) params.set("token", token);
+      // A fresh EventSource has no Last-Event-ID of its own: pass ours so nothing is missed or repeated.
+      if (lastId) params.set("last_event_id", lastId);
+      const query = params.toString();
+      return root.dataset.streamUrl + (query ? "?" + query : "");
+    }
+
+    function open() {
+      if (root.dataset.done === "true") return;
+      if (!root.dataset.tokenUrl) { connect(streamUrl("")); return; }
+      // With several organizations the session names none: a short-lived token names the run.
+      fetch(root.dataset.tokenUrl, { method: "POST", credentials: "same-origin", headers: csrfHeaders() })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (body) { connect(streamUrl(body.token)); })
+        .catch(reopenLater);
+    }
+
+    function reopenLater() {
+      root.dataset.reconnecting = "true";
+      if (note) note.hidden = false;
+      setTimeout(open, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 10000);
+    }
+
+    function connect(url) {
+      source = new EventSource(url, { withCredentials: true });
+      EVENT_TYPES.forEach(function (type) {
+        source.addEventListener(type, function (event) {
+          let payload = {};
+          try { payload = JSON.parse(event.data); } catch (e) { payload = {}; }
+          show(type, payload, event.lastEventId);
+        });
+      });
+      source.onopen = function () {
+        retryDelay = 500;
+        root.dataset.reconnecting = "false";
+        if (note) note.hidden = true;
+      };
+      source.onerror = function () {
+        if (root.dataset.done === "true") return;
+        root.dataset.reconnecting = "true";
+        if (note) note.hidden = false;
+        // CONNECTING: the browser retries by itself. CLOSED (an error answer, an expired token): we do.
+        if (source.readyState === EventSource.CLOSED) { source.close(); reopenLater(); }
+      };
+    }
+
+    // A finished run too: its events replay once into the activity list, then the stream ends.
+    open();
+  }
+
+  // --- the runs list: live badges and progress from the organization stream ------------
+  function liveList(root) {
+    const indicator = root.querySelector("[data-live-indicator]");
+    let refreshTimer = null;
+    let polling = null;
+
+    function refreshRows() {
+      if (!window.htmx) return;
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(function () {
+        // The address bar holds the current filters (the filter form pushes them there).
+        const url = window.location.pathname + window.location.search;
+        window.htmx.ajax("GET", url || root.dataset.rowsUrl, { source: root, target: "#run-rows", swap: "outerHTML" });
+      }, 300);
+    }
+
+    function update(type, payload) {
+      const row = root.querySelector('tr[data-execution-id="' + payload.execution_id + '"]');
+      if (!row) { if (type === "execution.created") refreshRows(); return; }
+      setBadge(row.querySelector("[data-run-status]"), payload.status);
+      setProgress(row.querySelector("[data-run-progress]"), row.querySelector("[data-run-progress-text]"), payload.progress);
+    }
+
+    const source = new EventSource(root.dataset.orgStream, { withCredentials: true });
+    EVENT_TYPES.forEach(function (type) {
+      source.addEventListener(type, function (event) {
+        let payload = {};
+        try { payload = JSON.parse(event.data); } catch (e) { return; }
+        if (type === "stream.reset") { refreshRows(); return; }
+        update(type, payload);
+      });
     });
-  });
-  source.onerror = function () { root.dataset.reconnecting = "true"; };
-  source.onopen = function () { root.dataset.reconnecting = "false"; };
+    source.onopen = function () { root.dataset.live = "on"; if (indicator) indicator.dataset.state = "on"; };
+    source.onerror = function () {
+      if (source.readyState !== EventSource.CLOSED) { root.dataset.live = "reconnecting"; return; }
+      // The stream refused us (e.g. several organizations and no header): refresh the rows now and then.
+      root.dataset.live = "polling";
+      if (indicator) indicator.dataset.state = "polling";
+      if (!polling) polling = setInterval(refreshRows, 15000);
+    };
+  }
+
+  // --- the JSON editor on the run form ---------------------------------------------------
+  function jsonEditor(area) {
+    const form = area.form;
+    const status = form ? form.querySelector("[data-json-status]") : null;
+    const tidy = form ? form.querySelector("[data-json-format]") : null;
+
+    function check() {
+      const text = area.value.trim();
+      if (!text) { area.removeAttribute("aria-invalid"); if (status) { status.textContent = ""; status.classList.remove("field-error"); } return true; }
+      try {
+        const value = JSON.parse(text);
+        if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(area.dataset.objectMessage || "The data must be a JSON object in braces, like {\"customer\": \"Ana\"}.");
+        area.removeAttribute("aria-invalid");
+        if (status) { status.textContent = "✓ " + (area.dataset.okMessage || "Valid JSON"); status.classList.remove("field-error"); status.classList.add("ok-text"); }
+        return value;
+      } catch (error) {
+        area.setAttribute("aria-invalid", "true");
+        if (status) { status.textContent = error.message; status.classList.add("field-error"); status.classList.remove("ok-text"); }
+        return false;
+      }
+    }
+
+    area.addEventListener("input", check);
+    if (tidy) tidy.addEventListener("click", function () {
+      const value = check();
+      if (value && value !== true) area.value = JSON.stringify(value, null, 2);
+    });
+  }
+
+  // --- tabs (Live activity / Logs / Audit) ------------------------------------------------
+  function tabs(list) {
+    const buttons = Array.from(list.querySelectorAll("[role=tab]"));
+    function select(button) {
+      buttons.forEach(function (b) {
+        const on = b === button;
+        b.setAttribute("aria-selected", on ? "true" : "false");
+        b.tabIndex = on ? 0 : -1;
+        const panel = document.getElementById(b.getAttribute("aria-controls"));
+        if (!panel) return;
+        panel.hidden = !on;
+        // Logs and audit are read when shown, so they are current.
+        if (on && panel.dataset.src && window.htmx) window.htmx.ajax("GET", panel.dataset.src, { target: panel, swap: "innerHTML" });
+      });
+    }
+    buttons.forEach(function (b, i) {
+      b.addEventListener("click", function () { select(b); });
+      b.addEventListener("keydown", function (event) {
+        const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+        if (!step) return;
+        const next = buttons[(i + step + buttons.length) % buttons.length];
+        next.focus();
+        select(next);
+      });
+    });
+  }
+
+  function init() {
+    document.querySelectorAll("[data-stream-url]").forEach(liveRun);
+    document.querySelectorAll("[data-org-stream]").forEach(liveList);
+    document.querySelectorAll("textarea[data-json-editor]").forEach(jsonEditor);
+    document.querySelectorAll("[role=tablist]").forEach(tabs);
+    // Forms that change something irreversible ask first.
+    document.addEventListener("submit", function (event) {
+      const form = event.target.closest("form[data-confirm]");
+      if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
 })();
