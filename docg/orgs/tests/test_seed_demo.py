@@ -23,20 +23,21 @@ def test_seeding_twice_creates_everything_once():
     first = seed()
     second = seed()
 
-    assert "created user, organization, workflow, active version" in first
+    assert "created user, organization, template 'Services contract', workflow 'Sales contract'" in first
     assert "nothing new" in second
     assert User.objects.count() == 1
     assert Organization.objects.filter(name="Demo Co").count() == 1
     assert Membership.objects.get().role == Role.OWNER
-    workflow = Workflow.objects.get()
-    assert workflow.name == "Welcome contract"
+    workflow = Workflow.objects.get(name="Sales contract")
     assert workflow.status == WorkflowStatus.ACTIVE
-    assert WorkflowVersion.objects.count() == 1
+    assert WorkflowVersion.objects.count() == 2  # Sales contract and Quote request; the third is a draft
     nodes = workflow.active_version.definition["nodes"]
     assert [(n["key"], n["app"], n["operation"]) for n in nodes] == [
         ("start", "webhook", "catch_hook"),
         ("prepare", "core", "set_variables"),
-        ("review", "core", "approval"),
+        ("render", "docx", "render"),
+        ("approve", "core", "approval"),
+        ("pdf", "pdf", "convert"),
         ("remember", "core", "datastore_set"),
     ]
 
@@ -56,7 +57,7 @@ def test_seed_reuses_an_existing_demo_user_and_restores_its_password():
     result = demo_seed()
 
     assert result.user == user
-    assert result.created == ["organization", "workflow", "active version"]
+    assert result.created[:3] == ["organization", "template 'Services contract'", "workflow 'Sales contract'"]
     user.refresh_from_db()
     assert user.check_password(DEMO_PASSWORD)
     assert user.is_staff and user.is_superuser
