@@ -57,8 +57,12 @@ def execution_start(
     until_phase: str = "",
     parent: WorkflowExecution | None = None,
     from_step: str = "",
+    correlation_id: Any = None,
 ) -> WorkflowExecution:
-    """Queue a run of the workflow's active version; the worker runs preflight and the steps."""
+    """Queue a run of the workflow's active version; the worker runs preflight and the steps.
+
+    `correlation_id`: the id a trigger already sent to its provider (the HubSpot deal fetch), kept as the run's.
+    """
     trigger_data = _check_trigger_data(trigger_data)
     if until_phase and until_phase not in phases.STOPPABLE:
         raise ApiError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
@@ -81,6 +85,7 @@ def execution_start(
             parent_execution=parent,
             retry_from_step=from_step,
             triggered_by=by if getattr(by, "is_authenticated", False) else None,
+            **({"correlation_id": correlation_id} if correlation_id else {}),
         )
         actor = {"actor_type": actor_type, "actor_id": str(by.pk) if getattr(by, "pk", None) else ""}
         audit_log(

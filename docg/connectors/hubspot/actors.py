@@ -54,9 +54,11 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
     if delivery is None or connection is None or delivery.execution_id:
         return None
     parameters = _trigger(delivery.workflow).get("parameters") or {}
+    # The run's correlation id: the deal fetch below is the run's first outgoing call.
+    correlation_id = str(uuid.uuid4())
     try:
         data = trigger_data_for(
-            connection=connection, event=event, parameters=parameters, correlation_id=str(uuid.uuid4())
+            connection=connection, event=event, parameters=parameters, correlation_id=correlation_id
         )
     except ConnectorError as exc:
         if exc.transient:
@@ -76,7 +78,12 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
         if locked.execution_id:
             return None
         try:
-            execution = execution_start(workflow=delivery.workflow, trigger_data=data, actor_type=ActorType.WEBHOOK)
+            execution = execution_start(
+                workflow=delivery.workflow,
+                trigger_data=data,
+                actor_type=ActorType.WEBHOOK,
+                correlation_id=correlation_id,
+            )
         except ApiError as exc:  # deactivated meanwhile, or a deal too large for trigger data
             logger.warning("HubSpot event %s started no run: %s", event.get("eventId"), exc.message)
             return None
