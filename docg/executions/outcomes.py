@@ -44,6 +44,17 @@ def _send_on_commit(queue: str, object_id, *, delay_ms: int = 0) -> None:
     transaction.on_commit(lambda: actors.send(queue, str(object_id), delay_ms=delay_ms))
 
 
+def _retry_backoff(attempt: int, tech: dict) -> float:
+    """Seconds before the next attempt: exponential, or the provider's Retry-After if longer; both capped."""
+    wait = settings.STEP_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    # Clients put the parsed header in `retry_after_seconds` (docg.connectors.errors.retry_after_details);
+    # retrying sooner than the provider asked only earns another 429.
+    asked = tech.get("retry_after_seconds")
+    if isinstance(asked, (int, float)) and not isinstance(asked, bool) and asked > wait:
+        wait = asked
+    return min(wait, settings.STEP_RETRY_MAX_SECONDS)
+
+
 def _fail_step(execution, step, node, operation, error: StepError) -> None:
     language = execution.organization.language
     step.status = StepStatus.FAILURE
@@ -61,7 +72,7 @@ def _fail_step(execution, step, node, operation, error: StepError) -> None:
         {"step_id": str(step.pk), "node_key": step.node_key, "error_code": error.code, "retrying": retrying},
     )
     if retrying:
-        backoff = min(settings.STEP_RETRY_BASE_SECONDS * 2 ** (step.attempt - 1), settings.STEP_RETRY_MAX_SECONDS)
+        backoff = _retry_backoff(step.attempt, error.tech)
         retry = ExecutionStep.objects.create(
             organization_id=execution.organization_id,
             execution=execution,

@@ -9,6 +9,7 @@ still holds (trimmed, expired, or from before a Redis data loss) it first sends
 
 import asyncio
 import json
+import uuid
 from collections import OrderedDict
 from typing import Any
 
@@ -20,7 +21,7 @@ from docg.common.api.exceptions import ApiError
 from docg.executions.hub import RESET, get_hub
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import TERMINAL
-from docg.executions.stream_auth import stream_caller
+from docg.executions.stream_auth import caller_from_credentials, stream_caller
 from docg.executions.streams import (
     execution_key,
     get_streams,
@@ -219,10 +220,44 @@ async def _live(subscription, sent: str):
         yield entry_id, event
 
 
-async def organization_stream(request):
-    """GET /api/v1/sse/stream: status changes of every execution of the caller's organization."""
+def _as_uuid(value: str) -> uuid.UUID | None:
     try:
-        caller = await stream_caller(request)
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def organization_choice(header: str, query: str) -> str:
+    """The organization a stream is for: X-Organization-ID, or the `organization` query parameter.
+
+    EventSource cannot send headers, so a dashboard user of several organizations names one
+    in the URL. The value then goes through the same membership check as the header (a
+    foreign or unknown organization is a 404); a header and a parameter that disagree are refused.
+    """
+    header, query = header.strip(), query.strip()
+    if not query:
+        return header
+    try:
+        chosen = str(uuid.UUID(query))
+    except ValueError:
+        raise ApiError("invalid_organization", "The organization parameter must be an organization's UUID.")
+    if header and _as_uuid(header) != uuid.UUID(chosen):
+        raise ApiError("organization_mismatch", "X-Organization-ID and the organization parameter disagree.")
+    return chosen
+
+
+async def organization_stream(request):
+    """GET /api/v1/sse/stream[?organization=<uuid>]: status changes of every execution of one organization."""
+    try:
+        caller = await asyncio.to_thread(
+            caller_from_credentials,
+            token=request.GET.get("token", ""),
+            authorization=request.headers.get("Authorization", ""),
+            session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME, ""),
+            organization_header=organization_choice(
+                request.headers.get("X-Organization-ID", ""), request.GET.get("organization", "")
+            ),
+        )
         if caller.execution_id is not None:
             raise ApiError("stream_token_invalid", "This stream token is for one execution only.", status_code=401)
     except ApiError as exc:

@@ -41,12 +41,17 @@ class SSEApplication:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         last = headers.get("last-event-id") or (query.get("last_event_id") or [""])[0]
         try:
+            organization_header = headers.get("x-organization-id", "")
+            if not execution_match:
+                organization_header = sse.organization_choice(
+                    organization_header, (query.get("organization") or [""])[0]
+                )
             caller = await sse.in_thread(
                 lambda: caller_from_credentials(
                     token=(query.get("token") or [""])[0],
                     authorization=headers.get("authorization", ""),
                     session_key=parse_cookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME, ""),
-                    organization_header=headers.get("x-organization-id", ""),
+                    organization_header=organization_header,
                 )
             )
             if execution_match:

@@ -7,16 +7,19 @@ and a wrong URL or model (404) are permanent; 429 is a transient `rate_limit`
 transient and retried by the engine.
 """
 
-import email.utils
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError, MessageCatalog
+from docg.connectors.errors import (  # retry_after_seconds: still importable from here
+    ConnectorError,
+    MessageCatalog,
+    retry_after_details,
+    retry_after_seconds,  # noqa: F401
+)
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 SCHEMA_NAME = "docg_extract"
@@ -65,22 +68,6 @@ MESSAGES = {
 _CATALOG = MessageCatalog(MESSAGES)
 ai_error = _CATALOG.error
 translate = _CATALOG.translate
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _provider_error(response: httpx.Response) -> dict[str, Any]:
@@ -162,8 +149,7 @@ def _status_error(response: httpx.Response, tech: dict) -> ConnectorError:
     if status == 429:
         if provider.get("code") == "insufficient_quota" or provider.get("type") == "insufficient_quota":
             return ai_error("ai.quota_exceeded", summary, tech)
-        header = response.headers.get("retry-after")
-        tech = {**tech, "retry_after": header, "retry_after_seconds": retry_after_seconds(header)}
+        tech = {**tech, **retry_after_details(response.headers)}
         return ai_error("rate_limit", summary, tech, transient=True)
     if status >= 500 or status in (408, 409):
         return ai_error("ai.unavailable", summary, tech, transient=True)

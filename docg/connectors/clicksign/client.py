@@ -16,7 +16,7 @@ import httpx
 from django.conf import settings
 
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError, MessageCatalog
+from docg.connectors.errors import ConnectorError, MessageCatalog, retry_after_details
 
 API_PREFIX = "/api/v3"
 JSON_API = "application/vnd.api+json"
@@ -110,7 +110,7 @@ def error_for(response: httpx.Response, tech: dict) -> ConnectorError:
     if status == 404:
         return clicksign_error("clicksign.not_found", summary, tech)
     if status == 429:
-        tech["retry_after"] = response.headers.get("Retry-After", "")
+        tech.update(retry_after_details(response.headers))
         return clicksign_error("clicksign.rate_limited", summary, tech, transient=True)
     if status >= 500:
         return clicksign_error("clicksign.unavailable", summary, tech, transient=True)

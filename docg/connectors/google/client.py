@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from docg.connectors.errors import ConnectorError
+from docg.connectors.errors import ConnectorError, retry_after_details
 from docg.connectors.google.messages import google_error
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -68,8 +68,7 @@ def status_error(response: httpx.Response, *, what: str, tech: dict) -> Connecto
     if status == 401:
         return google_error("oauth_expired", summary, tech)
     if status == 429 or (status == 403 and reasons & RATE_LIMIT_REASONS):
-        retry_after = response.headers.get("Retry-After", "")
-        return google_error("rate_limit", summary, {**tech, "retry_after": retry_after}, transient=True)
+        return google_error("rate_limit", summary, {**tech, **retry_after_details(response.headers)}, transient=True)
     if status == 403:
         return google_error("drive.insufficient_permissions", what, tech)
     if status == 404:

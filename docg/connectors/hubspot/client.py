@@ -15,7 +15,7 @@ import httpx
 from django.conf import settings
 
 from docg.connectors import services
-from docg.connectors.errors import ConnectorError, MessageCatalog
+from docg.connectors.errors import ConnectorError, MessageCatalog, retry_after_details
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 
@@ -72,7 +72,7 @@ def error_for(response: httpx.Response, tech: dict) -> ConnectorError:
     if status == 404:
         return MESSAGES.error("hubspot.not_found", tech.get("url", ""), tech)
     if status == 429:
-        tech["retry_after"] = response.headers.get("Retry-After", "")
+        tech.update(retry_after_details(response.headers))
         return MESSAGES.error("rate_limit", "429", tech, transient=True)
     if status >= 500:
         return MESSAGES.error("hubspot.unavailable", str(status), tech, transient=True)

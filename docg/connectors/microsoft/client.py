@@ -24,7 +24,7 @@ import httpx
 from django.conf import settings
 
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError
+from docg.connectors.errors import ConnectorError, retry_after_details
 from docg.connectors.microsoft.messages import microsoft_error
 
 TIMEOUT_SECONDS = 30.0
@@ -54,9 +54,7 @@ def error_for(response: httpx.Response, tech: dict, *, what: str) -> ConnectorEr
         body = response.text[:2000]
     graph_code, graph_message = _graph_error(body)
     tech = {**tech, "status_code": status, "body": body, "graph_code": graph_code}
-    retry_after = response.headers.get("Retry-After", "")
-    if retry_after:
-        tech["retry_after"] = retry_after
+    tech.update(retry_after_details(response.headers))
     summary = f"{what}: {status} {graph_code} {graph_message}".strip()
     if status == 401:
         return microsoft_error("oauth_expired", summary, tech)

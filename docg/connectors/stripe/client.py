@@ -11,7 +11,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from docg.connectors.errors import ConnectorError
+from docg.connectors.errors import ConnectorError, retry_after_details
 
 # The API version the payloads below were written against (stripe-python 16's default).
 API_VERSION = stripe.api_version
@@ -38,8 +38,7 @@ def _error_for(exc: stripe.StripeError, tech: dict) -> ConnectorError:
     if isinstance(exc, stripe.CardError) or status == 402:
         return ConnectorError("stripe.card_error", f"Stripe declined the request: {message or 'card error'}.", tech)
     if isinstance(exc, stripe.RateLimitError) or status == 429:
-        headers = exc.headers or {}
-        tech["retry_after"] = headers.get("Retry-After", headers.get("retry-after", ""))
+        tech.update(retry_after_details(exc.headers))
         return ConnectorError(
             "stripe.rate_limited", "Stripe is rate limiting docg; docg will try again.", tech, transient=True
         )

@@ -14,8 +14,15 @@ app.trigger(
             "properties": {
                 "hmac_header": {"type": "string", "description": "Header carrying an HMAC-SHA256 of the body."},
                 "idempotency_field": {"type": "string", "description": "Body field that identifies a delivery."},
+                "require_timestamp": {
+                    "type": "boolean",
+                    "description": "Refuse signed deliveries without X-Docg-Timestamp (unix seconds); "
+                    'the signature then covers "{timestamp}.{body}" and must be under 5 minutes old.',
+                },
             },
             "additionalProperties": False,
+            # A timestamp proves nothing unless it is signed.
+            "dependentRequired": {"require_timestamp": ["hmac_header"]},
         },
     )
 )

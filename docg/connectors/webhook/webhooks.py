@@ -6,11 +6,18 @@ trigger names an HMAC header, an HMAC-SHA256 of the raw body keyed with the
 same secret. An idempotency key (the `Idempotency-Key` header, or the body
 field the trigger names) makes a repeated delivery return the first run
 instead of starting a second one.
+
+A signed delivery may also carry `X-Docg-Timestamp` (unix seconds); the trigger's
+`require_timestamp` makes it mandatory. The signature then covers
+"{timestamp}.{raw body}", a delivery more than TIMESTAMP_TOLERANCE_SECONDS away
+from our clock is refused, and a replay of the same timestamp and signature in
+that window answers with the first run: a captured delivery is useless later.
 """
 
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,6 +26,9 @@ from django.db import IntegrityError, transaction
 from docg.audit.choices import ActorType
 from docg.common.api.exceptions import ApiError
 from docg.workflows.models import WebhookDelivery, Workflow
+
+TIMESTAMP_HEADER = "x-docg-timestamp"
+TIMESTAMP_TOLERANCE_SECONDS = 300
 
 
 def _not_found() -> ApiError:
@@ -51,6 +61,41 @@ def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
 
 
+def _bad_signature() -> ApiError:
+    return ApiError("webhook.bad_signature", "The request's signature does not match its body.", status_code=401)
+
+
+def _verify_signature(*, secret: str, raw: bytes, headers: dict[str, str], header_name: str, required: bool) -> str:
+    """Check the delivery's HMAC; returns a replay key for a timestamped delivery, else ""."""
+    given = headers.get(header_name, "")
+    stamp = headers.get(TIMESTAMP_HEADER, "").strip()
+    if not stamp:
+        if required:
+            raise ApiError(
+                "webhook.timestamp_required",
+                "This webhook needs the X-Docg-Timestamp header (unix seconds) and a signature over it.",
+                status_code=401,
+            )
+        if not _signature_ok(secret, raw, given):  # the original body-only signature
+            raise _bad_signature()
+        return ""
+    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+        raise ApiError("webhook.bad_timestamp", "X-Docg-Timestamp must be a time in unix seconds.")
+    signed = stamp.encode() + b"." + raw
+    if not _signature_ok(secret, signed, given):
+        raise _bad_signature()
+    # Checked after the signature, so only the holder of the secret learns about our clock.
+    if abs(time.time() - int(stamp)) > TIMESTAMP_TOLERANCE_SECONDS:
+        raise ApiError(
+            "webhook.stale_timestamp",
+            f"The delivery's timestamp is more than {TIMESTAMP_TOLERANCE_SECONDS} seconds from now: "
+            "sign it again with the current time.",
+            status_code=401,
+        )
+    # The same signature within the window can only be a replay (the timestamp is part of it).
+    return "hmac-sha256:" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
 def webhook_receive(
     *, workflow_id: Any, secret: str, raw: bytes, content_type: str, headers: dict[str, str]
 ) -> tuple[Any, bool]:
@@ -66,13 +111,20 @@ def webhook_receive(
         raise ApiError("webhook.not_a_webhook_trigger", "This workflow does not start from a webhook.", status_code=409)
     parameters = trigger.get("parameters") or {}
     header_name = (parameters.get("hmac_header") or "").lower()
-    if header_name and not _signature_ok(workflow.webhook_secret, raw, headers.get(header_name, "")):
-        raise ApiError("webhook.bad_signature", "The request's signature does not match its body.", status_code=401)
+    replay_key = ""
+    if header_name:
+        replay_key = _verify_signature(
+            secret=workflow.webhook_secret,
+            raw=raw,
+            headers=headers,
+            header_name=header_name,
+            required=parameters.get("require_timestamp") is True,
+        )
     data = parse_body(raw, content_type)
     key = headers.get("idempotency-key", "")
     if not key and parameters.get("idempotency_field"):
         key = str(data.get(parameters["idempotency_field"], "") or "")
-    key = key[:200]
+    key = key[:200] or replay_key
     if not key:
         return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK), True
     try:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError
+from docg.connectors.errors import ConnectorError, retry_after_details
 
 DEFAULT_BASE_URL = "https://api.zapsign.com.br/api/v1"
 TIMEOUT_SECONDS = 30.0
@@ -45,8 +45,7 @@ def _error_for(response: httpx.Response, tech: dict) -> ConnectorError:
     if status in (401, 403):
         return ConnectorError("zapsign.unauthorized", f"ZapSign refused the connection's API token ({status}).", tech)
     if status == 429:
-        retry_after = response.headers.get("Retry-After", "")
-        tech["retry_after"] = retry_after
+        tech.update(retry_after_details(response.headers))
         return ConnectorError(
             "zapsign.rate_limited", "ZapSign is rate limiting docg; docg will try again.", tech, transient=True
         )

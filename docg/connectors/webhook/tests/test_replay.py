@@ -1,7 +1,7 @@
 """The generic webhook under attack: forged, replayed and late-replayed deliveries start no run.
 
-The generic trigger has no timestamp of its own (the sender's body is free-form),
-so a captured delivery replayed later is stopped by its idempotency key, which is
+Without a timestamp (X-Docg-Timestamp is optional: see test_timestamp.py), a
+captured delivery replayed later is stopped by its idempotency key, which is
 kept for good (workflows.WebhookDelivery): a late replay is answered like any
 other repeat, with the first run and nothing started.
 """
