@@ -370,20 +370,21 @@ def test_a_deal_webhook_ends_with_a_signed_contract_mailed_to_the_contact(cast, 
     signed_rows = AuditEvent.objects.filter(target_id=str(signed.pk)).order_by("sequence")
     assert [r.action for r in signed_rows] == ["document.generated", "document.saved"]
     assert signed_rows[0].event_metadata["execution_id"] == str(done.pk)
-    assert signed_rows[0].event_metadata["correlation_id"] == correlation
+    assert [r.event_metadata["correlation_id"] for r in signed_rows] == [correlation, correlation]
     # `manage.py verify_audit` recomputes the hash chain: nothing was altered, inserted or lost.
     output = StringIO()
     call_command("verify_audit", stdout=output)
     assert output.getvalue().startswith("OK:")
 
-    # Every API call any provider saw carried the run's correlation id: the deal fetch before the run existed too.
-    # (Not the signed file's download: that link is on ClickSign's file storage, and the client sends it no
-    # X-Correlation-ID — docg/connectors/clicksign/client.py ClickSignClient.download.)
+    # Every call any provider saw carried the run's correlation id: the deal fetch before the run existed too,
+    # and the signed file's download from ClickSign's storage (which gets no API token).
     seen = {
         "hubspot": [r.headers.get("x-correlation-id") for r in hubspot_fake.requests],
         "google": [r.headers.get("x-correlation-id") for r in google_fake.requests],
-        "clicksign": [r.headers.get("x-correlation-id") for r in clicksign_fake.api_calls()],
+        "clicksign": [r.headers.get("x-correlation-id") for r in clicksign_fake.requests],
     }
+    downloads = [r for r in clicksign_fake.requests if not r.path.startswith("/api/v3/")]
+    assert len(downloads) == 1 and "authorization" not in {k.lower() for k in downloads[0].headers}
     assert {name: set(ids) for name, ids in seen.items()} == {name: {correlation} for name in seen}
     assert len(seen["hubspot"]) == 6 and google_fake.violations == []
 

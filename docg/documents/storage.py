@@ -55,7 +55,8 @@ def document_store(
     )
     # The upload happens before the transaction: no network I/O while rows are locked.
     document.file.save(name, ContentFile(data), save=False)
-    correlation_id = getattr(execution, "correlation_id", None)
+    # A document stored outside a step (a signed file fetched later) brings its run's id in metadata.
+    correlation_id = getattr(execution, "correlation_id", None) or (metadata or {}).get("correlation_id")
     common = {"execution_id": str(getattr(execution, "pk", "") or ""), "node_key": node_key, "name": name}
     try:
         with transaction.atomic():

@@ -236,7 +236,9 @@ class ClickSignClient:
         """The bytes behind a ClickSign download link (short-lived, on ClickSign's storage)."""
         tech = {"method": "GET", "url": url.split("?", 1)[0]}
         try:
-            response = guarded_request("GET", url, timeout=self.settings.timeout)
+            # Only the correlation id goes to the storage link: never the API token.
+            correlation = {k: v for k, v in self.headers.items() if k.lower() == "x-correlation-id"}
+            response = guarded_request("GET", url, timeout=self.settings.timeout, headers=correlation)
         except BlockedAddress as exc:
             raise clicksign_error("clicksign.blocked_address", str(exc), tech) from exc
         except httpx.TimeoutException as exc:

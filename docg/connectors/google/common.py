@@ -17,7 +17,7 @@ def google_client(ctx: ActionContext) -> GoogleClient:
     """A client for the step's Google connection (active, with a usable token), else a permanent error."""
     connection = ctx.active_connection(Provider.GOOGLE, "Google")
     try:
-        token = fresh_access_token(connection=connection)
+        token = fresh_access_token(connection=connection, correlation_id=ctx.correlation_id)
     except ConnectorError as exc:
         if exc.code == "oauth_expired":
             exc.message_human = ctx.say(

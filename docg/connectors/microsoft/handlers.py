@@ -50,7 +50,7 @@ def microsoft_connection(ctx: ActionContext):
 
 def graph_client(ctx: ActionContext, connection) -> GraphClient:
     try:
-        token = fresh_access_token(connection=connection)
+        token = fresh_access_token(connection=connection, correlation_id=ctx.correlation_id)
     except ConnectorError as exc:
         if exc.code == "oauth_expired":
             raise microsoft_error("oauth_expired", connection.name, exc.details_tech) from exc
