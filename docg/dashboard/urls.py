@@ -1,6 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.i18n import set_language
+from django.views.i18n import JavaScriptCatalog, set_language
 
 from docg.dashboard.routes import (
     approvals,
@@ -21,6 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/", shell.switch_organization, name="switch-organization"),
     path("language/", set_language, name="set-language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     *workflows.urlpatterns,
     *runs.urlpatterns,
     *executions.urlpatterns,

@@ -4,6 +4,10 @@
 // and are shown beside the step and the field they concern.
 const data = JSON.parse(document.getElementById("wf-editor-data").textContent);
 const T = data.text;
+// Django's JavaScript catalog (/jsi18n/, loaded first by base.html) translates the words built here.
+const gettext = window.gettext || ((text) => text);
+const ngettext = window.ngettext || ((one, many, count) => (count === 1 ? one : many));
+const interpolate = window.interpolate || ((text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => values[name]));
 const root = document.querySelector("[data-editor]");
 const canvas = root.querySelector("[data-canvas]");
 const inspector = root.querySelector("[data-inspector]");
@@ -93,7 +97,7 @@ function ancestors(index) {
   }
   return [...found].sort((a, b) => a - b).map((i) => state.nodes[i]);
 }
-const problemCount = (count) => (count === 1 ? T.problemOne : fmt(T.problemMany, { count }));
+const problemCount = (count) => interpolate(ngettext("%(count)s problem", "%(count)s problems", count), { count }, true);
 function problemsOf(node) {
   return problems.filter((p) => p.node_key === node.key);
 }
@@ -446,7 +450,7 @@ function connectionField(node, app, pre) {
   const select = el("select", { id: `${pre}-connection`, "aria-describedby": describedBy("connection"),
     onchange: (e) => { node.connection = e.target.value || null; markDirty(); clearProblem(node, "connection"); } },
   el("option", { value: "", text: T.chooseConnection }),
-  options.map((c) => el("option", { value: c.id, selected: c.id === node.connection, text: c.active ? c.name : `${c.name} (!)` })));
+  options.map((c) => el("option", { value: c.id, selected: c.id === node.connection, text: c.active ? c.name : interpolate(gettext("%(name)s (not active)"), { name: c.name }, true) })));
   return slot("connection", el("label", { for: `${pre}-connection`, text: T.connection }), select,
     options.length ? null : el("p", { class: "field-help", text: T.noConnection }));
 }

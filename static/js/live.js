@@ -17,6 +17,9 @@
     return t !== "execution.progress" && t !== "log.appended";
   }));
 
+  // Django's JavaScript catalog (/jsi18n/, loaded first by base.html) translates the words written here.
+  const gettext = window.gettext || function (text) { return text; };
+
   function readJson(id) {
     const node = document.getElementById(id);
     try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
@@ -80,7 +83,7 @@
       const time = document.createElement("time");
       const at = payload.timestamp ? new Date(payload.timestamp) : new Date();
       time.dateTime = at.toISOString();
-      time.textContent = at.toLocaleTimeString();
+      time.textContent = at.toLocaleTimeString(document.documentElement.lang || undefined);
       const label = document.createElement("span");
       let detail = "";
       if (type.indexOf("step.") === 0 && payload.current_step && payload.current_step.label) detail = payload.current_step.label;
@@ -182,7 +185,16 @@
       setProgress(row.querySelector("[data-run-progress]"), row.querySelector("[data-run-progress-text]"), payload.progress);
     }
 
-    const source = new EventSource(root.dataset.orgStream, { withCredentials: true });
+    // EventSource sends no X-Organization-ID: name the page's organization in the URL, so a user
+    // of several organizations gets this organization's runs live (the server checks membership).
+    function orgStreamUrl() {
+      const organization = root.dataset.organization || csrfHeaders()["X-Organization-ID"] || "";
+      if (!organization) return root.dataset.orgStream;
+      const joiner = root.dataset.orgStream.indexOf("?") === -1 ? "?" : "&";
+      return root.dataset.orgStream + joiner + "organization=" + encodeURIComponent(organization);
+    }
+
+    const source = new EventSource(orgStreamUrl(), { withCredentials: true });
     EVENT_TYPES.forEach(function (type) {
       source.addEventListener(type, function (event) {
         let payload = {};
@@ -194,7 +206,7 @@
     source.onopen = function () { root.dataset.live = "on"; if (indicator) indicator.dataset.state = "on"; };
     source.onerror = function () {
       if (source.readyState !== EventSource.CLOSED) { root.dataset.live = "reconnecting"; return; }
-      // The stream refused us (e.g. several organizations and no header): refresh the rows now and then.
+      // The stream refused us (e.g. the session ended, or membership was removed): refresh the rows now and then.
       root.dataset.live = "polling";
       if (indicator) indicator.dataset.state = "polling";
       if (!polling) polling = setInterval(refreshRows, 15000);
@@ -212,9 +224,9 @@
       if (!text) { area.removeAttribute("aria-invalid"); if (status) { status.textContent = ""; status.classList.remove("field-error"); } return true; }
       try {
         const value = JSON.parse(text);
-        if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(area.dataset.objectMessage || "The data must be a JSON object in braces, like {\"customer\": \"Ana\"}.");
+        if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(area.dataset.objectMessage || gettext("The data must be a JSON object: fields inside curly braces { }."));
         area.removeAttribute("aria-invalid");
-        if (status) { status.textContent = "✓ " + (area.dataset.okMessage || "Valid JSON"); status.classList.remove("field-error"); status.classList.add("ok-text"); }
+        if (status) { status.textContent = "✓ " + (area.dataset.okMessage || gettext("Valid JSON")); status.classList.remove("field-error"); status.classList.add("ok-text"); }
         return value;
       } catch (error) {
         area.setAttribute("aria-invalid", "true");

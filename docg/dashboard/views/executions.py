@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -104,7 +104,7 @@ def executions(request):
 
 def status_labels() -> dict[str, str]:
     """Status names for the live script, in the page's language."""
-    return {value: _t(label) for value, label in ExecutionStatus.choices}
+    return {value: str(label) for value, label in ExecutionStatus.choices}
 
 
 def _execution(request, pk) -> WorkflowExecution:
@@ -123,11 +123,11 @@ def duration_text(ms: int | None) -> str:
     if ms is None:
         return ""
     if ms < 1000:
-        return _t("%(ms)d ms") % {"ms": ms}
+        return gettext("%(ms)d ms") % {"ms": ms}
     seconds = ms / 1000
     if seconds < 60:
-        return _t("%(s).1f s") % {"s": seconds}
-    return _t("%(m)d min %(s)d s") % {"m": seconds // 60, "s": seconds % 60}
+        return gettext("%(s).1f s") % {"s": seconds}
+    return gettext("%(m)d min %(s)d s") % {"m": seconds // 60, "s": seconds % 60}
 
 
 def _steps(execution: WorkflowExecution, nodes: list[dict]) -> list:
@@ -160,7 +160,7 @@ def _phase_segments(execution: WorkflowExecution) -> list[dict]:
             {
                 "phase": phase,
                 "label": Phase(phase).label,
-                "duration": duration_text(duration) if duration is not None else _t("in progress"),
+                "duration": duration_text(duration) if duration is not None else gettext("in progress"),
                 # Very short phases stay visible as a sliver.
                 "width": round(max(share, 3), 1),
             }
@@ -211,6 +211,7 @@ def execution_detail(request, pk):
     context["needs_token"] = len(_memberships(request)) > 1
     context["status_labels"] = status_labels()
     context["event_labels"] = {name: str(label) for name, label in EVENT_LABELS.items()}
+    context["until_phase_label"] = Phase(execution.until_phase).label if execution.until_phase in Phase.values else ""
     return render(request, "dashboard/executions/detail.html", context)
 
 
@@ -293,7 +294,7 @@ def execution_control(request, pk, verb: str):
         elif verb == "retry":
             from_step = request.POST.get("from_step", "")[:64]
             retry = control.execution_retry(execution=execution, by=request.user, from_step=from_step)
-            messages.success(request, _t("A new run was started from this one."))
+            messages.success(request, gettext("A new run was started from this one."))
             return HttpResponseRedirect(reverse("dashboard:execution", args=[retry.pk]))
         else:
             raise Http404("No such action.")

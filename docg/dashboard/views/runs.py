@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.api.exceptions import ApiError
@@ -52,18 +52,18 @@ def parse_json_object(text: str, *, empty_ok: bool = True) -> dict:
     if not text:
         if empty_ok:
             return {}
-        raise ValueError(_t('Enter the data as JSON, for example {"customer": "Ana"}.'))
+        raise ValueError(gettext('Enter the data as JSON, for example {"customer": "Ana"}.'))
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(
-            _t("This is not valid JSON (line %(line)d, column %(col)d): %(msg)s.")
+            gettext("This is not valid JSON (line %(line)d, column %(col)d): %(msg)s.")
             % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
         ) from exc
     if not isinstance(value, dict):
-        raise ValueError(_t('The data must be a JSON object in braces, for example {"customer": "Ana"}.'))
+        raise ValueError(gettext('The data must be a JSON object in braces, for example {"customer": "Ana"}.'))
     if len(text.encode()) > settings.MAX_TRIGGER_DATA_BYTES:
-        raise ValueError(_t("The data is too large (limit %(n)d bytes).") % {"n": settings.MAX_TRIGGER_DATA_BYTES})
+        raise ValueError(gettext("The data is too large (limit %(n)d bytes).") % {"n": settings.MAX_TRIGGER_DATA_BYTES})
     return value
 
 
@@ -161,7 +161,7 @@ def workflow_run(request, pk):
         if form.is_valid():
             data = form.cleaned_data
             if version is None:
-                form.add_error(None, _t("This workflow is not active yet: activate it before running it."))
+                form.add_error(None, gettext("This workflow is not active yet: activate it before running it."))
             elif request.POST.get("action") == "check":
                 checked = preflight_check(
                     organization=request.organization, nodes=nodes, trigger_data=data["trigger_data"]

@@ -56,7 +56,7 @@ def _run_status(summary: RunSummary | None) -> str:
     if summary is None:
         return ""
     try:
-        return _(ExecutionStatus(summary.last_run_status).label)
+        return str(ExecutionStatus(summary.last_run_status).label)
     except ValueError:
         return summary.last_run_status
 
@@ -361,8 +361,6 @@ def _editor_text() -> dict[str, str]:
         "saved": _("All changes saved"),
         "saving": _("Saving…"),
         "activating": _("Activating…"),
-        "problemOne": _("1 problem"),
-        "problemMany": _("%(count)s problems"),
         "fixProblems": _("Please fix the problems marked below."),
         "networkError": _("Could not reach docg. Check your connection and try again."),
         "leave": _("You have unsaved changes."),
