@@ -53,13 +53,15 @@ def dashboard_server(django_db_setup):
     server.stop()
 
 
-def logged_in_page(browser, base_url: str, email: str, *, next_path: str = "/", width: int = 1280, height: int = 900):
+def logged_in_page(
+    browser, base_url: str, email: str, *, next_path: str = "/", width: int = 1280, height: int = 900, password=PASSWORD
+):
     """A new page logged in through the real login form, sitting on `next_path`."""
     page = browser.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(UI_TIMEOUT_MS)
     page.goto(f"{base_url}/login/?next={next_path}")
     page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}{next_path.split('?')[0]}**")
     return page

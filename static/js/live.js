@@ -274,11 +274,7 @@
     document.querySelectorAll("[data-org-stream]").forEach(liveList);
     document.querySelectorAll("textarea[data-json-editor]").forEach(jsonEditor);
     document.querySelectorAll("[role=tablist]").forEach(tabs);
-    // Forms that change something irreversible ask first.
-    document.addEventListener("submit", function (event) {
-      const form = event.target.closest("form[data-confirm]");
-      if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
+    // Forms with data-confirm ask first through static/js/confirm.js, which every page loads.
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -259,7 +259,7 @@ def test_every_page_loads_the_script_catalog_before_its_scripts(client, run, por
     for path in ("/executions/", f"/executions/{run.pk}/", f"/workflows/{run.workflow_id}/"):
         page = page_of(client, path)
         catalog_at = page.index('src="/jsi18n/"')
-        scripts = [m.start() for m in re.finditer(r'src="/static/js/\w+\.js"', page)]
+        scripts = [m.start() for m in re.finditer(r'src="/static/js/[\w/]+\.js"', page)]
         assert scripts and all(catalog_at < at for at in scripts), path
 
 

@@ -1,6 +1,6 @@
 """Dashboard: the workflows list and the visual workflow editor.
 
-The editor page is server-rendered; static/js/editor.js draws the graph and posts the
+The editor page is server-rendered; static/js/editor/ (ES modules) draws the graph and posts the
 whole definition back as JSON. Input is checked with the REST API's own serializer and
 saved through the workflow services, so the dashboard and the API judge a workflow the
 same way. Problems come back as `{node_key, field, message}` for the editor to show
