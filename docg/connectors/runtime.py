@@ -74,6 +74,28 @@ class ActionContext:
             )
         return document
 
+    def store_pdf(self, **fields: Any):
+        """Store a PDF as the run's GeneratedDocument; a failing storage backend is a transient error."""
+        from django.db import DatabaseError
+
+        from docg.connectors.errors import ConnectorError
+        from docg.documents.storage import document_store
+
+        try:
+            return document_store(organization=self.organization, execution=self.execution, **fields)
+        except DatabaseError:
+            raise
+        except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
+            raise ConnectorError(
+                "storage.unavailable",
+                self.say(
+                    "The PDF could not be stored; docg will try again.",
+                    "O PDF não pôde ser guardado; o docg tentará de novo.",
+                ),
+                {"exception": type(exc).__name__, "message": str(exc)},
+                transient=True,
+            ) from exc
+
     @property
     def outgoing_headers(self) -> dict[str, str]:
         return {"X-Correlation-ID": self.correlation_id, "Idempotency-Key": self.idempotency_key}

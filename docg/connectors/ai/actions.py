@@ -4,6 +4,7 @@ from docg.connectors.ai import handlers
 from docg.connectors.ai.preflight import extract_preflight
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
+from docg.connectors.schemas import parameters_schema
 
 app = register(
     App(
@@ -24,17 +25,15 @@ app.action(
         queue="webhooks",
         max_attempts=4,
         timeout_seconds=int(2 * handlers.AI_TIMEOUT_SECONDS) + 30,
-        parameters={
-            "type": "object",
-            "properties": {
+        parameters=parameters_schema(
+            properties={
                 "instructions": {"type": "string", "minLength": 1, "description": "What to extract or summarise."},
                 "input": {"description": "The text or data to read; anything but a string is sent as JSON."},
                 "schema": {"type": "object", "description": "The JSON schema the answer must follow."},
                 "model": {"type": "string", "description": "Overrides the connection's model."},
             },
-            "required": ["instructions", "input", "schema"],
-            "additionalProperties": False,
-        },
+            required=["instructions", "input", "schema"],
+        ),
         output={"type": "object", "description": "The model's answer, validated against `schema`."},
     )
 )

@@ -9,10 +9,11 @@ it is empty every request gets `fake.default`. A reply is `("success", obj)`
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from docg.connectors.testing import LoopbackHandler, loopback_server
 
 API_KEY = "sk-test-0123456789"
 PATH = "/v1/chat/completions"
@@ -107,12 +108,11 @@ class FakeAi:
             return self.answers.pop(0) if self.answers else self.default
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     def _answer(self) -> None:
         fake: FakeAi = self.server.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        body = self.read_body()
+        headers = self.lower_headers()
         problems = fake.check(self.command, self.path, headers, body)
         fake.received.append(
             {"method": self.command, "path": self.path, "headers": headers, "json": _json(body), "problems": problems}
@@ -132,20 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(answer[0], answer[1], answer[2] if len(answer) > 2 else {})
 
     def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-request-id", "req_test")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(status, payload, {"x-request-id": "req_test", **(headers or {})})
 
     do_GET = do_POST = do_PUT = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def _json(body: bytes) -> Any:
@@ -158,11 +147,7 @@ def _json(body: bytes) -> Any:
 @pytest.fixture
 def fake_ai():
     """A fake OpenAI-compatible API on 127.0.0.1:<free port>; `.url` is the base URL (…/v1)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads, server.block_on_close = True, False
-    server.fake = FakeAi(url=f"http://127.0.0.1:{server.server_address[1]}/v1")
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server.fake
-    server.shutdown()
-    server.server_close()
+    fake = FakeAi()
+    with loopback_server(_Handler, poll_interval=0.05, fake=fake) as url:
+        fake.url = f"{url}/v1"
+        yield fake

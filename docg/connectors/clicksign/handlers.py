@@ -12,16 +12,18 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
-from docg.audit.choices import AuditAction
-from docg.audit.services import audit_log
 from docg.connectors.choices import Provider
 from docg.connectors.clicksign.client import ClickSignClient, ClickSignSettings, translate
 from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
-from docg.connectors.zapsign.handlers import clean_signers
+from docg.connectors.signatures import (
+    clean_signers,
+    signature_dry_run,
+    signature_requested_record,
+    step_signature_requests,
+)
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
-from docg.executions.events import publish_event
 
 PROVIDER = "clicksign"
 QUALIFICATION = {"action": "agree", "role": "sign"}
@@ -68,11 +70,7 @@ def _output(requests: list[SignatureRequest]) -> dict:
 
 def _rows(ctx: ActionContext, document: GeneratedDocument, signers: list[dict], node_key: str) -> list:
     """This step's SignatureRequests: the ones an earlier attempt wrote, else new ones (the checkpoint)."""
-    existing = list(
-        SignatureRequest.objects.filter(
-            execution=ctx.execution, provider=PROVIDER, provider_data__node_key=node_key
-        ).order_by("created_at")
-    )
+    existing = step_signature_requests(ctx=ctx, provider=PROVIDER, node_key=node_key)
     if existing:
         return existing
     connection_id = str(ctx.connection.pk)
@@ -145,22 +143,7 @@ def _announce(ctx: ActionContext, requests: list[SignatureRequest], document: Ge
             if (request.provider_data or {}).get("requested"):
                 continue
             _remember([request], requested=True)
-            details = {
-                "signature_request_id": str(request.pk),
-                "provider": PROVIDER,
-                "envelope_id": request.envelope_id,
-                "signer_email": request.signer_email,
-                "document_id": str(document.pk),
-            }
-            publish_event(ctx.execution, "signature.requested", details)
-            audit_log(
-                organization=ctx.organization,
-                action=AuditAction.SIGNATURE_REQUESTED,
-                target_type="signature_request",
-                target_id=request.pk,
-                metadata={**details, "execution_id": str(ctx.execution.pk), "node_key": node_key},
-                correlation_id=ctx.correlation_id,
-            )
+            signature_requested_record(ctx=ctx, request=request, document=document, node_key=node_key)
 
 
 def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
@@ -176,9 +159,7 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
     name = str(params.get("name") or document.name)[:255]
     node_key = ctx.node.get("key", "")
     if ctx.dry_run:
-        planned = [{**s, "status": "dry_run"} for s in signers]
-        output = {"envelope_id": "", "signers": planned, "document_id": str(document.pk), "dry_run": True}
-        return ActionResult(output=output, status=ExecutionStatus.RUNNING)
+        return signature_dry_run(signers=signers, document=document)
 
     requests = _rows(ctx, document, signers, node_key)
     locale = "pt-BR" if (ctx.language or "").lower().startswith("pt") else "en-US"

@@ -34,22 +34,22 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from docg.audit.choices import ActorType, AuditAction
-from docg.audit.services import audit_log
 from docg.common.api.exceptions import ApiError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.clicksign.signed_file import fetch_signed_file
 from docg.connectors.models import DataSourceConnection
-from docg.connectors.zapsign.signed_file import signed_fetch_claim
-from docg.connectors.zapsign.webhooks import parse, refuse_stale
+from docg.connectors.signatures import (
+    parse,
+    refuse_stale,
+    signature_envelope_complete,
+    signature_request_mark,
+    text_value,
+)
+from docg.connectors.signed_files import signed_fetch_schedule
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
-from docg.executions.choices import ExecutionStatus
-from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
-from docg.executions.state import execution_transition
 from docg.workflows.models import WebhookDelivery
 
 __all__ = ["HMAC_HEADER", "authenticate", "handle_delivery", "parse"]
@@ -60,14 +60,6 @@ SIGNED_EVENTS = frozenset({"sign"})
 DECLINED_EVENTS = frozenset({"refusal", "decline"})
 EXPIRED_EVENTS = frozenset({"deadline", "cancel"})
 CLOSED_EVENTS = frozenset({"auto_close", "close", "document_closed"})
-
-_TARGET = {"signed": SignatureStatus.SIGNED, "declined": SignatureStatus.DECLINED, "expired": SignatureStatus.EXPIRED}
-_AUDIT = {
-    "signed": AuditAction.SIGNATURE_SIGNED,
-    "declined": AuditAction.SIGNATURE_DECLINED,
-    "expired": AuditAction.SIGNATURE_EXPIRED,
-}
-_EVENT = {"signed": "signature.signed", "declined": "signature.declined"}
 
 
 def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
@@ -97,25 +89,24 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value: Any) -> str:
-    return str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-
-
 def interpret(data: dict) -> tuple[str, str, set[str], dict]:
     """(kind, raw event name, document/envelope keys, the named signer {key, email})."""
     event = _dict(data.get("event"))
-    name = _text(event.get("name")).lower()
+    name = text_value(event.get("name")).lower()
     document = _dict(data.get("document"))
     envelope = _dict(data.get("envelope"))
     keys = {
-        _text(document.get("key")),
-        _text(document.get("id")),
-        _text(document.get("envelope_key")),
-        _text(envelope.get("key")),
-        _text(envelope.get("id")),
+        text_value(document.get("key")),
+        text_value(document.get("id")),
+        text_value(document.get("envelope_key")),
+        text_value(envelope.get("key")),
+        text_value(envelope.get("id")),
     } - {""}
     signer = _dict(_dict(event.get("data")).get("signer"))
-    named = {"key": _text(signer.get("key")) or _text(signer.get("id")), "email": _text(signer.get("email")).lower()}
+    named = {
+        "key": text_value(signer.get("key")) or text_value(signer.get("id")),
+        "email": text_value(signer.get("email")).lower(),
+    }
     if name in SIGNED_EVENTS:
         return "signed", name, keys, named
     if name in DECLINED_EVENTS:
@@ -139,32 +130,6 @@ def _targets(kind: str, requests: list[SignatureRequest], named: dict) -> list[S
     if named["email"]:
         return [r for r in requests if r.signer_email.lower() == named["email"]]
     return []
-
-
-def _apply(kind: str, name: str, request: SignatureRequest, execution: WorkflowExecution, connection) -> None:
-    request.status = _TARGET[kind]
-    if kind == "signed":
-        request.signed_at = timezone.now()
-    request.provider_data = {**(request.provider_data or {}), f"{kind}_event": name}
-    request.save(update_fields=["status", "signed_at", "provider_data", "updated_at"])
-    details = {
-        "signature_request_id": str(request.pk),
-        "provider": PROVIDER,
-        "envelope_id": request.envelope_id,
-        "signer_email": request.signer_email,
-        "event": name,
-    }
-    if kind in _EVENT:
-        publish_event(execution, _EVENT[kind], details)
-    audit_log(
-        organization=connection.organization_id,
-        action=_AUDIT[kind],
-        actor_type=ActorType.WEBHOOK,
-        target_type="signature_request",
-        target_id=request.pk,
-        metadata={**details, "execution_id": str(execution.pk)},
-        correlation_id=execution.correlation_id,
-    )
 
 
 def handle_delivery(*, connection: DataSourceConnection, raw: bytes, data: dict) -> dict[str, Any]:
@@ -201,23 +166,16 @@ def handle_delivery(*, connection: DataSourceConnection, raw: bytes, data: dict)
         for request in _targets(kind, requests, named):
             if request.status != SignatureStatus.PENDING:
                 continue  # a signer leaves `pending` once; a later, contradicting event changes nothing
-            _apply(kind, name, request, execution, connection)
-            changed.append(str(request.pk))
-        if changed and kind == "signed" and all(r.status == SignatureStatus.SIGNED for r in requests):
-            completed = True
-            publish_event(
-                execution,
-                "signature.completed",
-                {"provider": PROVIDER, "envelope_id": requests[0].envelope_id, "signers": len(requests)},
+            signature_request_mark(
+                request=request,
+                kind=kind,
+                event=name,
+                execution=execution,
+                organization_id=connection.organization_id,
             )
-            # The run waited in `signing` on its signature step: it is `signed` now and goes on.
-            from docg.executions.engine import signature_continue
-
+            changed.append(str(request.pk))
+        if changed and kind == "signed":
             node_key = str((requests[0].provider_data or {}).get("node_key") or "")
-            continued = signature_continue(execution=execution, node_key=node_key)
-            if not continued and execution.status == ExecutionStatus.SIGNING:
-                execution_transition(execution=execution, target=ExecutionStatus.SIGNED)
-        if signed_fetch_claim(requests):
-            envelope_id, connection_id = requests[0].envelope_id, str(connection.pk)
-            transaction.on_commit(lambda: fetch_signed_file.send(envelope_id, connection_id))
+            completed = signature_envelope_complete(execution=execution, requests=requests, node_key=node_key)
+        signed_fetch_schedule(requests=requests, connection=connection, actor=fetch_signed_file)
     return {"event": name, "ignored": False, "duplicate": False, "changed": changed, "completed": completed}

@@ -6,6 +6,14 @@ All of them use an OAuth connection with provider "google".
 from docg.connectors.choices import AuthKind
 from docg.connectors.google import handlers_delivery, handlers_documents, preflight
 from docg.connectors.registry import App, Operation, register
+from docg.connectors.schemas import (
+    DOCUMENT_ID,
+    document_output,
+    email_output,
+    email_parameters,
+    output_schema,
+    parameters_schema,
+)
 
 _ID = {"type": "string", "minLength": 1, "maxLength": 200}
 _TEXT_MAP = {
@@ -13,18 +21,7 @@ _TEXT_MAP = {
     "additionalProperties": {"type": ["string", "number", "integer", "boolean", "null"]},
     "description": 'Placeholder → value: {"name": "{{ trigger.name }}"} replaces {{name}} in the template.',
 }
-_FILL_OUTPUT = {
-    "type": "object",
-    "properties": {
-        "document_id": {"type": "string", "format": "uuid"},
-        "name": {"type": "string"},
-        "size_bytes": {"type": "integer"},
-        "content_type": {"type": "string"},
-        "google_file_id": {"type": "string"},
-        "google_file_url": {"type": "string"},
-        "occurrences_changed": {"type": "integer"},
-    },
-}
+_FILL_OUTPUT = document_output(google_file_id="string", google_file_url="string", occurrences_changed="integer")
 
 
 def _fill_parameters(kind: str, **extra: dict) -> dict:
@@ -120,34 +117,19 @@ drive.action(
         phase="delivery",
         max_attempts=4,
         timeout_seconds=120,
-        parameters={
-            "type": "object",
-            "properties": {
-                "document_id": {"type": "string", "minLength": 1, "description": "A generated document's id."},
+        parameters=parameters_schema(
+            properties={
+                "document_id": DOCUMENT_ID,
                 "folder_id": {**_ID, "description": "The Drive folder id."},
                 "name": {"type": "string", "minLength": 1, "maxLength": 200},
             },
-            "required": ["document_id", "folder_id"],
-            "additionalProperties": False,
-        },
-        output={
-            "type": "object",
-            "properties": {
-                "document_id": {"type": "string"},
-                "folder_id": {"type": "string"},
-                "file_id": {"type": "string"},
-                "web_view_link": {"type": "string"},
-                "dry_run": {"type": "boolean"},
-            },
-        },
+            required=["document_id", "folder_id"],
+        ),
+        output=output_schema(
+            document_id="string", folder_id="string", file_id="string", web_view_link="string", dry_run="boolean"
+        ),
     )
 )
-
-# A list of addresses, or one string with commas or semicolons ("a@x.com, Ana <b@y.com>").
-_ADDRESSES = {
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-    "description": "E-mail addresses: a list, or a string separated by commas; expressions allowed.",
-}
 
 gmail = register(
     App(
@@ -169,37 +151,9 @@ gmail.action(
         status_running="sending",
         max_attempts=4,
         timeout_seconds=120,
-        parameters={
-            "type": "object",
-            "properties": {
-                "to": _ADDRESSES,
-                "cc": _ADDRESSES,
-                "bcc": _ADDRESSES,
-                "subject": {"type": "string", "minLength": 1, "maxLength": 500},
-                "body": {"type": "string"},
-                "html": {"type": "string"},
-                "attachments": {
-                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 20}],
-                    "description": "Ids of generated documents, e.g. ['{{ steps.fill.document_id }}'].",
-                },
-            },
-            "required": ["to", "subject", "body"],
-            "additionalProperties": False,
-        },
-        output={
-            "type": "object",
-            "properties": {
-                "message_id": {"type": "string"},
-                "gmail_id": {"type": "string"},
-                "thread_id": {"type": "string"},
-                "to": {"type": "array"},
-                "cc": {"type": "array"},
-                "bcc": {"type": "array"},
-                "subject": {"type": "string"},
-                "attachments": {"type": "array"},
-                "dry_run": {"type": "boolean"},
-                "delivery_state": {"type": "object"},
-            },
-        },
+        parameters=email_parameters(
+            body={"body": {"type": "string"}, "html": {"type": "string"}}, to_nonempty=False, example_step="fill"
+        ),
+        output=email_output(ids=("message_id", "gmail_id", "thread_id")),
     )
 )

@@ -4,19 +4,25 @@ import base64
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
-from django.db import transaction
 from django.utils import timezone
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
+from docg.connectors.email import (
+    delivery_dry_run,
+    delivery_failed,
+    delivery_record_sent,
+    email_attachments,
+    email_recipients,
+    email_summary,
+    message_id_for,
+    mime_attach,
+)
 from docg.connectors.errors import ConnectorError
 from docg.connectors.google.common import google_client, step_tag, translated
 from docg.connectors.runtime import ActionContext, ActionResult
-from docg.connectors.smtp.handlers import message_id_for
-from docg.connectors.smtp.recipients import is_valid_email, split_addresses
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
-from docg.executions.models import WorkflowExecution
 
 # --- Drive ----------------------------------------------------------------------------
 
@@ -60,29 +66,6 @@ def drive_upload(ctx: ActionContext, params: dict) -> ActionResult:
 # --- Gmail ----------------------------------------------------------------------------
 
 
-def _addresses(params: dict, field: str) -> list[tuple[str, str]]:
-    return split_addresses(params.get(field))
-
-
-def _recipients(ctx: ActionContext, params: dict) -> dict[str, list[tuple[str, str]]]:
-    found = {field: _addresses(params, field) for field in ("to", "cc", "bcc")}
-    bad = [address for pairs in found.values() for _, address in pairs if not is_valid_email(address)]
-    if bad or not found["to"]:
-        shown = ", ".join(repr(b) for b in bad) or ctx.say("no recipient", "nenhum destinatário")
-        raise ConnectorError(
-            "delivery.invalid_email",
-            ctx.say(f"Invalid e-mail address: {shown}.", f"Endereço de e-mail inválido: {shown}."),
-            {"invalid": bad, "to": params.get("to")},
-        )
-    return found
-
-
-def _attachments(ctx: ActionContext, params: dict) -> list[GeneratedDocument]:
-    ids = params.get("attachments") or []
-    ids = [ids] if isinstance(ids, str) else ids
-    return [ctx.organization_document(i, purpose="attach", purpose_pt="anexar") for i in ids]
-
-
 def build_message(
     ctx: ActionContext, params: dict, recipients: dict, documents: list[GeneratedDocument], sender: str
 ) -> EmailMessage:
@@ -102,88 +85,46 @@ def build_message(
     message.set_content(str(params.get("body") or ""))
     if params.get("html"):
         message.add_alternative(str(params["html"]), subtype="html")
-    for document in documents:
-        with document.file.open("rb") as handle:
-            data = handle.read()
-        maintype, _, subtype = (document.content_type or "application/octet-stream").partition("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=document.name)
+    mime_attach(message=message, documents=documents)
     return message
 
 
 def gmail_send(ctx: ActionContext, params: dict) -> ActionResult:
     connection = ctx.active_connection("google", "Google")
-    recipients = _recipients(ctx, params)
-    documents = _attachments(ctx, params)
+    recipients = email_recipients(ctx=ctx, params=params)
+    documents = email_attachments(ctx=ctx, params=params)
     sender = str((connection.config or {}).get("email") or "")
     message = build_message(ctx, params, recipients, documents, sender)
     summary = {
         "message_id": message["Message-ID"],
-        "to": [a for _, a in recipients["to"]],
-        "cc": [a for _, a in recipients["cc"]],
-        "bcc": [a for _, a in recipients["bcc"]],
-        "subject": message["Subject"],
-        "attachments": [{"document_id": str(d.pk), "name": d.name} for d in documents],
+        **email_summary(recipients=recipients, subject=message["Subject"], documents=documents),
     }
+    identity = {"provider": "gmail", "message_id": summary["message_id"]}
     if ctx.dry_run:
-        state = {"status": "dry_run", "provider": "gmail", "message_id": summary["message_id"]}
-        _keep_delivery_state(ctx, state)
-        return ActionResult(
-            output={**summary, "dry_run": True, "delivery_state": state}, status=ExecutionStatus.RUNNING
-        )
+        return delivery_dry_run(ctx=ctx, summary=summary, state={"status": "dry_run", **identity})
     client = google_client(ctx)
     raw = base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
     try:
         with translated(ctx):
             answer = client.gmail_send(raw=raw)
     except ConnectorError as exc:
-        state = {
-            "status": "retrying" if exc.transient else "failed",
-            "provider": "gmail",
-            "message_id": summary["message_id"],
-            "error_code": exc.code,
-            "error": exc.message_human,
-            "attempt": getattr(ctx.step, "attempt", 1),
-        }
-        _keep_delivery_state(ctx, state)
+        delivery_failed(ctx=ctx, error=exc, message=exc.message_human, identity=identity)
         raise
     state = {
         "status": "sent",
-        "provider": "gmail",
-        "message_id": summary["message_id"],
+        **identity,
         "gmail_id": str(answer.get("id") or ""),
         "thread_id": str(answer.get("threadId") or ""),
         "attempt": getattr(ctx.step, "attempt", 1),
         "sent_at": timezone.now().isoformat(),
     }
-    _record_sent(ctx, summary, documents, state)
+    delivery_record_sent(
+        ctx=ctx,
+        summary=summary,
+        documents=documents,
+        state=state,
+        metadata={**identity, "gmail_id": state["gmail_id"], "node_key": ctx.node.get("key", "")},
+        email_target_id=summary["message_id"],
+    )
     output = {**summary, "gmail_id": state["gmail_id"], "thread_id": state["thread_id"], "delivery_state": state}
     return ActionResult(output=output, status=ExecutionStatus.SENT)
-
-
-def _keep_delivery_state(ctx: ActionContext, state: dict) -> None:
-    # delivery_state is the run's record of the e-mail, not its status: a plain update, no state machine.
-    WorkflowExecution.objects.filter(pk=ctx.execution.pk).update(delivery_state=state)
-
-
-def _record_sent(ctx: ActionContext, summary: dict, documents: list[GeneratedDocument], state: dict) -> None:
-    metadata = {
-        "provider": "gmail",
-        "message_id": summary["message_id"],
-        "gmail_id": state["gmail_id"],
-        "to": summary["to"],
-        "recipients": len(summary["to"]) + len(summary["cc"]) + len(summary["bcc"]),
-        "subject": summary["subject"][:200],
-        "node_key": ctx.node.get("key", ""),
-    }
-    with transaction.atomic():
-        _keep_delivery_state(ctx, state)
-        targets = [("document", d.pk, {"name": d.name}) for d in documents] or [("email", summary["message_id"], {})]
-        for target_type, target_id, extra in targets:
-            audit_log(
-                organization=ctx.organization,
-                action=AuditAction.DOCUMENT_SENT,
-                target_type=target_type,
-                target_id=target_id,
-                metadata={**metadata, **extra},
-                correlation_id=ctx.correlation_id,
-            )

@@ -16,14 +16,12 @@ import re
 import time
 from typing import Any
 
-from django.db import DatabaseError
-
 from docg.connectors.errors import ConnectorError
 from docg.connectors.google.client import GoogleClient
 from docg.connectors.google.common import google_client, step_tag, translated
 from docg.connectors.google.messages import google_error
 from docg.connectors.runtime import ActionContext, ActionResult
-from docg.documents.storage import document_for_step, document_store
+from docg.documents.storage import document_for_step
 from docg.executions.choices import ExecutionStatus
 
 PDF = "application/pdf"
@@ -153,28 +151,13 @@ def fill(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
         "google_file_url": KINDS[kind][1].format(id=file_id),
         "occurrences_changed": _occurrences(answer),
     }
-    try:
-        document = document_store(
-            organization=ctx.organization,
-            execution=ctx.execution,
-            node_key=node_key,
-            name=name,
-            data=pdf,
-            content_type=PDF,
-            metadata={**google, "render_ms": render_ms, "dry_run": ctx.dry_run, "reused_copy": reused},
-        )
-    except DatabaseError:
-        raise
-    except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-        raise ConnectorError(
-            "storage.unavailable",
-            ctx.say(
-                "The PDF could not be stored; docg will try again.",
-                "O PDF não pôde ser guardado; o docg tentará de novo.",
-            ),
-            {"exception": type(exc).__name__, "message": str(exc)},
-            transient=True,
-        ) from exc
+    document = ctx.store_pdf(
+        node_key=node_key,
+        name=name,
+        data=pdf,
+        content_type=PDF,
+        metadata={**google, "render_ms": render_ms, "dry_run": ctx.dry_run, "reused_copy": reused},
+    )
     return ActionResult(
         output=_output(document, **google, render_ms=render_ms, dry_run=ctx.dry_run), status=ExecutionStatus.READY
     )

@@ -11,131 +11,73 @@ expression from the trigger data, are checked now; those only an earlier step
 produces are checked when the step runs.
 """
 
-import uuid
 from typing import Any
 
 from docg.connectors.choices import Provider
-from docg.connectors.models import DataSourceConnection
-from docg.connectors.smtp.recipients import invalid_addresses, split_addresses
-from docg.workflows.expressions import ExpressionError, referenced_paths, render_value
-
-_KNOWN_NOW = ("trigger", "org")
-_UNKNOWN = object()
-
-
-def _pt(language: str) -> bool:
-    return (language or "").lower().startswith("pt")
-
-
-def _say(language: str, english: str, portuguese: str) -> str:
-    return portuguese if _pt(language) else english
-
-
-def _label(node: dict) -> str:
-    return node.get("label") or node.get("key", "")
-
-
-def _issue(code: str, domain: str, node: dict, message: str, tech: dict, **extra: Any) -> dict:
-    return {
-        "code": code,
-        "severity": "blocking",
-        "domain": domain,
-        "node_key": node.get("key", ""),
-        "message_human": message,
-        "details_tech": tech,
-        **extra,
-    }
-
-
-def _expressions(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if ("{{" in value or "{%" in value) else []
-    if isinstance(value, list):
-        return [v for item in value for v in _expressions(item)]
-    return []
-
-
-def _resolve(value: Any, context: dict) -> Any:
-    """The value now, or _UNKNOWN when it depends on later steps or on trigger fields that are missing."""
-    for source in _expressions(value):
-        if any(path.split(".")[0] not in _KNOWN_NOW for path in referenced_paths(source)):
-            return _UNKNOWN
-    try:
-        return render_value(value, context)
-    except ExpressionError:
-        return _UNKNOWN  # a missing trigger field is reported as data.unresolved_variables
-
-
-def _context(organization, trigger_data: dict) -> dict:
-    return {"trigger": trigger_data, "org": {"id": str(organization.pk), "name": organization.name}}
+from docg.connectors.preflight_checks import (
+    UNKNOWN,
+    blocking_issue,
+    chosen_connection,
+    node_label,
+    recipient_issues,
+    resolve_now,
+    say,
+)
 
 
 def connection_issues(node: dict, organization, language: str) -> list[dict]:
-    connection_id = node.get("connection")
-    if not connection_id:
-        detail = _say(language, "no Google connection is chosen", "nenhuma conexão Google escolhida")
-        return [_inactive(node, language, detail, None)]
-    try:
-        key = uuid.UUID(str(connection_id))
-    except ValueError:
-        return []  # not an id at all: the definition's own validation reports it
-    connection = DataSourceConnection.objects.filter(organization=organization, pk=key).first()
+    issues, connection = chosen_connection(
+        node=node,
+        organization=organization,
+        provider=Provider.GOOGLE,
+        name_en="Google",
+        name_pt="Google",
+        language=language,
+        only_active=False,
+    )
     if connection is None:
-        return []  # a deleted connection is the generic check's
-    if connection.provider != Provider.GOOGLE:
-        detail = _say(
-            language,
-            f"the chosen connection is for {connection.provider}, not Google",
-            f"a conexão escolhida é de {connection.provider}, não Google",
-        )
-        return [_inactive(node, language, detail, connection_id)]
+        return issues
     credentials = connection.credentials or {}
     if connection.status == "active" and not (credentials.get("access_token") or credentials.get("refresh_token")):
-        message = _say(
-            language,
-            f"The Google connection used by step '{_label(node)}' has expired: reconnect it.",
-            f"A conexão Google usada pela etapa '{_label(node)}' expirou: conecte de novo.",
+        message = say(
+            language=language,
+            en=f"The Google connection used by step '{node_label(node)}' has expired: reconnect it.",
+            pt=f"A conexão Google usada pela etapa '{node_label(node)}' expirou: conecte de novo.",
         )
-        return [_issue("oauth_expired", "permissions", node, message, {"connection": connection_id})]
+        tech = {"connection": node.get("connection")}
+        return [blocking_issue(code="oauth_expired", domain="permissions", node=node, message=message, tech=tech)]
     return []
 
 
-def _inactive(node: dict, language: str, detail: str, connection_id: Any) -> dict:
-    message = _say(
-        language,
-        f"The connection used by step '{_label(node)}' is not active: {detail}",
-        f"A conexão usada pela etapa '{_label(node)}' não está ativa: {detail}",
-    )
-    return _issue("connection.inactive", "permissions", node, message, {"connection": connection_id})
-
-
 def _empty_id_issue(node: dict, field: str, value: Any, language: str) -> dict | None:
-    if value is _UNKNOWN or str(value or "").strip():
+    if value is UNKNOWN or str(value or "").strip():
         return None
     if field == "template_file_id":
-        message = _say(
-            language,
-            f"Step '{_label(node)}' has no Google template file: choose one.",
-            f"A etapa '{_label(node)}' não tem um arquivo-modelo do Google: escolha um.",
+        message = say(
+            language=language,
+            en=f"Step '{node_label(node)}' has no Google template file: choose one.",
+            pt=f"A etapa '{node_label(node)}' não tem um arquivo-modelo do Google: escolha um.",
         )
-        return _issue(
-            "template.not_found", "template", node, message, {"field": field}, location={"parameters": [field]}
+        code, domain = "template.not_found", "template"
+    else:
+        message = say(
+            language=language,
+            en=f"Step '{node_label(node)}' has no Google Drive destination folder: choose one.",
+            pt=f"A etapa '{node_label(node)}' não tem uma pasta de destino no Google Drive: escolha uma.",
         )
-    message = _say(
-        language,
-        f"Step '{_label(node)}' has no Google Drive destination folder: choose one.",
-        f"A etapa '{_label(node)}' não tem uma pasta de destino no Google Drive: escolha uma.",
-    )
-    return _issue(
-        "delivery.folder_missing", "delivery", node, message, {"field": field}, location={"parameters": [field]}
+        code, domain = "delivery.folder_missing", "delivery"
+    return blocking_issue(
+        code=code, domain=domain, node=node, message=message, tech={"field": field}, location={"parameters": [field]}
     )
 
 
 def _ids_preflight(*fields: str):
     def check(*, node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
         params = node.get("parameters") or {}
-        context = _context(organization, trigger_data)
-        issues = [_empty_id_issue(node, f, _resolve(params.get(f), context), language) for f in fields]
+        values = {
+            f: resolve_now(value=params.get(f), organization=organization, trigger_data=trigger_data) for f in fields
+        }
+        issues = [_empty_id_issue(node, f, values[f], language) for f in fields]
         return [i for i in issues if i] + connection_issues(node, organization, language)
 
     return check
@@ -146,31 +88,5 @@ upload_preflight = _ids_preflight("folder_id")
 
 
 def gmail_preflight(*, node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
-    issues = []
-    params = node.get("parameters") or {}
-    context = _context(organization, trigger_data)
-    for field in ("to", "cc", "bcc"):
-        value = _resolve(params.get(field), context)
-        if value is _UNKNOWN:
-            continue
-        bad = invalid_addresses(value)
-        if field == "to" and not bad and not split_addresses(value):
-            bad = [""]  # "to" resolved to nothing: nobody would get the message
-        if bad:
-            shown = ", ".join(repr(b) for b in bad)
-            message = _say(
-                language,
-                f"Invalid e-mail address in '{field}' of step '{_label(node)}': {shown}",
-                f"Endereço de e-mail inválido em '{field}' na etapa '{_label(node)}': {shown}",
-            )
-            issues.append(
-                _issue(
-                    "delivery.invalid_email",
-                    "delivery",
-                    node,
-                    message,
-                    {"field": field, "invalid": bad, "expression": params.get(field)},
-                    location={"node_key": node.get("key", ""), "parameters": [field]},
-                )
-            )
+    issues = recipient_issues(node=node, organization=organization, trigger_data=trigger_data, language=language)
     return issues + connection_issues(node, organization, language)

@@ -5,6 +5,7 @@ from docg.connectors.microsoft import handlers
 from docg.connectors.microsoft.client import CONVERT_TIMEOUT_SECONDS, TIMEOUT_SECONDS
 from docg.connectors.microsoft.preflight import fill_preflight, send_mail_preflight
 from docg.connectors.registry import App, Operation, register
+from docg.connectors.schemas import document_output, email_output, email_parameters
 
 
 def _fill_parameters(what: str) -> dict:
@@ -30,20 +31,9 @@ def _fill_parameters(what: str) -> dict:
     }
 
 
-FILL_OUTPUT = {
-    "type": "object",
-    "properties": {
-        "document_id": {"type": "string", "format": "uuid"},
-        "name": {"type": "string"},
-        "size_bytes": {"type": "integer"},
-        "content_type": {"type": "string"},
-        "template_id": {"type": "string"},
-        "drive_item_id": {"type": "string"},
-        "web_url": {"type": "string"},
-        "remote_name": {"type": "string"},
-        "dry_run": {"type": "boolean"},
-    },
-}
+FILL_OUTPUT = document_output(
+    template_id="string", drive_item_id="string", web_url="string", remote_name="string", dry_run="boolean"
+)
 
 # Render locally (≤ 60 s), upload, and wait for Graph's conversion.
 _FILL_TIMEOUT = int(60 + TIMEOUT_SECONDS + CONVERT_TIMEOUT_SECONDS * 2)
@@ -98,12 +88,6 @@ powerpoint.action(
     )
 )
 
-# A list of addresses, or one string with commas or semicolons ("a@x.com, Ana <b@y.com>").
-_ADDRESSES = {
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-    "description": "E-mail addresses: a list, or a string separated by commas; expressions allowed.",
-}
-
 outlook = register(
     App(
         slug="outlook",
@@ -124,35 +108,15 @@ outlook.action(
         status_running="sending",
         max_attempts=4,
         timeout_seconds=int(3 * TIMEOUT_SECONDS),
-        parameters={
-            "type": "object",
-            "properties": {
-                "to": {**_ADDRESSES, "minLength": 1, "minItems": 1},
-                "cc": _ADDRESSES,
-                "bcc": _ADDRESSES,
-                "subject": {"type": "string", "minLength": 1, "maxLength": 500},
+        parameters=email_parameters(
+            body={
                 "body": {"type": "string"},
                 "body_type": {"type": "string", "enum": ["html", "text"], "default": "html"},
-                "attachments": {
-                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 20}],
-                    "description": "Ids of generated documents, e.g. ['{{ steps.fill.document_id }}'].",
-                },
-                "save_to_sent_items": {"type": "boolean", "default": True},
             },
-            "required": ["to", "subject", "body"],
-            "additionalProperties": False,
-        },
-        output={
-            "type": "object",
-            "properties": {
-                "to": {"type": "array"},
-                "cc": {"type": "array"},
-                "bcc": {"type": "array"},
-                "subject": {"type": "string"},
-                "attachments": {"type": "array"},
-                "dry_run": {"type": "boolean"},
-                "delivery_state": {"type": "object"},
-            },
-        },
+            after={"save_to_sent_items": {"type": "boolean", "default": True}},
+            to_nonempty=True,
+            example_step="fill",
+        ),
+        output=email_output(),
     )
 )

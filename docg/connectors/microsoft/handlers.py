@@ -14,24 +14,28 @@ import re
 import time
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
-from docg.audit.choices import AuditAction
-from docg.audit.services import audit_log
 from docg.connectors.choices import ConnectionStatus, Provider
+from docg.connectors.email import (
+    delivery_dry_run,
+    delivery_failed,
+    delivery_record_sent,
+    email_attachments,
+    email_recipients,
+    email_summary,
+)
 from docg.connectors.errors import ConnectorError
 from docg.connectors.microsoft.client import GraphClient
 from docg.connectors.microsoft.messages import microsoft_error, translate
 from docg.connectors.oauth import fresh_access_token
 from docg.connectors.runtime import ActionContext, ActionResult
-from docg.connectors.smtp.recipients import is_valid_email, split_addresses
 from docg.documents.models import GeneratedDocument
 from docg.documents.rendering.action import KINDS, document_name, render_bytes, template_bytes, template_for
 from docg.documents.rendering.errors import RenderError
 from docg.documents.storage import document_for_step, document_store
 from docg.executions.choices import ExecutionStatus
-from docg.executions.models import WorkflowExecution
 
 DEFAULT_FOLDER = "docg"
 # Graph refuses sendMail requests over 4 MB; base64 makes attachments a third larger.
@@ -180,23 +184,8 @@ fill_presentation = _fill_handler("pptx", "fill_presentation")
 # --- Outlook ----------------------------------------------------------------------------
 
 
-def _recipients(ctx: ActionContext, params: dict) -> dict[str, list[tuple[str, str]]]:
-    found = {field: split_addresses(params.get(field)) for field in ("to", "cc", "bcc")}
-    bad = [address for pairs in found.values() for _, address in pairs if not is_valid_email(address)]
-    if bad or not found["to"]:
-        shown = ", ".join(repr(b) for b in bad) or ctx.say("no recipient", "nenhum destinatário")
-        raise ConnectorError(
-            "delivery.invalid_email",
-            ctx.say(f"Invalid e-mail address: {shown}.", f"Endereço de e-mail inválido: {shown}."),
-            {"invalid": bad, "to": params.get("to")},
-        )
-    return found
-
-
 def _attachments(ctx: ActionContext, params: dict) -> list[GeneratedDocument]:
-    ids = params.get("attachments") or []
-    ids = [ids] if isinstance(ids, str) else ids
-    documents = [ctx.organization_document(i, purpose="attach", purpose_pt="anexar") for i in ids]
+    documents = email_attachments(ctx=ctx, params=params)
     total = sum(d.size_bytes or 0 for d in documents)
     if total > MAX_ATTACHMENT_BYTES:
         raise microsoft_error(
@@ -243,75 +232,38 @@ def build_message(params: dict, recipients: dict, documents: list[GeneratedDocum
     return message
 
 
-def _keep_delivery_state(ctx: ActionContext, state: dict) -> None:
-    # delivery_state is the run's record of the e-mail, not its status: a plain update, no state machine.
-    WorkflowExecution.objects.filter(pk=ctx.execution.pk).update(delivery_state=state)
-
-
-def _record_sent(ctx: ActionContext, summary: dict, documents: list[GeneratedDocument], state: dict) -> None:
-    metadata = {
-        "provider": "outlook",
-        "to": summary["to"],
-        "recipients": len(summary["to"]) + len(summary["cc"]) + len(summary["bcc"]),
-        "subject": summary["subject"][:200],
-        "node_key": ctx.node.get("key", ""),
-    }
-    with transaction.atomic():
-        _keep_delivery_state(ctx, state)
-        targets = [("document", d.pk, {"name": d.name}) for d in documents] or [("email", ctx.idempotency_key, {})]
-        for target_type, target_id, extra in targets:
-            audit_log(
-                organization=ctx.organization,
-                action=AuditAction.DOCUMENT_SENT,
-                target_type=target_type,
-                target_id=target_id,
-                metadata={**metadata, **extra},
-                correlation_id=ctx.correlation_id,
-            )
-
-
 @_translated
 def send_mail(ctx: ActionContext, params: dict) -> ActionResult:
     connection = microsoft_connection(ctx)
-    recipients = _recipients(ctx, params)
+    recipients = email_recipients(ctx=ctx, params=params)
     documents = _attachments(ctx, params)
     message = build_message(params, recipients, documents)
-    summary = {
-        "to": [a for _, a in recipients["to"]],
-        "cc": [a for _, a in recipients["cc"]],
-        "bcc": [a for _, a in recipients["bcc"]],
-        "subject": message["subject"],
-        "attachments": [{"document_id": str(d.pk), "name": d.name} for d in documents],
-    }
-    attempt = getattr(ctx.step, "attempt", 1)
+    summary = email_summary(recipients=recipients, subject=message["subject"], documents=documents)
     if ctx.dry_run:
-        # Nothing leaves docg; the run goes on as "running", not "sent".
         state = {"status": "dry_run", "provider": "outlook", "accepted": [], "refused": {}}
-        _keep_delivery_state(ctx, state)
-        return ActionResult(
-            output={**summary, "dry_run": True, "delivery_state": state}, status=ExecutionStatus.RUNNING
-        )
+        return delivery_dry_run(ctx=ctx, summary=summary, state=state)
     try:
         graph_client(ctx, connection).send_mail(
             message=message, save_to_sent_items=bool(params.get("save_to_sent_items", True))
         )
     except ConnectorError as exc:
-        state = {
-            "status": "retrying" if exc.transient else "failed",
-            "provider": "outlook",
-            "error_code": exc.code,
-            "error": translate(exc, ctx.language),
-            "attempt": attempt,
-        }
-        _keep_delivery_state(ctx, state)
+        message_human = translate(exc, ctx.language)
+        delivery_failed(ctx=ctx, error=exc, message=message_human, identity={"provider": "outlook"})
         raise
     state = {
         "status": "sent",
         "provider": "outlook",
         "accepted": summary["to"] + summary["cc"] + summary["bcc"],
         "refused": {},
-        "attempt": attempt,
+        "attempt": getattr(ctx.step, "attempt", 1),
         "sent_at": timezone.now().isoformat(),
     }
-    _record_sent(ctx, summary, documents, state)
+    delivery_record_sent(
+        ctx=ctx,
+        summary=summary,
+        documents=documents,
+        state=state,
+        metadata={"provider": "outlook", "node_key": ctx.node.get("key", "")},
+        email_target_id=ctx.idempotency_key,
+    )
     return ActionResult(output={**summary, "dry_run": False, "delivery_state": state}, status=ExecutionStatus.SENT)

@@ -3,13 +3,11 @@
 import re
 from pathlib import PurePath
 
-from django.db import DatabaseError
-
 from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.documents.pdf import PdfConversionError, convert_to_pdf
-from docg.documents.storage import document_for_step, document_store
+from docg.documents.storage import document_for_step
 from docg.executions.choices import ExecutionStatus
 
 CONVERSION_TIMEOUT_SECONDS = 60
@@ -60,27 +58,12 @@ def convert(ctx: ActionContext, params: dict) -> ActionResult:
             {"document_id": str(source.pk), **exc.details},
             transient=exc.transient,
         ) from exc
-    try:
-        document = document_store(
-            organization=ctx.organization,
-            execution=ctx.execution,
-            template=source.template,
-            node_key=ctx.step.node_key,
-            name=_pdf_name(source, params.get("filename")),
-            data=pdf,
-            content_type=PDF,
-            metadata={"format": "pdf", "source_document_id": str(source.pk), "dry_run": ctx.dry_run},
-        )
-    except DatabaseError:
-        raise
-    except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-        raise ConnectorError(
-            "storage.unavailable",
-            ctx.say(
-                "The PDF could not be stored; docg will try again.",
-                "O PDF não pôde ser guardado; o docg tentará de novo.",
-            ),
-            {"exception": type(exc).__name__, "message": str(exc)},
-            transient=True,
-        ) from exc
+    document = ctx.store_pdf(
+        template=source.template,
+        node_key=ctx.step.node_key,
+        name=_pdf_name(source, params.get("filename")),
+        data=pdf,
+        content_type=PDF,
+        metadata={"format": "pdf", "source_document_id": str(source.pk), "dry_run": ctx.dry_run},
+    )
     return _result(document, source)

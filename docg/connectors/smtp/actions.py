@@ -2,6 +2,7 @@
 
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
+from docg.connectors.schemas import email_output, email_parameters
 from docg.connectors.smtp import handlers
 from docg.connectors.smtp.preflight import send_email_preflight
 
@@ -13,12 +14,6 @@ app = register(
         auth=AuthKind.BASIC,
     )
 )
-
-# A list of addresses, or one string with commas or semicolons ("a@x.com, Ana <b@y.com>").
-_ADDRESSES = {
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-    "description": "E-mail addresses: a list, or a string separated by commas; expressions allowed.",
-}
 
 app.action(
     Operation(
@@ -32,35 +27,9 @@ app.action(
         status_running="sending",
         max_attempts=4,
         timeout_seconds=3 * handlers.SMTP_TIMEOUT_SECONDS,
-        parameters={
-            "type": "object",
-            "properties": {
-                "to": {**_ADDRESSES, "minLength": 1, "minItems": 1},
-                "cc": _ADDRESSES,
-                "bcc": _ADDRESSES,
-                "subject": {"type": "string", "minLength": 1, "maxLength": 500},
-                "text": {"type": "string"},
-                "html": {"type": "string"},
-                "attachments": {
-                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 20}],
-                    "description": "Ids of generated documents, e.g. ['{{ steps.pdf.document_id }}'].",
-                },
-            },
-            "required": ["to", "subject", "text"],
-            "additionalProperties": False,
-        },
-        output={
-            "type": "object",
-            "properties": {
-                "message_id": {"type": "string"},
-                "to": {"type": "array"},
-                "cc": {"type": "array"},
-                "bcc": {"type": "array"},
-                "subject": {"type": "string"},
-                "attachments": {"type": "array"},
-                "dry_run": {"type": "boolean"},
-                "delivery_state": {"type": "object"},
-            },
-        },
+        parameters=email_parameters(
+            body={"text": {"type": "string"}, "html": {"type": "string"}}, to_nonempty=True, example_step="pdf"
+        ),
+        output=email_output(ids=("message_id",)),
     )
 )

@@ -5,16 +5,15 @@ answers from routes the test declares, 404 for anything else.
 own prefix: /hubspot, /google-oauth, /googleapis, /mslogin, /graph.
 """
 
-import contextlib
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from docg.connectors.testing import LoopbackHandler, loopback_server
 
 PREFIXES = {
     "hubspot": "/hubspot",
@@ -63,19 +62,15 @@ class FakeProviders:
 
 
 def _handler(fake: FakeProviders):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(LoopbackHandler):
         def _serve(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.read_body()
             parts = urlsplit(self.path)
             recorded = Recorded(
                 self.command,
                 parts.path,
                 parse_qs(parts.query),
-                {k.lower(): v for k, v in self.headers.items()},
+                self.lower_headers(),
                 raw,
             )
             fake.requests.append(recorded)
@@ -88,15 +83,7 @@ def _handler(fake: FakeProviders):
                 )
             else:
                 status, body, headers = route(recorded)
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.reply(status, body, headers)
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
@@ -106,18 +93,12 @@ def _handler(fake: FakeProviders):
 @pytest.fixture
 def provider_api(settings):
     fake = FakeProviders()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.CONNECTOR_API_ROOTS = {
-        **settings.CONNECTOR_API_ROOTS,
-        **{name: fake.url + prefix for name, prefix in PREFIXES.items()},
-    }
-    settings.SOCIAL_AUTH_HUBSPOT_KEY, settings.SOCIAL_AUTH_HUBSPOT_SECRET = "hub-client", "hub-secret"
-    settings.SOCIAL_AUTH_GOOGLE_KEY, settings.SOCIAL_AUTH_GOOGLE_SECRET = "google-client", "google-secret"
-    settings.SOCIAL_AUTH_MICROSOFT_KEY, settings.SOCIAL_AUTH_MICROSOFT_SECRET = "ms-client", "ms-secret"
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_handler(fake)) as fake.url:
+        settings.CONNECTOR_API_ROOTS = {
+            **settings.CONNECTOR_API_ROOTS,
+            **{name: fake.url + prefix for name, prefix in PREFIXES.items()},
+        }
+        settings.SOCIAL_AUTH_HUBSPOT_KEY, settings.SOCIAL_AUTH_HUBSPOT_SECRET = "hub-client", "hub-secret"
+        settings.SOCIAL_AUTH_GOOGLE_KEY, settings.SOCIAL_AUTH_GOOGLE_SECRET = "google-client", "google-secret"
+        settings.SOCIAL_AUTH_MICROSOFT_KEY, settings.SOCIAL_AUTH_MICROSOFT_SECRET = "ms-client", "ms-secret"
+        yield fake

@@ -2,6 +2,7 @@
 
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
+from docg.connectors.schemas import output_schema, signature_parameters
 from docg.connectors.zapsign import checks, handlers, signed_file  # noqa: F401  (checker and actor register)
 
 app = register(
@@ -23,37 +24,7 @@ app.action(
         phase="signature",
         max_attempts=4,
         timeout_seconds=90,
-        parameters={
-            "type": "object",
-            "properties": {
-                "document_id": {"type": "string", "minLength": 1, "description": "A generated document's id."},
-                "signers": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 50,
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                            "email": {"type": "string", "minLength": 3, "maxLength": 254},
-                        },
-                        "required": ["name", "email"],
-                        "additionalProperties": False,
-                    },
-                },
-                "name": {"type": "string", "maxLength": 255},
-            },
-            "required": ["document_id", "signers"],
-            "additionalProperties": False,
-        },
-        output={
-            "type": "object",
-            "properties": {
-                "envelope_id": {"type": "string"},
-                "signers": {"type": "array"},
-                "document_id": {"type": "string"},
-                "dry_run": {"type": "boolean"},
-            },
-        },
+        parameters=signature_parameters(),
+        output=output_schema(envelope_id="string", signers="array", document_id="string", dry_run="boolean"),
     )
 )

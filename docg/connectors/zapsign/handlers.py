@@ -2,15 +2,18 @@
 
 from django.db import transaction
 
-from docg.audit.choices import AuditAction
-from docg.audit.services import audit_log
 from docg.connectors.choices import Provider
 from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
+from docg.connectors.signatures import (
+    clean_signers,
+    signature_dry_run,
+    signature_requested_record,
+    step_signature_requests,
+)
 from docg.connectors.zapsign.client import ZapSignClient, ZapSignSettings
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
-from docg.executions.events import publish_event
 
 PROVIDER = "zapsign"
 
@@ -22,24 +25,6 @@ def _settings(ctx: ActionContext) -> ZapSignSettings:
 
 def _document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
     return ctx.organization_document(document_id, purpose="sign", purpose_pt="assinar")
-
-
-def clean_signers(ctx: ActionContext, params: dict) -> list[dict]:
-    """The step's signers with tidy names and plausible e-mails; else a permanent error (shared with ClickSign)."""
-    signers = []
-    for signer in params.get("signers") or []:
-        name = " ".join(str(signer.get("name") or "").split())
-        email = str(signer.get("email") or "").strip()
-        if not name or "@" not in email:
-            raise ConnectorError(
-                "signature.invalid_signer",
-                ctx.say(f"Invalid signer: {signer!r}.", f"Signatário inválido: {signer!r}."),
-                {"signer": signer},
-            )
-        signers.append({"name": name, "email": email})
-    if not signers:
-        raise ConnectorError("signature.invalid_signer", ctx.say("No signer.", "Nenhum signatário."), {})
-    return signers
 
 
 def _output(envelope_id: str, requests: list[SignatureRequest]) -> dict:
@@ -75,16 +60,10 @@ def create_document(ctx: ActionContext, params: dict) -> ActionResult:
     name = str(params.get("name") or document.name)
     node_key = ctx.node.get("key", "")
     if ctx.dry_run:
-        planned = [{**s, "status": "dry_run"} for s in signers]
-        output = {"envelope_id": "", "signers": planned, "document_id": str(document.pk), "dry_run": True}
-        return ActionResult(output=output, status=ExecutionStatus.RUNNING)
+        return signature_dry_run(signers=signers, document=document)
 
     # A retried or redelivered step: the document was already created at ZapSign.
-    existing = list(
-        SignatureRequest.objects.filter(
-            execution=ctx.execution, provider=PROVIDER, provider_data__node_key=node_key
-        ).order_by("created_at")
-    )
+    existing = step_signature_requests(ctx=ctx, provider=PROVIDER, node_key=node_key)
     if existing:
         return ActionResult(
             output=_output(existing[0].envelope_id, existing), status=ExecutionStatus.SIGNING, wait="signature"
@@ -121,21 +100,6 @@ def create_document(ctx: ActionContext, params: dict) -> ActionResult:
                 provider_data={"node_key": node_key, "connection_id": connection_id, "processed": []},
             )
             requests.append(request)
-            details = {
-                "signature_request_id": str(request.pk),
-                "provider": PROVIDER,
-                "envelope_id": envelope_id,
-                "signer_email": request.signer_email,
-                "document_id": str(document.pk),
-            }
-            publish_event(ctx.execution, "signature.requested", details)
-            audit_log(
-                organization=ctx.organization,
-                action=AuditAction.SIGNATURE_REQUESTED,
-                target_type="signature_request",
-                target_id=request.pk,
-                metadata={**details, "execution_id": str(ctx.execution.pk), "node_key": node_key},
-                correlation_id=ctx.correlation_id,
-            )
+            signature_requested_record(ctx=ctx, request=request, document=document, node_key=node_key)
     output = {**_output(envelope_id, requests), "document_id": str(document.pk)}
     return ActionResult(output=output, status=ExecutionStatus.SIGNING, wait="signature")

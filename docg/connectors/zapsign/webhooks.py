@@ -25,33 +25,27 @@ When the last signer signs, the signed PDF is fetched after commit (signed_file.
 """
 
 import hmac
-import json
-import logging
-from datetime import UTC, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from docg.audit.choices import ActorType, AuditAction
-from docg.audit.services import audit_log
 from docg.common.api.exceptions import ApiError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
-from docg.connectors.zapsign.signed_file import fetch_signed_file, signed_fetch_claim
+from docg.connectors.signatures import (
+    parse,
+    refuse_stale,
+    signature_envelope_complete,
+    signature_request_mark,
+    text_value,
+)
+from docg.connectors.signed_files import signed_fetch_schedule
+from docg.connectors.zapsign.signed_file import fetch_signed_file
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
-from docg.executions.choices import ExecutionStatus
-from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
-from docg.executions.state import execution_transition
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_MAX_AGE_SECONDS = 72 * 3600
-FUTURE_SKEW = timedelta(minutes=5)
+__all__ = ["SECRET_HEADER", "authenticate", "handle_delivery", "parse", "refuse_stale"]
 
 SECRET_HEADER = "X-Docg-Webhook-Secret"
 PROVIDER = "zapsign"
@@ -81,46 +75,9 @@ def authenticate(*, connection_id: Any, token: str, header_secret: str) -> DataS
     return connection
 
 
-def parse(raw: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw or b"{}", parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ApiError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ApiError("webhook.bad_body", "The body must be a JSON object.")
-    return data
-
-
-def refuse_stale(occurred_at: Any) -> None:
-    """ApiError 400 `webhook.stale` for a timestamp outside the accepted window; nothing for none."""
-    text = occurred_at.strip() if isinstance(occurred_at, str) else ""
-    if not text:
-        return
-    try:
-        when = parse_datetime(text)
-    except ValueError:
-        when = None
-    if when is None:
-        raise ApiError("webhook.bad_body", f"The delivery's timestamp {text[:40]!r} is not a date-time.")
-    if timezone.is_naive(when):
-        when = when.replace(tzinfo=UTC)
-    now = timezone.now()
-    max_age = timedelta(seconds=getattr(settings, "SIGNATURE_WEBHOOK_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS))
-    if when < now - max_age or when > now + FUTURE_SKEW:
-        raise ApiError(
-            "webhook.stale",
-            "The delivery is too old (or dated in the future) to be applied.",
-            details={"occurred_at": text, "max_age_seconds": int(max_age.total_seconds())},
-        )
-
-
-def _text(value: Any) -> str:
-    return str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-
-
 def _doc_token(data: dict) -> str:
     doc = data.get("doc") if isinstance(data.get("doc"), dict) else {}
-    return _text(data.get("token")) or _text(doc.get("token")) or _text(data.get("doc_token"))
+    return text_value(data.get("token")) or text_value(doc.get("token")) or text_value(data.get("doc_token"))
 
 
 def _signer_list(data: dict) -> list[dict]:
@@ -130,23 +87,23 @@ def _signer_list(data: dict) -> list[dict]:
 
 def _tokens_with_status(data: dict, *statuses: str) -> list[str]:
     return [
-        _text(s.get("token"))
+        text_value(s.get("token"))
         for s in _signer_list(data)
-        if _text(s.get("status")) in statuses and _text(s.get("token"))
+        if text_value(s.get("status")) in statuses and text_value(s.get("token"))
     ]
 
 
 def _named_signer(data: dict, *keys: str) -> str:
     for key in keys:
         value = data.get(key)
-        if isinstance(value, dict) and _text(value.get("token")):
-            return _text(value.get("token"))
+        if isinstance(value, dict) and text_value(value.get("token")):
+            return text_value(value.get("token"))
     return ""
 
 
 def interpret(data: dict) -> tuple[str, str, list[str] | None]:
     """(event, doc token, signer tokens) — None tokens means "every pending signer of the document"."""
-    event = _text(data.get("event_type")).lower()
+    event = text_value(data.get("event_type")).lower()
     envelope = _doc_token(data)
     if event in SIGNED_EVENTS:
         named = _named_signer(data, "signer_who_signed", "signer")
@@ -160,21 +117,12 @@ def interpret(data: dict) -> tuple[str, str, list[str] | None]:
     return "", envelope, []
 
 
-_TARGET = {"signed": SignatureStatus.SIGNED, "declined": SignatureStatus.DECLINED, "expired": SignatureStatus.EXPIRED}
-_AUDIT = {
-    "signed": AuditAction.SIGNATURE_SIGNED,
-    "declined": AuditAction.SIGNATURE_DECLINED,
-    "expired": AuditAction.SIGNATURE_EXPIRED,
-}
-_EVENT = {"signed": "signature.signed", "declined": "signature.declined"}
-
-
 def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str, Any]:
     """Apply one authenticated delivery; returns what changed (empty lists for a replay)."""
     kind, envelope, tokens = interpret(data)
     if kind != "expired":
         refuse_stale(data.get("last_update_at"))
-    raw_event = _text(data.get("event_type")).lower()
+    raw_event = text_value(data.get("event_type")).lower()
     if not kind or not envelope:
         return {"event": raw_event, "ignored": True, "changed": []}
     changed: list[str] = []
@@ -200,45 +148,16 @@ def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str
             processed = list(data_.get("processed") or [])
             if key in processed or request.status != SignatureStatus.PENDING:
                 continue  # a replayed (or later, contradicting) delivery: the first one counted
-            now = timezone.now()
-            request.status = _TARGET[kind]
-            if kind == "signed":
-                request.signed_at = now
-            request.provider_data = {**data_, "processed": [*processed, key], f"{kind}_event": raw_event}
-            request.save(update_fields=["status", "signed_at", "provider_data", "updated_at"])
+            signature_request_mark(
+                request=request,
+                kind=kind,
+                event=raw_event,
+                execution=execution,
+                organization_id=connection.organization_id,
+                provider_data={"processed": [*processed, key]},
+            )
             changed.append(str(request.pk))
-            details = {
-                "signature_request_id": str(request.pk),
-                "provider": PROVIDER,
-                "envelope_id": envelope,
-                "signer_email": request.signer_email,
-                "event": raw_event,
-            }
-            if kind in _EVENT:
-                publish_event(execution, _EVENT[kind], details)
-            audit_log(
-                organization=connection.organization_id,
-                action=_AUDIT[kind],
-                actor_type=ActorType.WEBHOOK,
-                target_type="signature_request",
-                target_id=request.pk,
-                metadata={**details, "execution_id": str(execution.pk)},
-                correlation_id=execution.correlation_id,
-            )
-        completed = False
-        if changed and kind == "signed" and all(r.status == SignatureStatus.SIGNED for r in requests):
-            completed = True
-            publish_event(
-                execution,
-                "signature.completed",
-                {"provider": PROVIDER, "envelope_id": envelope, "signers": len(requests)},
-            )
-            # The run waited in `signing` on its signature step: it is `signed` now and goes on.
-            from docg.executions.engine import signature_continue
-
-            if not signature_continue(execution=execution) and execution.status == ExecutionStatus.SIGNING:
-                execution_transition(execution=execution, target=ExecutionStatus.SIGNED)
-        if signed_fetch_claim(requests):
-            connection_id = str(connection.pk)
-            transaction.on_commit(lambda: fetch_signed_file.send(envelope, connection_id))
+        completed = bool(changed) and kind == "signed"
+        completed = completed and signature_envelope_complete(execution=execution, requests=requests)
+        signed_fetch_schedule(requests=requests, connection=connection, actor=fetch_signed_file)
     return {"event": raw_event, "ignored": False, "changed": changed, "completed": completed}

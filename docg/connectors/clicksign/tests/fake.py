@@ -7,16 +7,15 @@ activated only once every signer has a qualification and an authentication.
 """
 
 import base64
-import contextlib
 import json
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from docg.connectors.testing import LoopbackHandler, loopback_server
 
 TOKEN = "cs-access-token"
 JSON_API = "application/vnd.api+json"
@@ -144,18 +143,14 @@ def _route(fake: FakeClickSign, method: str, path: str, body: dict) -> tuple[int
 
 
 def _handler(fake: FakeClickSign):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(LoopbackHandler):
         def _handle(self, method: str):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
+            raw = self.read_body()
             try:
                 body = json.loads(raw) if raw else {}
             except ValueError:
                 body = {"_raw": raw.decode(errors="replace")}
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            headers = self.lower_headers()
             fake.requests.append(Recorded(method, self.path, headers, body))
             if fake.delay:
                 time.sleep(fake.delay)
@@ -182,15 +177,7 @@ def _handler(fake: FakeClickSign):
             self._handle("PATCH")
 
         def _answer(self, status: int, body, headers: dict, content_type: str = JSON_API):
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.reply(status, body, headers, content_type=content_type)
 
     return Handler
 
@@ -200,12 +187,6 @@ def clicksign_api(settings):
     # The API root is operator configuration; the signed-file links it hands out go through the SSRF guard.
     settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     fake = FakeClickSign()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "clicksign": fake.url}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_handler(fake)) as fake.url:
+        settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "clicksign": fake.url}
+        yield fake

@@ -43,7 +43,7 @@ def _signing(cast, clicksign_api, signers=SIGNERS):
 
 def _fetches(callbacks) -> list:
     """The on-commit callbacks that queue a signed-file fetch (the others publish live events)."""
-    return [c for c in callbacks if c.__qualname__.startswith("handle_delivery")]
+    return [c for c in callbacks if c.__qualname__.startswith("signed_fetch_schedule")]
 
 
 def _effects():

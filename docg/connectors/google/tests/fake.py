@@ -8,7 +8,6 @@ errors with `fail_next(...)`.
 """
 
 import base64
-import contextlib
 import email
 import json
 import re
@@ -16,10 +15,11 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from docg.connectors.testing import LoopbackHandler, loopback_server
 
 TOKEN = "ya29.test-access-token"
 DOC_MIME = "application/vnd.google-apps.document"
@@ -114,21 +114,17 @@ def _check_contains_text(criteria: dict) -> None:
 
 
 def _handler(fake: FakeGoogle):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(LoopbackHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args):
-            pass
-
         def _record(self, method: str) -> Recorded:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.read_body()
             parts = urlsplit(self.path)
             recorded = Recorded(
                 method,
                 unquote(parts.path),
                 {k: v[0] for k, v in parse_qs(parts.query).items()},
-                {k.lower(): v for k, v in self.headers.items()},
+                self.lower_headers(),
                 raw,
             )
             fake.requests.append(recorded)
@@ -309,17 +305,10 @@ def _handler(fake: FakeGoogle):
         # --- answers --------------------------------------------------------------------
 
         def _json(self, status: int, body: dict, headers: dict | None = None):
-            self._raw(status, json.dumps(body).encode(), "application/json; charset=UTF-8", headers)
+            self.reply(status, body, headers, content_type="application/json; charset=UTF-8")
 
         def _raw(self, status: int, data: bytes, content_type: str, headers: dict | None = None):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.reply(status, data, headers, content_type=content_type)
 
     return Handler
 
@@ -328,15 +317,9 @@ def _handler(fake: FakeGoogle):
 def google_api(settings):
     """The fake, with every Google API root pointed at it."""
     fake = FakeGoogle()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.CONNECTOR_API_ROOTS = {
-        **settings.CONNECTOR_API_ROOTS,
-        **dict.fromkeys(("google_docs", "google_slides", "google_drive", "gmail", "google_forms"), fake.url),
-    }
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_handler(fake)) as fake.url:
+        settings.CONNECTOR_API_ROOTS = {
+            **settings.CONNECTOR_API_ROOTS,
+            **dict.fromkeys(("google_docs", "google_slides", "google_drive", "gmail", "google_forms"), fake.url),
+        }
+        yield fake

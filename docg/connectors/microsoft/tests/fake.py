@@ -13,17 +13,17 @@ queues documented error answers (403, 404, 409, 429 with Retry-After, 5xx) for
 the next API calls; a malformed sendMail body gets Graph's 400.
 """
 
-import contextlib
 import hashlib
 import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from docg.connectors.testing import LoopbackHandler, loopback_server
 
 TOKEN = "ms-access-token"
 ERRORS = {
@@ -110,19 +110,15 @@ class FakeGraph:
 
 
 def _handler(fake: FakeGraph):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(LoopbackHandler):
         def _record(self) -> Recorded:
-            length = int(self.headers.get("Content-Length") or 0)
             parts = urlsplit(self.path)
             return Recorded(
                 self.command,
                 unquote(parts.path),
                 {k: v[0] for k, v in parse_qs(parts.query).items()},
-                {k.lower(): v for k, v in self.headers.items()},
-                self.rfile.read(length),
+                self.lower_headers(),
+                self.read_body(),
             )
 
         def do_GET(self):
@@ -199,13 +195,7 @@ def _handler(fake: FakeGraph):
             if item_id is None or "authorization" in request.headers:
                 # Pre-authenticated URLs are short-lived and take no bearer token.
                 return self._answer(401, {"error": "unauthenticated"}, {})
-            data = fake.pdf_of(item_id)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/pdf")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.reply(200, fake.pdf_of(item_id), content_type="application/pdf")
 
         def _send_mail(self, request: Recorded):
             try:
@@ -235,15 +225,7 @@ def _handler(fake: FakeGraph):
             return self._answer(status, graph_error(status, code, message), headers)
 
         def _answer(self, status: int, body: dict, headers: dict):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.reply(status, body, headers)
 
     return Handler
 
@@ -252,13 +234,7 @@ def _handler(fake: FakeGraph):
 def graph_api(settings):
     """A fake Graph; CONNECTOR_API_ROOTS["microsoft_graph"] points at it, loopback downloads allowed."""
     fake = FakeGraph()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "microsoft_graph": fake.url}
-    settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_handler(fake)) as fake.url:
+        settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "microsoft_graph": fake.url}
+        settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+        yield fake

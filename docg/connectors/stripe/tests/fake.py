@@ -6,15 +6,13 @@ idempotency semantics (same key and body → the first answer again, with
 `Idempotent-Replayed: true`; same key, other body → 400 idempotency_error).
 """
 
-import contextlib
-import json
-import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import pytest
+
+from docg.connectors.testing import LoopbackHandler, loopback_server
 
 API_KEY = "sk_test_platform_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_test_6f1b3c5d7e9a0b2c4d6e8f0a1b3c5d7e"
@@ -102,15 +100,11 @@ class FakeStripe:
 
 
 def _handler(fake: FakeStripe):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(LoopbackHandler):
         def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode()
+            raw = self.read_body().decode()
             form = dict(parse_qsl(raw, keep_blank_values=True))
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            headers = self.lower_headers()
             fake.requests.append(Recorded("POST", self.path, headers, form, raw))
             if headers.get("authorization") != f"Bearer {fake.api_key}":
                 return self._answer(401, ERRORS[401])
@@ -138,16 +132,7 @@ def _handler(fake: FakeStripe):
             return self._answer(200, answer)
 
         def _answer(self, status: int, body: dict, headers: dict | None = None):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Request-Id", f"req_{uuid.uuid4().hex[:14]}")
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.reply(status, body, {"Request-Id": f"req_{uuid.uuid4().hex[:14]}", **(headers or {})})
 
     return Handler
 
@@ -156,16 +141,10 @@ def _handler(fake: FakeStripe):
 def stripe_api(settings):
     """The fake, with docg's settings pointed at it (platform key, webhook secret, plan prices)."""
     fake = FakeStripe()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "stripe": fake.url}
-    settings.STRIPE_SECRET_KEY = API_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_PRICE_IDS = dict(PRICES)
-    settings.FRONTEND_URL = "https://app.docg.example"
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_handler(fake)) as fake.url:
+        settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "stripe": fake.url}
+        settings.STRIPE_SECRET_KEY = API_KEY
+        settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.STRIPE_PRICE_IDS = dict(PRICES)
+        settings.FRONTEND_URL = "https://app.docg.example"
+        yield fake

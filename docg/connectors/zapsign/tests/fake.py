@@ -1,14 +1,13 @@
 """A fake ZapSign API on loopback: records every request and answers like the documented API."""
 
-import contextlib
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from docg.connectors.testing import LoopbackHandler, loopback_server
 
 SIGNED_PDF = b"%PDF-1.4\n% signed by every signer (ZapSign fake)\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -71,18 +70,14 @@ class FakeZapSign:
 
 
 def _handler(fake: FakeZapSign):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(LoopbackHandler):
         def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
+            raw = self.read_body()
             try:
                 body = json.loads(raw or b"{}")
             except ValueError:
                 body = {"_raw": raw.decode(errors="replace")}
-            fake.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            fake.requests.append(Recorded("POST", self.path, self.lower_headers(), body))
             if fake.delay:
                 time.sleep(fake.delay)
             if self.path != "/api/v1/docs/":
@@ -95,7 +90,7 @@ def _handler(fake: FakeZapSign):
             return self._answer(200, fake.success(body), {})
 
         def do_GET(self):
-            fake.requests.append(Recorded("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
+            fake.requests.append(Recorded("GET", self.path, self.lower_headers(), {}))
             if self.path.startswith("/files/"):
                 return self._answer(200, fake.signed_pdf, {}, content_type="application/pdf")
             if not self.path.startswith("/api/v1/docs/"):
@@ -114,15 +109,7 @@ def _handler(fake: FakeZapSign):
             return self._answer(200, detail, {})
 
         def _answer(self, status: int, body, headers: dict, content_type: str = "application/json"):
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(data)
+            self.reply(status, body, headers, content_type=content_type)
 
     return Handler
 
@@ -131,11 +118,5 @@ def _handler(fake: FakeZapSign):
 def zapsign_api(settings):
     settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     fake = FakeZapSign()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_handler(fake)) as fake.url:
+        yield fake

@@ -51,7 +51,7 @@ def _all_signed(doc_token, tokens, **extra):
 
 
 def _fetches(callbacks) -> list:
-    return [c for c in callbacks if c.__qualname__.startswith("handle_delivery")]
+    return [c for c in callbacks if c.__qualname__.startswith("signed_fetch_schedule")]
 
 
 @pytest.mark.urls(URLS)
