@@ -1,20 +1,23 @@
-"""`manage.py benchmark engine|sse|render …`: measured figures, never asserted in tests.
+"""`manage.py benchmark engine|sse|render|dashboard …`: measured figures, never asserted in tests.
 
-- engine: `--executions N --steps K --workers W [--processes P] [--keep]`
-- sse:    `--clients C --events E [--rate R]`
-- render: `--docs N --workers W [--pdf]`
+- engine:    `--executions N --steps K --workers W [--processes P] [--keep]`
+- sse:       `--clients C --events E [--rate R]`
+- render:    `--docs N --workers W [--pdf]`
+- dashboard: `--executions N --requests R [--keep]`
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Benchmark the engine, the live event stream or document rendering on this configuration."
+    help = "Benchmark the engine, the live event stream, document rendering or the dashboard on this configuration."
 
     def add_arguments(self, parser):
-        parser.add_argument("target", choices=["engine", "sse", "render"], help="What to benchmark.")
+        parser.add_argument("target", choices=["engine", "sse", "render", "dashboard"], help="What to benchmark.")
         engine = parser.add_argument_group("engine")
-        engine.add_argument("--executions", type=int, default=500, help="Executions to run under load.")
+        engine.add_argument(
+            "--executions", type=int, default=None, help="Executions to run (engine: under load, 500; dashboard: 300)."
+        )
         engine.add_argument("--steps", type=int, default=5, help="core.set_variables steps per execution.")
         engine.add_argument(
             "--workers", type=int, default=8, help="Worker threads (engine: per process with --processes; render)."
@@ -45,17 +48,22 @@ class Command(BaseCommand):
         render = parser.add_argument_group("render")
         render.add_argument("--docs", type=int, default=50, help="Documents to render per kind.")
         render.add_argument("--pdf", action="store_true", help="Also convert to PDF through LibreOffice.")
+        dashboard = parser.add_argument_group("dashboard (also --executions, --workers, --timeout, --keep)")
+        dashboard.add_argument("--requests", type=int, default=50, help="Requests per dashboard page.")
 
     def handle(self, *args, target, **options):
         if target == "sse":
             return self._sse(**options)
         if target == "render":
             return self._render(**options)
+        if target == "dashboard":
+            return self._dashboard(**options)
         return self._engine(**options)
 
     def _engine(self, *, executions, steps, workers, processes, calibration_runs, timeout, debug, keep, **_):
         from docg.executions.benchmark import EngineBenchmark
 
+        executions = 500 if executions is None else executions
         if executions < 1 or steps < 1 or workers < 1 or processes < 0 or calibration_runs < 1:
             raise CommandError("--executions, --steps, --workers and --calibration-runs must be at least 1.")
         benchmark = EngineBenchmark(
@@ -89,3 +97,19 @@ class Command(BaseCommand):
         if docs < 1 or workers < 1:
             raise CommandError("--docs and --workers must be at least 1.")
         run_render_benchmark(docs=docs, workers=workers, pdf=pdf, write=self.stdout.write)
+
+    def _dashboard(self, *, executions, requests, workers, timeout, keep, **_):
+        from docg.dashboard.benchmark import DashboardBenchmark
+
+        benchmark = DashboardBenchmark(
+            executions=300 if executions is None else executions,
+            requests=requests,
+            workers=workers,
+            keep=keep,
+            timeout=timeout,
+            write=self.stdout.write,
+        )
+        try:
+            benchmark.run()
+        except (ValueError, RuntimeError) as exc:
+            raise CommandError(str(exc)) from exc
