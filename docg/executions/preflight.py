@@ -2,7 +2,9 @@
 
 Each issue: code, severity (blocking|warning), domain, node_key, message_human,
 details_tech and, where it applies, location. Actions may contribute checks
-through their Operation's `preflight` hook (documents, delivery, signatures).
+through their Operation's `preflight` hook (documents, delivery, signatures);
+so may the trigger (a HubSpot deal that could not be read), whose named
+connection is checked like an action's.
 """
 
 from typing import Any
@@ -104,6 +106,40 @@ def _issue(code: str, domain: str, node: dict, language: str, detail: str, tech:
     }
 
 
+def _connection_issues(node: dict, connections: dict, language: str) -> list[dict]:
+    if not node.get("connection"):
+        return []
+    connection = connections.get(str(node["connection"]))
+    if connection is None or connection.status != ConnectionStatus.ACTIVE:
+        status = connection.status if connection else "deleted"
+        code = "oauth_expired" if status == ConnectionStatus.EXPIRED else "connection.inactive"
+        return [_issue(code, "permissions", node, language, status, {"connection": node["connection"]})]
+    if connection.expires_at and connection.expires_at < timezone.now():
+        tech = {"connection": node["connection"], "expires_at": connection.expires_at.isoformat()}
+        return [_issue("oauth_expired", "permissions", node, language, "expired", tech)]
+    return []
+
+
+def _hook_issues(node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
+    operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
+    hook = getattr(operation, "preflight", None)
+    if hook is None:
+        return []
+    return list(hook(node=node, organization=organization, trigger_data=trigger_data, language=language))
+
+
+def _trigger_issues(node: dict, organization, trigger_data: dict, language: str, connections: dict) -> list[dict]:
+    """The trigger's own checks (e.g. a HubSpot deal that could not be read) and the connection it names.
+
+    Its parameters hold no expressions, so only these two apply. The trigger's hook speaks first: when it
+    already explains a code (why the deal was not read), the generic connection issue would only repeat it.
+    """
+    issues = _hook_issues(node, organization, trigger_data, language)
+    explained = {i["code"] for i in issues}
+    issues += [i for i in _connection_issues(node, connections, language) if i["code"] not in explained]
+    return issues
+
+
 def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None) -> dict:
     """Check a definition against trigger data; nothing is written or sent."""
     language = organization.language
@@ -122,9 +158,13 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
             "credentials"
         )
     }
-    issues = []
+    issues = _trigger_issues(nodes[0], organization, trigger_data, language, connections) if nodes else []
+    # A trigger that says its own data is unusable (the deal could not be read) is the one thing to fix:
+    # listing every field the steps miss because of it would only bury that.
+    # A hook says so with `trigger_data_unusable` on its issue.
+    trigger_blocked = any(i.get("trigger_data_unusable") for i in issues)
     for node in nodes[1:]:
-        missing = _unresolved(node, trigger_data, context)
+        missing = [] if trigger_blocked else _unresolved(node, trigger_data, context)
         if missing:
             names = sorted({n for m in missing for n in m["names"]})
             issues.append(
@@ -139,27 +179,8 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
                     location={"node_key": node["key"], "parameters": [m["parameter"] for m in missing]},
                 )
             )
-        if node.get("connection"):
-            connection = connections.get(str(node["connection"]))
-            if connection is None or connection.status != ConnectionStatus.ACTIVE:
-                status = connection.status if connection else "deleted"
-                code = "oauth_expired" if status == ConnectionStatus.EXPIRED else "connection.inactive"
-                issues.append(_issue(code, "permissions", node, language, status, {"connection": node["connection"]}))
-            elif connection.expires_at and connection.expires_at < timezone.now():
-                issues.append(
-                    _issue(
-                        "oauth_expired",
-                        "permissions",
-                        node,
-                        language,
-                        "expired",
-                        {"connection": node["connection"], "expires_at": connection.expires_at.isoformat()},
-                    )
-                )
-        operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
-        hook = getattr(operation, "preflight", None)
-        if hook is not None:
-            issues.extend(hook(node=node, organization=organization, trigger_data=trigger_data, language=language))
+        issues += _connection_issues(node, connections, language)
+        issues += _hook_issues(node, organization, trigger_data, language)
     blocking = [i for i in issues if i["severity"] == "blocking"]
     warnings = [i for i in issues if i["severity"] != "blocking"]
     actions, seen = [], set()

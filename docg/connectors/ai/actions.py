@@ -1,6 +1,8 @@
 """The `ai` app: extract or summarise fields with an OpenAI-compatible model, answers checked against a schema."""
 
-from docg.connectors.ai import handlers
+from django.utils.translation import gettext_lazy as _
+
+from docg.connectors.ai import checks, handlers  # noqa: F401  (checks registers the connection test)
 from docg.connectors.ai.preflight import extract_preflight
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
@@ -9,8 +11,8 @@ from docg.connectors.schemas import parameters_schema
 app = register(
     App(
         slug="ai",
-        name="AI (OpenAI-compatible)",
-        description="Ask an OpenAI-compatible model for structured data that follows a JSON schema.",
+        name=_("AI (OpenAI-compatible)"),
+        description=_("Ask an OpenAI-compatible model for structured data that follows a JSON schema."),
         auth=AuthKind.API_KEY,
     )
 )
@@ -20,20 +22,20 @@ app.action(
         name="extract",
         handler=handlers.extract,
         preflight=extract_preflight,
-        label="Extract with AI",
-        description="Extract or summarise fields from the input; the answer must validate against the schema.",
+        label=_("Extract with AI"),
+        description=_("Extract or summarise fields from the input; the answer must validate against the schema."),
         queue="webhooks",
         max_attempts=4,
         timeout_seconds=int(2 * handlers.AI_TIMEOUT_SECONDS) + 30,
         parameters=parameters_schema(
             properties={
-                "instructions": {"type": "string", "minLength": 1, "description": "What to extract or summarise."},
-                "input": {"description": "The text or data to read; anything but a string is sent as JSON."},
-                "schema": {"type": "object", "description": "The JSON schema the answer must follow."},
-                "model": {"type": "string", "description": "Overrides the connection's model."},
+                "instructions": {"type": "string", "minLength": 1, "description": _("What to extract or summarise.")},
+                "input": {"description": _("The text or data to read; anything but a string is sent as JSON.")},
+                "schema": {"type": "object", "description": _("The JSON schema the answer must follow.")},
+                "model": {"type": "string", "description": _("Overrides the connection's model.")},
             },
             required=["instructions", "input", "schema"],
         ),
-        output={"type": "object", "description": "The model's answer, validated against `schema`."},
+        output={"type": "object", "description": _("The model's answer, validated against `schema`.")},
     )
 )

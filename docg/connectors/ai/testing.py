@@ -3,7 +3,8 @@
 `fake.answers` is a list of replies given, in order, to the next requests; once
 it is empty every request gets `fake.default`. A reply is `("success", obj)`
 (obj becomes `choices[0].message.content` as JSON), `("raw", content)`, `("refusal", text)`,
-`(status, error body)` or `(status, error body, headers)`.
+`(status, error body)` or `(status, error body, headers)`. GET /v1/models answers
+the model list to the right key (401 to another), or `fake.models_answer`.
 """
 
 import json
@@ -17,6 +18,12 @@ from docg.connectors.testing import LoopbackHandler, loopback_server
 
 API_KEY = "sk-test-0123456789"
 PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
+# GET /v1/models as OpenAI documents it (the connection test's call).
+MODELS = {
+    "object": "list",
+    "data": [{"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"}],
+}
 
 UNAUTHORIZED = {
     "error": {
@@ -69,6 +76,8 @@ class FakeAi:
     url: str = ""
     answers: list[tuple] = field(default_factory=list)
     default: tuple = ("success", {})
+    # GET /v1/models: None answers MODELS (a valid key gets 200, another key 401); else (status, body).
+    models_answer: tuple | None = None
     received: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -103,6 +112,15 @@ class FakeAi:
             problems.append("json_schema needs a name and a schema object")
         return problems
 
+    def check_models(self, headers: dict) -> list[str]:
+        """GET /v1/models (the connection test) needs only the key and the correlation id."""
+        problems = []
+        if headers.get("authorization") != f"Bearer {API_KEY}":
+            problems.append(f"Authorization is {headers.get('authorization')!r}")
+        if not headers.get("x-correlation-id"):
+            problems.append("no X-Correlation-ID")
+        return problems
+
     def next_answer(self) -> tuple:
         with self.lock:
             return self.answers.pop(0) if self.answers else self.default
@@ -113,6 +131,9 @@ class _Handler(LoopbackHandler):
         fake: FakeAi = self.server.fake
         body = self.read_body()
         headers = self.lower_headers()
+        if (self.command, self.path) == ("GET", MODELS_PATH):
+            self._models(fake, headers)
+            return
         problems = fake.check(self.command, self.path, headers, body)
         fake.received.append(
             {"method": self.command, "path": self.path, "headers": headers, "json": _json(body), "problems": problems}
@@ -130,6 +151,15 @@ class _Handler(LoopbackHandler):
             self._send(200, completion(answer[1]))
         else:
             self._send(answer[0], answer[1], answer[2] if len(answer) > 2 else {})
+
+    def _models(self, fake: "FakeAi", headers: dict) -> None:
+        fake.received.append({"method": "GET", "path": MODELS_PATH, "headers": headers, "json": None, "problems": []})
+        if fake.check_models(headers):
+            self._send(401, UNAUTHORIZED)
+        elif fake.models_answer is not None:
+            self._send(*fake.models_answer)
+        else:
+            self._send(200, MODELS)
 
     def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
         self.reply(status, payload, {"x-request-id": "req_test", **(headers or {})})

@@ -2,9 +2,11 @@
 
 Ids in, rows loaded, services called. A delivery that already has its run is
 done (a redelivered message). Transient HubSpot errors (429, 5xx, timeouts)
-raise so Dramatiq retries with backoff; permanent ones (expired connection,
-missing scope, deleted deal) start no run and are logged — the connection's
-status and last_error show the reason on the connections page.
+raise so Dramatiq retries with backoff (no run until the fetch succeeds).
+Permanent ones (expired connection, missing scope, deleted deal) still start
+the run — once per delivery, with the same correlation id — with trigger data
+{event, raw_event, enrichment_error}; the HubSpot trigger's preflight hook
+(preflight.py) blocks it, so it waits in needs_review with the fix to apply.
 """
 
 import logging
@@ -44,13 +46,14 @@ def process_deal_event(delivery_id: str, connection_id: str, event: dict[str, An
 
 def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str, Any]) -> str | None:
     """Enrich one queued deal event and start its run; returns the execution id (None: no run)."""
-    from docg.connectors.hubspot.triggers import deal_matches, trigger_data_for
+    from docg.connectors.hubspot.client import MESSAGES
+    from docg.connectors.hubspot.triggers import _event_summary, deal_matches, trigger_data_for
     from docg.connectors.hubspot.webhooks import _trigger
     from docg.executions.engine import execution_start
     from docg.workflows.models import WebhookDelivery
 
     delivery = WebhookDelivery.objects.select_related("workflow__active_version").filter(pk=delivery_id).first()
-    connection = DataSourceConnection.objects.filter(pk=connection_id).first()
+    connection = DataSourceConnection.objects.select_related("organization").filter(pk=connection_id).first()
     if delivery is None or connection is None or delivery.execution_id:
         return None
     parameters = _trigger(delivery.workflow).get("parameters") or {}
@@ -64,15 +67,25 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
         if exc.transient:
             raise RetryableHubSpotError(f"{exc.code}: {exc.message_human}") from exc
         logger.warning(
-            "HubSpot event %s for workflow %s started no run: %s %s",
+            "HubSpot event %s for workflow %s: the deal could not be read (%s); its run starts blocked",
             event.get("eventId"),
             delivery.workflow_id,
             exc.code,
-            exc.message_human,
         )
-        return None
-    if not deal_matches(parameters, data["deal"]):
-        return None
+        # The pipeline / stage filters cannot be judged without the deal: the run starts anyway, so the
+        # business user sees what went wrong (preflight blocks it with this code and its fix).
+        data = {
+            "event": _event_summary(event),
+            "raw_event": event,
+            "enrichment_error": {
+                "code": exc.code,
+                "message_human": MESSAGES.translate(exc, connection.organization.language),
+                "details_tech": exc.details_tech,
+            },
+        }
+    else:
+        if not deal_matches(parameters, data["deal"]):
+            return None
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.execution_id:

@@ -9,8 +9,11 @@ API, then one batch read per associated type. Output:
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.choices import AuthKind
 from docg.connectors.hubspot.client import HubSpotClient
+from docg.connectors.hubspot.preflight import deal_event_preflight
 from docg.connectors.registry import App, Operation, register
 
 SUBSCRIPTION_TYPES = ["deal.creation", "deal.propertyChange"]
@@ -34,7 +37,7 @@ app = register(
     App(
         slug="hubspot",
         name="HubSpot",
-        description="Start runs from HubSpot deals, with their contacts, company and line items.",
+        description=_("Start runs from HubSpot deals, with their contacts, company and line items."),
         auth=AuthKind.OAUTH2,
     )
 )
@@ -44,9 +47,11 @@ _strings = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLen
 deal_event = app.trigger(
     Operation(
         name="deal_event",
-        label="Deal created or changed",
-        description="A HubSpot deal event (created, or a property changed) starts a run with the deal, "
-        "its contacts, company and line items.",
+        label=_("Deal created or changed"),
+        description=_(
+            "A HubSpot deal event (created, or a property changed) starts a run with the deal, "
+            "its contacts, company and line items."
+        ),
         parameters={
             "type": "object",
             "properties": {
@@ -55,12 +60,16 @@ deal_event = app.trigger(
                     "items": {"enum": SUBSCRIPTION_TYPES},
                     "minItems": 1,
                     "uniqueItems": True,
-                    "description": "Which deal events start a run (default: both).",
+                    "description": _("Which deal events start a run (default: both)."),
                 },
-                "property_names": {**_strings, "description": "For deal.propertyChange: only these properties."},
-                "pipeline": {"type": "string", "maxLength": 200, "description": "Only deals in this pipeline (id)."},
-                "stages": {**_strings, "description": "Only deals in one of these stages (ids)."},
-                "deal_properties": {**_strings, "description": "More deal properties to fetch."},
+                "property_names": {**_strings, "description": _("For deal.propertyChange: only these properties.")},
+                "pipeline": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "description": _("Only deals in this pipeline (id)."),
+                },
+                "stages": {**_strings, "description": _("Only deals in one of these stages (ids).")},
+                "deal_properties": {**_strings, "description": _("More deal properties to fetch.")},
             },
             "additionalProperties": False,
         },
@@ -75,6 +84,7 @@ deal_event = app.trigger(
                 "line_items": {"type": "array"},
             },
         },
+        preflight=deal_event_preflight,
     )
 )
 

@@ -1,16 +1,18 @@
 """The `smtp` app: send e-mail (with generated documents attached) through the organization's SMTP server."""
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.schemas import email_output, email_parameters
-from docg.connectors.smtp import handlers
+from docg.connectors.smtp import checks, handlers  # noqa: F401  (checks registers the connection test)
 from docg.connectors.smtp.preflight import send_email_preflight
 
 app = register(
     App(
         slug="smtp",
-        name="SMTP e-mail",
-        description="Send e-mail through your own mail server (STARTTLS, SSL or plain).",
+        name=_("SMTP e-mail"),
+        description=_("Send e-mail through your own mail server (STARTTLS, SSL or plain)."),
         auth=AuthKind.BASIC,
     )
 )
@@ -20,8 +22,8 @@ app.action(
         name="send_email",
         handler=handlers.send_email,
         preflight=send_email_preflight,
-        label="Send e-mail",
-        description="Send a text + HTML e-mail, with generated documents attached, to to/cc/bcc recipients.",
+        label=_("Send e-mail"),
+        description=_("Send a text + HTML e-mail, with generated documents attached, to to/cc/bcc recipients."),
         queue="emails",
         phase="delivery",
         status_running="sending",

@@ -181,3 +181,67 @@ def test_oauth_buttons_appear_only_when_the_connect_route_exists(client, cast):
         assert "Connect Google" not in page
     else:
         assert url in page and "Connect Google" in page
+
+
+WEBHOOK_SECRET = "whsec-zap-7f3a9c"
+
+
+def test_owner_sees_the_webhook_urls_to_paste_into_clicksign_and_zapsign(client, cast, settings):
+    settings.FRONTEND_URL = "https://docs.acme.example/"
+    clicksign = connection(
+        cast.acme,
+        cast.alice,
+        provider="clicksign",
+        name="ClickSign main",
+        credentials={"access_token": "cs-token", "webhook_secret": "cs-hmac-secret"},
+    )
+    zapsign = connection(cast.acme, cast.alice, credentials={"api_token": TOKEN, "webhook_secret": WEBHOOK_SECRET})
+    client.force_login(cast.alice)
+    page = main_of(client.get("/connections/"))
+    assert f'value="https://docs.acme.example/hooks/clicksign/{clicksign.pk}"' in page
+    assert f'value="https://docs.acme.example/hooks/zapsign/{zapsign.pk}/{WEBHOOK_SECRET}"' in page
+    assert page.count(WEBHOOK_SECRET) == 1  # only inside the ZapSign URL
+    assert "cs-hmac-secret" not in page and TOKEN not in page
+    assert f'data-copy="webhook-url-{zapsign.pk}"' in page and "X-Docg-Webhook-Secret" in page
+    # The URLs really are the provider's callback routes.
+    assert client.post(f"/hooks/clicksign/{clicksign.pk}", b"{}", content_type="application/json").status_code == 401
+    assert client.post(f"/hooks/zapsign/{zapsign.pk}/wrong", b"{}", content_type="application/json").status_code == 404
+
+
+def test_members_never_see_the_zapsign_url_that_holds_the_secret(client, cast):
+    clicksign = connection(
+        cast.acme, cast.alice, provider="clicksign", name="ClickSign main", credentials={"access_token": "t"}
+    )
+    connection(cast.acme, cast.alice, credentials={"api_token": TOKEN, "webhook_secret": WEBHOOK_SECRET})
+    for user in (cast.bob, cast.vera):
+        client.force_login(user)
+        page = main_of(client.get("/connections/"))
+        assert WEBHOOK_SECRET not in page and "/hooks/zapsign/" not in page
+        assert f"/hooks/clicksign/{clicksign.pk}" in page
+
+
+def test_a_missing_webhook_secret_is_explained_instead_of_a_url_that_cannot_work(client, cast):
+    connection(cast.acme, cast.alice)  # ZapSign without a webhook secret
+    connection(cast.acme, cast.alice, provider="clicksign", name="CS", credentials={"access_token": "t"})
+    client.force_login(cast.alice)
+    page = main_of(client.get("/connections/"))
+    assert "/hooks/zapsign/" not in page
+    assert "ZapSign cannot report signatures" in page
+    assert "no webhook HMAC secret" in page
+
+
+def test_webhook_help_reads_in_portuguese(client, cast):
+    cast.acme.language = "pt-br"
+    cast.acme.save()
+    connection(cast.acme, cast.alice, credentials={"api_token": TOKEN, "webhook_secret": WEBHOOK_SECRET})
+    client.force_login(cast.alice)
+    page = main_of(client.get("/connections/"))
+    assert "URL do webhook" in page and ">Copiar<" in page
+    assert "No ZapSign, adicione um webhook com esta URL" in page
+
+
+def test_a_revoked_connection_shows_no_webhook_url(client, cast):
+    zapsign = connection(cast.acme, cast.alice, credentials={"api_token": TOKEN, "webhook_secret": WEBHOOK_SECRET})
+    client.force_login(cast.alice)
+    client.post(f"/connections/{zapsign.pk}/revoke/")
+    assert "/hooks/zapsign/" not in main_of(client.get("/connections/"))

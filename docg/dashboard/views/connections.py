@@ -7,9 +7,11 @@ test one; viewers only read. Secrets go in through these forms and are never sho
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
@@ -115,6 +117,53 @@ def _key_forms(bound: _ConnectionForm | None = None, provider: str = "") -> list
     ]
 
 
+def _absolute(name: str, **kwargs) -> str:
+    # FRONTEND_URL, not the request's Host header: the URL is pasted into a provider and must be the public one.
+    return settings.FRONTEND_URL.rstrip("/") + reverse(name, kwargs=kwargs)
+
+
+def _webhook(connection: DataSourceConnection, *, manager: bool) -> dict | None:
+    """The callback URL a signature provider needs, and how to register it; None when there is none to show.
+
+    A ZapSign URL holds the connection's webhook secret (ZapSign signs nothing), so only owners and admins
+    see it; the secret itself is never shown on its own.
+    """
+    if connection.status == ConnectionStatus.REVOKED:
+        return None
+    if connection.provider == Provider.CLICKSIGN:
+        has_secret = bool((connection.credentials or {}).get("webhook_secret"))
+        return {
+            "url": _absolute("clicksign-webhook", connection_id=connection.pk),
+            "help": _("In ClickSign, add a webhook with this URL; docg checks each callback with its HMAC secret."),
+            "warning": ""
+            if has_secret
+            else _(
+                "This connection has no webhook HMAC secret, so docg refuses ClickSign's callbacks: "
+                "add the connection again with the secret ClickSign shows for the webhook."
+            ),
+        }
+    if connection.provider == Provider.ZAPSIGN and manager:
+        secret = str((connection.credentials or {}).get("webhook_secret") or "")
+        if not secret:
+            return {
+                "url": "",
+                "help": "",
+                "warning": _(
+                    "This connection has no webhook secret, so ZapSign cannot report signatures: "
+                    "add the connection again with one."
+                ),
+            }
+        return {
+            "url": _absolute("zapsign-webhook", connection_id=connection.pk, token=secret),
+            "help": _(
+                "In ZapSign, add a webhook with this URL and the header X-Docg-Webhook-Secret set to the "
+                "webhook secret you saved. Keep the URL private: it works as a password."
+            ),
+            "warning": "",
+        }
+    return None
+
+
 def _page(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
     rows = (
         DataSourceConnection.objects.filter(organization=request.organization)
@@ -123,8 +172,10 @@ def _page(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
     )
     labels = dict(Provider.choices)
     connections = list(rows)
+    manager = can_manage(request)
     for connection in connections:
         connection.provider_label = labels.get(connection.provider, connection.provider)
+        connection.webhook = _webhook(connection, manager=manager)
     context = {
         "connections": connections,
         "oauth_providers": [{"slug": p.value, "label": p.label} for p in OAUTH_PROVIDERS],

@@ -238,3 +238,27 @@ def test_a_crashing_check_fails_the_run_instead_of_leaving_it_queued(cast, worke
     assert failed.last_error_human == "Step 'preflight' failed unexpectedly. The technical details say why."
     assert failed.last_error_tech["message"] == "the check itself is broken"
     assert not failed.steps.exists()
+
+
+def test_the_trigger_contributes_its_own_checks_and_its_connection(cast):
+    expired = DataSourceConnection.objects.create(
+        organization=cast.acme, provider="hubspot", name="HubSpot", status=ConnectionStatus.EXPIRED
+    )
+    trigger = {
+        "key": "start",
+        "kind": "trigger",
+        "app": "hubspot",
+        "operation": "deal_event",
+        "connection": str(expired.pk),
+    }
+    step = action("p", "set_variables", parameters={"variables": {"a": "{{ trigger.deal.id }}"}})
+    report = preflight_check(organization=cast.acme, nodes=[trigger, step], trigger_data={"deal": {"id": "1"}})
+    assert [(i["code"], i["node_key"]) for i in report["blocking"]] == [("oauth_expired", "start")]
+
+    unread = {"event": {"object_id": 7}, "enrichment_error": {"code": "oauth_expired", "message_human": "401"}}
+    report = preflight_check(organization=cast.acme, nodes=[trigger, step], trigger_data=unread)
+    # One issue (the trigger's own, which explains the expired connection), and no map_fields for the deal's fields.
+    [issue] = report["blocking"]
+    assert (issue["code"], issue["node_key"]) == ("oauth_expired", "start")
+    assert "could not read deal 7" in issue["message_human"]
+    assert [a["action"] for a in report["recommended_actions"]] == ["reconnect_provider"]

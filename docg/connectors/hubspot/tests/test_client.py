@@ -104,11 +104,14 @@ def _delivery(cast, connection):
 EVENT = {"eventId": 1, "portalId": 62515, "objectId": 512, "subscriptionType": "deal.creation"}
 
 
-def test_the_worker_retries_transient_errors_and_drops_permanent_ones(cast, connection, provider_api):
+def test_the_worker_retries_transient_errors_and_starts_a_blocked_run_on_permanent_ones(cast, connection, provider_api):
     delivery = _delivery(cast, connection)
     provider_api.on("GET", DEAL_PATH, status=503, body={"status": "error"})
     with pytest.raises(RetryableHubSpotError):
         deal_event_process(delivery_id=str(delivery.pk), connection_id=str(connection.pk), event=EVENT)
-    provider_api.on("GET", DEAL_PATH, status=404, body={"status": "error", "category": "OBJECT_NOT_FOUND"})
-    assert deal_event_process(delivery_id=str(delivery.pk), connection_id=str(connection.pk), event=EVENT) is None
     assert WebhookDelivery.objects.get(pk=delivery.pk).execution is None
+    provider_api.on("GET", DEAL_PATH, status=404, body={"status": "error", "category": "OBJECT_NOT_FOUND"})
+    execution_id = deal_event_process(delivery_id=str(delivery.pk), connection_id=str(connection.pk), event=EVENT)
+    execution = WebhookDelivery.objects.get(pk=delivery.pk).execution
+    assert str(execution.pk) == execution_id
+    assert execution.trigger_data["enrichment_error"]["code"] == "hubspot.not_found"
