@@ -1,9 +1,10 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ActorType(models.TextChoices):
-    USER = "user", "User"
-    SYSTEM = "system", "System"
+    USER = "user", _("User")
+    SYSTEM = "system", _("System")
     WEBHOOK = "webhook", "Webhook"
 
 

@@ -6,12 +6,15 @@ form in that order.
 
 from typing import Any
 
-DOCUMENT_ID = {"type": "string", "minLength": 1, "description": "A generated document's id."}
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+DOCUMENT_ID = {"type": "string", "minLength": 1, "description": _("A generated document's id.")}
 
 # A list of addresses, or one string with commas or semicolons ("a@x.com, Ana <b@y.com>").
 ADDRESSES = {
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-    "description": "E-mail addresses: a list, or a string separated by commas; expressions allowed.",
+    "description": _("E-mail addresses: a list, or a string separated by commas; expressions allowed."),
 }
 
 SIGNERS = {
@@ -50,7 +53,10 @@ def attachments_schema(*, example_step: str) -> dict:
     """Generated documents to attach: one id or a list of up to 20."""
     return {
         "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 20}],
-        "description": f"Ids of generated documents, e.g. ['{{{{ steps.{example_step}.document_id }}}}'].",
+        "description": format_lazy(
+            _("Ids of generated documents, e.g. {example}."),
+            example=f"['{{{{ steps.{example_step}.document_id }}}}']",
+        ),
     }
 
 

@@ -1,16 +1,17 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TemplateKind(models.TextChoices):
-    DOCX = "docx", "Word document"
-    PPTX = "pptx", "PowerPoint presentation"
+    DOCX = "docx", _("Word document")
+    PPTX = "pptx", _("PowerPoint presentation")
     GOOGLE_DOC = "google_doc", "Google Docs"
     GOOGLE_SLIDES = "google_slides", "Google Slides"
 
 
 class SignatureStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SIGNED = "signed", "Signed"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Expired"
-    CANCELED = "canceled", "Canceled"
+    PENDING = "pending", _("Pending")
+    SIGNED = "signed", _("Signed")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    CANCELED = "canceled", _("Canceled")

@@ -1,11 +1,12 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    VIEWER = "viewer", _("Viewer")
 
 
 # Roles allowed to change things; viewers read only.
@@ -14,11 +15,13 @@ MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 
 class Language(models.TextChoices):
+    # Each language is named in itself, as language pickers do: a reader finds theirs whatever is shown.
     EN = "en", "English"
     PT_BR = "pt-br", "Português (Brasil)"
 
 
 class Plan(models.TextChoices):
-    FREE = "free", "Free"
+    FREE = "free", _("Free")
+    # Product names, the same in every language.
     PRO = "pro", "Pro"
     BUSINESS = "business", "Business"

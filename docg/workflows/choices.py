@@ -1,12 +1,13 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkflowStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
 
 
 class NodeKind(models.TextChoices):
-    TRIGGER = "trigger", "Trigger"
-    ACTION = "action", "Action"
+    TRIGGER = "trigger", _("Trigger")
+    ACTION = "action", _("Action")

@@ -1,17 +1,19 @@
 """The built-in `core` app: flow control and utilities that need no external service."""
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.core import handlers
 from docg.connectors.registry import App, Operation, register
 
-app = register(App(slug="core", name="docg core", description="Flow control and utilities built into docg."))
+app = register(App(slug="core", name="docg core", description=_("Flow control and utilities built into docg.")))
 
 app.action(
     Operation(
         name="branch",
         inline=True,
         handler=handlers.branch,
-        label="Branch",
-        description="Follow the first branch whose condition is true, else the node's `else` target.",
+        label=_("Branch"),
+        description=_("Follow the first branch whose condition is true, else the node's `else` target."),
         parameters={"type": "object", "properties": {}, "additionalProperties": False},
     )
 )
@@ -20,12 +22,12 @@ app.action(
         name="filter",
         inline=True,
         handler=handlers.filter_,
-        label="Filter",
-        description="Stop the run quietly when the condition is false.",
+        label=_("Filter"),
+        description=_("Stop the run quietly when the condition is false."),
         parameters={
             "type": "object",
             # Any type: "{{ trigger.amount > 100 }}" renders to a native boolean.
-            "properties": {"condition": {"description": "A value or a {{ expression }}; false stops the run."}},
+            "properties": {"condition": {"description": _("A value or a {{ expression }}; false stops the run.")}},
             "required": ["condition"],
             "additionalProperties": False,
         },
@@ -36,8 +38,8 @@ app.action(
         name="delay",
         inline=True,
         handler=handlers.delay,
-        label="Delay",
-        description="Wait a number of seconds before the next step.",
+        label=_("Delay"),
+        description=_("Wait a number of seconds before the next step."),
         parameters={
             "type": "object",
             "properties": {"seconds": {"type": "integer", "minimum": 1, "maximum": 30 * 24 * 3600}},
@@ -51,8 +53,8 @@ app.action(
         name="set_variables",
         inline=True,
         handler=handlers.set_variables,
-        label="Set variables",
-        description="Compute named values from expressions; later steps read them as steps.<key>.",
+        label=_("Set variables"),
+        description=_("Compute named values from expressions; later steps read them as steps.<key>."),
         parameters={
             "type": "object",
             "properties": {"variables": {"type": "object", "additionalProperties": True}},
@@ -66,8 +68,8 @@ app.action(
         name="approval",
         inline=True,
         handler=handlers.approval,
-        label="Approval",
-        description="Pause the run until a person approves or rejects it.",
+        label=_("Approval"),
+        description=_("Pause the run until a person approves or rejects it."),
         queue="approvals",
         parameters={
             "type": "object",
@@ -85,7 +87,7 @@ app.action(
         name="datastore_get",
         inline=True,
         handler=handlers.datastore_get,
-        label="Read from datastore",
+        label=_("Read from datastore"),
         parameters={
             "type": "object",
             "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200}},
@@ -100,7 +102,7 @@ app.action(
         inline=True,
         writes=True,
         handler=handlers.datastore_set,
-        label="Write to datastore",
+        label=_("Write to datastore"),
         parameters={
             "type": "object",
             "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200}, "value": {}},
@@ -113,8 +115,8 @@ app.action(
     Operation(
         name="http_request",
         handler=handlers.http_request,
-        label="HTTP request",
-        description="Call an external URL (private and loopback addresses are refused).",
+        label=_("HTTP request"),
+        description=_("Call an external URL (private and loopback addresses are refused)."),
         queue="webhooks",
         parameters={
             "type": "object",
@@ -136,8 +138,8 @@ app.action(
         inline=True,
         handler=handlers.fail,
         max_attempts=3,
-        label="Fail",
-        description="Raise a chosen error (for tests and runbooks).",
+        label=_("Fail"),
+        description=_("Raise a chosen error (for tests and runbooks)."),
         parameters={
             "type": "object",
             "properties": {

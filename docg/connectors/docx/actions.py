@@ -1,18 +1,24 @@
 """The `docx` app: fill an uploaded .docx template with the run's data (docg/documents/rendering)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.registry import App, Operation, register
 from docg.documents.rendering.action import OUTPUT, PARAMETERS, render_handler
 from docg.documents.rendering.preflight import render_preflight
 
 app = register(
-    App(slug="docx", name="Word document (.docx)", description="Templates uploaded to docg, filled in by docg.")
+    App(
+        slug="docx",
+        name=_("Word document (.docx)"),
+        description=_("Templates uploaded to docg, filled in by docg."),
+    )
 )
 
 app.action(
     Operation(
         name="render",
-        label="Generate a Word document",
-        description="Fill a template with the run's data and store the document; the run goes `ready`.",
+        label=_("Generate a Word document"),
+        description=_("Fill a template with the run's data and store the document; the run goes `ready`."),
         parameters=PARAMETERS,
         output=OUTPUT,
         handler=render_handler("docx"),

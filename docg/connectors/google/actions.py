@@ -3,6 +3,9 @@
 All of them use an OAuth connection with provider "google".
 """
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.choices import AuthKind
 from docg.connectors.google import handlers_delivery, handlers_documents, preflight
 from docg.connectors.registry import App, Operation, register
@@ -19,7 +22,7 @@ _ID = {"type": "string", "minLength": 1, "maxLength": 200}
 _TEXT_MAP = {
     "type": "object",
     "additionalProperties": {"type": ["string", "number", "integer", "boolean", "null"]},
-    "description": 'Placeholder → value: {"name": "{{ trigger.name }}"} replaces {{name}} in the template.',
+    "description": _('Placeholder → value: {"name": "{{ trigger.name }}"} replaces {{name}} in the template.'),
 }
 _FILL_OUTPUT = document_output(google_file_id="string", google_file_url="string", occurrences_changed="integer")
 
@@ -28,10 +31,18 @@ def _fill_parameters(kind: str, **extra: dict) -> dict:
     return {
         "type": "object",
         "properties": {
-            "template_file_id": {**_ID, "description": f"The Drive file id of the {kind} template."},
-            "folder_id": {**_ID, "description": "The Drive folder that receives the filled copy."},
+            "template_file_id": {
+                **_ID,
+                "description": format_lazy(_("The Drive file id of the {kind} template."), kind=kind),
+            },
+            "folder_id": {**_ID, "description": _("The Drive folder that receives the filled copy.")},
             "replacements": _TEXT_MAP,
-            "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The copy's and PDF's name."},
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": _("The copy's and PDF's name."),
+            },
             **extra,
         },
         "required": ["template_file_id", "folder_id"],
@@ -59,15 +70,15 @@ docs = register(
     App(
         slug="google_docs",
         name="Google Docs",
-        description="Fill a Google Docs template in Drive and keep the PDF.",
+        description=_("Fill a Google Docs template in Drive and keep the PDF."),
         auth=AuthKind.OAUTH2,
     )
 )
 docs.action(
     _fill(
         "fill_document",
-        "Fill a Google Docs template",
-        "Copy the template into a folder, replace its {{placeholders}}, export the PDF; the run goes 'ready'.",
+        _("Fill a Google Docs template"),
+        _("Copy the template into a folder, replace its {{placeholders}}, export the PDF; the run goes 'ready'."),
         handlers_documents.fill_document,
         _fill_parameters("Google Docs"),
     )
@@ -77,22 +88,24 @@ slides = register(
     App(
         slug="google_slides",
         name="Google Slides",
-        description="Fill a Google Slides template in Drive (text and images) and keep the PDF.",
+        description=_("Fill a Google Slides template in Drive (text and images) and keep the PDF."),
         auth=AuthKind.OAUTH2,
     )
 )
 slides.action(
     _fill(
         "fill_presentation",
-        "Fill a Google Slides template",
-        "Copy the presentation, replace {{placeholders}} with text and image shapes with images, export the PDF.",
+        _("Fill a Google Slides template"),
+        _("Copy the presentation, replace {{placeholders}} with text and image shapes with images, export the PDF."),
         handlers_documents.fill_presentation,
         _fill_parameters(
             "Google Slides",
             images={
                 "type": "object",
                 "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 2000},
-                "description": "Placeholder → public image URL (PNG, JPEG or GIF): shapes holding it become the image.",
+                "description": _(
+                    "Placeholder → public image URL (PNG, JPEG or GIF): shapes holding it become the image."
+                ),
             },
         ),
     )
@@ -102,15 +115,15 @@ drive = register(
     App(
         slug="google_drive",
         name="Google Drive",
-        description="Save generated documents to Google Drive folders.",
+        description=_("Save generated documents to Google Drive folders."),
         auth=AuthKind.OAUTH2,
     )
 )
 drive.action(
     Operation(
         name="upload",
-        label="Upload a document to Google Drive",
-        description="Save a generated document (e.g. the PDF) into a Drive folder.",
+        label=_("Upload a document to Google Drive"),
+        description=_("Save a generated document (e.g. the PDF) into a Drive folder."),
         handler=handlers_delivery.drive_upload,
         preflight=preflight.upload_preflight,
         queue="documents",
@@ -120,7 +133,7 @@ drive.action(
         parameters=parameters_schema(
             properties={
                 "document_id": DOCUMENT_ID,
-                "folder_id": {**_ID, "description": "The Drive folder id."},
+                "folder_id": {**_ID, "description": _("The Drive folder id.")},
                 "name": {"type": "string", "minLength": 1, "maxLength": 200},
             },
             required=["document_id", "folder_id"],
@@ -135,15 +148,15 @@ gmail = register(
     App(
         slug="gmail",
         name="Gmail",
-        description="Send e-mail from the connected Gmail account, with generated documents attached.",
+        description=_("Send e-mail from the connected Gmail account, with generated documents attached."),
         auth=AuthKind.OAUTH2,
     )
 )
 gmail.action(
     Operation(
         name="send",
-        label="Send e-mail with Gmail",
-        description="Send a text (+ HTML) e-mail with generated documents attached; the run goes 'sent'.",
+        label=_("Send e-mail with Gmail"),
+        description=_("Send a text (+ HTML) e-mail with generated documents attached; the run goes 'sent'."),
         handler=handlers_delivery.gmail_send,
         preflight=preflight.gmail_preflight,
         queue="emails",

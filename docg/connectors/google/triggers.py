@@ -1,5 +1,7 @@
 """The `google_forms` app: start a run for every new response of a Google Form (polled; see polling.py)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.choices import AuthKind
 from docg.connectors.google import actors  # noqa: F401 (registers the poll actor in every process)
 from docg.connectors.registry import App, Operation, register
@@ -8,7 +10,7 @@ app = register(
     App(
         slug="google_forms",
         name="Google Forms",
-        description="Start a run for each new response of a Google Form.",
+        description=_("Start a run for each new response of a Google Form."),
         auth=AuthKind.OAUTH2,
     )
 )
@@ -16,8 +18,8 @@ app = register(
 app.trigger(
     Operation(
         name="new_response",
-        label="New form response",
-        description=(
+        label=_("New form response"),
+        description=_(
             "Checked every minute: each response submitted after the workflow was activated starts one run. "
             "Output: form_id, response_id, create_time, last_submitted_time, respondent_email, "
             "answers (question id → value)."

@@ -1,5 +1,8 @@
 """The Microsoft 365 apps: `microsoft_word`, `microsoft_powerpoint` (fill + PDF through Graph) and `outlook`."""
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.choices import AuthKind
 from docg.connectors.microsoft import handlers
 from docg.connectors.microsoft.client import CONVERT_TIMEOUT_SECONDS, TIMEOUT_SECONDS
@@ -12,18 +15,24 @@ def _fill_parameters(what: str) -> dict:
     return {
         "type": "object",
         "properties": {
-            "template_id": {"type": "string", "minLength": 1, "description": f"The {what} template (its id) to fill."},
-            "data": {"type": "object", "description": "What the template sees; default: the trigger's data."},
+            "template_id": {
+                "type": "string",
+                "minLength": 1,
+                "description": format_lazy(_("The {what} template (its id) to fill."), what=what),
+            },
+            "data": {"type": "object", "description": _("What the template sees; default: the trigger's data.")},
             "filename": {"type": "string", "minLength": 1, "maxLength": 200},
             "folder": {
                 "type": "string",
                 "maxLength": 400,
-                "description": f"Drive folder for the filled file (default '{handlers.DEFAULT_FOLDER}').",
+                "description": format_lazy(
+                    _("Drive folder for the filled file (default '{folder}')."), folder=handlers.DEFAULT_FOLDER
+                ),
             },
             "drive_id": {
                 "type": "string",
                 "maxLength": 200,
-                "description": "A SharePoint document library's drive id; default: the account's OneDrive.",
+                "description": _("A SharePoint document library's drive id; default: the account's OneDrive."),
             },
         },
         "required": ["template_id"],
@@ -45,9 +54,12 @@ def _fill_operation(name: str, label: str, kind_label: str, handler, kind: str) 
         handler=handler,
         preflight=fill_preflight(kind),
         label=label,
-        description=(
-            f"Fill a {kind_label} template with the run's data, upload it to OneDrive or SharePoint and store "
-            "Microsoft's PDF of it; the run goes 'ready'."
+        description=format_lazy(
+            _(
+                "Fill a {kind} template with the run's data, upload it to OneDrive or SharePoint and store "
+                "Microsoft's PDF of it; the run goes 'ready'."
+            ),
+            kind=kind_label,
         ),
         parameters=_fill_parameters(kind_label),
         output=FILL_OUTPUT,
@@ -62,26 +74,28 @@ word = register(
     App(
         slug="microsoft_word",
         name="Microsoft Word",
-        description="Word templates filled by docg, converted to PDF by Microsoft 365 (OneDrive / SharePoint).",
+        description=_("Word templates filled by docg, converted to PDF by Microsoft 365 (OneDrive / SharePoint)."),
         auth=AuthKind.OAUTH2,
     )
 )
 word.action(
-    _fill_operation("fill_document", "Fill a Word document (Microsoft 365)", "Word", handlers.fill_document, "docx")
+    _fill_operation("fill_document", _("Fill a Word document (Microsoft 365)"), "Word", handlers.fill_document, "docx")
 )
 
 powerpoint = register(
     App(
         slug="microsoft_powerpoint",
         name="Microsoft PowerPoint",
-        description="PowerPoint templates filled by docg, converted to PDF by Microsoft 365 (OneDrive / SharePoint).",
+        description=_(
+            "PowerPoint templates filled by docg, converted to PDF by Microsoft 365 (OneDrive / SharePoint)."
+        ),
         auth=AuthKind.OAUTH2,
     )
 )
 powerpoint.action(
     _fill_operation(
         "fill_presentation",
-        "Fill a PowerPoint presentation (Microsoft 365)",
+        _("Fill a PowerPoint presentation (Microsoft 365)"),
         "PowerPoint",
         handlers.fill_presentation,
         "pptx",
@@ -92,7 +106,7 @@ outlook = register(
     App(
         slug="outlook",
         name="Outlook",
-        description="Send e-mail from a Microsoft 365 / Outlook.com mailbox through Microsoft Graph.",
+        description=_("Send e-mail from a Microsoft 365 / Outlook.com mailbox through Microsoft Graph."),
         auth=AuthKind.OAUTH2,
     )
 )
@@ -101,8 +115,8 @@ outlook.action(
         name="send_mail",
         handler=handlers.send_mail,
         preflight=send_mail_preflight,
-        label="Send e-mail (Outlook)",
-        description="Send an e-mail with generated documents attached from the connected Outlook mailbox.",
+        label=_("Send e-mail (Outlook)"),
+        description=_("Send an e-mail with generated documents attached from the connected Outlook mailbox."),
         queue="emails",
         phase="delivery",
         status_running="sending",

@@ -1,16 +1,18 @@
 """The `pdf` app: turn a generated office document into a PDF with the warm LibreOffice pool."""
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.pdf import handlers
 from docg.connectors.registry import App, Operation, register
 
-app = register(App(slug="pdf", name="PDF", description="Convert generated documents to PDF (LibreOffice)."))
+app = register(App(slug="pdf", name="PDF", description=_("Convert generated documents to PDF (LibreOffice).")))
 
 app.action(
     Operation(
         name="convert",
         handler=handlers.convert,
-        label="Convert to PDF",
-        description="Convert a generated DOCX or PPTX (usually {{ steps.render.document_id }}) to a PDF document.",
+        label=_("Convert to PDF"),
+        description=_("Convert a generated DOCX or PPTX (usually {{ steps.render.document_id }}) to a PDF document."),
         queue="documents",
         phase="render",
         # Two conversion attempts (warm, then cold) fit in one lease.

@@ -1,5 +1,7 @@
 """The `pptx` app: fill an uploaded .pptx template with the run's data (docg/documents/rendering)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.registry import App, Operation, register
 from docg.documents.rendering.action import OUTPUT, PARAMETERS, render_handler
 from docg.documents.rendering.preflight import render_preflight
@@ -7,16 +9,16 @@ from docg.documents.rendering.preflight import render_preflight
 app = register(
     App(
         slug="pptx",
-        name="PowerPoint presentation (.pptx)",
-        description="Templates uploaded to docg, filled in by docg.",
+        name=_("PowerPoint presentation (.pptx)"),
+        description=_("Templates uploaded to docg, filled in by docg."),
     )
 )
 
 app.action(
     Operation(
         name="render",
-        label="Generate a PowerPoint presentation",
-        description="Fill a template with the run's data and store the document; the run goes `ready`.",
+        label=_("Generate a PowerPoint presentation"),
+        description=_("Fill a template with the run's data and store the document; the run goes `ready`."),
         parameters=PARAMETERS,
         output=OUTPUT,
         handler=render_handler("pptx"),

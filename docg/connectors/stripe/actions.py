@@ -3,6 +3,8 @@
 import hashlib
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.choices import AuthKind, Provider
 from docg.connectors.errors import ConnectorError
 from docg.connectors.registry import App, Operation, register
@@ -13,7 +15,7 @@ app = register(
     App(
         slug="stripe",
         name="Stripe",
-        description="Payments with Stripe: payment links for a product and amount.",
+        description=_("Payments with Stripe: payment links for a product and amount."),
         auth=AuthKind.API_KEY,
     )
 )
@@ -87,8 +89,10 @@ app.action(
     Operation(
         name="create_payment_link",
         handler=create_payment_link,
-        label="Create a payment link (Stripe)",
-        description="Create a Stripe price for a product and amount, and a payment link for it; outputs the link URL.",
+        label=_("Create a payment link (Stripe)"),
+        description=_(
+            "Create a Stripe price for a product and amount, and a payment link for it; outputs the link URL."
+        ),
         max_attempts=4,
         timeout_seconds=60,
         parameters={
@@ -97,7 +101,7 @@ app.action(
                 "product_name": {"type": "string", "minLength": 1, "maxLength": 250},
                 "unit_amount": {
                     "type": ["integer", "string"],
-                    "description": "The price in the currency's smallest unit (cents): 1990 is 19.90.",
+                    "description": _("The price in the currency's smallest unit (cents): 1990 is 19.90."),
                 },
                 "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "default": "usd"},
                 "quantity": {"type": ["integer", "string"], "default": 1},

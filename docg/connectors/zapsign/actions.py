@@ -1,5 +1,7 @@
 """The `zapsign` app: send a generated document to be signed through ZapSign."""
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.schemas import output_schema, signature_parameters
@@ -9,7 +11,7 @@ app = register(
     App(
         slug="zapsign",
         name="ZapSign",
-        description="Electronic signatures with ZapSign: one signing request per signer.",
+        description=_("Electronic signatures with ZapSign: one signing request per signer."),
         auth=AuthKind.API_KEY,
     )
 )
@@ -18,8 +20,8 @@ app.action(
     Operation(
         name="create_document",
         handler=handlers.create_document,
-        label="Send for signature (ZapSign)",
-        description="Create a ZapSign document from a generated PDF with its signers; the run goes 'signing'.",
+        label=_("Send for signature (ZapSign)"),
+        description=_("Create a ZapSign document from a generated PDF with its signers; the run goes 'signing'."),
         queue="signatures",
         phase="signature",
         max_attempts=4,

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.utils.translation import gettext_lazy as _
 
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, Template
@@ -30,8 +31,8 @@ KINDS = {
 PARAMETERS = {
     "type": "object",
     "properties": {
-        "template_id": {"type": "string", "minLength": 1, "description": "The template (its id) to fill."},
-        "data": {"type": "object", "description": "What the template sees; default: the trigger's data."},
+        "template_id": {"type": "string", "minLength": 1, "description": _("The template (its id) to fill.")},
+        "data": {"type": "object", "description": _("What the template sees; default: the trigger's data.")},
         "filename": {"type": "string", "minLength": 1, "maxLength": 200},
     },
     "required": ["template_id"],
