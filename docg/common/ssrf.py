@@ -1,4 +1,4 @@
-"""Outgoing HTTP to user-supplied URLs: refuse private, loopback, link-local and metadata addresses.
+"""Outgoing connections to user-supplied hosts (HTTP, SMTP): refuse private, loopback, link-local, metadata.
 
 Checked after DNS resolution and again on every redirect (redirects are followed
 by hand). Operators can allow specific hosts or networks with
@@ -45,10 +45,17 @@ def check_url(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BlockedAddress(f"Only http and https URLs with a host are allowed (got {url!r}).")
-    host = parts.hostname.lower()
+    return check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def check_host(host: str, port: int) -> str | None:
+    """Raise BlockedAddress unless every address `host` resolves to is allowed (any TCP protocol: SMTP too).
+
+    Returns the checked address (None for a host named in SSRF_ALLOWED_HOSTS).
+    """
+    host = host.lower().strip("[]")
     if host in {h.lower() for h in getattr(settings, "SSRF_ALLOWED_HOSTS", [])}:
         return None
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:

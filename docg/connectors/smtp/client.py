@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from docg.common.ssrf import BlockedAddress, check_host
 from docg.connectors.errors import ConnectorError, MessageCatalog
 
 SECURITY_CHOICES = ("starttls", "ssl", "none")
@@ -111,6 +112,12 @@ class SmtpClient:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        try:
+            # The host comes from a user's connection: never a private, loopback or metadata address
+            # unless an operator allowed it (SSRF_ALLOWED_HOSTS / SSRF_ALLOWED_NETWORKS).
+            check_host(s.host, s.port)
+        except BlockedAddress as exc:
+            raise smtp_error("smtp.misconfigured", str(exc), {"host": s.host, "port": s.port}) from exc
         context = ssl.create_default_context()
         if s.security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)

@@ -52,9 +52,12 @@ class SmtpRecorder:
 
 
 @pytest.fixture
-def smtp_server():
+def smtp_server(settings):
     """An aiosmtpd server on 127.0.0.1 (plain SMTP, no auth); `.port`, `.recorder`."""
     from aiosmtpd.controller import Controller
+
+    # Loopback is refused to user-supplied hosts unless an operator allows it, as here.
+    settings.SSRF_ALLOWED_HOSTS = [*settings.SSRF_ALLOWED_HOSTS, "127.0.0.1"]
 
     recorder = SmtpRecorder()
     controller = Controller(recorder, hostname="127.0.0.1", port=free_port())

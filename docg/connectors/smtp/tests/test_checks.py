@@ -18,9 +18,11 @@ USER, PASSWORD = "mailer@acme.example", "right-password"
 
 
 @pytest.fixture
-def auth_smtp_server():
+def auth_smtp_server(settings):
     """An aiosmtpd server that requires AUTH (PLAIN/LOGIN) and knows one user; records the logins it saw."""
     from aiosmtpd.controller import Controller
+
+    settings.SSRF_ALLOWED_HOSTS = [*settings.SSRF_ALLOWED_HOSTS, "127.0.0.1"]
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     attempts: list[tuple[str, str]] = []
@@ -94,7 +96,16 @@ def test_the_auth_failure_reads_in_portuguese(cast, auth_smtp_server):
     assert result.message.startswith("O servidor de e-mail recusou o usuário ou a senha (535")
 
 
-def test_a_closed_port_is_unreachable(cast):
+def test_a_loopback_host_is_refused_unless_an_operator_allows_it(cast, auth_smtp_server, settings):
+    settings.SSRF_ALLOWED_HOSTS = []
+    result = connection_test(connection=_mailer(cast, auth_smtp_server, username=USER, password=PASSWORD))
+    assert (result.ok, result.code) == (False, "smtp.misconfigured")
+    assert "loopback" in result.message
+    assert auth_smtp_server.attempts == []  # nothing reached the server
+
+
+def test_a_closed_port_is_unreachable(cast, settings):
+    settings.SSRF_ALLOWED_HOSTS = ["127.0.0.1"]
     closed = free_port()  # nothing listens there
     credentials = {"host": "127.0.0.1", "port": closed, "security": "none", "username": USER, "password": PASSWORD}
     connection = connection_create(

@@ -257,12 +257,13 @@ def test_recipient_strings_split_on_commas_and_semicolons():
     assert split_addresses(None) == []
 
 
-def test_an_unreachable_server_is_a_transient_error():
-    settings = SmtpSettings(host="127.0.0.1", port=free_port(), security="none", timeout=2)
+def test_an_unreachable_server_is_a_transient_error(settings):
+    settings.SSRF_ALLOWED_HOSTS = ["127.0.0.1"]
+    smtp = SmtpSettings(host="127.0.0.1", port=free_port(), security="none", timeout=2)
     from email.message import EmailMessage
 
     with pytest.raises(ConnectorError) as caught:
-        SmtpClient(settings).send(EmailMessage(), sender="a@x.example", recipients=["b@y.example"])
+        SmtpClient(smtp).send(EmailMessage(), sender="a@x.example", recipients=["b@y.example"])
     assert (caught.value.code, caught.value.transient) == ("smtp.unavailable", True)
     assert translate(caught.value, "pt-BR").startswith("Não foi possível falar com o servidor de e-mail 127.0.0.1:")
 
