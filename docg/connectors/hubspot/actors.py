@@ -18,6 +18,7 @@ from django.db import transaction
 
 from docg.audit.choices import ActorType
 from docg.common.api.exceptions import ApiError
+from docg.connectors.choices import ConnectionStatus
 from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 
@@ -60,6 +61,9 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
     # The run's correlation id: the deal fetch below is the run's first outgoing call.
     correlation_id = str(uuid.uuid4())
     try:
+        if connection.status == ConnectionStatus.EXPIRED:
+            # An earlier event's refresh already failed: say so again without asking HubSpot.
+            raise MESSAGES.error("oauth_expired", "expired", {"connection_id": str(connection.pk)})
         data = trigger_data_for(
             connection=connection, event=event, parameters=parameters, correlation_id=correlation_id
         )

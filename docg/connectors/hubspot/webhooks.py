@@ -140,8 +140,12 @@ def receive(events: list[dict[str, Any]]) -> dict[str, int]:
         if not str(event["subscriptionType"]).startswith("deal."):
             summary["ignored"] += 1
             continue
+        # Expired connections too: their events start runs that stop in needs_review with "Reconnect",
+        # rather than vanishing while nobody notices the connection died.
         connections = DataSourceConnection.objects.filter(
-            provider="hubspot", status=ConnectionStatus.ACTIVE, config__portal_id=str(event["portalId"])
+            provider="hubspot",
+            status__in=[ConnectionStatus.ACTIVE, ConnectionStatus.EXPIRED],
+            config__portal_id=str(event["portalId"]),
         ).defer("credentials")
         workflows = [(c, w) for c in connections for w in matching_workflows(c, event)]
         if not workflows:

@@ -130,3 +130,27 @@ def test_a_transient_error_is_retried_and_starts_no_run_until_it_succeeds(
     execution = wait_for_status(execution_id, ExecutionStatus.COMPLETED, ExecutionStatus.NEEDS_REVIEW)
     assert execution.status == ExecutionStatus.COMPLETED
     assert "enrichment_error" not in execution.trigger_data
+
+
+def test_later_events_of_an_expired_connection_also_ask_to_reconnect_without_calling_hubspot(
+    client, cast, hubspot, provider_api, queued, worker
+):
+    provider_api.on("GET", DEAL_PATH, status=401, body={"status": "error", "category": "INVALID_AUTHENTICATION"})
+    provider_api.on("POST", TOKEN_PATH, status=400, body={"status": "BAD_REFRESH_TOKEN", "error": "invalid_grant"})
+    _workflow(cast, hubspot, stages=["contractsent"])
+    _post(client, _events(4001))
+    [first] = _run_queued(queued)
+    _review(first)
+    hubspot.refresh_from_db()
+    assert hubspot.status == "expired"
+    calls_before = len(provider_api.calls("GET", DEAL_PATH)) + len(provider_api.calls("POST", TOKEN_PATH))
+
+    # The deal changes again in HubSpot: a second run, blocked with the same fix — not silence.
+    assert _post(client, _events(4002)).json()["queued"] == 1
+    first_again, second = _run_queued(queued)  # the first message redelivered does nothing
+    assert first_again is None
+    execution = _review(second)
+    assert execution.last_error_code == "oauth_expired"
+    assert [a["action"] for a in execution.recommended_actions] == ["reconnect_provider"]
+    calls_after = len(provider_api.calls("GET", DEAL_PATH)) + len(provider_api.calls("POST", TOKEN_PATH))
+    assert calls_after == calls_before  # nothing asked of HubSpot for a connection known dead
