@@ -9,7 +9,12 @@ from typing import Any
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-DOCUMENT_ID = {"type": "string", "minLength": 1, "description": _("A generated document's id.")}
+DOCUMENT_ID = {
+    "type": "string",
+    "minLength": 1,
+    "title": _("Document"),
+    "description": _("A generated document's id."),
+}
 
 # A list of addresses, or one string with commas or semicolons ("a@x.com, Ana <b@y.com>").
 ADDRESSES = {
@@ -19,13 +24,14 @@ ADDRESSES = {
 
 SIGNERS = {
     "type": "array",
+    "title": _("Signers"),
     "minItems": 1,
     "maxItems": 50,
     "items": {
         "type": "object",
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "email": {"type": "string", "minLength": 3, "maxLength": 254},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("Name")},
+            "email": {"type": "string", "minLength": 3, "maxLength": 254, "title": _("E-mail")},
         },
         "required": ["name", "email"],
         "additionalProperties": False,
@@ -53,6 +59,7 @@ def attachments_schema(*, example_step: str) -> dict:
     """Generated documents to attach: one id or a list of up to 20."""
     return {
         "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 20}],
+        "title": _("Attachments"),
         "description": format_lazy(
             _("Ids of generated documents, e.g. {example}."),
             example=f"['{{{{ steps.{example_step}.document_id }}}}']",
@@ -66,10 +73,10 @@ def email_parameters(
     """to/cc/bcc/subject, then `body`'s fields (the first is required), attachments, then `after`'s fields."""
     to = {**ADDRESSES, "minLength": 1, "minItems": 1} if to_nonempty else ADDRESSES
     properties = {
-        "to": to,
-        "cc": ADDRESSES,
-        "bcc": ADDRESSES,
-        "subject": {"type": "string", "minLength": 1, "maxLength": 500},
+        "to": {**to, "title": _("Recipients")},
+        "cc": {**ADDRESSES, "title": _("Cc")},
+        "bcc": {**ADDRESSES, "title": _("Bcc")},
+        "subject": {"type": "string", "minLength": 1, "maxLength": 500, "title": _("Subject")},
         **body,
         "attachments": attachments_schema(example_step=example_step),
         **(after or {}),
@@ -96,7 +103,7 @@ def signature_parameters(*, extra: dict[str, dict] | None = None) -> dict:
     properties = {
         "document_id": DOCUMENT_ID,
         "signers": SIGNERS,
-        "name": {"type": "string", "maxLength": 255},
+        "name": {"type": "string", "maxLength": 255, "title": _("Envelope name")},
         **(extra or {}),
     }
     return parameters_schema(properties=properties, required=["document_id", "signers"])

@@ -29,10 +29,26 @@ app.action(
         timeout_seconds=int(2 * handlers.AI_TIMEOUT_SECONDS) + 30,
         parameters=parameters_schema(
             properties={
-                "instructions": {"type": "string", "minLength": 1, "description": _("What to extract or summarise.")},
-                "input": {"description": _("The text or data to read; anything but a string is sent as JSON.")},
-                "schema": {"type": "object", "description": _("The JSON schema the answer must follow.")},
-                "model": {"type": "string", "description": _("Overrides the connection's model.")},
+                "instructions": {
+                    "type": "string",
+                    "minLength": 1,
+                    "title": _("Instructions"),
+                    "description": _("What to extract or summarise."),
+                },
+                "input": {
+                    "title": _("Input"),
+                    "description": _("The text or data to read; anything but a string is sent as JSON."),
+                },
+                "schema": {
+                    "type": "object",
+                    "title": _("Answer schema"),
+                    "description": _("The JSON schema the answer must follow."),
+                },
+                "model": {
+                    "type": "string",
+                    "title": _("AI model"),
+                    "description": _("Overrides the connection's model."),
+                },
             },
             required=["instructions", "input", "schema"],
         ),

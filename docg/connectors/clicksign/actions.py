@@ -30,7 +30,14 @@ app.action(
         max_attempts=4,
         timeout_seconds=120,
         parameters=signature_parameters(
-            extra={"deadline": {"type": "string", "maxLength": 40, "description": _("YYYY-MM-DD or an ISO date-time.")}}
+            extra={
+                "deadline": {
+                    "type": "string",
+                    "maxLength": 40,
+                    "title": _("Deadline"),
+                    "description": _("YYYY-MM-DD or an ISO date-time."),
+                }
+            }
         ),
         output=output_schema(
             envelope_id="string", document_key="string", signers="array", document_id="string", dry_run="boolean"

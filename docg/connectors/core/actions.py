@@ -27,7 +27,12 @@ app.action(
         parameters={
             "type": "object",
             # Any type: "{{ trigger.amount > 100 }}" renders to a native boolean.
-            "properties": {"condition": {"description": _("A value or a {{ expression }}; false stops the run.")}},
+            "properties": {
+                "condition": {
+                    "title": _("Condition"),
+                    "description": _("A value or a {{ expression }}; false stops the run."),
+                }
+            },
             "required": ["condition"],
             "additionalProperties": False,
         },
@@ -42,7 +47,9 @@ app.action(
         description=_("Wait a number of seconds before the next step."),
         parameters={
             "type": "object",
-            "properties": {"seconds": {"type": "integer", "minimum": 1, "maximum": 30 * 24 * 3600}},
+            "properties": {
+                "seconds": {"type": "integer", "minimum": 1, "maximum": 30 * 24 * 3600, "title": _("Seconds")}
+            },
             "required": ["seconds"],
             "additionalProperties": False,
         },
@@ -57,7 +64,7 @@ app.action(
         description=_("Compute named values from expressions; later steps read them as steps.<key>."),
         parameters={
             "type": "object",
-            "properties": {"variables": {"type": "object", "additionalProperties": True}},
+            "properties": {"variables": {"type": "object", "additionalProperties": True, "title": _("Variables")}},
             "required": ["variables"],
             "additionalProperties": False,
         },
@@ -74,8 +81,8 @@ app.action(
         parameters={
             "type": "object",
             "properties": {
-                "message": {"type": "string", "minLength": 1},
-                "approvers": {"type": "array", "items": {"type": "string", "format": "email"}},
+                "message": {"type": "string", "minLength": 1, "title": _("Message")},
+                "approvers": {"type": "array", "items": {"type": "string", "format": "email"}, "title": _("Approvers")},
             },
             "required": ["message"],
             "additionalProperties": False,
@@ -90,7 +97,7 @@ app.action(
         label=_("Read from datastore"),
         parameters={
             "type": "object",
-            "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200}},
+            "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("Key")}},
             "required": ["key"],
             "additionalProperties": False,
         },
@@ -105,7 +112,10 @@ app.action(
         label=_("Write to datastore"),
         parameters={
             "type": "object",
-            "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200}, "value": {}},
+            "properties": {
+                "key": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("Key")},
+                "value": {"title": _("Value")},
+            },
             "required": ["key", "value"],
             "additionalProperties": False,
         },
@@ -121,11 +131,11 @@ app.action(
         parameters={
             "type": "object",
             "properties": {
-                "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
-                "url": {"type": "string", "minLength": 1},
-                "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-                "body": {},
-                "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
+                "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"], "title": _("Method")},
+                "url": {"type": "string", "minLength": 1, "title": _("URL")},
+                "headers": {"type": "object", "additionalProperties": {"type": "string"}, "title": _("Headers")},
+                "body": {"title": _("Body")},
+                "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 60, "title": _("Timeout (seconds)")},
             },
             "required": ["method", "url"],
             "additionalProperties": False,
@@ -143,9 +153,9 @@ app.action(
         parameters={
             "type": "object",
             "properties": {
-                "code": {"type": "string", "minLength": 1},
-                "message": {"type": "string"},
-                "transient": {"type": "boolean"},
+                "code": {"type": "string", "minLength": 1, "title": _("Error code")},
+                "message": {"type": "string", "title": _("Message")},
+                "transient": {"type": "boolean", "title": _("Transient error")},
             },
             "required": ["code"],
             "additionalProperties": False,

@@ -22,6 +22,7 @@ _ID = {"type": "string", "minLength": 1, "maxLength": 200}
 _TEXT_MAP = {
     "type": "object",
     "additionalProperties": {"type": ["string", "number", "integer", "boolean", "null"]},
+    "title": _("Replacements"),
     "description": _('Placeholder → value: {"name": "{{ trigger.name }}"} replaces {{name}} in the template.'),
 }
 _FILL_OUTPUT = document_output(google_file_id="string", google_file_url="string", occurrences_changed="integer")
@@ -33,14 +34,20 @@ def _fill_parameters(kind: str, **extra: dict) -> dict:
         "properties": {
             "template_file_id": {
                 **_ID,
+                "title": _("Template"),
                 "description": format_lazy(_("The Drive file id of the {kind} template."), kind=kind),
             },
-            "folder_id": {**_ID, "description": _("The Drive folder that receives the filled copy.")},
+            "folder_id": {
+                **_ID,
+                "title": _("Folder"),
+                "description": _("The Drive folder that receives the filled copy."),
+            },
             "replacements": _TEXT_MAP,
             "name": {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 200,
+                "title": _("File name"),
                 "description": _("The copy's and PDF's name."),
             },
             **extra,
@@ -103,6 +110,7 @@ slides.action(
             images={
                 "type": "object",
                 "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 2000},
+                "title": _("Images"),
                 "description": _(
                     "Placeholder → public image URL (PNG, JPEG or GIF): shapes holding it become the image."
                 ),
@@ -133,8 +141,8 @@ drive.action(
         parameters=parameters_schema(
             properties={
                 "document_id": DOCUMENT_ID,
-                "folder_id": {**_ID, "description": _("The Drive folder id.")},
-                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "folder_id": {**_ID, "title": _("Folder"), "description": _("The Drive folder id.")},
+                "name": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("File name")},
             },
             required=["document_id", "folder_id"],
         ),
@@ -165,7 +173,9 @@ gmail.action(
         max_attempts=4,
         timeout_seconds=120,
         parameters=email_parameters(
-            body={"body": {"type": "string"}, "html": {"type": "string"}}, to_nonempty=False, example_step="fill"
+            body={"body": {"type": "string", "title": _("Text")}, "html": {"type": "string", "title": _("HTML")}},
+            to_nonempty=False,
+            example_step="fill",
         ),
         output=email_output(ids=("message_id", "gmail_id", "thread_id")),
     )

@@ -26,7 +26,7 @@ app.trigger(
         ),
         parameters={
             "type": "object",
-            "properties": {"form_id": {"type": "string", "minLength": 1, "maxLength": 200}},
+            "properties": {"form_id": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("Form")}},
             "required": ["form_id"],
             "additionalProperties": False,
         },

@@ -18,13 +18,19 @@ def _fill_parameters(what: str) -> dict:
             "template_id": {
                 "type": "string",
                 "minLength": 1,
+                "title": _("Template"),
                 "description": format_lazy(_("The {what} template (its id) to fill."), what=what),
             },
-            "data": {"type": "object", "description": _("What the template sees; default: the trigger's data.")},
-            "filename": {"type": "string", "minLength": 1, "maxLength": 200},
+            "data": {
+                "type": "object",
+                "title": _("Data"),
+                "description": _("What the template sees; default: the trigger's data."),
+            },
+            "filename": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("File name")},
             "folder": {
                 "type": "string",
                 "maxLength": 400,
+                "title": _("Folder"),
                 "description": format_lazy(
                     _("Drive folder for the filled file (default '{folder}')."), folder=handlers.DEFAULT_FOLDER
                 ),
@@ -32,6 +38,7 @@ def _fill_parameters(what: str) -> dict:
             "drive_id": {
                 "type": "string",
                 "maxLength": 200,
+                "title": _("SharePoint drive"),
                 "description": _("A SharePoint document library's drive id; default: the account's OneDrive."),
             },
         },
@@ -124,10 +131,10 @@ outlook.action(
         timeout_seconds=int(3 * TIMEOUT_SECONDS),
         parameters=email_parameters(
             body={
-                "body": {"type": "string"},
-                "body_type": {"type": "string", "enum": ["html", "text"], "default": "html"},
+                "body": {"type": "string", "title": _("Body")},
+                "body_type": {"type": "string", "enum": ["html", "text"], "default": "html", "title": _("Body format")},
             },
-            after={"save_to_sent_items": {"type": "boolean", "default": True}},
+            after={"save_to_sent_items": {"type": "boolean", "default": True, "title": _("Save to Sent Items")}},
             to_nonempty=True,
             example_step="fill",
         ),

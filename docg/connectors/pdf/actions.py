@@ -20,8 +20,8 @@ app.action(
         parameters={
             "type": "object",
             "properties": {
-                "document_id": {"type": "string", "format": "uuid", "minLength": 1},
-                "filename": {"type": "string", "minLength": 1, "maxLength": 200},
+                "document_id": {"type": "string", "format": "uuid", "minLength": 1, "title": _("Document")},
+                "filename": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("File name")},
             },
             "required": ["document_id"],
             "additionalProperties": False,

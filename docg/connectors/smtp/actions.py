@@ -30,7 +30,9 @@ app.action(
         max_attempts=4,
         timeout_seconds=3 * handlers.SMTP_TIMEOUT_SECONDS,
         parameters=email_parameters(
-            body={"text": {"type": "string"}, "html": {"type": "string"}}, to_nonempty=True, example_step="pdf"
+            body={"text": {"type": "string", "title": _("Text")}, "html": {"type": "string", "title": _("HTML")}},
+            to_nonempty=True,
+            example_step="pdf",
         ),
         output=email_output(ids=("message_id",)),
     )

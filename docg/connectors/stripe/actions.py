@@ -98,13 +98,14 @@ app.action(
         parameters={
             "type": "object",
             "properties": {
-                "product_name": {"type": "string", "minLength": 1, "maxLength": 250},
+                "product_name": {"type": "string", "minLength": 1, "maxLength": 250, "title": _("Product name")},
                 "unit_amount": {
                     "type": ["integer", "string"],
+                    "title": _("Unit amount"),
                     "description": _("The price in the currency's smallest unit (cents): 1990 is 19.90."),
                 },
-                "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "default": "usd"},
-                "quantity": {"type": ["integer", "string"], "default": 1},
+                "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$", "default": "usd", "title": _("Currency")},
+                "quantity": {"type": ["integer", "string"], "default": 1, "title": _("Quantity")},
             },
             "required": ["product_name", "unit_amount"],
             "additionalProperties": False,

@@ -14,10 +14,19 @@ app.trigger(
         parameters={
             "type": "object",
             "properties": {
-                "hmac_header": {"type": "string", "description": _("Header carrying an HMAC-SHA256 of the body.")},
-                "idempotency_field": {"type": "string", "description": _("Body field that identifies a delivery.")},
+                "hmac_header": {
+                    "type": "string",
+                    "title": _("HMAC header"),
+                    "description": _("Header carrying an HMAC-SHA256 of the body."),
+                },
+                "idempotency_field": {
+                    "type": "string",
+                    "title": _("Idempotency field"),
+                    "description": _("Body field that identifies a delivery."),
+                },
                 "require_timestamp": {
                     "type": "boolean",
+                    "title": _("Require a timestamp"),
                     "description": _(
                         "Refuse signed deliveries without X-Docg-Timestamp (unix seconds); "
                         'the signature then covers "{timestamp}.{body}" and must be under 5 minutes old.'

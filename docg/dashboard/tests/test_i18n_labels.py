@@ -134,5 +134,75 @@ def test_the_editor_shows_a_step_and_its_field_help_in_portuguese(
     expect(inspector.locator("h2")).to_have_text("Receber um webhook")
     expect(inspector).to_contain_text("O corpo JSON da requisição se torna a saída do gatilho.")
     expect(inspector).to_contain_text("Cabeçalho que traz um HMAC-SHA256 do corpo.")
+    # Fields are labelled by their translated titles, not by their keys.
+    expect(inspector.locator("label", has_text="Cabeçalho HMAC")).to_be_visible()
+    expect(inspector).not_to_contain_text("Hmac header")
     screenshot(page, "editor-step-pt-br")
     page.close()
+
+
+@pytest.mark.django_db
+def test_the_apps_api_titles_the_webhook_fields_in_the_request_language(alice_api):
+    """The editor labels a field with its title: a Portuguese reader sees "Cabeçalho HMAC", not "Hmac header"."""
+    portuguese = webhook_trigger(alice_api.get("/api/v1/apps", HTTP_ACCEPT_LANGUAGE="pt-br").json())
+    titles = {name: prop["title"] for name, prop in portuguese["parameters"]["properties"].items()}
+    assert titles == {
+        "hmac_header": "Cabeçalho HMAC",
+        "idempotency_field": "Campo de idempotência",
+        "require_timestamp": "Exigir carimbo de data/hora",
+    }
+
+    english = webhook_trigger(alice_api.get("/api/v1/apps", HTTP_ACCEPT_LANGUAGE="en").json())
+    titles = {name: prop["title"] for name, prop in english["parameters"]["properties"].items()}
+    assert titles == {
+        "hmac_header": "HMAC header",
+        "idempotency_field": "Idempotency field",
+        "require_timestamp": "Require a timestamp",
+    }
+
+
+def untitled_properties(schema: dict, where: str) -> list[str]:
+    """Every property (nested objects and array items too) that lacks a non-empty title."""
+    missing = []
+    for name, prop in (schema.get("properties") or {}).items():
+        path = f"{where}.{name}"
+        if not str(prop.get("title") or "").strip():
+            missing.append(path)
+        missing += untitled_properties(prop, path)
+        items = prop.get("items")
+        if isinstance(items, dict):
+            missing += untitled_properties(items, f"{path}[]")
+        for variant in prop.get("anyOf") or prop.get("oneOf") or []:
+            missing += untitled_properties(variant, path)
+    return missing
+
+
+def test_every_parameter_of_every_operation_has_a_title():
+    """A parameter added without a title would show its key ("Template id") to a Portuguese reader."""
+    from docg.connectors import registry
+
+    registry.autodiscover()
+    missing = []
+    operations = 0
+    for app in registry.all_apps():
+        for kind, ops in (("trigger", app.triggers), ("action", app.actions)):
+            for op in ops.values():
+                operations += 1
+                missing += untitled_properties(op.parameters, f"{app.slug}.{kind}.{op.name}")
+    assert operations > 20
+    assert not missing, f"parameters without a title: {missing}"
+
+
+def test_portuguese_titles_are_translated():
+    """Titles are lazy: the same schema reads in Portuguese while pt-BR is active."""
+    from docg.connectors import registry
+
+    registry.autodiscover()
+    properties = registry.find_operation("docx", "action", "render").parameters["properties"]
+    email = registry.find_operation("smtp", "action", "send_email").parameters["properties"]
+    with translation.override("pt-br"):
+        assert str(properties["template_id"]["title"]) == "Modelo"
+        assert str(email["to"]["title"]) == "Destinatários"
+        assert str(email["subject"]["title"]) == "Assunto"
+        assert str(email["attachments"]["title"]) == "Anexos"
+    assert str(properties["template_id"]["title"]) == "Template"

@@ -31,9 +31,18 @@ KINDS = {
 PARAMETERS = {
     "type": "object",
     "properties": {
-        "template_id": {"type": "string", "minLength": 1, "description": _("The template (its id) to fill.")},
-        "data": {"type": "object", "description": _("What the template sees; default: the trigger's data.")},
-        "filename": {"type": "string", "minLength": 1, "maxLength": 200},
+        "template_id": {
+            "type": "string",
+            "minLength": 1,
+            "title": _("Template"),
+            "description": _("The template (its id) to fill."),
+        },
+        "data": {
+            "type": "object",
+            "title": _("Data"),
+            "description": _("What the template sees; default: the trigger's data."),
+        },
+        "filename": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("File name")},
     },
     "required": ["template_id"],
     "additionalProperties": False,
