@@ -20,7 +20,7 @@ from social_django.models import UserSocialAuth
 from docg.connectors import services
 from docg.connectors.oauth import token_credentials
 from docg.dashboard.context import current_membership
-from docg.orgs.choices import WRITER_ROLES
+from docg.orgs.choices import MANAGER_ROLES
 from docg.orgs.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def require_connecting_writer(strategy, backend, user=None, *args: Any, **kwargs
     if user is None or not user.is_authenticated:
         return _refuse(strategy, _("Log in to docg before connecting an account."))
     membership = _membership(strategy, backend, user)
-    if membership is None or membership.role not in WRITER_ROLES:
+    if membership is None or membership.role not in MANAGER_ROLES:
         return _refuse(strategy, _("Your role cannot add connections to this organization."))
     return {"membership": membership}
 

@@ -15,7 +15,7 @@ from social_django.utils import load_backend, load_strategy
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth_pipeline import SESSION_KEY, connections_url
-from docg.dashboard.context import can_write, dashboard_view
+from docg.dashboard.context import can_manage, dashboard_view
 
 
 @never_cache
@@ -29,7 +29,7 @@ def oauth_connect(request: HttpRequest, provider: str) -> HttpResponse:
     backend_name = settings.OAUTH_CONNECT_BACKENDS.get(provider)
     if backend_name is None:
         raise Http404("No such provider.")
-    if not can_write(request):
+    if not can_manage(request):
         messages.error(request, _("Your role cannot add connections to this organization."))
         return redirect(connections_url())
     renew = request.GET.get("connection") or ""

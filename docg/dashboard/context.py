@@ -100,8 +100,13 @@ def member_object(request: HttpRequest, queryset: QuerySet, **lookup: Any) -> Mo
 
     A link to a run of another of the user's organizations (from an email, say) opens it
     instead of answering 404; a row of an organization the user is not in is a 404.
+    Writes (POST and friends) only find rows of the current organization.
     """
     organization_ids = [m.organization_id for m in _memberships(request)]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # A write acts only inside the current organization, whose role the view checked: never
+        # switch first, or a viewer here who writes elsewhere could act on this organization's rows.
+        organization_ids = [request.organization.pk]
     obj = queryset.filter(organization_id__in=organization_ids, **lookup).first()
     if obj is None:
         raise Http404("Not found.")

@@ -173,7 +173,7 @@ def _parse(response: httpx.Response, tech: dict) -> Any:
     content = message.get("content")
     try:
         return json.loads(content)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         reason = " (the answer was cut off)" if choice.get("finish_reason") == "length" else ""
         raise ai_error(
             "ai.invalid_output", f"the answer is not JSON{reason}: {exc}", {**tech, "content": str(content)[:2000]}

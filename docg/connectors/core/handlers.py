@@ -88,7 +88,7 @@ def http_request(ctx: ActionContext, params: dict) -> ActionResult:
     text = response.content[:MAX_RESPONSE_BYTES].decode(response.encoding or "utf-8", errors="replace")
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = text
     output = {"status": response.status_code, "headers": dict(response.headers), "body": parsed}
     if response.status_code == 429:

@@ -60,6 +60,8 @@ def parse_json_object(text: str, *, empty_ok: bool = True) -> dict:
             gettext("This is not valid JSON (line %(line)d, column %(col)d): %(msg)s.")
             % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
         ) from exc
+    except RecursionError as exc:
+        raise ValueError(gettext("This JSON is nested too deeply.")) from exc
     if not isinstance(value, dict):
         raise ValueError(gettext('The data must be a JSON object in braces, for example {"customer": "Ana"}.'))
     if len(text.encode()) > settings.MAX_TRIGGER_DATA_BYTES:

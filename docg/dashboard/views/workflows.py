@@ -144,7 +144,7 @@ def _payload(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
         payload = json.loads(request.body or b"{}")
     except RequestDataTooBig:
         return None, _error(_("This workflow is too large to save."), status=413)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         return None, _error(_("The editor sent something that is not valid JSON. Reload the page and try again."))
     if not isinstance(payload, dict):
         return None, _error(_("The editor sent something that is not a workflow. Reload the page and try again."))
