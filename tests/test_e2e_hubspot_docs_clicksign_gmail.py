@@ -119,7 +119,7 @@ def flow(cast, fakes):
         provider="hubspot",
         name="HubSpot (Acme)",
         credentials={"access_token": "hub-token", "refresh_token": "hub-refresh", "expires_at": time.time() + 1800},
-        config={"portal_id": str(PORTAL)},
+        account={"portal_id": str(PORTAL)},  # what HubSpot's token answer says at connect time
     )
     google = google_connection(cast)
     clicksign = connection_create(

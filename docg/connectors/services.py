@@ -9,6 +9,14 @@ from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.orgs.models import Organization, User
 
+# Config that only a provider's own answer may set (the OAuth flow): webhooks route events by
+# these (HubSpot's portal id), and portal ids are public, so a client must never write them.
+SERVER_OWNED_CONFIG = frozenset({"portal_id", "hub_domain", "account", "account_id"})
+
+
+def _client_config(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key not in SERVER_OWNED_CONFIG}
+
 
 @transaction.atomic
 def connection_create(
@@ -19,14 +27,15 @@ def connection_create(
     name: str,
     credentials: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
+    account: dict[str, Any] | None = None,
 ) -> DataSourceConnection:
-    """Store a provider credential, encrypted."""
+    """Store a provider credential, encrypted. `account`: what the provider said about it (OAuth only)."""
     connection = DataSourceConnection.objects.create(
         organization=organization,
         provider=provider,
         name=name,
         credentials=credentials or {},
-        config=config or {},
+        config={**_client_config(config or {}), **(account or {})},
         created_by=by,
     )
     audit_log(
@@ -55,7 +64,8 @@ def connection_update(
     if name is not None:
         connection.name = name
     if config is not None:
-        connection.config = config
+        owned = {key: value for key, value in (connection.config or {}).items() if key in SERVER_OWNED_CONFIG}
+        connection.config = {**_client_config(config), **owned}
     if credentials is not None:
         connection.credentials = credentials
         connection.status = ConnectionStatus.ACTIVE
@@ -115,7 +125,7 @@ def connection_connect_oauth(
     config = {**config, "account_id": account_id}
     if connection is None:
         connection = connection_create(
-            organization=organization, by=by, provider=provider, name=name, credentials=credentials, config=config
+            organization=organization, by=by, provider=provider, name=name, credentials=credentials, account=config
         )
         created = True
     else:

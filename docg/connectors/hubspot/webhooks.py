@@ -78,7 +78,8 @@ def verify(*, method: str, uri: str, body: bytes, headers: dict[str, str], now: 
         raise _unauthorized("webhook.not_configured", "HubSpot webhooks are not configured on this server.")
     signature = headers.get(SIGNATURE_HEADER.lower(), "")
     timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
-    if not signature or not timestamp.isdigit():
+    # ASCII digits of a sane length: "²".isdigit() is True and a 5000-digit int is refused by int().
+    if not signature or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 16):
         raise _unauthorized("webhook.bad_signature", f"{SIGNATURE_HEADER} and {TIMESTAMP_HEADER} are required.")
     age = (now if now is not None else time.time()) - int(timestamp) / 1000
     if abs(age) > settings.HUBSPOT_WEBHOOK_TOLERANCE_SECONDS:

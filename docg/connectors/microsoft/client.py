@@ -152,7 +152,8 @@ class GraphClient:
         if not response.is_redirect:
             return response.content  # a proxy (or a future Graph) may stream the bytes directly
         location = response.headers.get("Location", "")
-        tech = {"method": "GET", "url": location[:300], "redirected_from": str(response.request.url)}
+        # The query string of a pre-authenticated URL is a credential: keep it out of error details.
+        tech = {"method": "GET", "url": location.split("?", 1)[0][:300], "redirected_from": str(response.request.url)}
         try:
             # Pre-authenticated URL: no Authorization header, only our correlation id.
             download = guarded_request("GET", location, timeout=CONVERT_TIMEOUT_SECONDS, headers=self.extra_headers)

@@ -20,6 +20,9 @@ def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise ApiError("stripe.not_configured", "Stripe webhooks are not configured on this server.", status_code=503)
+    if not signature.isascii():
+        # stripe-python compares str digests with hmac.compare_digest, which raises on non-ASCII.
+        raise ApiError("stripe.bad_signature", "The Stripe-Signature header does not match this body.")
     try:
         stripe.WebhookSignature.verify_header(
             payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS

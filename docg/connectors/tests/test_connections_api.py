@@ -99,3 +99,20 @@ def test_apps_lists_core_and_webhook_with_schemas(alice_api):
     assert [t["name"] for t in apps["webhook"]["triggers"]] == ["catch_hook"]
     assert alice_api.get("/api/v1/apps/core").json()["slug"] == "core"
     assert alice_api.get("/api/v1/apps/nope").status_code == 404
+
+
+def test_clients_cannot_set_the_portal_id_that_routes_provider_webhooks(charlie_api, cast):
+    # Portal ids are public; if a client could write one, another organization's HubSpot events would reach it.
+    body = {"provider": "hubspot", "name": "x", "config": {"portal_id": "62515", "folder": "Deals"}}
+    created = charlie_api.post("/api/v1/connections", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["config"] == {"folder": "Deals"}
+    connection = DataSourceConnection.objects.get(pk=created.json()["id"])
+    connection.config = {"portal_id": "777", "folder": "Deals"}  # as the OAuth flow recorded it
+    connection.save()
+    response = charlie_api.patch(
+        f"/api/v1/connections/{connection.pk}", {"config": {"portal_id": "62515", "folder": "X"}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    connection.refresh_from_db()
+    assert connection.config == {"folder": "X", "portal_id": "777"}

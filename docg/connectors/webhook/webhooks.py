@@ -124,22 +124,30 @@ def webhook_receive(
     key = headers.get("idempotency-key", "")
     if not key and parameters.get("idempotency_field"):
         key = str(data.get(parameters["idempotency_field"], "") or "")
-    key = key[:200] or replay_key
-    if not key:
+    # Both keys are recorded: the sender's key dedupes its retries, and the signature's key stops a
+    # captured delivery replayed with a new (unsigned) Idempotency-Key header.
+    keys = [k for k in dict.fromkeys((key[:200], replay_key)) if k]
+    if not keys:
         return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK), True
     try:
         with transaction.atomic():
-            delivery = WebhookDelivery.objects.create(
-                organization_id=workflow.organization_id, workflow=workflow, idempotency_key=key
-            )
+            deliveries = [
+                WebhookDelivery.objects.create(
+                    organization_id=workflow.organization_id, workflow=workflow, idempotency_key=k
+                )
+                for k in keys
+            ]
             execution = execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK)
-            delivery.execution = execution
-            delivery.save(update_fields=["execution", "updated_at"])
+            for delivery in deliveries:
+                delivery.execution = execution
+                delivery.save(update_fields=["execution", "updated_at"])
             return execution, True
     except IntegrityError:
         # Delivered before: answer with the run the first delivery started.
         first = (
-            WebhookDelivery.objects.select_related("execution").filter(workflow=workflow, idempotency_key=key).first()
+            WebhookDelivery.objects.select_related("execution")
+            .filter(workflow=workflow, idempotency_key__in=keys, execution__isnull=False)
+            .first()
         )
         if first is None or first.execution is None:
             raise ApiError("webhook.conflict", "This delivery collided with another; send it again.", status_code=409)

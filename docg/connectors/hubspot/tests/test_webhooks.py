@@ -217,6 +217,14 @@ def test_a_stale_timestamp_is_refused(client, cast, hubspot, queued):
     assert queued == [] and not WebhookDelivery.objects.exists()
 
 
+@pytest.mark.parametrize("timestamp", ["\u00b2", "9" * 400, "9" * 5000, "-1", "1e3"])
+def test_a_malformed_timestamp_is_401_not_a_crash(client, cast, hubspot, queued, timestamp):
+    _workflow(cast, hubspot)
+    response = _post(client, _events(), timestamp=timestamp)
+    assert response.status_code == 401
+    assert queued == [] and not WebhookDelivery.objects.exists()
+
+
 def test_a_replayed_event_has_no_effect(client, cast, hubspot, provider_api, queued):
     _crm(provider_api)
     _workflow(cast, hubspot)

@@ -109,6 +109,7 @@ def test_a_forged_signature_is_400_and_changes_nothing(cast, stripe_api):
     assert _deliver(payload, signature=other).status_code == 400
     assert _deliver(payload, signature="").status_code == 400
     assert _deliver(payload, signature="t=abc,v1=").status_code == 400
+    assert _deliver(payload, signature="t=1,v1=\u00e9").status_code == 400  # non-ASCII: not a crash
     assert _billing_state(cast.acme) == ("free", "", "", "")
     assert not BillingEvent.objects.exists() and _billing_audits(cast.acme) == []
 

@@ -155,3 +155,22 @@ def test_another_organizations_workflow_with_a_wrong_secret_is_404(cast):
     )
     assert response.status_code == 404
     assert _nothing_stored()
+
+
+def test_a_replay_with_a_new_idempotency_key_header_is_still_a_duplicate(cast):
+    # The Idempotency-Key header is not signed: a replayer can change it, so it must not replace the signature's key.
+    workflow = _workflow(cast)
+    now = int(time.time())
+    signature = _sign(workflow.webhook_secret, BODY, now)
+    first = Client().post(
+        f"/hooks/{workflow.pk}/{workflow.webhook_secret}", data=BODY, content_type="application/json",
+        HTTP_X_SIGNATURE=signature, HTTP_X_DOCG_TIMESTAMP=str(now), HTTP_IDEMPOTENCY_KEY="order-1",
+    )  # fmt: skip
+    assert first.status_code == 202
+    for n in range(3):
+        replay = Client().post(
+            f"/hooks/{workflow.pk}/{workflow.webhook_secret}", data=BODY, content_type="application/json",
+            HTTP_X_SIGNATURE=signature, HTTP_X_DOCG_TIMESTAMP=str(now), HTTP_IDEMPOTENCY_KEY=f"forged-{n}",
+        )  # fmt: skip
+        assert (replay.status_code, replay.json()["duplicate"]) == (200, True)
+    assert WorkflowExecution.objects.count() == 1
