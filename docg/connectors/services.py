@@ -14,7 +14,9 @@ from docg.orgs.models import Organization, User
 SERVER_OWNED_CONFIG = frozenset({"portal_id", "hub_domain", "account", "account_id"})
 
 
-def _client_config(config: dict[str, Any]) -> dict[str, Any]:
+def _client_config(config: Any) -> Any:
+    if not isinstance(config, dict):  # the admin's JSON field may hand over other JSON values
+        return config
     return {key: value for key, value in config.items() if key not in SERVER_OWNED_CONFIG}
 
 
@@ -35,7 +37,7 @@ def connection_create(
         provider=provider,
         name=name,
         credentials=credentials or {},
-        config={**_client_config(config or {}), **(account or {})},
+        config={**(_client_config(config) if isinstance(config, dict) else {}), **(account or {})},
         created_by=by,
     )
     audit_log(
@@ -64,8 +66,10 @@ def connection_update(
     if name is not None:
         connection.name = name
     if config is not None:
-        owned = {key: value for key, value in (connection.config or {}).items() if key in SERVER_OWNED_CONFIG}
-        connection.config = {**_client_config(config), **owned}
+        stored = connection.config if isinstance(connection.config, dict) else {}
+        owned = {key: value for key, value in stored.items() if key in SERVER_OWNED_CONFIG}
+        config = _client_config(config)
+        connection.config = {**config, **owned} if isinstance(config, dict) else config
     if credentials is not None:
         connection.credentials = credentials
         connection.status = ConnectionStatus.ACTIVE

@@ -327,7 +327,10 @@ def billing_apply_event(*, event: dict) -> tuple[bool, str]:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = BillingEvent.objects.create(stripe_event_id=event_id[:255], event_type=event_type[:100])
+                created = event.get("created") if isinstance(event.get("created"), int) else None
+                record = BillingEvent.objects.create(
+                    stripe_event_id=event_id[:255], event_type=event_type[:100], stripe_created=created
+                )
         except IntegrityError:
             return False, "duplicate"
         if event_type not in HANDLED_EVENTS:
@@ -338,6 +341,11 @@ def billing_apply_event(*, event: dict) -> tuple[bool, str]:
         if org is None:
             record.outcome = "no matching organization"
             record.save(update_fields=["outcome"])
+            return True, record.outcome
+        if _superseded(org, record, event_type):
+            record.organization = org
+            record.outcome = "older than a subscription event already applied"
+            record.save(update_fields=["organization", "outcome"])
             return True, record.outcome
         changes = {k: v for k, v in _changes_for(event_type, obj, org).items() if getattr(org, k) != v}
         before_plan = org.plan
@@ -350,6 +358,19 @@ def billing_apply_event(*, event: dict) -> tuple[bool, str]:
         record.save(update_fields=["organization", "outcome"])
         _audit_event(org, event_id, event_type, changes, before_plan)
     return True, record.outcome
+
+
+def _superseded(org: Organization, record: BillingEvent, event_type: str) -> bool:
+    """A subscription event created before one already applied to `org` (a late retry, say)."""
+    if not event_type.startswith("customer.subscription.") or record.stripe_created is None:
+        return False
+    return (
+        BillingEvent.objects.filter(
+            organization=org, event_type__startswith="customer.subscription.", stripe_created__gt=record.stripe_created
+        )
+        .exclude(pk=record.pk)
+        .exists()
+    )
 
 
 def _audit_event(org: Organization, event_id: str, event_type: str, changes: dict, before_plan: str) -> None:

@@ -103,6 +103,9 @@ class BillingEvent(models.Model):
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="billing_events"
     )
     outcome = models.CharField(max_length=200, blank=True)
+    # The event's `created` (Unix seconds): Stripe does not deliver in order, so a subscription
+    # event older than one already applied to the organization must not undo it.
+    stripe_created = models.BigIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -24,12 +24,12 @@ def _signature(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | N
     return f"t={timestamp},v1={digest}"
 
 
-def _event(event_type: str, obj: dict, event_id: str | None = None) -> str:
+def _event(event_type: str, obj: dict, event_id: str | None = None, created: int | None = None) -> str:
     event = {
         "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
         "object": "event",
         "api_version": "2026-10-28.endive",
-        "created": int(time.time()),
+        "created": created if created is not None else int(time.time()),
         "type": event_type,
         "livemode": False,
         "data": {"object": obj},
@@ -159,6 +159,16 @@ def test_the_end_of_an_older_subscription_does_not_downgrade_the_current_one(cas
     _deliver(_event("customer.subscription.created", _subscription(cast.acme, sub_id="sub_new")))
     _deliver(_event("customer.subscription.deleted", _subscription(cast.acme, status="canceled", sub_id="sub_old")))
     assert _billing_state(cast.acme) == ("business", "cus_Acme123", "sub_new", "active")
+
+
+def test_a_late_older_subscription_event_does_not_undo_a_cancellation(cast, stripe_api):
+    # Stripe does not deliver in order: an 'updated: active' retried after the 'deleted' must not revive the plan.
+    now = int(time.time())
+    _deliver(_event("customer.subscription.created", _subscription(cast.acme), created=now - 300))
+    _deliver(_event("customer.subscription.deleted", _subscription(cast.acme, status="canceled"), created=now - 100))
+    late = _deliver(_event("customer.subscription.updated", _subscription(cast.acme), created=now - 200))
+    assert late.status_code == 200
+    assert _billing_state(cast.acme) == ("free", "cus_Acme123", "sub_Acme123", "canceled")
 
 
 def test_events_found_by_customer_id_and_unknown_ones_are_acknowledged(cast, stripe_api):
