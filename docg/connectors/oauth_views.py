@@ -12,10 +12,25 @@ from social_core.exceptions import SocialAuthBaseException
 from social_django import views as social_views
 from social_django.utils import load_backend, load_strategy
 
-from docg.connectors.choices import ConnectionStatus
+from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth_pipeline import SESSION_KEY, connections_url
 from docg.dashboard.context import can_manage, dashboard_view
+
+# The environment variables an operator sets to enable each provider (config/settings/oauth.py).
+OAUTH_ENV = {
+    "hubspot": ("HUBSPOT_CLIENT_ID", "HUBSPOT_CLIENT_SECRET"),
+    "google": ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
+    "microsoft": ("MICROSOFT_CLIENT_ID", "MICROSOFT_CLIENT_SECRET"),
+}
+
+
+def oauth_configured(provider: str) -> bool:
+    """Whether this server has the provider's OAuth client id and secret (else the provider shows an error page)."""
+    name = settings.OAUTH_CONNECT_BACKENDS.get(provider, "").upper()
+    return bool(
+        getattr(settings, f"SOCIAL_AUTH_{name}_KEY", "") and getattr(settings, f"SOCIAL_AUTH_{name}_SECRET", "")
+    )
 
 
 @never_cache
@@ -31,6 +46,14 @@ def oauth_connect(request: HttpRequest, provider: str) -> HttpResponse:
         raise Http404("No such provider.")
     if not can_manage(request):
         messages.error(request, _("Your role cannot add connections to this organization."))
+        return redirect(connections_url())
+    if not oauth_configured(provider):
+        client_id, secret = OAUTH_ENV.get(provider, ("", ""))
+        messages.error(
+            request,
+            _("Connecting %(provider)s is not set up on this server: an operator sets %(id)s and %(secret)s.")
+            % {"provider": dict(Provider.choices).get(provider, provider), "id": client_id, "secret": secret},
+        )
         return redirect(connections_url())
     renew = request.GET.get("connection") or ""
     connection_id = None

@@ -170,17 +170,21 @@ def test_another_organizations_connection_is_a_404(client, cast):
     assert theirs.status == "active"
 
 
-def test_oauth_buttons_appear_only_when_the_connect_route_exists(client, cast):
+def test_oauth_buttons_link_to_the_provider_only_once_an_operator_configured_it(client, cast, settings):
     client.force_login(cast.alice)
+    settings.SOCIAL_AUTH_GOOGLE_KEY = settings.SOCIAL_AUTH_GOOGLE_SECRET = ""
     page = client.get("/connections/").content.decode()
-    from django.urls import NoReverseMatch, reverse
+    # Unconfigured, the provider would show its own error page: a disabled button that says what to set instead.
+    assert 'href="/oauth/connect/google/"' not in page
+    assert 'data-oauth-unconfigured="google"' in page and "GOOGLE_CLIENT_ID" in page
+    response = client.get("/oauth/connect/google/", follow=True)
+    assert response.redirect_chain[-1][0] == "/connections/"
+    assert "GOOGLE_CLIENT_SECRET" in response.content.decode()
 
-    try:
-        url = reverse("oauth-connect", args=["google"])
-    except NoReverseMatch:
-        assert "Connect Google" not in page
-    else:
-        assert url in page and "Connect Google" in page
+    settings.SOCIAL_AUTH_GOOGLE_KEY, settings.SOCIAL_AUTH_GOOGLE_SECRET = "client-id", "client-secret"
+    page = client.get("/connections/").content.decode()
+    assert 'href="/oauth/connect/google/"' in page and "Connect Google" in page
+    assert client.get("/oauth/connect/google/")["Location"].startswith("https://accounts.google.com/")
 
 
 WEBHOOK_SECRET = "whsec-zap-7f3a9c"

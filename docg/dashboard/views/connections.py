@@ -21,6 +21,7 @@ from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.errors import ConnectorError
 from docg.connectors.health import ConnectionTestResult, connection_test
 from docg.connectors.models import DataSourceConnection
+from docg.connectors.oauth_views import OAUTH_ENV, oauth_configured
 from docg.dashboard.context import can_manage, dashboard_view, member_object, require_write
 
 logger = logging.getLogger(__name__)
@@ -178,7 +179,10 @@ def _page(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
         connection.webhook = _webhook(connection, manager=manager)
     context = {
         "connections": connections,
-        "oauth_providers": [{"slug": p.value, "label": p.label} for p in OAUTH_PROVIDERS],
+        "oauth_providers": [
+            {"slug": p.value, "label": p.label, "configured": oauth_configured(p.value), "env": OAUTH_ENV.get(p.value)}
+            for p in OAUTH_PROVIDERS
+        ],
         "key_forms": _key_forms(),
         **extra,
     }
