@@ -55,7 +55,8 @@ def _render_inbox(request: HttpRequest, tab: str, *, status: int = 200) -> HttpR
     if tab == "pending":
         rows = rows.order_by("created_at")
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    pending_count = rows.count() if tab == "pending" else _inbox(request, "pending").count()
+    # The paginator has counted the pending tab already: no second COUNT for the badge.
+    pending_count = page.paginator.count if tab == "pending" else _inbox(request, "pending").count()
     return render(
         request,
         "dashboard/approvals/list.html",
