@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from docg.common.api import errors
-from docg.connectors.webhook.views import catch_hook
+from docg.providers.webhook.views import catch_hook
 
 api_v1 = [
     path("auth/", include("docg.orgs.api.auth_urls")),
@@ -19,10 +19,10 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("hooks/zapsign/", include("docg.connectors.zapsign.urls")),
-    path("hooks/clicksign/", include("docg.connectors.clicksign.urls")),
-    path("hooks/hubspot/", include("docg.connectors.hubspot.urls")),
-    path("hooks/stripe/", include("docg.connectors.stripe.urls")),
+    path("hooks/zapsign/", include("docg.providers.zapsign.urls")),
+    path("hooks/clicksign/", include("docg.providers.clicksign.urls")),
+    path("hooks/hubspot/", include("docg.providers.hubspot.urls")),
+    path("hooks/stripe/", include("docg.providers.stripe.urls")),
     path("oauth/", include("docg.connectors.oauth_urls")),
     path("hooks/<uuid:workflow_id>/<str:secret>", catch_hook, name="webhook-catch"),
     path("api/v1/", include(api_v1)),

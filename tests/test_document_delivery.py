@@ -14,7 +14,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from docg.audit.choices import ActorType
 from docg.audit.models import AuditEvent
 from docg.connectors.services import connection_create
-from docg.connectors.smtp.testing import smtp_credentials, smtp_server  # noqa: F401
 from docg.documents.models import GeneratedDocument
 from docg.documents.services import template_create
 from docg.executions.choices import ExecutionStatus
@@ -23,6 +22,7 @@ from docg.executions.models import ExecutionStep
 from docg.executions.streams import execution_key, get_streams
 from docg.executions.testing import wait_for_status
 from docg.executions.tests.conftest import action, active_workflow
+from docg.providers.smtp.testing import smtp_credentials, smtp_server  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,13 +16,6 @@ import pytest
 from django.core.management import call_command
 
 from docg.audit.models import AuditEvent
-from docg.connectors.clicksign.tests.fake import SIGNED_PDF, clicksign_api  # noqa: F401
-from docg.connectors.clicksign.tests.fake import TOKEN as CLICKSIGN_TOKEN
-from docg.connectors.clicksign.tests.helpers import event as clicksign_event
-from docg.connectors.clicksign.tests.helpers import hook as clicksign_hook
-from docg.connectors.google.tests.fake import DOC_MIME, google_api  # noqa: F401
-from docg.connectors.google.tests.helpers import FOLDER, google_connection
-from docg.connectors.hubspot import webhooks as hubspot_webhooks
 from docg.connectors.services import connection_create
 from docg.connectors.tests.provider_fake import provider_api  # noqa: F401
 from docg.documents.models import GeneratedDocument, SignatureRequest
@@ -30,6 +23,13 @@ from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
 from docg.executions.streams import execution_key, get_streams
 from docg.executions.testing import wait_for_status, wait_until
+from docg.providers.clicksign.tests.fake import SIGNED_PDF, clicksign_api  # noqa: F401
+from docg.providers.clicksign.tests.fake import TOKEN as CLICKSIGN_TOKEN
+from docg.providers.clicksign.tests.helpers import event as clicksign_event
+from docg.providers.clicksign.tests.helpers import hook as clicksign_hook
+from docg.providers.google.tests.fake import DOC_MIME, google_api  # noqa: F401
+from docg.providers.google.tests.helpers import FOLDER, google_connection
+from docg.providers.hubspot import webhooks as hubspot_webhooks
 from docg.workflows.models import WebhookDelivery
 from docg.workflows.services import workflow_activate, workflow_create
 

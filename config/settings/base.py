@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "docg.workflows",
     "docg.executions",
     "docg.documents",
+    "docg.providers",
     "docg.dashboard",
 ]
 

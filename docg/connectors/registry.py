@@ -104,12 +104,12 @@ def find_operation(slug: str, kind: str, name: str) -> Operation | None:
     return (app.triggers if kind == "trigger" else app.actions).get(name)
 
 
-def autodiscover() -> None:
-    """Import every connector package's declaration modules."""
-    root = Path(__file__).parent
-    for package in sorted(p for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
-        if package.name in ("api", "tests", "migrations", "management"):
+def autodiscover(package: str = "docg.providers") -> None:
+    """Import the declaration modules (triggers, actions) of every provider package under `package`."""
+    root = Path(import_module(package).__file__).parent
+    for provider in sorted(p for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        if provider.name in ("tests", "migrations", "management"):
             continue
         for module in ("triggers", "actions"):
-            if (package / f"{module}.py").exists():
-                import_module(f"docg.connectors.{package.name}.{module}")
+            if (provider / f"{module}.py").exists():
+                import_module(f"{package}.{provider.name}.{module}")

@@ -9,8 +9,8 @@ class ReaperMiddleware(Middleware):
         self.forms_poller = None
 
     def after_worker_boot(self, broker, worker) -> None:
-        from docg.connectors.google.schedule import FormsPollThread
         from docg.executions.reaper import ReaperThread
+        from docg.providers.google.schedule import FormsPollThread
 
         self.thread = ReaperThread()
         self.thread.start()

@@ -17,10 +17,10 @@ from docg.audit.choices import ActorType
 from docg.audit.services import audit_log, user_actor
 from docg.common.api.exceptions import ApiError
 from docg.connectors.errors import ConnectorError
-from docg.connectors.stripe.client import StripeApi
 from docg.executions.models import WorkflowExecution
 from docg.orgs.choices import Plan
 from docg.orgs.models import BillingEvent, Organization, User
+from docg.providers.stripe.client import StripeApi
 
 ACTION_PLAN_CHANGED = "billing.plan_changed"
 ACTION_SUBSCRIPTION_UPDATED = "billing.subscription_updated"

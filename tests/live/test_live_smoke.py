@@ -62,7 +62,7 @@ def test_hubspot_accepts_the_token_and_names_its_portal(cast, settings):
 @needs("DOCG_LIVE_HUBSPOT_TOKEN", "DOCG_LIVE_HUBSPOT_DEAL_ID")
 @pytest.mark.django_db
 def test_hubspot_deal_is_read_with_its_associations(cast, settings):
-    from docg.connectors.hubspot.triggers import fetch_deal_bundle
+    from docg.providers.hubspot.triggers import fetch_deal_bundle
 
     settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "hubspot": REAL_ROOTS["hubspot"]}
     connection = _connection(cast, "hubspot", {"access_token": env("DOCG_LIVE_HUBSPOT_TOKEN")})
@@ -76,7 +76,7 @@ def test_hubspot_deal_is_read_with_its_associations(cast, settings):
 @needs("DOCG_LIVE_GOOGLE_TOKEN")
 @pytest.mark.django_db
 def test_google_accepts_the_token_and_drive_understands_the_step_query(cast, settings):
-    from docg.connectors.google.client import GoogleClient
+    from docg.providers.google.client import GoogleClient
 
     settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "google_drive": REAL_ROOTS["google_drive"]}
     token = env("DOCG_LIVE_GOOGLE_TOKEN")
@@ -115,7 +115,7 @@ _STRIPE_KEY = env("DOCG_LIVE_STRIPE_KEY")
     reason="DOCG_LIVE_STRIPE_KEY must be a test-mode key (sk_test_… or rk_test_…)",
 )
 def test_stripe_test_mode_key_reads_the_balance(settings):
-    from docg.connectors.stripe.client import StripeApi
+    from docg.providers.stripe.client import StripeApi
 
     settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "stripe": REAL_ROOTS["stripe"]}
     api = StripeApi(_STRIPE_KEY, headers={"X-Correlation-ID": str(uuid.uuid4())})
@@ -125,7 +125,7 @@ def test_stripe_test_mode_key_reads_the_balance(settings):
 
 @needs("DOCG_LIVE_AI_KEY", "DOCG_LIVE_AI_BASE_URL")
 def test_ai_provider_answers_with_the_requested_json_schema():
-    from docg.connectors.ai.client import AiClient
+    from docg.providers.ai.client import AiClient
 
     client = AiClient(
         base_url=env("DOCG_LIVE_AI_BASE_URL"), api_key=env("DOCG_LIVE_AI_KEY"), correlation_id=str(uuid.uuid4())

@@ -7,14 +7,14 @@ import httpx
 import pytest
 import stripe
 
-from docg.connectors.ai import client as ai
-from docg.connectors.clicksign import client as clicksign
 from docg.connectors.errors import retry_after_details, retry_after_seconds
-from docg.connectors.google import client as google
-from docg.connectors.hubspot import client as hubspot
-from docg.connectors.microsoft import client as microsoft
-from docg.connectors.stripe import client as stripe_client
-from docg.connectors.zapsign import client as zapsign
+from docg.providers.ai import client as ai
+from docg.providers.clicksign import client as clicksign
+from docg.providers.google import client as google
+from docg.providers.hubspot import client as hubspot
+from docg.providers.microsoft import client as microsoft
+from docg.providers.stripe import client as stripe_client
+from docg.providers.zapsign import client as zapsign
 
 
 def _429(retry_after: str) -> httpx.Response:

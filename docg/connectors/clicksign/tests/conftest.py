@@ -1,1 +1,0 @@
-from docg.connectors.clicksign.tests.fake import clicksign_api  # noqa: F401

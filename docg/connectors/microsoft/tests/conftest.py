@@ -1,1 +1,0 @@
-from docg.connectors.microsoft.tests.fake import graph_api  # noqa: F401

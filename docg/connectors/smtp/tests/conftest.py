@@ -1,1 +1,0 @@
-from docg.connectors.smtp.testing import smtp_server  # noqa: F401

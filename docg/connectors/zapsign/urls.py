@@ -1,9 +1,0 @@
-"""Included by config/urls.py at `hooks/zapsign/`."""
-
-from django.urls import path
-
-from docg.connectors.zapsign.views import zapsign_hook
-
-urlpatterns = [
-    path("<uuid:connection_id>/<str:token>", zapsign_hook, name="zapsign-webhook"),
-]

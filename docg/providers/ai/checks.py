@@ -1,0 +1,89 @@
+"""`Test connection` for the AI app: GET {base_url}/models with the API key, through the SSRF guard.
+
+200 → ok; 401/403 → `ai.unauthorized` (fix the key); 429 → `rate_limit`;
+5xx, timeouts and network errors → `ai.unavailable` (try again later); a
+base URL that points at a private address → `ai.blocked_address`.
+
+404 is ok with a warning (code `ai.models_not_listed`, details.warning): some
+OpenAI-compatible servers (self-hosted gateways, some vendors) do not serve
+/models, and failing the test would mark a connection that runs fine as
+broken. The message says the key was not verified and to check the base URL
+if runs fail with `ai.not_found`.
+"""
+
+import uuid
+
+import httpx
+
+from docg.common.ssrf import BlockedAddress, guarded_request
+from docg.connectors.errors import ConnectorError
+from docg.connectors.health import ConnectionTestResult, register_checker
+from docg.connectors.models import DataSourceConnection
+from docg.providers.ai.client import AiClient, ai_error, translate
+from docg.providers.ai.client import _status_error as status_error
+from docg.providers.preflight_checks import say
+
+CHECK_TIMEOUT_SECONDS = 15.0
+
+
+def _models(client: AiClient) -> httpx.Response:
+    url = client._url("models")
+    headers = {
+        "Authorization": f"Bearer {client.api_key}",
+        "Accept": "application/json",
+        "X-Correlation-ID": client.correlation_id,
+    }
+    tech = {"url": url}
+    try:
+        return guarded_request("GET", url, timeout=CHECK_TIMEOUT_SECONDS, headers=headers)
+    except BlockedAddress as exc:
+        raise ai_error("ai.blocked_address", str(exc), tech) from exc
+    except httpx.HTTPError as exc:
+        summary = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise ai_error("ai.unavailable", summary, {**tech, "exception": type(exc).__name__}, transient=True) from exc
+
+
+def ai_check(connection: DataSourceConnection) -> ConnectionTestResult:
+    language = connection.organization.language
+    base_url = str((connection.config or {}).get("base_url") or "").strip()
+    api_key = str((connection.credentials or {}).get("api_key") or "").strip()
+    if not base_url or not api_key:
+        missing = ", ".join(name for name, value in (("base_url", base_url), ("api_key", api_key)) if not value)
+        message = say(
+            language=language,
+            en=f"The AI connection is not set up: {missing} is missing.",
+            pt=f"A conexão de IA não está configurada: falta {missing}.",
+        )
+        return ConnectionTestResult(False, "ai.misconfigured", message, {"missing": missing})
+    client = AiClient(base_url=base_url, api_key=api_key, correlation_id=str(uuid.uuid4()))
+    try:
+        response = _models(client)
+        if response.status_code == 404:
+            message = say(
+                language=language,
+                en="docg reached the AI server, but it does not list its models at /models, so the API key could "
+                "not be verified. Many OpenAI-compatible servers work this way; if runs fail with "
+                "'not found', check the base URL.",
+                pt="O docg chegou ao servidor de IA, mas ele não lista os modelos em /models, então a chave de API "
+                "não pôde ser verificada. Muitos servidores compatíveis com a OpenAI funcionam assim; se as "
+                "execuções falharem com 'não encontrado', verifique a URL base.",
+            )
+            details = {"warning": True, "status": 404, "url": client._url("models")}
+            return ConnectionTestResult(True, "ai.models_not_listed", message, details)
+        if response.status_code >= 400:
+            raise status_error(response, {"url": client._url("models")})
+    except ConnectorError as exc:
+        details = {"transient": exc.transient, "status": exc.details_tech.get("status")}
+        return ConnectionTestResult(False, exc.code, translate(exc, language), details)
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    models = [m.get("id") for m in (body.get("data") or []) if isinstance(m, dict)] if isinstance(body, dict) else []
+    message = say(
+        language=language, en="The AI provider accepted the API key.", pt="O provedor de IA aceitou a chave de API."
+    )
+    return ConnectionTestResult(True, "ok", message, {"models": len(models)})
+
+
+register_checker("ai", ai_check)

@@ -1,0 +1,1 @@
+from docg.providers.ai.testing import fake_ai  # noqa: F401

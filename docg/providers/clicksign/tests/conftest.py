@@ -1,0 +1,1 @@
+from docg.providers.clicksign.tests.fake import clicksign_api  # noqa: F401

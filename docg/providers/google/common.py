@@ -1,0 +1,43 @@
+"""What every Google action shares: the connection's client, error translation, the step's tag."""
+
+import contextlib
+from collections.abc import Iterator
+
+from docg.connectors.choices import Provider
+from docg.connectors.errors import ConnectorError
+from docg.connectors.oauth import fresh_access_token
+from docg.connectors.runtime import ActionContext
+from docg.providers.google.client import GoogleClient
+from docg.providers.google.messages import translate
+
+GOOGLE_TIMEOUT_SECONDS = 30.0
+
+
+def google_client(ctx: ActionContext) -> GoogleClient:
+    """A client for the step's Google connection (active, with a usable token), else a permanent error."""
+    connection = ctx.active_connection(Provider.GOOGLE, "Google")
+    try:
+        token = fresh_access_token(connection=connection, correlation_id=ctx.correlation_id)
+    except ConnectorError as exc:
+        if exc.code == "oauth_expired":
+            exc.message_human = ctx.say(
+                f"The Google connection '{connection.name}' has expired: reconnect it.",
+                f"A conexão Google '{connection.name}' expirou: conecte de novo.",
+            )
+        raise
+    return GoogleClient(access_token=token, correlation_id=ctx.correlation_id, timeout=GOOGLE_TIMEOUT_SECONDS)
+
+
+@contextlib.contextmanager
+def translated(ctx: ActionContext) -> Iterator[None]:
+    """Google errors in the organization's language."""
+    try:
+        yield
+    except ConnectorError as exc:
+        exc.message_human = translate(exc, ctx.language)
+        raise
+
+
+def step_tag(ctx: ActionContext) -> str:
+    """The same for every attempt of one step of one run: how a retry finds the file it made."""
+    return f"{ctx.execution.pk}:{ctx.node.get('key', '')}"

@@ -1,0 +1,1 @@
+from docg.providers.google.tests.fake import google_api  # noqa: F401

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from docg.common.api.errors import error_body
+from docg.common.api.exceptions import ApiError
+from docg.providers.hubspot import webhooks
+
+
+@csrf_exempt
+@require_POST
+def hubspot_webhook(request):
+    """POST /hooks/hubspot/ (the app's webhook target URL) → 200 {queued, duplicates, ignored}."""
+    try:
+        if len(request.body) > settings.API_MAX_BODY_BYTES:
+            raise ApiError(
+                "request_too_large", f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes.", status_code=413
+            )
+        # The URL HubSpot signed is the public one configured in the app, whatever Host a proxy forwards.
+        uri = settings.HUBSPOT_WEBHOOK_BASE_URL + request.get_full_path()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        webhooks.verify(method=request.method, uri=uri, body=request.body, headers=headers)
+        summary = webhooks.receive(webhooks.parse_events(request.body))
+    except ApiError as exc:
+        return JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    return JsonResponse(summary, status=200)

@@ -1,0 +1,65 @@
+"""What the Microsoft actions add to preflight (PRODUCT.md section 5).
+
+- Word / PowerPoint: everything `docx.render` / `pptx.render` check (template
+  exists, is the right kind, its lint errors via documents.selectors.template_issues,
+  data resolves), plus a Microsoft connection to convert with.
+- Outlook: every recipient address the node or the trigger data decides now is
+  valid (`delivery.invalid_email`), plus a Microsoft connection to send with.
+
+The connection check here covers what the generic check in
+docg.executions.preflight does not: no connection chosen, a connection for
+another provider, and a Microsoft sign-in that can no longer be used (access
+token expired with no refresh token) → `oauth_expired`. Connections that are
+inactive or marked expired are the generic check's.
+"""
+
+import time
+from typing import Any
+
+from docg.connectors.choices import Provider
+from docg.documents.rendering.preflight import render_preflight
+from docg.providers.preflight_checks import blocking_issue, chosen_connection, node_label, recipient_issues, say
+
+
+def _usable_sign_in(credentials: dict) -> bool:
+    if credentials.get("refresh_token"):
+        return True  # docg.connectors.oauth refreshes an expired access token with it
+    expires_at = float(credentials.get("expires_at") or 0)
+    return bool(credentials.get("access_token")) and (not expires_at or expires_at > time.time())
+
+
+def connection_issues(node: dict, organization: Any, language: str) -> list[dict]:
+    issues, connection = chosen_connection(
+        node=node,
+        organization=organization,
+        provider=Provider.MICROSOFT,
+        name_en="Microsoft",
+        name_pt="Microsoft",
+        language=language,
+        only_active=True,
+    )
+    if connection is None or _usable_sign_in(connection.credentials or {}):
+        return issues
+    label = node_label(node)
+    message = say(
+        language=language,
+        en=f"The Microsoft connection '{connection.name}' used by step '{label}' has expired: reconnect it.",
+        pt=f"A conexão Microsoft '{connection.name}' usada pela etapa '{label}' expirou: conecte de novo.",
+    )
+    tech = {"connection": str(connection.pk)}
+    return [blocking_issue(code="oauth_expired", domain="permissions", node=node, message=message, tech=tech)]
+
+
+def fill_preflight(kind: str):
+    template_checks = render_preflight(kind)
+
+    def hook(*, node: dict, organization: Any, trigger_data: dict, language: str) -> list[dict]:
+        issues = template_checks(node=node, organization=organization, trigger_data=trigger_data, language=language)
+        return [*issues, *connection_issues(node, organization, language)]
+
+    return hook
+
+
+def send_mail_preflight(*, node: dict, organization: Any, trigger_data: dict, language: str) -> list[dict]:
+    issues = recipient_issues(node=node, organization=organization, trigger_data=trigger_data, language=language)
+    return [*issues, *connection_issues(node, organization, language)]

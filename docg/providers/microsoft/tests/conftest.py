@@ -1,0 +1,1 @@
+from docg.providers.microsoft.tests.fake import graph_api  # noqa: F401

@@ -1,0 +1,1 @@
+from docg.providers.smtp.testing import smtp_server  # noqa: F401

@@ -1,0 +1,163 @@
+"""ZapSign webhooks: authenticate, then move signers to signed/declined/expired and the run to `signed`.
+
+ZapSign signs nothing (no HMAC), so a delivery is authenticated twice before
+anything is read or stored: the URL carries an unguessable token and the
+`X-Docg-Webhook-Secret` header the same per-connection secret
+(`connection.credentials["webhook_secret"]`), both compared in constant time.
+An unknown connection or a wrong URL token answers 404, a wrong header 401.
+
+Events (ZapSign's `event_type`): `doc_signed` / `signer_signed` name the signer
+in `signer_who_signed` (else every signer whose status is "signed"),
+`doc_refused` the refusing signer (else the "refused" ones, else all pending),
+`doc_expired` every pending one. Each (envelope, signer, event) is processed
+once: the key is kept on the SignatureRequest, under a row lock, and a signer
+only leaves `pending` once, so a replayed delivery changes nothing.
+
+Stale deliveries: ZapSign puts the document's `last_update_at` on every event;
+a delivery whose timestamp is older than `SIGNATURE_WEBHOOK_MAX_AGE_SECONDS`
+(default 72 h, longer than providers keep retrying) or more than 5 minutes in
+the future is refused with 400 `webhook.stale` before anything is read from the
+database. A delivery without a timestamp is judged by the replay rules alone, and
+so is `doc_expired` (expiry need not touch the document, so its `last_update_at`
+may rightly be old).
+
+When the last signer signs, the signed PDF is fetched after commit (signed_file.py).
+"""
+
+import hmac
+from typing import Any
+
+from django.db import transaction
+
+from docg.common.api.exceptions import ApiError
+from docg.connectors.choices import ConnectionStatus, Provider
+from docg.connectors.models import DataSourceConnection
+from docg.documents.choices import SignatureStatus
+from docg.documents.models import SignatureRequest
+from docg.executions.models import WorkflowExecution
+from docg.providers.esign_flow import (
+    parse,
+    refuse_stale,
+    signature_envelope_complete,
+    signature_request_mark,
+    text_value,
+)
+from docg.providers.signed_files import signed_fetch_schedule
+from docg.providers.zapsign.signed_file import fetch_signed_file
+
+__all__ = ["SECRET_HEADER", "authenticate", "handle_delivery", "parse", "refuse_stale"]
+
+SECRET_HEADER = "X-Docg-Webhook-Secret"
+PROVIDER = "zapsign"
+SIGNED_EVENTS = frozenset({"doc_signed", "signer_signed"})
+REFUSED_EVENTS = frozenset({"doc_refused", "signer_refused"})
+EXPIRED_EVENTS = frozenset({"doc_expired"})
+
+
+def _not_found() -> ApiError:
+    return ApiError("not_found", "Not found.", status_code=404)
+
+
+def _same(expected: str, given: str) -> bool:
+    return bool(expected) and hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "replace"))
+
+
+def authenticate(*, connection_id: Any, token: str, header_secret: str) -> DataSourceConnection:
+    """The connection a delivery is for, or ApiError 404 (unknown/wrong URL) / 401 (wrong header)."""
+    connection = DataSourceConnection.objects.filter(
+        pk=connection_id, provider=Provider.ZAPSIGN, status=ConnectionStatus.ACTIVE
+    ).first()
+    secret = str((connection.credentials or {}).get("webhook_secret") or "") if connection else ""
+    if connection is None or not _same(secret, token):
+        raise _not_found()
+    if not _same(secret, header_secret):
+        raise ApiError("webhook.bad_secret", f"The {SECRET_HEADER} header is missing or wrong.", status_code=401)
+    return connection
+
+
+def _doc_token(data: dict) -> str:
+    doc = data.get("doc") if isinstance(data.get("doc"), dict) else {}
+    return text_value(data.get("token")) or text_value(doc.get("token")) or text_value(data.get("doc_token"))
+
+
+def _signer_list(data: dict) -> list[dict]:
+    signers = data.get("signers")
+    return [s for s in signers if isinstance(s, dict)] if isinstance(signers, list) else []
+
+
+def _tokens_with_status(data: dict, *statuses: str) -> list[str]:
+    return [
+        text_value(s.get("token"))
+        for s in _signer_list(data)
+        if text_value(s.get("status")) in statuses and text_value(s.get("token"))
+    ]
+
+
+def _named_signer(data: dict, *keys: str) -> str:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, dict) and text_value(value.get("token")):
+            return text_value(value.get("token"))
+    return ""
+
+
+def interpret(data: dict) -> tuple[str, str, list[str] | None]:
+    """(event, doc token, signer tokens) — None tokens means "every pending signer of the document"."""
+    event = text_value(data.get("event_type")).lower()
+    envelope = _doc_token(data)
+    if event in SIGNED_EVENTS:
+        named = _named_signer(data, "signer_who_signed", "signer")
+        return "signed", envelope, [named] if named else _tokens_with_status(data, "signed")
+    if event in REFUSED_EVENTS:
+        named = _named_signer(data, "signer_who_refused", "signer_who_signed", "signer")
+        tokens = [named] if named else _tokens_with_status(data, "refused", "rejected")
+        return "declined", envelope, tokens or None
+    if event in EXPIRED_EVENTS:
+        return "expired", envelope, None
+    return "", envelope, []
+
+
+def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str, Any]:
+    """Apply one authenticated delivery; returns what changed (empty lists for a replay)."""
+    kind, envelope, tokens = interpret(data)
+    if kind != "expired":
+        refuse_stale(data.get("last_update_at"))
+    raw_event = text_value(data.get("event_type")).lower()
+    if not kind or not envelope:
+        return {"event": raw_event, "ignored": True, "changed": []}
+    changed: list[str] = []
+    with transaction.atomic():
+        requests = list(
+            SignatureRequest.objects.select_for_update()
+            .filter(
+                organization_id=connection.organization_id,
+                provider=PROVIDER,
+                envelope_id=envelope,
+                provider_data__connection_id=str(connection.pk),
+            )
+            .order_by("created_at")
+        )
+        if not requests:
+            return {"event": raw_event, "ignored": True, "changed": []}
+        execution = WorkflowExecution.objects.select_for_update().get(pk=requests[0].execution_id)
+        for request in requests:
+            if tokens is not None and request.external_id not in tokens:
+                continue
+            key = f"{envelope}:{request.external_id}:{kind}"
+            data_ = request.provider_data or {}
+            processed = list(data_.get("processed") or [])
+            if key in processed or request.status != SignatureStatus.PENDING:
+                continue  # a replayed (or later, contradicting) delivery: the first one counted
+            signature_request_mark(
+                request=request,
+                kind=kind,
+                event=raw_event,
+                execution=execution,
+                organization_id=connection.organization_id,
+                provider_data={"processed": [*processed, key]},
+            )
+            changed.append(str(request.pk))
+        completed = bool(changed) and kind == "signed"
+        completed = completed and signature_envelope_complete(execution=execution, requests=requests)
+        signed_fetch_schedule(requests=requests, connection=connection, actor=fetch_signed_file)
+    return {"event": raw_event, "ignored": False, "changed": changed, "completed": completed}
