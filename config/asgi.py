@@ -1,7 +1,8 @@
-"""ASGI entry point: HTTP (including the async SSE views), static files and websockets.
+"""ASGI entry point: HTTP, the live SSE streams, static files and websockets.
 
-Every HTTP middleware is async-capable, so streaming views stay on the event
-loop; static files are served at the ASGI layer for the same reason.
+The SSE stream routes are answered by docg.executions.sse.SSEApplication before
+Django (no thread or database connection per open stream; see that module);
+static files are served at the ASGI layer so they never take a Django thread either.
 """
 
 import os
@@ -16,7 +17,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from config.websockets import websocket_urlpatterns  # noqa: E402
-from docg.executions.sse_asgi import SSEApplication  # noqa: E402
+from docg.executions.sse import SSEApplication  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

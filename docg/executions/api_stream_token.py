@@ -4,10 +4,10 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from docg.common.api.views import TenantViewSet
 from docg.executions.models import WorkflowExecution
-from docg.executions.stream_auth import stream_token_issue
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import Role
+from docg.orgs.tenancy import stream_token_issue
 
 
 class StreamTokenViewSet(TenantViewSet):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from docg.common.api.exceptions import ApiError
-from docg.dashboard.context import _memberships, can_write, dashboard_view, member_object, require_write
+from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.views.runs import action_links, parse_json_object, pretty_json, report_view
 from docg.executions import control
 from docg.executions.choices import ExecutionStatus, LogDomain, LogLevel, Phase, StepStatus
@@ -25,6 +25,7 @@ from docg.executions.selectors import (
     organization_executions,
 )
 from docg.executions.state import TERMINAL, can_transition
+from docg.orgs import tenancy
 from docg.workflows.models import Workflow
 
 # What the live activity list says for each event (PRODUCT.md section 6).
@@ -208,7 +209,7 @@ def execution_detail(request, pk):
     execution = _execution(request, pk)
     context = _detail_context(request, execution)
     # EventSource sends no X-Organization-ID: with several organizations the page reads through a stream token.
-    context["needs_token"] = len(_memberships(request)) > 1
+    context["needs_token"] = len(tenancy.session_memberships(request)) > 1
     context["status_labels"] = status_labels()
     context["event_labels"] = {name: str(label) for name, label in EVENT_LABELS.items()}
     context["until_phase_label"] = Phase(execution.until_phase).label if execution.until_phase in Phase.values else ""

@@ -9,9 +9,9 @@ from docg.common.testing import api_client_for
 from docg.executions.event_schema import event_errors
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
-from docg.executions.stream_auth import stream_token_issue
 from docg.executions.streams import execution_key
 from docg.executions.tests import sse_client
+from docg.orgs.tenancy import stream_token_issue
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
 

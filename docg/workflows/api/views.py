@@ -5,7 +5,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from docg.common.api.exceptions import ApiError
-from docg.common.api.views import TenantViewSet
 from docg.executions import selectors as execution_selectors
 from docg.executions.api.filters import RunFilter, filtered
 from docg.executions.api.serializers import (
@@ -18,6 +17,7 @@ from docg.executions.api.serializers import (
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.preflight import preflight_check
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.workflows import selectors, services
 from docg.workflows.api.filters import WorkflowFilter
