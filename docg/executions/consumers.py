@@ -61,7 +61,7 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
                     await self.send(text_data=json.dumps({"type": "heartbeat"}))
                     continue
                 if entry is not None:
-                    data = {**entry[2], "event_id": event_id}
+                    data = {**entry.event, "event_id": event_id}
                 await self.send(text_data=json.dumps({"type": name, "id": event_id, "data": data}, default=str))
         finally:
             await self.close()

@@ -21,7 +21,7 @@ import json
 import re
 import uuid
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -54,17 +54,30 @@ def run_state(execution: WorkflowExecution) -> dict[str, Any]:
     return json.loads(json.dumps({"execution_id": str(execution.pk), **state}, default=str))
 
 
-_FRAMES: "OrderedDict[str, bytes]" = OrderedDict()
+class Entry(NamedTuple):
+    """A stream entry as the event source hands it on: which stream, which epoch, which id."""
+
+    key: str
+    epoch: str
+    entry_id: str
+    event: dict
+
+
+# Keyed by (stream, epoch, entry id), never by the id alone: Redis numbers entries per
+# stream, so two runs' streams written in the same millisecond hold the same id, and a
+# cache keyed by it served one run's (one organization's) event to another run's clients.
+_FRAMES: "OrderedDict[tuple[str, str, str], bytes]" = OrderedDict()
 _FRAMES_MAX = 4096
 
 
-def event_frame(epoch: str, entry_id: str, event: dict) -> bytes:
-    """The SSE frame of a stream entry, encoded once and shared by every client of the process."""
-    event_id = public_id(epoch, entry_id)
-    cached = _FRAMES.get(event_id)
+def event_frame(key: str, epoch: str, entry_id: str, event: dict) -> bytes:
+    """The SSE frame of one entry of stream `key`, encoded once and shared by that stream's clients."""
+    cache_key = (key, epoch, entry_id)
+    cached = _FRAMES.get(cache_key)
     if cached is None:
+        event_id = public_id(epoch, entry_id)
         cached = frame(event["event_type"], {**event, "event_id": event_id}, event_id)
-        _FRAMES[event_id] = cached
+        _FRAMES[cache_key] = cached
         if len(_FRAMES) > _FRAMES_MAX:
             _FRAMES.popitem(last=False)
     return cached
@@ -127,8 +140,8 @@ async def _current_state(execution_id) -> tuple[dict, bool]:
 async def execution_event_source(execution: WorkflowExecution, last: str):
     """(name, data, id, entry) for one execution: replay after `last`, then live; "heartbeat" ticks.
 
-    Stream entries come as `entry` = (epoch, entry id, event) with data None, so the
-    SSE view can reuse one encoded frame for every client; resets carry `data`.
+    Stream entries come as `entry` (an Entry) with data None, so the SSE stream can
+    reuse one encoded frame for every client of that stream; resets carry `data`.
 
     Shared by the SSE view and the websocket consumer, so both follow the same replay and reset rules.
     """
@@ -150,7 +163,7 @@ async def execution_event_source(execution: WorkflowExecution, last: str):
             after = parse_public_id(last)[1] if last else "0-0"
             for entry_id, event in await asyncio.to_thread(streams.read, key, after):
                 sent = entry_id
-                yield event["event_type"], None, public_id(epoch, entry_id), (epoch, entry_id, event)
+                yield event["event_type"], None, public_id(epoch, entry_id), Entry(key, epoch, entry_id, event)
                 if event["event_type"] in TERMINAL_EVENTS:
                     return
             if sent == "0-0":
@@ -169,7 +182,7 @@ async def execution_event_source(execution: WorkflowExecution, last: str):
                 if finished:
                     return
             else:
-                yield event["event_type"], None, public_id(epoch, entry_id), (epoch, entry_id, event)
+                yield event["event_type"], None, public_id(epoch, entry_id), Entry(key, epoch, entry_id, event)
                 if event["event_type"] in TERMINAL_EVENTS:
                     return
     finally:
@@ -217,7 +230,7 @@ async def organization_sse(organization_id, last: str):
         elif last:
             for entry_id, event in await asyncio.to_thread(streams.read, key, parse_public_id(last)[1]):
                 sent = entry_id
-                yield event_frame(epoch, entry_id, event)
+                yield event_frame(key, epoch, entry_id, event)
         async for entry_id, event in _live(subscription, sent):
             if entry_id is None:
                 yield b": heartbeat\n\n"
@@ -225,7 +238,7 @@ async def organization_sse(organization_id, last: str):
                 epoch = await asyncio.to_thread(streams.epoch)
                 yield frame("stream.reset", {"organization_id": str(organization_id)}, None)
             else:
-                yield event_frame(epoch, entry_id, event)
+                yield event_frame(key, epoch, entry_id, event)
     finally:
         subscription.close()
 
