@@ -14,6 +14,8 @@ class StreamTokenViewSet(TenantViewSet):
     base_queryset = WorkflowExecution.objects.all()
     # Reading a stream is a read: viewers may do it, though it takes a POST.
     action_roles = {"issue": frozenset(Role)}
+    # The POST takes no body: an empty input, so OPTIONS can describe it (it answered 500 without one).
+    serializer_class = serializers.Serializer
 
     @extend_schema(
         request=None,
