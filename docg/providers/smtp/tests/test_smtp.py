@@ -14,13 +14,14 @@ from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import free_port, wait_for_status
 from docg.executions.tests.conftest import action, active_workflow
 from docg.providers.smtp.client import SmtpClient, SmtpSettings, translate
 from docg.providers.smtp.handlers import message_id_for
 from docg.providers.smtp.preflight import send_email_preflight
 from docg.providers.smtp.recipients import split_addresses
-from docg.providers.smtp.testing import smtp_credentials
+from tests.fixtures.engine import wait_for_status
+from tests.fixtures.processes import free_port
+from tests.fixtures.smtp import smtp_credentials
 
 DONE = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.NEEDS_REVIEW)
 
