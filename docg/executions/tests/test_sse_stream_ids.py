@@ -14,7 +14,6 @@ import pytest
 import redis
 from django.conf import settings
 
-from docg.common.testing import api_client_for
 from docg.executions import sse
 from docg.executions.events import build_event
 from docg.executions.models import WorkflowExecution
@@ -22,6 +21,7 @@ from docg.executions.streams import execution_key, get_streams
 from docg.executions.tests import sse_client
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from docg.common.testing import api_client_for
 from docg.executions.models import WorkflowExecution
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db
 
