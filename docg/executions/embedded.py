@@ -1,7 +1,7 @@
 """The embedded mode's worker: the same Dramatiq actors on threads inside the web process.
 
 Started once per process when DOCG_EMBEDDED_WORKER is set (`make run` sets it),
-so a single `daphne` process serves pages and runs workflows with no Redis.
+so a single web server process serves pages and runs workflows with no Redis.
 """
 
 import atexit
