@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "docg.executions",
     "docg.documents",
     "docg.providers",
+    "docg.demo",
     "docg.dashboard",
 ]
 
