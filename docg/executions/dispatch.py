@@ -114,8 +114,8 @@ class _Delivery:
 
 
 def _on_commit(message: Message) -> None:
-    scope = next((m for m in reversed(_modes) if isinstance(m, _Inline)), None)
-    transaction.on_commit(_Delivery(message, scope))
+    innermost = _modes[-1] if _modes else None
+    transaction.on_commit(_Delivery(message, innermost if isinstance(innermost, _Inline) else None))
 
 
 def _deliver(message: Message, below: int | None = None) -> None:
@@ -182,7 +182,7 @@ def inline() -> Iterator[None]:
 
 @contextmanager
 def captured(*, deliver: bool = False) -> Iterator[list[Message]]:
-    """Record every message sent inside the block; send them on as usual only with `deliver`."""
+    """Record every message whose transaction commits inside the block; send them on only with `deliver`."""
     scope = _Captured(deliver=deliver)
     with _modes_lock:
         _modes.append(scope)
