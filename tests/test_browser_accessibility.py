@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from docg.executions.choices import ExecutionStatus
 from docg.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, DEMO_WORKFLOW, demo_seed
+from docg.executions.choices import ExecutionStatus
 from tests.fixtures.browser import UI_TIMEOUT_MS, logged_in_page, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
