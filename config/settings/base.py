@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "docg.executions",
     "docg.documents",
     "docg.providers",
+    "docg.demo",
     "docg.dashboard",
     "docg.benchmarks",
 ]

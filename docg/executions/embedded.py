@@ -19,8 +19,6 @@ def start_embedded_worker(threads: int = 4) -> dramatiq.Worker:
     global _worker
     with _lock:
         if _worker is None:
-            import docg.executions.actors  # noqa: F401  (declares the actors on the broker)
-
             _worker = dramatiq.Worker(dramatiq.get_broker(), worker_threads=threads, worker_timeout=200)
             _worker.start()
             atexit.register(_worker.stop)
