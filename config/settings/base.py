@@ -179,6 +179,7 @@ if REDIS_URL:
             "dramatiq.middleware.Retries",
             "django_dramatiq.middleware.DbConnectionsMiddleware",
             "docg.executions.middleware.ReaperMiddleware",
+            "docg.providers.google.schedule.FormsPollMiddleware",
         ],
     }
 else:
@@ -194,6 +195,7 @@ else:
             "dramatiq.middleware.Retries",
             "django_dramatiq.middleware.DbConnectionsMiddleware",
             "docg.executions.middleware.ReaperMiddleware",
+            "docg.providers.google.schedule.FormsPollMiddleware",
         ],
     }
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
