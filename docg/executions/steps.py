@@ -259,6 +259,7 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
     step.data_in = params if isinstance(params, dict) else {"parameters": params}
     step.lease_expires_at = None
     step.lease_token = None
+    _keep_delivery_state(execution, result, error)
     if execution.status in TERMINAL:
         _skip(step, f"The run was {execution.status} while this step ran; its result was discarded.")
         return None
@@ -299,6 +300,15 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
     nodes = definition_nodes(execution)
     next_key = result.next if result.next is not None else phases.default_next(nodes, node_index(nodes, node["key"]))
     return _advance(execution, nodes, step.index, next_key, result.delay_seconds, queue, defer=defer_next)
+
+
+def _keep_delivery_state(execution, result, error) -> None:
+    # An e-mail action's record of what left docg (sent, dry run, a failed attempt) is kept even when the
+    # run ended while it ran: the message went out all the same. Not a status: no state machine.
+    state = result.delivery_state if result is not None else (error.tech.get("delivery_state") if error else None)
+    if state is not None:
+        WorkflowExecution.objects.filter(pk=execution.pk).update(delivery_state=state)
+        execution.delivery_state = state
 
 
 def _advance(

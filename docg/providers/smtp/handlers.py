@@ -96,7 +96,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
     }
     if ctx.dry_run:
         state = {"status": "dry_run", "message_id": summary["message_id"], "accepted": [], "refused": {}}
-        return delivery_dry_run(ctx=ctx, summary=summary, state=state)
+        return delivery_dry_run(summary=summary, state=state)
     try:
         delivery = SmtpClient(settings).send(message, sender=sender, recipients=envelope)
     except ConnectorError as exc:
@@ -117,8 +117,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
         ctx=ctx,
         summary=summary,
         documents=documents,
-        state=state,
         metadata={"message_id": summary["message_id"], "node_key": getattr(ctx.step, "node_key", "")},
         email_target_id=summary["message_id"],
     )
-    return ActionResult(output={**summary, "delivery_state": state}, status=ExecutionStatus.SENT)
+    return ActionResult(output={**summary, "delivery_state": state}, status=ExecutionStatus.SENT, delivery_state=state)
