@@ -14,7 +14,7 @@ from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import free_port, wait_for_status
+from docg.executions.testing import free_port, wait_for_status, wait_until
 from docg.executions.tests.conftest import action, active_workflow
 from docg.providers.smtp.client import SmtpClient, SmtpSettings, translate
 from docg.providers.smtp.handlers import message_id_for
@@ -69,10 +69,22 @@ def _run(cast, *nodes, trigger_data=None, dry_run=False):
     return wait_for_status(execution.pk, *DONE, timeout=30)
 
 
+TERMINAL_EVENTS = ("execution.completed", "execution.failed", "execution.canceled")
+
+
 def _statuses(execution) -> list[str]:
-    """The run states in the order its live events carried them (repeats collapsed)."""
+    """The run states in the order its live events carried them (repeats collapsed), once the stream has them all.
+
+    Events are written after commit, so the database can say "completed" before the stream has the
+    terminal event: wait for that event rather than read whatever is there.
+    """
+
+    def read_to_the_end():
+        events = [event for _, event in get_streams().read(execution_key(execution.pk))]
+        return events if any(e["event_type"] in TERMINAL_EVENTS for e in events) else None
+
     seen: list[str] = []
-    for _, event in get_streams().read(execution_key(execution.pk)):
+    for event in wait_until(read_to_the_end, timeout=10, what="the run's terminal event on its stream"):
         if not seen or seen[-1] != event["status"]:
             seen.append(event["status"])
     return seen
