@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 help:
 	@echo "make run     start docg at http://127.0.0.1:$(PORT)/ (SQLite, no services needed)"
 	@echo "make test    start PostgreSQL/Redis if needed, lint, run the test suite"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff check + format check + import layers (lint-imports)"
 	@echo "make format  ruff format + safe fixes"
 
 venv: $(STAMP)
@@ -46,11 +46,13 @@ test: venv chromium libreoffice
 	$(VENV)/bin/python manage.py ensure_services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff format .

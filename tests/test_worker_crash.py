@@ -31,9 +31,9 @@ from django.db import connection
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep, WorkflowExecution
-from docg.executions.testing import wait_until
 from docg.workflows.models import WorkflowDatastore
 from docg.workflows.services import workflow_activate, workflow_create
+from tests.fixtures.engine import wait_until
 
 logger = logging.getLogger(__name__)
 

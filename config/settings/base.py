@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "docg.documents",
     "docg.providers",
     "docg.dashboard",
+    "docg.benchmarks",
 ]
 
 MIDDLEWARE = [
