@@ -21,7 +21,7 @@ from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
 from docg.providers.documents_io import organization_document
-from docg.providers.smtp.recipients import is_valid_email, split_addresses
+from docg.providers.recipients import is_valid_email, split_addresses
 
 Recipients = dict[str, list[tuple[str, str]]]
 _ATTEMPT = re.compile(r":\d+$")

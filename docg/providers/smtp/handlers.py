@@ -20,8 +20,8 @@ from docg.providers.email_delivery import (  # message_id_for: imported from her
     message_id_for,
     mime_attach,
 )
+from docg.providers.recipients import is_valid_email
 from docg.providers.smtp.client import SmtpClient, SmtpSettings, translate
-from docg.providers.smtp.recipients import is_valid_email
 
 SMTP_TIMEOUT_SECONDS = 30
 
