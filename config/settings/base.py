@@ -183,6 +183,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     "docg.executions.middleware.ReaperMiddleware",
+    "docg.providers.google.schedule.FormsPollMiddleware",
 ]
 
 if REDIS_URL:

@@ -28,7 +28,7 @@ from docg.executions.events import event_batch, publish_event
 from docg.executions.leases import keeper, new_lease
 from docg.executions.locks import step_lock
 from docg.executions.logger import log_batch, log_ok
-from docg.executions.models import ExecutionStep
+from docg.executions.models import ExecutionStep, WorkflowExecution
 from docg.executions.outcomes import approval_request, execution_complete, step_advance, step_fail
 from docg.executions.state import RUNNABLE, TERMINAL, can_transition, execution_transition
 from docg.workflows.expressions import ExpressionError, render_value
@@ -249,6 +249,7 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
     step.data_in = params if isinstance(params, dict) else {"parameters": params}
     step.lease_expires_at = None
     step.lease_token = None
+    _keep_delivery_state(execution, result, error)
     if execution.status in TERMINAL:
         _skip(step, f"The run was {execution.status} while this step ran; its result was discarded.")
         return None
@@ -297,3 +298,12 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
         current_queue=queue,
         defer=defer_next,
     )
+
+
+def _keep_delivery_state(execution, result, error) -> None:
+    # An e-mail action's record of what left docg (sent, dry run, a failed attempt) is kept even when the
+    # run ended while it ran: the message went out all the same. Not a status: no state machine.
+    state = result.delivery_state if result is not None else (error.tech.get("delivery_state") if error else None)
+    if state is not None:
+        WorkflowExecution.objects.filter(pk=execution.pk).update(delivery_state=state)
+        execution.delivery_state = state
