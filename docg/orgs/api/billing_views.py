@@ -41,9 +41,9 @@ class SummaryOutput(serializers.Serializer):
     plans = PlanOutput(many=True)
 
 
+# The base of every billing endpoint: any member of the request's organization; with
+# `manager_only`, its owners and admins. (A comment: a docstring would become each operation's description.)
 class BillingView(APIView):
-    """Any member of the request's organization; with `manager_only`, its owners and admins."""
-
     permission_classes = [permissions.IsAuthenticated]
     manager_only = False
 
