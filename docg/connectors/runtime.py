@@ -5,6 +5,7 @@ rendered, schema-checked parameters and a context; they never touch the run
 state (the engine does), so a handler is easy to test on its own.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ class ActionContext:
     language: str
     connection: Any = None
     expression_context: dict[str, Any] = field(default_factory=dict)
+    # Set by the engine: tells the run about a document this step stored (its log line and live event).
+    on_document: Callable[[Any], None] | None = None
 
     def evaluate(self, source: str) -> Any:
         from docg.workflows.expressions import evaluate, render_string
@@ -74,6 +77,12 @@ class ActionContext:
             )
         return document
 
+    def document_stored(self, document: Any) -> Any:
+        """Tell the run about a document this step stored (storage itself does not); returns the document."""
+        if self.on_document is not None:
+            self.on_document(document)
+        return document
+
     def store_pdf(self, **fields: Any):
         """Store a PDF as the run's GeneratedDocument; a failing storage backend is a transient error."""
         from django.db import DatabaseError
@@ -82,7 +91,7 @@ class ActionContext:
         from docg.documents.storage import document_store
 
         try:
-            return document_store(organization=self.organization, execution=self.execution, **fields)
+            document = document_store(organization=self.organization, execution=self.execution, **fields)
         except DatabaseError:
             raise
         except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
@@ -95,6 +104,7 @@ class ActionContext:
                 {"exception": type(exc).__name__, "message": str(exc)},
                 transient=True,
             ) from exc
+        return self.document_stored(document)
 
     @property
     def outgoing_headers(self) -> dict[str, str]:
