@@ -118,7 +118,7 @@ class DashboardBenchmark:
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
         self.user = User.objects.create_user(email=f"benchmark-dashboard-{stamp}@docg.local", password=None)
         self.organization = organization_create(name=f"benchmark-dashboard-{stamp}", owner=self.user)
-        # The business plan has no monthly run limit (docg/orgs/billing.py plan_limit_check).
+        # The business plan has no monthly run limit (docg/orgs/billing.py plan_run_reserve).
         Organization.objects.filter(pk=self.organization.pk).update(plan="business")
         self.organization.refresh_from_db()
         self.template, _ = demo_template(organization=self.organization, by=self.user)

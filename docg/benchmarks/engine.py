@@ -221,7 +221,7 @@ class EngineBenchmark:
         from docg.workflows.services import workflow_activate, workflow_create
 
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-        # The business plan has no monthly run limit (docg/orgs/billing.py plan_limit_check).
+        # The business plan has no monthly run limit (docg/orgs/billing.py plan_run_reserve).
         self.organization = Organization.objects.create(name=f"benchmark-{stamp}", plan="business")
         self.workflow = workflow_create(
             organization=self.organization,

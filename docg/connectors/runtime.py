@@ -10,6 +10,7 @@ the engine evaluated the parameters with, and document helpers for actions are
 in docg/providers/documents_io.py.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ class ActionContext:
     language: str
     connection: Any = None
     expression_context: dict[str, Any] = field(default_factory=dict)
+    # Set by the engine: tells the run about a document this step stored (its log line and live event).
+    on_document: Callable[[Any], None] | None = None
 
     def say(self, english: str, portuguese: str) -> str:
         """The message in the organization's language."""
@@ -48,6 +51,12 @@ class ActionContext:
                 {"connection": str(getattr(connection, "pk", "")), "state": state},
             )
         return connection
+
+    def document_stored(self, document: Any) -> Any:
+        """Tell the run about a document this step stored (storage itself does not); returns the document."""
+        if self.on_document is not None:
+            self.on_document(document)
+        return document
 
     @property
     def outgoing_headers(self) -> dict[str, str]:

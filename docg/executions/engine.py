@@ -30,7 +30,7 @@ from docg.executions.outcomes import execution_complete, step_advance
 from docg.executions.preflight import preflight_for_execution
 from docg.executions.state import execution_transition
 from docg.executions.steps import step_run
-from docg.orgs.billing import plan_limit_check
+from docg.orgs.billing import plan_run_reservation
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.graph import default_next, node_index
 from docg.workflows.models import Workflow
@@ -81,9 +81,8 @@ def execution_start(
     trigger_data = trigger_data_check(trigger_data)
     if until_phase and until_phase not in phases.STOPPABLE:
         raise ApiError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
-    with transaction.atomic():
-        # First, so the organization row is locked before anything else: the plan's monthly limit.
-        plan_limit_check(organization=workflow.organization_id)
+    # The plan's monthly limit: one conditional UPDATE before the transaction, given back if it fails.
+    with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic():
         workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
         if parent is None and (workflow.status != WorkflowStatus.ACTIVE or version is None):

@@ -23,6 +23,7 @@ from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import phases
 from docg.executions.choices import LogDomain, StepStatus
 from docg.executions.context import definition_nodes, expression_context
+from docg.executions.document_log import document_announce
 from docg.executions.errors import StepError, as_step_error
 from docg.executions.events import event_batch, publish_event
 from docg.executions.leases import keeper, new_lease
@@ -230,6 +231,7 @@ def _action_context(execution, step, node, context) -> ActionContext:
         language=execution.organization.language,
         connection=connection,
         expression_context=context,
+        on_document=lambda document: document_announce(execution=execution, document=document),
     )
 
 

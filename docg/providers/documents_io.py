@@ -37,7 +37,7 @@ def organization_document(ctx: ActionContext, document_id: Any, *, purpose: str,
 def pdf_store(ctx: ActionContext, **fields: Any) -> GeneratedDocument:
     """Store a PDF as the run's GeneratedDocument; a failing storage backend is a transient error."""
     try:
-        return document_store(organization=ctx.organization, execution=ctx.execution, **fields)
+        document = document_store(organization=ctx.organization, execution=ctx.execution, **fields)
     except DatabaseError:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
@@ -50,3 +50,4 @@ def pdf_store(ctx: ActionContext, **fields: Any) -> GeneratedDocument:
             {"exception": type(exc).__name__, "message": str(exc)},
             transient=True,
         ) from exc
+    return ctx.document_stored(document)

@@ -215,7 +215,7 @@ def signed_document_store(*, requests: list[SignatureRequest], data: bytes, prov
         "execution_id": str(execution.pk),
         "correlation_id": str(execution.correlation_id),
     }
-    # execution=None: document_store would announce on the run's live stream (see the module docstring).
+    # execution=None: the row is pointed at the run below, by the one fetch that stored it first.
     document = document_store(
         organization=first.organization,
         name=f"{stem}-signed.pdf",

@@ -88,6 +88,7 @@ def _render(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
         raise RenderError("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
+    ctx.document_stored(document)
     return ActionResult(
         output=_output(document, template_id=str(template.pk), render_ms=render_ms, dry_run=ctx.dry_run),
         status="ready",

@@ -97,11 +97,12 @@ def _fill_output(document: GeneratedDocument, **extra: Any) -> dict[str, Any]:
 
 def _store(ctx: ActionContext, **kwargs: Any) -> GeneratedDocument:
     try:
-        return document_store(organization=ctx.organization, execution=ctx.execution, **kwargs)
+        document = document_store(organization=ctx.organization, execution=ctx.execution, **kwargs)
     except DatabaseError:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
         raise RenderError("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
+    return ctx.document_stored(document)
 
 
 def _fill(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
