@@ -33,6 +33,25 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
+# XML 1.0 refuses these characters. docxtpl parses its output with a *recovering* parser, which
+# answers one of them by dropping every `<`, `>` and `&` after it; in a header, python-docx's strict
+# parser fails the render instead. A vertical tab is Word's manual line break and a form feed a
+# page's end: both become a line break (docxtpl turns "\n" into <w:br/>, "\t" into <w:tab/>);
+# "\a" would be a new paragraph in docxtpl, which breaks nesting inside links and cells: dropped.
+_INVALID_XML = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
+
+
+def clean_text(value: str) -> str:
+    """`value` with what XML cannot hold removed, Word's line-break characters as newlines."""
+    return _INVALID_XML.sub("", _LINE_BREAKS.sub("\n", value))
+
+
+def _finalize(value: Any) -> Any:
+    # Jinja calls this on every `{{ … }}` result before escaping it; Markup is docg's own XML.
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return clean_text(value)
+    return value
 
 
 class _DocxEnvironment:
@@ -47,8 +66,8 @@ class _DocxEnvironment:
     autoescape = True
 
     def __init__(self, size: int = 64):
-        self._xml = environment().overlay(autoescape=True)
-        self._text = environment()
+        self._xml = environment().overlay(autoescape=True, finalize=_finalize)
+        self._text = environment().overlay(finalize=_finalize)
         self._cache: OrderedDict[bytes, JinjaTemplate] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size

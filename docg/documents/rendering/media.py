@@ -156,7 +156,9 @@ class DocxHelpers:
         url = str(url).strip()
         if not url.lower().startswith(_LINK_SCHEMES):
             raise RenderError("template.render_failed", f"links must be http(s), mailto or tel URLs (got {url[:80]!r})")
-        return _Link(self.tpl, url, str(text) if text is not None else url)
+        from docg.documents.rendering.docx import clean_text
+
+        return _Link(self.tpl, url, clean_text(str(text) if text is not None else url))
 
     def names(self) -> dict[str, Any]:
         return {"image": self.image, "link": self.link}

@@ -1,0 +1,60 @@
+"""Issue 14: what rendered wrong without a word (defects) and what a contract needs from data (features).
+
+Each defect test failed before its fix; outputs are read back with python-docx, strict lxml and pdftotext.
+"""
+
+import io
+
+import docx
+import pytest
+from lxml import etree
+
+from docg.documents.rendering.docx import render_docx
+from docg.documents.tests import corpus
+from docg.documents.tests.render_helpers import text_of, xml_parts
+
+WORD = r"word/(document|header\d*|footer\d*)\.xml"
+
+
+def _parts(rendered: bytes) -> dict[str, str]:
+    """Every Word part of the output, each parsed strictly: a recovering parser would hide corruption."""
+    parts = xml_parts(rendered, WORD)
+    for xml in parts.values():
+        etree.fromstring(xml.encode())  # raises on anything a strict reader (Word) would refuse
+    return parts
+
+
+def _body(rendered: bytes) -> str:
+    return text_of(_parts(rendered)["word/document.xml"])
+
+
+# --- defect 1: control characters in data -----------------------------------------------------
+
+
+@pytest.mark.parametrize("control", ["\x0b", "\x01", "\a", "\f", "\x1f", "\x00"])
+def test_a_control_character_in_data_does_not_erase_markup_elsewhere(control):
+    template = corpus.docx_with("{{ a }}", "x < y & z > w: {{ b }}", header="Head {{ a }} & co")
+    rendered = render_docx(template, {"a": f"one{control}two", "b": "<R&D>"})
+    body = _body(rendered)
+    assert "x < y & z > w: <R&D>" in body
+    assert "one" in body and "two" in body and control not in body
+    assert "Head one" in text_of(_parts(rendered)["word/header1.xml"])
+
+
+def test_tab_and_newline_in_data_become_a_tab_and_a_line_break():
+    rendered = render_docx(corpus.docx_with("{{ a }}"), {"a": "name\tvalue\r\nsecond line\x0bthird"})
+    paragraph = docx.Document(io.BytesIO(rendered)).paragraphs[0]
+    xml = paragraph._p.xml
+    assert xml.count("<w:tab/>") == 1 and xml.count("<w:br/>") == 2
+    assert paragraph.text == "name\tvalue\nsecond line\nthird"
+
+
+def test_control_characters_in_link_text_and_core_properties_are_removed():
+    document = docx.Document()
+    document.add_paragraph("{{ link('https://example.com', label) }}")
+    document.core_properties.title = "{{ label }}"
+    out = io.BytesIO()
+    document.save(out)
+    rendered = render_docx(out.getvalue(), {"label": "Site\x01 oficial"})
+    assert "Site oficial" in _body(rendered)
+    assert docx.Document(io.BytesIO(rendered)).core_properties.title == "Site oficial"
