@@ -40,6 +40,10 @@ _SPACES = re.compile(r"\s+")
 # "\a" would be a new paragraph in docxtpl, which breaks nesting inside links and cells: dropped.
 _INVALID_XML = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
+# What docxtpl's own clean-up treats as the inside of a tag (same pattern, same reach).
+_IN_TAG = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]\})")
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
 def clean_text(value: str) -> str:
@@ -110,11 +114,41 @@ def paragraph_text(xml_line: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def patched_lines(xml: str) -> list[str]:
-    """The part as docxtpl hands it to Jinja: tags joined across runs, one paragraph per line."""
+def patch_xml(xml: str) -> str:
+    """A part's XML as Jinja must read it: docxtpl's clean-up, then the XML entities inside tags decoded.
+
+    docxtpl decodes `&lt;`/`&gt;` inside tags but not `&amp;` (nor `&quot;`/`&apos;`, which
+    some writers use): `{{ "R&D" }}` reached Jinja as the literal `R&amp;D` and, escaped
+    once more on output, printed `R&amp;D`. One pass, so text typed as `&lt;` stays `&lt;`.
+    """
     from docxtpl import DocxTemplate
 
-    return re.sub(r"<w:p([ >])", r"\n<w:p\1", DocxTemplate.patch_xml(None, xml)).split("\n")
+    patched = DocxTemplate.patch_xml(None, xml)
+    return _IN_TAG.sub(lambda m: _ENTITY.sub(_entity, m.group(0)), patched)
+
+
+def _entity(match: re.Match) -> str:
+    name = match.group(1)
+    if name.startswith("#"):
+        code = int(name[2:], 16) if name[1:2] in "xX" else int(name[1:])
+        return chr(code) if 0 < code <= 0x10FFFF else match.group(0)
+    return _ENTITIES[name]
+
+
+def patched_lines(xml: str) -> list[str]:
+    """The part as docxtpl hands it to Jinja: tags joined across runs, one paragraph per line."""
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", patch_xml(xml)).split("\n")
+
+
+@lru_cache(maxsize=1)
+def _template_class():
+    from docxtpl import DocxTemplate
+
+    class Template(DocxTemplate):
+        def patch_xml(self, src_xml: str) -> str:
+            return patch_xml(src_xml)
+
+    return Template
 
 
 def _location(tpl, exc: BaseException) -> dict[str, Any]:
@@ -141,9 +175,8 @@ def render_docx(
 ) -> bytes:
     """Render a .docx template with `context`; RenderError (with the template location) when it cannot."""
     from docx.image.exceptions import UnrecognizedImageError
-    from docxtpl import DocxTemplate
 
-    tpl = DocxTemplate(io.BytesIO(template))
+    tpl = _template_class()(io.BytesIO(template))
     try:
         tpl.init_docx()
     except Exception as exc:  # python-docx raises several types for a broken package

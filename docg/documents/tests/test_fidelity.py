@@ -58,3 +58,18 @@ def test_control_characters_in_link_text_and_core_properties_are_removed():
     rendered = render_docx(out.getvalue(), {"label": "Site\x01 oficial"})
     assert "Site oficial" in _body(rendered)
     assert docx.Document(io.BytesIO(rendered)).core_properties.title == "Site oficial"
+
+
+# --- defect 2: string literals inside tags ----------------------------------------------------
+
+
+def test_string_literals_in_tags_are_escaped_once():
+    template = corpus.docx_with(
+        '{{ x|default("R&D") }}', '{{ "Tom & Jerry" }}', "{{ '<b>' ~ name }}", "{{ '&lt;' }}", header='{{ "A & B" }}'
+    )
+    rendered = render_docx(template, {"name": "Ana & Bia"})
+    body = _body(rendered)
+    assert "R&D" in body and "Tom & Jerry" in body and "<b>Ana & Bia" in body
+    assert "&lt;" in body  # typed as text in Word, it stays that text
+    assert "&amp;" not in body
+    assert "A & B" in text_of(_parts(rendered)["word/header1.xml"])
