@@ -196,12 +196,24 @@ def render_docx(
 
 
 def docx_parts(template: bytes) -> list[tuple[str, str]]:
-    """(label, xml) of each part that holds template text: body, headers, footers, footnotes."""
+    """(label, xml) of each part that holds template text: body, headers, footers, footnotes.
+
+    Each part goes through lxml and back, as docxtpl reads it: Word writes entities
+    (`&quot;`) and declarations the raw bytes would show Jinja but the renderer never does.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     found = []
     with zipfile.ZipFile(io.BytesIO(template)) as package:
         for name in package.namelist():
             match = re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes)\.xml", name)
             if match:
-                found.append((part_label(name), package.read(name).decode("utf-8")))
+                root = etree.fromstring(package.read(name), parser)
+                if name == "word/document.xml":
+                    root = root.find(f"{{{root.nsmap.get('w', '')}}}body")
+                    if root is None:
+                        continue
+                found.append((part_label(name), etree.tostring(root, encoding="unicode")))
     order = {"body": 0}
     return sorted(found, key=lambda item: (order.get(item[0], 1), item[0]))

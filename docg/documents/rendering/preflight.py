@@ -17,7 +17,7 @@ run: those checks are left to the step itself.
 from typing import Any
 
 from docg.documents.rendering.action import template_bytes, template_for
-from docg.documents.rendering.errors import RenderError, human
+from docg.documents.rendering.errors import RenderError, describe_location, human
 from docg.documents.rendering.variables import resolves, template_placeholders
 from docg.workflows.expressions import ExpressionError, render_value
 
@@ -42,6 +42,11 @@ def _issue(code: str, domain: str, node: dict, language: str, detail: str, tech:
         "details_tech": tech,
         **extra,
     }
+
+
+def _described(error: RenderError) -> str:
+    where = describe_location(error.location)
+    return f"{error.detail} ({where})" if where else error.detail
 
 
 def _lint_issues(template: Any, node: dict, language: str) -> list[dict]:
@@ -92,6 +97,12 @@ def render_preflight(kind: str):
             return issues  # the data comes from earlier steps: the step checks it when it runs
         try:
             missing = missing_inputs(kind, template, source, data)
+        except RenderError as exc:
+            if issues:
+                return issues  # the same problem, already reported by the lint stored at upload
+            tech = {"template_id": str(template.pk), "detail": exc.detail}
+            issue = _issue(exc.code, "template", node, language, _described(exc), tech)
+            return [{**issue, "location": {**exc.location, "template_id": str(template.pk)}}]
         except Exception as exc:  # a template lint could not read is reported by lint, not crashed on here
             tech = {"template_id": str(template.pk), "error": f"{type(exc).__name__}: {exc}"[:500]}
             return [*issues, _issue("template.unreadable", "template", node, language, type(exc).__name__, tech)]

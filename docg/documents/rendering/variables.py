@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
 
+from docg.documents.rendering.errors import RenderError
 from docg.workflows.expressions import environment
 
 NOT_DATA = frozenset({"loop", "image", "link", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "super"})
@@ -128,8 +129,12 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
         lines = patched_lines(xml)
         try:
             refs, bound = references("\n".join(lines))
-        except TemplateSyntaxError:
-            continue  # lint reports malformed tags; preflight checks data
+        except TemplateSyntaxError as exc:
+            # Never skipped: a part nobody can read is a part whose data nobody checks.
+            line = exc.lineno or 0
+            text = paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""
+            location = {"part": part, "paragraph": max(line - 1, 1), "text": text}
+            raise RenderError("template.syntax_error", exc.message or str(exc), location=location) from exc
         for path, line, optional in refs:
             root = path.split(".")[0]
             if optional or root in bound or root in NOT_DATA:

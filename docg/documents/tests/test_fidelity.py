@@ -4,12 +4,15 @@ Each defect test failed before its fix; outputs are read back with python-docx, 
 """
 
 import io
+import re
+import zipfile
 
 import docx
 import pytest
 from lxml import etree
 
 from docg.documents.rendering.docx import render_docx
+from docg.documents.rendering.errors import RenderError
 from docg.documents.tests import corpus
 from docg.documents.tests.render_helpers import text_of, xml_parts
 
@@ -73,3 +76,60 @@ def test_string_literals_in_tags_are_escaped_once():
     assert "&lt;" in body  # typed as text in Word, it stays that text
     assert "&amp;" not in body
     assert "A & B" in text_of(_parts(rendered)["word/header1.xml"])
+
+
+# --- defect 3: entities Word writes inside tags -----------------------------------------------
+
+
+def _word_entities(template: bytes) -> bytes:
+    """The template as Word 2016 saves it: quotes inside text written as &quot; / &apos;."""
+
+    def text_only(xml: bytes) -> bytes:
+        # only inside <w:t>…</w:t>: attribute quotes must stay quotes
+        return re.sub(
+            rb"(<w:t(?: [^>]*)?>)([^<]*)(</w:t>)",
+            lambda m: m.group(1) + m.group(2).replace(b'"', b"&quot;").replace(b"'", b"&apos;") + m.group(3),
+            xml,
+        )
+
+    return corpus.transform(template, "word/document.xml", text_only)
+
+
+def test_preflight_reads_a_part_where_word_wrote_entities_inside_tags():
+    from docg.documents.rendering.variables import docx_placeholders
+
+    template = _word_entities(
+        corpus.docx_with(
+            "{{ customer.name }}",
+            "{{ total|currency(\"BRL\") }} on {{ due|date('dd/MM/yyyy') }}",
+            '{{ city|default("São Paulo") }} {{ note }}',
+        )
+    )
+    with zipfile.ZipFile(io.BytesIO(template)) as package:
+        assert b"&quot;BRL&quot;" in package.read("word/document.xml")
+    assert {p.name for p in docx_placeholders(template)} == {"customer.name", "total", "due", "note"}
+    rendered = render_docx(template, {"customer": {"name": "Ana"}, "total": 10, "due": "2026-01-02", "note": "n"})
+    assert "R$ 10,00 on 02/01/2026" in _body(rendered).replace("\xa0", " ")
+
+
+def test_a_part_jinja_cannot_read_is_reported_with_its_location_not_skipped():
+    from docg.documents.rendering.variables import docx_placeholders
+
+    template = corpus.docx_with("{{ customer.name }}", "{% for x in items %}", "no end", header="{{ ok }}")
+    with pytest.raises(RenderError) as caught:
+        docx_placeholders(template)
+    assert caught.value.code == "template.syntax_error"
+    assert caught.value.location["part"] == "body"
+
+
+@pytest.mark.django_db
+def test_preflight_reports_an_unreadable_part_as_a_template_issue_with_its_location(cast):
+    from docg.documents.rendering.preflight import render_preflight
+    from docg.documents.tests.render_helpers import stored_template
+
+    template = stored_template(cast.acme, "docx", corpus.docx_with("{{ a }}", "{% for x in items %}", "no end"))
+    node = {"key": "r", "parameters": {"template_id": str(template.pk)}}
+    [issue] = render_preflight("docx")(node=node, organization=cast.acme, trigger_data={"a": 1}, language="en")
+    assert (issue["code"], issue["domain"]) == ("template.syntax_error", "template")
+    assert issue["location"]["part"] == "body" and issue["location"]["template_id"] == str(template.pk)
+    assert "has a malformed tag" in issue["message_human"]
