@@ -26,6 +26,7 @@ from typing import Any
 from jinja2 import Template as JinjaTemplate
 
 from docg.documents.rendering.errors import RenderError, classify, template_line
+from docg.documents.rendering.markers import FILTERS, wrap_markers
 from docg.documents.rendering.media import DocxHelpers
 from docg.workflows.expressions import environment
 
@@ -71,6 +72,8 @@ class _DocxEnvironment:
 
     def __init__(self, size: int = 64):
         self._xml = environment().overlay(autoescape=True, finalize=_finalize)
+        # An overlay shares its parent's filter dict: copy it before adding docx-only filters.
+        self._xml.filters = {**self._xml.filters, **FILTERS}
         self._text = environment().overlay(finalize=_finalize)
         self._cache: OrderedDict[bytes, JinjaTemplate] = OrderedDict()
         self._lock = threading.Lock()
@@ -123,7 +126,7 @@ def patch_xml(xml: str) -> str:
     """
     from docxtpl import DocxTemplate
 
-    patched = DocxTemplate.patch_xml(None, xml)
+    patched = DocxTemplate.patch_xml(None, wrap_markers(xml))
     return _IN_TAG.sub(lambda m: _ENTITY.sub(_entity, m.group(0)), patched)
 
 

@@ -133,3 +133,43 @@ def test_preflight_reports_an_unreadable_part_as_a_template_issue_with_its_locat
     assert (issue["code"], issue["domain"]) == ("template.syntax_error", "template")
     assert issue["location"]["part"] == "body" and issue["location"]["template_id"] == str(template.pk)
     assert "has a malformed tag" in issue["message_human"]
+
+
+# --- defect 4: {{r x }} / {{p x }} with a plain string -----------------------------------------
+
+
+def _marker_template() -> bytes:
+    document = docx.Document()
+    paragraph = document.add_paragraph("Name: ")
+    run = paragraph.add_run("{{r name }}")
+    run.bold = True
+    paragraph.add_run(" (client)")
+    document.add_paragraph("{{p clause }}", style="Quote")
+    document.add_paragraph("{{p image(logo, 10) }}")
+    document.add_paragraph("end")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_run_and_paragraph_markers_with_plain_strings_write_valid_runs_and_paragraphs(tmp_path):
+    from docg.documents.rendering.samples import sample_png
+    from docg.documents.tests.render_helpers import libreoffice_text
+
+    data = {"name": "Ana & Bia <Ltda>", "clause": "Cláusula 1\x0b segunda linha", "logo": _data_url(sample_png())}
+    rendered = render_docx(_marker_template(), data)
+    body = _parts(rendered)["word/document.xml"]
+    assert not re.search(r"<w:p(?: [^>]*)?>[^<]", body) and not re.search(r"<w:body>[^<]", body)
+    paragraphs = docx.Document(io.BytesIO(rendered)).paragraphs
+    assert paragraphs[0].text == "Name: Ana & Bia <Ltda> (client)"
+    assert [r.bold for r in paragraphs[0].runs if "Ana" in r.text] == [True]  # the tag's run formatting is kept
+    assert paragraphs[1].text == "Cláusula 1\n segunda linha" and paragraphs[1].style.name == "Quote"
+    assert "graphicData" in paragraphs[2]._p.xml
+    text = libreoffice_text(rendered, ".docx", tmp_path)
+    assert "Name: Ana & Bia <Ltda> (client)" in text and "Cláusula 1" in text and "segunda linha" in text
+
+
+def _data_url(png: bytes) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode()
