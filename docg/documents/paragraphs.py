@@ -31,8 +31,9 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _REL_TYPES = ("header", "footer", "footnotes", "endnotes")
-# Word's AutoCorrect turns quotes typographic; docxtpl turns them back before Jinja sees them.
-_TYPOGRAPHIC = str.maketrans(
+# Word's AutoCorrect turns quotes typographic; docxtpl turns them back before Jinja sees them
+# (and the PPTX renderer does the same inside tags: rendering/pptx.py).
+TYPOGRAPHIC = str.maketrans(
     {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " ", "\v": " ", "\t": " "}
 )
 
@@ -57,7 +58,7 @@ def _parser() -> etree.XMLParser:
 
 
 def _normal(text: str) -> str:
-    return text.translate(_TYPOGRAPHIC)
+    return text.translate(TYPOGRAPHIC)
 
 
 # --- DOCX ---------------------------------------------------------------------------------------

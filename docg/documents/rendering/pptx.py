@@ -20,6 +20,7 @@ from typing import Any
 
 from lxml import etree
 
+from docg.documents.paragraphs import TYPOGRAPHIC
 from docg.documents.rendering.errors import RenderError, classify
 from docg.workflows.expressions import environment
 
@@ -29,6 +30,12 @@ _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _MARKER = re.compile(r"\{%-?\s*slide\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}")
 _SKIP_RELS = ("/slideLayout", "/notesSlide")
+_TAG = re.compile(r"\{[{%#].*?[}%#]\}", re.DOTALL)
+
+
+def _plain_tags(source: str) -> str:
+    """AutoCorrect writes `date(“dd/MM/yyyy”)`: inside tags, quotes are plain again (as lint reads them)."""
+    return _TAG.sub(lambda m: m.group(0).translate(TYPOGRAPHIC), source)
 
 
 def _segments(paragraph) -> list[list[Any]]:
@@ -60,6 +67,7 @@ def _render_paragraph(paragraph, context: dict[str, Any], where: dict[str, Any])
         source = "".join(_run_text(r) for r in runs)
         if "{{" not in source and "{%" not in source and "{#" not in source:
             continue
+        source = _plain_tags(source)
         try:
             rendered = environment().from_string(source).render(context)
         except Exception as exc:  # classified: security, missing data, syntax, filters
@@ -159,7 +167,8 @@ def _expand(prs, context: dict[str, Any]) -> list[tuple[Any, dict[str, Any], int
         paragraph, match = found
         where = {"part": f"slide {number}", "text": match.group(0)}
         try:
-            items = environment().compile_expression(match.group("expr"), undefined_to_none=False)(**context)
+            expression = match.group("expr").translate(TYPOGRAPHIC)
+            items = environment().compile_expression(expression, undefined_to_none=False)(**context)
             items = list(items)
         except Exception as exc:  # classified below, with the marker as location
             raise classify(exc, location=where) from exc
@@ -215,7 +224,7 @@ def pptx_paragraphs(template: bytes) -> list[dict[str, Any]]:
         for part, root in roots:
             for index, paragraph in enumerate(_paragraphs(root), start=1):
                 for runs in _segments(paragraph):
-                    text = "".join(_run_text(r) for r in runs)
+                    text = _plain_tags("".join(_run_text(r) for r in runs))
                     if "{{" in text or "{%" in text:
                         found.append({"part": part, "paragraph": index, "text": text, "loop": loop})
     return found

@@ -173,3 +173,28 @@ def _data_url(png: bytes) -> str:
     import base64
 
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+# --- defect 5: PowerPoint's typographic quotes ------------------------------------------------
+
+
+def test_pptx_tags_with_typographic_quotes_render_and_text_keeps_them():
+    from pptx import Presentation
+
+    from docg.documents.rendering.pptx import render_pptx
+    from docg.documents.tests.test_render_pptx import _deck
+
+    left, right = "\u2018", "\u2019"  # what AutoCorrect writes for ' ' (and “ ” for " ")
+    title = f"“Prazo”: {{{{ due|date(“dd/MM/yyyy”) }}}} - {{{{ name|default({left}sem nome{right}) }}}}"
+    template = _deck(title, notes="{{ “nota” }}")
+    slide = Presentation(io.BytesIO(render_pptx(template, {"due": "2026-11-24"}))).slides[0]
+    assert slide.shapes.title.text == "“Prazo”: 24/11/2026 - sem nome"
+    assert slide.notes_slide.notes_text_frame.text == "nota"
+
+
+def test_pptx_preflight_reads_tags_with_typographic_quotes():
+    from docg.documents.rendering.variables import pptx_placeholders
+    from docg.documents.tests.test_render_pptx import _deck
+
+    template = _deck("{{ due|date(“dd/MM/yyyy”) }} {{ customer.name }}")
+    assert {p.name for p in pptx_placeholders(template)} == {"due", "customer.name"}
