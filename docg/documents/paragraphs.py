@@ -50,6 +50,8 @@ class Scope:
     paragraphs: list[Paragraph] = field(default_factory=list)
     # Scopes of one slide (its paragraphs and its notes) share a group: a slide loop binds its item in all.
     group: str = ""
+    # The package entry a DOCX scope comes from ("word/header1.xml"), to match what the renderer reads.
+    partname: str = ""
 
 
 def _parser() -> etree.XMLParser:
@@ -139,19 +141,19 @@ def docx_scopes(stream: IO[bytes]) -> list[Scope]:
     scopes = []
     with zipfile.ZipFile(stream) as package:
         body = etree.fromstring(package.read("word/document.xml"), _parser()).find(f"{W}body")
-        scope = Scope("body")
+        scope = Scope("body", partname="word/document.xml")
         if body is not None:
             _walk(body, {"part": "body"}, scope.paragraphs)
         scopes.append(scope)
         parts = _docx_parts(package)
         for kind in ("header", "footer"):
             for number, name in enumerate(parts[kind], start=1):
-                scope = Scope(f"{kind} {number}")
+                scope = Scope(f"{kind} {number}", partname=name)
                 _walk(etree.fromstring(package.read(name), _parser()), {"part": kind, kind: number}, scope.paragraphs)
                 scopes.append(scope)
         for kind, note in (("footnotes", "footnote"), ("endnotes", "endnote")):
             for name in parts[kind]:
-                scope = Scope(kind)
+                scope = Scope(kind, partname=name)
                 for element in etree.fromstring(package.read(name), _parser()).iter(f"{W}{note}"):
                     if element.get(f"{W}type") in (None, "normal"):
                         _walk(element, {"part": note, note: element.get(f"{W}id")}, scope.paragraphs)

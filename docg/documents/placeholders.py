@@ -81,6 +81,8 @@ class ScopeTags:
     scope: Scope
     tags: list[Tag]
     malformed: list[Malformed]
+    # (Jinja's message, paragraph text) when the renderer's own preprocessing leaves Jinja it cannot parse.
+    render_error: tuple[str, str] | None = None
 
 
 def location_of(paragraph: Paragraph, start: int, length: int) -> dict[str, Any]:
@@ -188,10 +190,27 @@ def _resolve_names(tags: list[Tag], bound: set[str]) -> None:
                 frames.append(("set", set()))
 
 
+def _docx_render_errors(stream: IO[bytes]) -> dict[str, tuple[str, str]]:
+    from docg.documents.rendering.docx import docx_part_errors
+
+    stream.seek(0)
+    try:
+        return docx_part_errors(stream.read())
+    finally:
+        stream.seek(0)
+
+
+def marker_of(tag: Tag) -> str:
+    """docxtpl's marker of a DOCX tag: "tr", "tc", "p", "r" or ""."""
+    match = _DOCXTPL_MARKER.match(tag.raw) if tag.dialect == "docx" else None
+    return tag.raw[2 : match.end()].lstrip("-+ ") if match else ""
+
+
 def analyse(stream: IO[bytes], kind: str) -> list[ScopeTags]:
     """Read a .docx/.pptx and cut, parse and resolve every tag, scope by scope."""
     dialect = "pptx" if kind == TemplateKind.PPTX else "docx"
     analysis = []
+    render_errors = _docx_render_errors(stream) if dialect == "docx" else {}
     for scope in read_scopes(stream, kind):
         tags, malformed = [], []
         for paragraph in scope.paragraphs:
@@ -200,7 +219,7 @@ def analyse(stream: IO[bytes], kind: str) -> list[ScopeTags]:
             malformed += broken
         for tag in tags:
             _parse(tag)
-        analysis.append(ScopeTags(scope, tags, malformed))
+        analysis.append(ScopeTags(scope, tags, malformed, render_errors.get(scope.partname)))
     slide_bound: dict[str, set[str]] = {}
     for scope_tags in analysis:
         for tag in scope_tags.tags:

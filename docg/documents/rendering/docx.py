@@ -14,6 +14,7 @@ body, headers, footers and footnotes are all rendered.
 """
 
 import hashlib
+import html
 import io
 import logging
 import re
@@ -24,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Template as JinjaTemplate
+from jinja2 import TemplateSyntaxError
 
 from docg.documents.rendering.errors import RenderError, classify, template_line
 from docg.documents.rendering.markers import FILTERS, wrap_markers
@@ -198,11 +200,11 @@ def render_docx(
     return out.getvalue()
 
 
-def docx_parts(template: bytes) -> list[tuple[str, str]]:
-    """(label, xml) of each part that holds template text: body, headers, footers, footnotes.
+def _read_parts(template: bytes) -> list[tuple[str, str]]:
+    """(entry name, xml) of each part docxtpl renders, each through lxml and back as docxtpl reads it.
 
-    Each part goes through lxml and back, as docxtpl reads it: Word writes entities
-    (`&quot;`) and declarations the raw bytes would show Jinja but the renderer never does.
+    Word writes entities (`&quot;`) and declarations the raw bytes would show Jinja but
+    the renderer never does; the body is its <w:body> element, as DocxTemplate.get_xml.
     """
     from lxml import etree
 
@@ -210,13 +212,37 @@ def docx_parts(template: bytes) -> list[tuple[str, str]]:
     found = []
     with zipfile.ZipFile(io.BytesIO(template)) as package:
         for name in package.namelist():
-            match = re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes)\.xml", name)
-            if match:
+            if re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes)\.xml", name):
                 root = etree.fromstring(package.read(name), parser)
                 if name == "word/document.xml":
                     root = root.find(f"{{{root.nsmap.get('w', '')}}}body")
                     if root is None:
                         continue
-                found.append((part_label(name), etree.tostring(root, encoding="unicode")))
+                found.append((name, etree.tostring(root, encoding="unicode")))
+    return found
+
+
+def docx_parts(template: bytes) -> list[tuple[str, str]]:
+    """(label, xml) of each part that holds template text: body, headers, footers, footnotes."""
     order = {"body": 0}
+    found = [(part_label(name), xml) for name, xml in _read_parts(template)]
     return sorted(found, key=lambda item: (order.get(item[0], 1), item[0]))
+
+
+def docx_part_errors(template: bytes) -> dict[str, tuple[str, str]]:
+    """{entry name: (Jinja's message, text of the paragraph it points at)} for each part the renderer cannot parse.
+
+    The same clean-up and environment as render_docx: a template that fails only after
+    docxtpl's rewriting (a marker the rewriting cannot take) is found at upload.
+    """
+    env = docx_environment()
+    errors = {}
+    for name, xml in _read_parts(template):
+        lines = patched_lines(xml)
+        try:
+            env.parse("\n".join(lines))
+        except TemplateSyntaxError as exc:
+            line = exc.lineno or 0
+            text = paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""
+            errors[name] = (exc.message or str(exc), html.unescape(text))
+    return errors

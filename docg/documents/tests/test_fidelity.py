@@ -198,3 +198,63 @@ def test_pptx_preflight_reads_tags_with_typographic_quotes():
 
     template = _deck("{{ due|date(“dd/MM/yyyy”) }} {{ customer.name }}")
     assert {p.name for p in pptx_placeholders(template)} == {"due", "customer.name"}
+
+
+# --- defect 6: lint runs the renderer's preprocessing -----------------------------------------
+
+
+def _lint(content: bytes) -> list[dict]:
+    from docg.documents import lint, placeholders
+
+    return lint.lint(placeholders.analyse(io.BytesIO(content), "docx"))
+
+
+def _row_loop_in_one_row(*, header: bool = False) -> bytes:
+    document = docx.Document()
+    container = document.sections[0].header if header else document
+    container.add_paragraph("Items")
+    table = container.add_table(rows=2, cols=3, **({"width": docx.shared.Inches(6)} if header else {}))
+    table.cell(0, 0).text = "Name"
+    table.cell(1, 0).text = "{%tr for item in items %}"
+    table.cell(1, 1).text = "{{ item.name }}"
+    table.cell(1, 2).text = "{%tr endfor %}"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("header", [False, True])
+def test_a_row_loop_opened_and_closed_in_one_row_fails_lint_where_it_is(header):
+    template = _row_loop_in_one_row(header=header)
+    with pytest.raises(RenderError):  # what the renderer does with it
+        render_docx(template, {"items": [{"name": "a"}]})
+    errors = _lint(template)
+    assert errors and {e["code"] for e in errors} == {"template.syntax_error"}
+    where = errors[0]["location"]
+    assert where["part"] == ("header" if header else "body")
+    assert (where["table"], where["row"]) == (0, 1)
+    assert "same table row" in errors[0]["message"]
+
+
+def test_a_tag_sharing_a_paragraph_marker_would_be_lost_and_is_reported():
+    errors = _lint(corpus.docx_with("{%p if vip %} Dear {{ name }}", "VIP", "{%p endif %}"))
+    assert [e["tag"] for e in errors] == ["{{ name }}"]
+    assert errors[0]["location"]["paragraph"] == 0
+
+
+def test_a_part_that_fails_only_after_docxtpl_preprocessing_is_a_lint_error_with_its_part():
+    # docxtpl's marker pattern stops at "%": the marker is left in place and Jinja cannot read it.
+    template = corpus.docx_with("fine {{ a }}", "intro", footer='{{p note|default("100%") }}')
+    with pytest.raises(RenderError):
+        render_docx(template, {"a": 1, "note": "n"})
+    errors = _lint(template)
+    assert [e["code"] for e in errors] == ["template.syntax_error"]
+    assert errors[0]["location"]["part"] == "footer"
+    assert errors[0]["tag"] == '{{p note|default("100%") }}'
+
+
+def test_the_corpus_contract_and_markers_stay_clean():
+    from docg.documents.rendering.samples import contract_docx
+
+    assert _lint(contract_docx()) == []
+    assert _lint(_marker_template()) == []
