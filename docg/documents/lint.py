@@ -73,10 +73,13 @@ def _unclosed(tag: Tag, before: Tag | None = None) -> dict[str, Any]:
 
 
 def _unknown_names(tag: Tag) -> list[dict[str, Any]]:
+    from docg.documents.rendering.docx import DOCX_FILTERS
+
     env = environment()
+    filters = {*env.filters, *DOCX_FILTERS} if tag.dialect == "docx" else set(env.filters)
     errors = []
     for node in tag.tree.find_all((nodes.Filter, nodes.Test)) if tag.tree is not None else ():
-        known = env.filters if isinstance(node, nodes.Filter) else env.tests
+        known = filters if isinstance(node, nodes.Filter) else env.tests
         if node.name not in known:
             what = "filter" if isinstance(node, nodes.Filter) else "test"
             errors.append(

@@ -9,8 +9,9 @@ XML autoescaping because values land inside WordprocessingML.
 What a template can use: `{{ customer.name }}`, filters
 (`{{ due|date('dd/MM/yyyy', 'pt-br') }}`, `{{ total|currency('BRL') }}`),
 `{%tr for item in items %}` … `{%tr endfor %}` table-row loops, `{%p if … %}`
-paragraph conditionals, `{{ image(src, width_mm) }}`, `{{ link(url, text) }}`;
-body, headers, footers and footnotes are all rendered.
+paragraph conditionals, `{{ image(src, width_mm) }}`, `{{ link(url, text) }}`,
+`{{p clause|rich }}` (rich text from data: rendering/richtext.py), `{{r x }}` / `{{p x }}`
+for any value (rendering/markers.py); body, headers, footers and footnotes are all rendered.
 """
 
 import hashlib
@@ -30,9 +31,12 @@ from jinja2 import TemplateSyntaxError
 from docg.documents.rendering.errors import RenderError, classify, template_line
 from docg.documents.rendering.markers import FILTERS, wrap_markers
 from docg.documents.rendering.media import DocxHelpers
+from docg.documents.rendering.richtext import bind, rich, unbind
 from docg.workflows.expressions import environment
 
 logger = logging.getLogger(__name__)
+# Filters only DOCX templates have (lint knows them by this table).
+DOCX_FILTERS = {"rich": rich}
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
@@ -75,7 +79,7 @@ class _DocxEnvironment:
     def __init__(self, size: int = 64):
         self._xml = environment().overlay(autoescape=True, finalize=_finalize)
         # An overlay shares its parent's filter dict: copy it before adding docx-only filters.
-        self._xml.filters = {**self._xml.filters, **FILTERS}
+        self._xml.filters = {**self._xml.filters, **FILTERS, **DOCX_FILTERS}
         self._text = environment().overlay(finalize=_finalize)
         self._cache: OrderedDict[bytes, JinjaTemplate] = OrderedDict()
         self._lock = threading.Lock()
@@ -187,6 +191,7 @@ def render_docx(
     except Exception as exc:  # python-docx raises several types for a broken package
         raise RenderError("template.unreadable", f"not a readable Word document ({type(exc).__name__})") from exc
     helpers = DocxHelpers(tpl, organization_id=organization_id)
+    bind(tpl)
     try:
         tpl.render({**helpers.names(), **context}, jinja_env=jinja_env or docx_environment(), autoescape=False)
         out = io.BytesIO()
@@ -197,6 +202,8 @@ def render_docx(
         raise RenderError("template.render_failed", "the template nests too deeply") from exc
     except Exception as exc:  # classified: security, missing data, syntax, filters, XML
         raise classify(exc, location=_location(tpl, exc)) from exc
+    finally:
+        unbind()
     return out.getvalue()
 
 

@@ -258,3 +258,88 @@ def test_the_corpus_contract_and_markers_stay_clean():
 
     assert _lint(contract_docx()) == []
     assert _lint(_marker_template()) == []
+
+
+# --- feature: rich text from data ---------------------------------------------------------------
+
+CLAUSE_MD = """## Confidencialidade
+
+As partes mantêm **sigilo** sobre *toda* informação ++recebida++, conforme [a lei](https://example.com/lgpd).
+Segunda linha.
+
+- primeiro item
+- segundo **item**
+
+1. passo um
+2. passo dois
+
+<script>alert(1)</script> & </w:t><w:p>"""
+
+CLAUSE_HTML = (
+    "<h1>Objeto</h1><p>O <b>fornecedor</b> <i>presta</i> <u>serviços</u> <a href='https://ex.com'>aqui</a>"
+    "<br>nova linha <span onclick='x'>span</span></p><ul><li>um</li><li>dois</li></ul>"
+    "<ol><li>primeiro</li></ol><p><a href='javascript:alert(1)'>js</a></p>"
+)
+
+
+def _rich_template() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("Contrato")
+    document.add_paragraph("{{p clause|rich }}")
+    paragraph = document.add_paragraph("Nota: {{ note|rich }} fim")
+    paragraph.runs[0].italic = True
+    document.add_paragraph("{{p other|rich }}")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_rich_markdown_and_html_become_real_runs_paragraphs_lists_and_links(tmp_path):
+    from docg.documents.tests.render_helpers import libreoffice_text
+
+    data = {"clause": CLAUSE_MD, "note": "um **dois** três", "other": CLAUSE_HTML}
+    rendered = render_docx(_rich_template(), data)
+    parts = _parts(rendered)  # strict XML
+    document = docx.Document(io.BytesIO(rendered))
+    by_text = {p.text: p for p in document.paragraphs}
+    assert by_text["Confidencialidade"].style.name == "Heading 2"
+    clause = next(p for p in document.paragraphs if p.text.startswith("As partes"))
+    assert clause.text == "As partes mantêm sigilo sobre toda informação recebida, conforme a lei.\nSegunda linha."
+    runs = {r.text: r for r in clause.runs}
+    assert runs["sigilo"].bold and runs["toda"].italic and runs["recebida"].underline
+    assert by_text["primeiro item"].style.name == "List Bullet"
+    assert by_text["passo dois"].style.name == "List Number"
+    # Everything else is text, never markup
+    assert any(p.text == "<script>alert(1)</script> & </w:t><w:p>" for p in document.paragraphs)
+    assert "<script>" not in parts["word/document.xml"]
+    links = [r.target_ref for r in document.part.rels.values() if r.reltype.endswith("/hyperlink")]
+    assert sorted(links) == ["https://ex.com", "https://example.com/lgpd"]
+    # inline: stays in its paragraph
+    nota = next(p for p in document.paragraphs if p.text.startswith("Nota:"))
+    assert nota.text == "Nota: um dois três fim"
+    assert [r.bold for r in nota.runs if r.text == "dois"] == [True]
+    # HTML
+    assert by_text["Objeto"].style.name == "Heading 1"
+    objeto = next(p for p in document.paragraphs if p.text.startswith("O fornecedor"))
+    assert objeto.text == "O fornecedor presta serviços aqui\nnova linha <span onclick='x'>span</span>"
+    assert by_text["um"].style.name == "List Bullet" and by_text["primeiro"].style.name == "List Number"
+    assert "js" in by_text  # a javascript: link is text without a link
+    text = libreoffice_text(rendered, ".docx", tmp_path)
+    for words in ("Confidencialidade", "sigilo sobre toda", "primeiro item", "passo dois", "O fornecedor presta"):
+        assert words in text
+
+
+def test_rich_text_without_the_templates_styles_uses_direct_formatting():
+    from docg.documents.rendering import richtext
+
+    richtext.bind(None)
+    try:
+        xml = richtext.rich("# Title\n\n- item").docx_paragraphs("", "")
+    finally:
+        richtext.unbind()
+    assert "<w:b/>" in xml and '<w:sz w:val="32"/>' in xml and "• " in xml
+    etree.fromstring(f'<w:body xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">{xml}</w:body>')
+
+
+def test_rich_is_a_known_filter_for_lint():
+    assert _lint(_rich_template()) == []
