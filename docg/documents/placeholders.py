@@ -41,6 +41,9 @@ _KEYWORD = re.compile(r"^\{%[-+]?\s*(\w*)")
 _CELL_EXPRESSION = re.compile(r"^\{%[-+]?\s*(?:colspan|cellbg)\s+(.*?)\s*[-+]?%\}$", re.DOTALL)
 _CELL_MARKS = {"vm", "hm"}
 _SLIDE_LOOP = re.compile(r"^\{%-?\s*slide\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}$", re.DOTALL)
+# PPTX table-row loops (rendering/pptx.py): `{%tr for item in items %}` … `{%tr endfor %}` rows.
+_ROW_LOOP = re.compile(r"^\{%-?\s*tr\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}$", re.DOTALL)
+_ROW_END = re.compile(r"^\{%-?\s*tr\s+endfor\s*-?%\}$")
 # Names the renderers put in every context (rendering/media.py: DocxHelpers.names()).
 RENDERER_HELPERS = frozenset({"image", "link"})
 CONTEXT_CHARS = 120
@@ -125,6 +128,8 @@ def in_scope(tag: Tag) -> str:
         return tag.source
     if tag.dialect == "pptx" and tag.keyword == "slide" and _SLIDE_LOOP.match(tag.source):
         return ""  # taken out of the slide before rendering
+    if tag.dialect == "pptx" and tag.keyword == "tr" and (_ROW_LOOP.match(tag.source) or _ROW_END.match(tag.source)):
+        return ""  # rows repeated (and the marker rows removed) before the cells render
     if tag.dialect == "docx" and tag.keyword in _CELL_MARKS:
         return ""
     cell = _CELL_EXPRESSION.match(tag.source) if tag.dialect == "docx" else None
@@ -136,7 +141,7 @@ def in_scope(tag: Tag) -> str:
 def parseable(tag: Tag) -> str:
     """Jinja that parses on its own and reads what the tag reads ("" for tags that read nothing)."""
     keyword = tag.keyword
-    slide_loop = _SLIDE_LOOP.match(tag.source) if tag.dialect == "pptx" else None
+    slide_loop = (_SLIDE_LOOP.match(tag.source) or _ROW_LOOP.match(tag.source)) if tag.dialect == "pptx" else None
     if slide_loop:
         return "{% for " + slide_loop.group("var") + " in " + slide_loop.group("expr") + " %}{% endfor %}"
     source = in_scope(tag)
@@ -223,7 +228,9 @@ def analyse(stream: IO[bytes], kind: str) -> list[ScopeTags]:
     slide_bound: dict[str, set[str]] = {}
     for scope_tags in analysis:
         for tag in scope_tags.tags:
-            if tag.dialect == "pptx" and _SLIDE_LOOP.match(tag.source):
+            # A slide's loop binds its item on the whole slide; a row loop's is bound slide-wide too
+            # (cells are scopes of their own here; the renderer checks which rows it repeats).
+            if tag.dialect == "pptx" and (_SLIDE_LOOP.match(tag.source) or _ROW_LOOP.match(tag.source)):
                 slide_bound.setdefault(scope_tags.scope.group, {"loop"}).update(tag.introduces)
     for scope_tags in analysis:
         _resolve_names(scope_tags.tags, slide_bound.get(scope_tags.scope.group, set()) if dialect == "pptx" else set())

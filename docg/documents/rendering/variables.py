@@ -145,7 +145,7 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
 
 
 def pptx_placeholders(template: bytes) -> list[Placeholder]:
-    from docg.documents.rendering.pptx import pptx_paragraphs
+    from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, pptx_paragraphs
 
     found = []
     for entry in pptx_paragraphs(template):
@@ -153,6 +153,11 @@ def pptx_placeholders(template: bytes) -> list[Placeholder]:
         sources = [entry["text"]]
         if entry["loop"] and f"in {entry['loop'][1]}" in entry["text"]:
             sources = ["{{ " + entry["loop"][1] + " }}"]  # the marker: its list is data
+        if ROW_END.search(entry["text"]):
+            sources = [ROW_END.sub("", entry["text"])]
+        row_loop = ROW_LOOP.search(entry["text"])
+        if row_loop:
+            sources = ["{{ " + row_loop.group("expr") + " }}", ROW_LOOP.sub("", entry["text"])]
         for source in sources:
             try:
                 refs, bound = references(source)
@@ -160,7 +165,7 @@ def pptx_placeholders(template: bytes) -> list[Placeholder]:
                 continue
             for path, _line, optional in refs:
                 root = path.split(".")[0]
-                if optional or root in bound or root in NOT_DATA or root == loop_var:
+                if optional or root in bound or root in NOT_DATA or root == loop_var or root in entry["bound"]:
                     continue
                 found.append(Placeholder(path, entry["part"], entry["paragraph"], entry["text"][:120]))
     return found

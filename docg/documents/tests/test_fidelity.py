@@ -343,3 +343,76 @@ def test_rich_text_without_the_templates_styles_uses_direct_formatting():
 
 def test_rich_is_a_known_filter_for_lint():
     assert _lint(_rich_template()) == []
+
+
+# --- feature: PPTX table-row loops --------------------------------------------------------------
+
+
+def _price_deck(rows: list[list[str]]) -> bytes:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Preços para {{ customer }}"
+    table = slide.shapes.add_table(len(rows), 2, Inches(1), Inches(2), Inches(6), Inches(3)).table
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+PRICE_ROWS = [
+    ["Item", "Preço"],
+    ["{%tr for item in items %}", ""],
+    ["{{ loop.index }}. {{ item.name }}", "{{ item.price|currency('BRL') }}"],
+    ["{%tr endfor %}", ""],
+    ["Total", "{{ total|currency('BRL') }}"],
+]
+
+
+def _table_texts(rendered: bytes) -> list[list[str]]:
+    from pptx import Presentation
+
+    slide = Presentation(io.BytesIO(rendered)).slides[0]
+    table = next(s for s in slide.shapes if s.has_table).table
+    return [[c.text.replace("\xa0", " ") for c in row.cells] for row in table.rows]
+
+
+def test_pptx_row_loop_repeats_its_rows_and_drops_the_marker_rows(tmp_path):
+    from docg.documents.rendering.pptx import render_pptx
+    from docg.documents.tests.render_helpers import libreoffice_text
+
+    items = [{"name": "Plano {{ 7*7 }}", "price": 10}, {"name": "Suporte", "price": 2.5}]
+    rendered = render_pptx(_price_deck(PRICE_ROWS), {"customer": "Ana", "items": items, "total": 12.5})
+    assert _table_texts(rendered) == [
+        ["Item", "Preço"],
+        ["1. Plano {{ 7*7 }}", "R$ 10,00"],  # a value is never evaluated as a tag
+        ["2. Suporte", "R$ 2,50"],
+        ["Total", "R$ 12,50"],
+    ]
+    assert "2. Suporte" in libreoffice_text(rendered, ".pptx", tmp_path)
+    empty = render_pptx(_price_deck(PRICE_ROWS), {"customer": "Ana", "items": [], "total": 0})
+    assert _table_texts(empty) == [["Item", "Preço"], ["Total", "R$ 0,00"]]
+
+
+def test_pptx_row_loop_without_its_end_fails_with_its_location():
+    from docg.documents.rendering.pptx import render_pptx
+
+    with pytest.raises(RenderError) as caught:
+        render_pptx(_price_deck(PRICE_ROWS[:3]), {"customer": "Ana", "items": []})
+    assert caught.value.code == "template.syntax_error" and "tr for" in caught.value.location["text"]
+
+
+def test_pptx_row_loop_variables_are_not_inputs_and_lint_is_clean():
+    from docg.documents import lint, placeholders
+    from docg.documents.rendering.variables import pptx_placeholders
+
+    template = _price_deck(PRICE_ROWS)
+    assert {p.name for p in pptx_placeholders(template)} == {"customer", "items", "total"}
+    analysis = placeholders.analyse(io.BytesIO(template), "pptx")
+    assert lint.lint(analysis) == []
+    names = {v["name"] for v in placeholders.variables(placeholders.placeholders(analysis))}
+    assert names == {"customer", "items", "total"}
