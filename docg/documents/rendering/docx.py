@@ -193,6 +193,7 @@ def render_docx(
     helpers = DocxHelpers(tpl, organization_id=organization_id)
     bind(tpl)
     try:
+        helpers.replace_placeholder_pictures(context)
         tpl.render({**helpers.names(), **context}, jinja_env=jinja_env or docx_environment(), autoescape=False)
         out = io.BytesIO()
         tpl.save(out)

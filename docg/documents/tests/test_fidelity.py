@@ -416,3 +416,73 @@ def test_pptx_row_loop_variables_are_not_inputs_and_lint_is_clean():
     assert lint.lint(analysis) == []
     names = {v["name"] for v in placeholders.variables(placeholders.placeholders(analysis))}
     assert names == {"customer", "items", "total"}
+
+
+# --- feature: images from data ------------------------------------------------------------------
+
+
+def _jpeg(color=(200, 30, 30)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), color).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def _placeholder_picture_template() -> bytes:
+    from docg.documents.rendering.samples import sample_png
+
+    document = docx.Document()
+    document.add_paragraph("Logo:")
+    document.add_picture(io.BytesIO(sample_png()), width=docx.shared.Mm(30))
+    document.inline_shapes[0]._inline.docPr.set("descr", "image:company.logo")  # where Word writes alt text
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_placeholder_picture_is_replaced_by_alt_text_keeping_its_frame():
+    from PIL import Image
+
+    template = _placeholder_picture_template()
+    before = docx.Document(io.BytesIO(template)).inline_shapes[0]
+    rendered = render_docx(template, {"company": {"logo": _data_url(_jpeg())}})
+    document = docx.Document(io.BytesIO(rendered))
+    [shape] = document.inline_shapes
+    assert (shape.width, shape.height) == (before.width, before.height)  # the template's frame
+    blob = document.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+    with Image.open(io.BytesIO(blob)) as image:
+        assert image.format == "PNG" and image.size == (40, 20)  # converted to the placeholder's format
+        assert image.getpixel((5, 5))[0] > 150
+    with pytest.raises(RenderError) as caught:
+        render_docx(template, {"company": {}})
+    assert caught.value.code == "data.unresolved_variables" and caught.value.tech["missing"] == ["company.logo"]
+
+
+@pytest.mark.django_db
+def test_images_by_data_url_and_by_document_id_in_a_table_row_loop(cast):
+    from django.core.files.base import ContentFile
+
+    from docg.documents.models import GeneratedDocument
+    from docg.documents.rendering.samples import sample_png
+
+    stored = GeneratedDocument(organization=cast.acme, name="sig.png", content_type="image/png", size_bytes=100)
+    stored.file.save("sig.png", ContentFile(sample_png()), save=False)
+    stored.save()
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=2)
+    table.cell(0, 0).text = "{%tr for s in signers %}"
+    table.cell(1, 0).text = "{{ s.name }}"
+    table.cell(1, 1).text = "{{ image(s.signature, 25) }}"
+    table.cell(2, 0).text = "{%tr endfor %}"
+    out = io.BytesIO()
+    document.save(out)
+    signers = [{"name": "Ana", "signature": _data_url(sample_png())}, {"name": "Bia", "signature": str(stored.pk)}]
+    rendered = render_docx(out.getvalue(), {"signers": signers}, organization_id=cast.acme.pk)
+    _parts(rendered)
+    result = docx.Document(io.BytesIO(rendered))
+    assert [r.cells[0].text for r in result.tables[0].rows] == ["Ana", "Bia"]
+    assert len(result.inline_shapes) == 2
+    with pytest.raises(RenderError) as caught:
+        render_docx(out.getvalue(), {"signers": signers}, organization_id=cast.globex.pk)
+    assert caught.value.code == "template.image_unavailable"
