@@ -45,7 +45,7 @@ _SLIDE_LOOP = re.compile(r"^\{%-?\s*slide\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(
 _ROW_LOOP = re.compile(r"^\{%-?\s*tr\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}$", re.DOTALL)
 _ROW_END = re.compile(r"^\{%-?\s*tr\s+endfor\s*-?%\}$")
 # Names the renderers put in every context (rendering/media.py: DocxHelpers.names()).
-RENDERER_HELPERS = frozenset({"image", "link"})
+RENDERER_HELPERS = frozenset({"image", "link", "include"})
 CONTEXT_CHARS = 120
 
 

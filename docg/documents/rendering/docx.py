@@ -31,7 +31,7 @@ from jinja2 import TemplateSyntaxError
 from docg.documents.rendering.errors import RenderError, classify, template_line
 from docg.documents.rendering.markers import FILTERS, wrap_markers
 from docg.documents.rendering.media import DocxHelpers
-from docg.documents.rendering.richtext import bind, rich, unbind
+from docg.documents.rendering.richtext import bind, rich
 from docg.workflows.expressions import environment
 
 logger = logging.getLogger(__name__)
@@ -191,7 +191,8 @@ def render_docx(
     except Exception as exc:  # python-docx raises several types for a broken package
         raise RenderError("template.unreadable", f"not a readable Word document ({type(exc).__name__})") from exc
     helpers = DocxHelpers(tpl, organization_id=organization_id)
-    bind(tpl)
+    helpers.context = context
+    previous = bind(tpl)
     try:
         helpers.replace_placeholder_pictures(context)
         tpl.render({**helpers.names(), **context}, jinja_env=jinja_env or docx_environment(), autoescape=False)
@@ -204,7 +205,7 @@ def render_docx(
     except Exception as exc:  # classified: security, missing data, syntax, filters, XML
         raise classify(exc, location=_location(tpl, exc)) from exc
     finally:
-        unbind()
+        bind(previous)  # a clause renders inside its document's render: give the outer one back
     return out.getvalue()
 
 

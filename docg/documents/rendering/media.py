@@ -151,6 +151,7 @@ class DocxHelpers:
     def __init__(self, tpl, *, organization_id: Any):
         self.tpl, self.organization_id = tpl, organization_id
         self._images: dict[str, bytes] = {}
+        self.context: dict[str, Any] = {}  # the data, for clauses rendered with it
 
     def _load(self, src: Any) -> bytes:
         key = str(src)
@@ -177,8 +178,13 @@ class DocxHelpers:
 
         return _Link(self.tpl, url, clean_text(str(text) if text is not None else url))
 
+    def include(self, reference: Any) -> Any:
+        from docg.documents.rendering.clauses import include
+
+        return include(self.tpl, reference, self.context, organization_id=self.organization_id)
+
     def names(self) -> dict[str, Any]:
-        return {"image": self.image, "link": self.link}
+        return {"image": self.image, "link": self.link, "include": self.include}
 
     def replace_placeholder_pictures(self, context: dict[str, Any]) -> None:
         """Queue, for docxtpl's save, each picture whose alt text is `image:<path>` (see the module docstring)."""

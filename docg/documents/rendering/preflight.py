@@ -17,6 +17,7 @@ run: those checks are left to the step itself.
 from typing import Any
 
 from docg.documents.rendering.action import template_bytes, template_for
+from docg.documents.rendering.clauses import clause_check
 from docg.documents.rendering.errors import RenderError, describe_location, human
 from docg.documents.rendering.variables import resolves, template_placeholders
 from docg.workflows.expressions import ExpressionError, render_value
@@ -106,6 +107,13 @@ def render_preflight(kind: str):
         except Exception as exc:  # a template lint could not read is reported by lint, not crashed on here
             tech = {"template_id": str(template.pk), "error": f"{type(exc).__name__}: {exc}"[:500]}
             return [*issues, _issue("template.unreadable", "template", node, language, type(exc).__name__, tech)]
+        if kind == "docx":
+            clause_errors, clause_missing = clause_check(organization_id=organization.pk, source=source, data=data)
+            missing += clause_missing
+            for error in clause_errors:
+                tech = {"template_id": str(template.pk), "detail": error.detail}
+                issue = _issue(error.code, "template", node, language, _described(error), tech)
+                issues.append({**issue, "location": {**error.location, "template_id": str(template.pk)}})
         if not missing:
             return issues
         names = sorted({m["name"] for m in missing})

@@ -392,9 +392,11 @@ def rich(value: Any) -> RichText:
     return RichText(parse(clean_text(text)))
 
 
-def bind(tpl: Any) -> None:
-    """Rich values render against this DocxTemplate (styles, hyperlink relationships) in this thread."""
+def bind(tpl: Any) -> Any:
+    """Rich values render against this DocxTemplate (styles, hyperlinks) in this thread; returns the previous one."""
+    previous = getattr(_state, "tpl", None)
     _state.tpl, _state.styles = tpl, None
+    return previous
 
 
 def unbind() -> None:

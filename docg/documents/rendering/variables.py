@@ -15,7 +15,9 @@ from jinja2 import TemplateSyntaxError, nodes
 from docg.documents.rendering.errors import RenderError
 from docg.workflows.expressions import environment
 
-NOT_DATA = frozenset({"loop", "image", "link", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "super"})
+NOT_DATA = frozenset(
+    {"loop", "image", "link", "include", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "super"}
+)
 _OPTIONAL_FILTERS = frozenset({"default", "d"})
 _OPTIONAL_TESTS = frozenset({"defined", "undefined", "none"})
 

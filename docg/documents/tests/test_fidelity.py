@@ -486,3 +486,75 @@ def test_images_by_data_url_and_by_document_id_in_a_table_row_loop(cast):
     with pytest.raises(RenderError) as caught:
         render_docx(out.getvalue(), {"signers": signers}, organization_id=cast.globex.pk)
     assert caught.value.code == "template.image_unavailable"
+
+
+# --- feature: clause library --------------------------------------------------------------------
+
+
+def _clause_docx() -> bytes:
+    document = docx.Document()
+    document.add_heading("Confidencialidade", level=2)
+    document.add_paragraph("{{ customer }} mantém sigilo por {{ years }} anos.")
+    document.add_paragraph("Item um", style="List Number")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Prazo"
+    table.cell(0, 1).text = "{{ years }} anos"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_clause_is_included_rendered_with_the_same_data(cast, tmp_path):
+    from docg.documents.tests.render_helpers import libreoffice_text, stored_template
+
+    stored_template(cast.acme, "docx", _clause_docx(), name="Cláusula de sigilo")
+    main = corpus.docx_with("Contrato com {{ customer }}", '{{p include("Cláusula de sigilo") }}', "Fim")
+    rendered = render_docx(main, {"customer": "Ana", "years": 5}, organization_id=cast.acme.pk)
+    _parts(rendered)
+    document = docx.Document(io.BytesIO(rendered))
+    texts = [p.text for p in document.paragraphs]
+    assert texts == ["Contrato com Ana", "Confidencialidade", "Ana mantém sigilo por 5 anos.", "Item um", "Fim"]
+    assert document.paragraphs[1].style.name == "Heading 2"
+    assert [c.text for c in document.tables[0].rows[0].cells] == ["Prazo", "5 anos"]
+    assert "Ana mantém sigilo por 5 anos" in libreoffice_text(rendered, ".docx", tmp_path)
+
+
+@pytest.mark.django_db
+def test_a_missing_clause_a_foreign_one_and_a_cycle_fail_with_what_is_wrong(cast):
+    from docg.documents.tests.render_helpers import stored_template
+
+    main = corpus.docx_with('{{p include("Sigilo") }}')
+    stored_template(cast.globex, "docx", _clause_docx(), name="Sigilo")  # another organization's
+    with pytest.raises(RenderError) as caught:
+        render_docx(main, {}, organization_id=cast.acme.pk)
+    assert caught.value.code == "template.not_found" and "Sigilo" in caught.value.detail
+    stored_template(cast.acme, "docx", corpus.docx_with('{{p include("B") }}'), name="A")
+    stored_template(cast.acme, "docx", corpus.docx_with('{{p include("A") }}'), name="B")
+    with pytest.raises(RenderError) as caught:
+        render_docx(corpus.docx_with('{{p include("A") }}'), {}, organization_id=cast.acme.pk)
+    assert "A → B → A" in caught.value.detail
+
+
+@pytest.mark.django_db
+def test_preflight_reports_missing_clauses_cycles_and_the_inputs_clauses_read(cast):
+    from docg.documents.rendering.preflight import render_preflight
+    from docg.documents.tests.render_helpers import stored_template
+
+    stored_template(cast.acme, "docx", _clause_docx(), name="Sigilo")
+    stored_template(cast.acme, "docx", corpus.docx_with('{{p include("Loop") }}'), name="Loop")
+    main = corpus.docx_with("{{ customer }}", '{{p include("Sigilo") }}', '{{p include("Nenhuma") }}', "x")
+    template = stored_template(cast.acme, "docx", main)
+    node = {"key": "r", "parameters": {"template_id": str(template.pk)}}
+    issues = render_preflight("docx")(
+        node=node, organization=cast.acme, trigger_data={"customer": "Ana"}, language="en"
+    )
+    by_code = {i["code"]: i for i in issues}
+    assert by_code["template.not_found"]["location"]["text"] == '{{p include("Nenhuma") }}'
+    assert by_code["data.unresolved_variables"]["missing"] == ["years"]
+    places = by_code["data.unresolved_variables"]["location"]["placeholders"]
+    assert places and {p["location"]["clause"] for p in places} == {"Sigilo"}
+    looping = stored_template(cast.acme, "docx", corpus.docx_with('{{p include("Loop") }}'), name="Main")
+    node = {"key": "r", "parameters": {"template_id": str(looping.pk)}}
+    [issue] = render_preflight("docx")(node=node, organization=cast.acme, trigger_data={}, language="en")
+    assert "Loop → Loop" in issue["details_tech"]["detail"]
