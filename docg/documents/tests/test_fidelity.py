@@ -558,3 +558,56 @@ def test_preflight_reports_missing_clauses_cycles_and_the_inputs_clauses_read(ca
     node = {"key": "r", "parameters": {"template_id": str(looping.pk)}}
     [issue] = render_preflight("docx")(node=node, organization=cast.acme, trigger_data={}, language="en")
     assert "Loop → Loop" in issue["details_tech"]["detail"]
+
+
+# --- end to end: trigger → docx.render → pdf.convert -------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contract_with_rich_text_a_clause_and_images_runs_to_a_pdf(cast, worker):
+    import subprocess
+
+    from docg.documents.models import GeneratedDocument
+    from docg.documents.rendering.samples import sample_png
+    from docg.documents.tests.render_helpers import stored_template
+    from docg.documents.tests.test_document_actions import DONE
+    from docg.executions.choices import ExecutionStatus
+    from docg.executions.engine import execution_start
+    from docg.executions.testing import wait_for_status
+    from docg.executions.tests.conftest import action, active_workflow
+
+    stored_template(cast.acme, "docx", _clause_docx(), name="Sigilo")
+    document = docx.Document(io.BytesIO(_placeholder_picture_template()))
+    document.add_paragraph("Contrato com {{ customer }}")
+    document.add_paragraph("{{p terms|rich }}")
+    document.add_paragraph('{{p include("Sigilo") }}')
+    table = document.add_table(rows=3, cols=2)
+    table.cell(0, 0).text = "{%tr for s in signers %}"
+    table.cell(1, 0).text = "{{ s.name }}"
+    table.cell(1, 1).text = "{{ image(s.signature, 20) }}"
+    table.cell(2, 0).text = "{%tr endfor %}"
+    out = io.BytesIO()
+    document.save(out)
+    template = stored_template(cast.acme, "docx", out.getvalue())
+    data = {
+        "customer": "Padaria Pão & Cia",
+        "terms": "O **preço** é fixo.\n\n- entrega semanal\n- suporte",
+        "years": 3,
+        "company": {"logo": _data_url(_jpeg())},
+        "signers": [{"name": "Ana Assinante", "signature": _data_url(sample_png())}],
+    }
+    workflow = active_workflow(
+        cast,
+        action("render", "render", app="docx", parameters={"template_id": str(template.pk)}),
+        action("pdf", "convert", app="pdf", parameters={"document_id": "{{ steps.render.document_id }}"}),
+    )
+    execution = execution_start(workflow=workflow, trigger_data=data, by=cast.alice)
+    done = wait_for_status(execution.pk, *DONE, timeout=120)
+    assert done.status == ExecutionStatus.COMPLETED, (done.last_error_code, done.last_error_tech)
+    pdf = GeneratedDocument.objects.get(execution=done, content_type="application/pdf")
+    with pdf.file.open("rb") as handle:
+        text = subprocess.run(["pdftotext", "-", "-"], input=handle.read(), capture_output=True, check=True).stdout
+    words = re.sub(r"\s+", " ", text.decode())
+    for expected in ("Contrato com Padaria Pão & Cia", "O preço é fixo.", "entrega semanal", "Confidencialidade"):
+        assert expected in words
+    assert "Padaria Pão & Cia mantém sigilo por 3 anos." in words and "Ana Assinante" in words
