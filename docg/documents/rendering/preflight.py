@@ -67,17 +67,18 @@ def missing_inputs(kind: str, template: Any, source: bytes, data: dict) -> list[
     """[{name, location}] for each place the template reads an input `data` lacks."""
     own = template_placeholders(kind, source)  # required reads only (optional ones are left out)
     required = {p.name for p in own}
-    if template.variables:
-        return [
-            {"name": entry["name"], "location": location}
-            for entry in template.variables
-            if not resolves(data, entry["name"]) and _required(entry["name"], required)
-            for location in entry.get("locations") or [{}]
-        ]
-    return [
+    stored = {entry["name"] for entry in template.variables or []}
+    found = [
+        {"name": entry["name"], "location": location}
+        for entry in template.variables or []
+        if not resolves(data, entry["name"]) and _required(entry["name"], required)
+        for location in entry.get("locations") or [{}]
+    ]
+    # What the upload analysis does not list (all of it for templates without one; placeholder pictures).
+    return found + [
         {"name": p.name, "location": {"part": p.part, "paragraph": p.paragraph, "text": p.text}}
         for p in own
-        if not resolves(data, p.name)
+        if not resolves(data, p.name) and p.name not in stored and not (stored and _required(p.name, stored))
     ]
 
 

@@ -7,6 +7,7 @@ slide's item) and helpers (`image`, `link`, `loop`, Jinja globals) are not data.
 A name guarded by `|default(…)` or `is defined` is optional.
 """
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from docg.workflows.expressions import environment
 NOT_DATA = frozenset(
     {"loop", "image", "link", "include", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "super"}
 )
+_PICTURE_ALT = re.compile(r'\sdescr="\s*image:\s*([A-Za-z_]\w*(?:\.\w+)*)\s*"')
 _OPTIONAL_FILTERS = frozenset({"default", "d"})
 _OPTIONAL_TESTS = frozenset({"defined", "undefined", "none"})
 
@@ -143,6 +145,10 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
                 continue
             text = paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""
             found.append(Placeholder(path, part, max(line - 1, 1), text))
+        # A placeholder picture (rendering/media.py) reads the data path its alt text names.
+        for number, line in enumerate(lines, start=1):
+            for match in _PICTURE_ALT.finditer(line):
+                found.append(Placeholder(match.group(1), part, max(number - 1, 1), f"image:{match.group(1)}"))
     return found
 
 

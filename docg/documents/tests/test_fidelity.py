@@ -611,3 +611,27 @@ def test_a_contract_with_rich_text_a_clause_and_images_runs_to_a_pdf(cast, worke
     for expected in ("Contrato com Padaria Pão & Cia", "O preço é fixo.", "entrega semanal", "Confidencialidade"):
         assert expected in words
     assert "Padaria Pão & Cia mantém sigilo por 3 anos." in words and "Ana Assinante" in words
+
+
+def test_a_placeholder_pictures_data_path_is_an_input_for_preflight():
+    from docg.documents.rendering.variables import docx_placeholders
+
+    assert {p.name for p in docx_placeholders(_placeholder_picture_template())} == {"company.logo"}
+
+
+@pytest.mark.django_db
+def test_preflight_reports_a_placeholder_pictures_missing_data_after_upload(cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from docg.documents.rendering.preflight import render_preflight
+    from docg.documents.services import template_create
+
+    content = docx.Document(io.BytesIO(_placeholder_picture_template()))
+    content.add_paragraph("{{ customer }}")
+    out = io.BytesIO()
+    content.save(out)
+    upload = SimpleUploadedFile("logo.docx", out.getvalue())
+    template = template_create(organization=cast.acme, by=cast.alice, name="Logo", upload=upload)
+    node = {"key": "r", "parameters": {"template_id": str(template.pk)}}
+    [issue] = render_preflight("docx")(node=node, organization=cast.acme, trigger_data={"customer": "A"}, language="en")
+    assert issue["missing"] == ["company.logo"]
