@@ -35,8 +35,16 @@ from docg.documents.rendering.richtext import bind, rich
 from docg.workflows.expressions import environment
 
 logger = logging.getLogger(__name__)
-# Filters only DOCX templates have (lint knows them by this table).
-DOCX_FILTERS = {"rich": rich}
+
+
+def _text(value: Any, *args: Any, **kwargs: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# Filters only DOCX templates have (lint knows them by this table). Jinja's `safe`, `urlize` and
+# `xmlattr` mark their result as markup: in a part that is WordprocessingML, that is raw XML from
+# data (or HTML Word cannot read). Here they give text, which is escaped like any value.
+DOCX_FILTERS = {"rich": rich, "safe": _text, "urlize": _text, "xmlattr": _text}
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")

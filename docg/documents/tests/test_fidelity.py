@@ -635,3 +635,10 @@ def test_preflight_reports_a_placeholder_pictures_missing_data_after_upload(cast
     node = {"key": "r", "parameters": {"template_id": str(template.pk)}}
     [issue] = render_preflight("docx")(node=node, organization=cast.acme, trigger_data={"customer": "A"}, language="en")
     assert issue["missing"] == ["company.logo"]
+
+
+@pytest.mark.parametrize("filter_", ["safe", "urlize", "xmlattr"])
+def test_no_filter_turns_data_into_raw_xml(filter_):
+    value = {"v": "</w:t></w:r><w:r><w:t>x</w:t></w:r><w:r><w:t> https://e.com"}
+    rendered = render_docx(corpus.docx_with(f"{{{{ v|{filter_} }}}}"), value)
+    assert "</w:t></w:r><w:r><w:t>x" in _body(rendered)  # printed as text, the part still strict XML
