@@ -642,3 +642,27 @@ def test_no_filter_turns_data_into_raw_xml(filter_):
     value = {"v": "</w:t></w:r><w:r><w:t>x</w:t></w:r><w:r><w:t> https://e.com"}
     rendered = render_docx(corpus.docx_with(f"{{{{ v|{filter_} }}}}"), value)
     assert "</w:t></w:r><w:r><w:t>x" in _body(rendered)  # printed as text, the part still strict XML
+
+
+# --- syntax reference ---------------------------------------------------------------------------
+
+
+def test_the_syntax_reference_examples_render_as_documented():
+    from docg.documents.rendering.syntax import REFERENCE
+
+    for entry in REFERENCE:
+        for example in (entry.en, entry.pt_br):
+            if not example.result:
+                continue
+            body = _body(render_docx(corpus.docx_with(example.template), example.data)).replace("\xa0", " ")
+            assert example.result in body.strip(), (entry.name, example.template, body)
+
+
+def test_the_syntax_reference_lists_every_docg_filter_and_helper():
+    from docg.documents.placeholders import RENDERER_HELPERS
+    from docg.documents.rendering.docx import DOCX_FILTERS
+    from docg.documents.rendering.syntax import reference
+
+    names = " ".join(row["name"] for row in reference("pt-br"))
+    for name in {"date", "currency", "number", *DOCX_FILTERS, *RENDERER_HELPERS} - {"safe", "urlize", "xmlattr"}:
+        assert name in names
