@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.templates import template_bytes
 
 MAX_DEPTH = 5
 _state = threading.local()
@@ -40,16 +41,6 @@ def clause_template(*, organization_id: Any, reference: Any) -> Any:
     if found is None:
         raise RenderError("template.not_found", f"clause “{reference[:80]}”", clause=reference[:80])
     return found
-
-
-def _read(template: Any) -> bytes:
-    try:
-        with template.file.open("rb") as handle:
-            return handle.read()
-    except Exception as exc:  # any storage backend's failure (disk, S3)
-        raise RenderError(
-            "template.unreadable", f"clause “{template.name}”: {type(exc).__name__}", transient=True
-        ) from exc
 
 
 class Clause:
@@ -89,7 +80,7 @@ def include(tpl: Any, reference: Any, context: dict[str, Any], *, organization_i
         raise RenderError("template.render_failed", f"clauses nest more than {MAX_DEPTH} deep")
     chain.append((str(template.pk), template.name))
     try:
-        rendered = render_docx(_read(template), context, organization_id=organization_id)
+        rendered = render_docx(template_bytes(template), context, organization_id=organization_id)
     finally:
         chain.pop()
     subdoc = tpl.new_subdoc(io.BytesIO(rendered))
@@ -134,7 +125,7 @@ def clause_check(
                 RenderError("template.render_failed", f"a clause includes itself: {names}", location=location)
             )
             continue
-        clause_source = _read(clause)
+        clause_source = template_bytes(clause)
         try:
             reads = docx_placeholders(clause_source)
         except RenderError as exc:

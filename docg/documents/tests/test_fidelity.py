@@ -573,8 +573,8 @@ def test_a_contract_with_rich_text_a_clause_and_images_runs_to_a_pdf(cast, worke
     from docg.documents.tests.test_document_actions import DONE
     from docg.executions.choices import ExecutionStatus
     from docg.executions.engine import execution_start
-    from docg.executions.testing import wait_for_status
     from docg.executions.tests.conftest import action, active_workflow
+    from tests.fixtures.engine import wait_for_status
 
     stored_template(cast.acme, "docx", _clause_docx(), name="Sigilo")
     document = docx.Document(io.BytesIO(_placeholder_picture_template()))

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client, RequestFactory
 
-from docg.common.testing import api_client_for
 from docg.executions import sse
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
@@ -23,6 +22,7 @@ from docg.orgs.choices import Role
 from docg.orgs.services import membership_add
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,7 +141,7 @@ def test_a_stream_token_still_opens_only_its_execution(live_server_asgi, cast):
 
 
 def test_the_django_view_applies_the_same_rules(cast):
-    # The ASGI fast path serves the stream under daphne; the plain Django view must refuse alike.
+    # The ASGI fast path serves the stream under the web server; the plain Django view must refuse alike.
     request = RequestFactory().get("/api/v1/sse/stream", {"organization": str(cast.globex.pk)})
     request.COOKIES.update(
         {settings.SESSION_COOKIE_NAME: _session_cookie(cast.bob)["Cookie"].split("=", 1)[1]}

@@ -1,0 +1,143 @@
+"""`manage.py benchmark engine|sse|render|dashboard …`: measured figures, never asserted in tests.
+
+- engine:    `--executions N --steps K --workers W [--processes P] [--keep]`
+- sse:       `--clients C --events E [--rate R]`
+- render:    `--docs N --workers W [--pdf]`
+- webhook:   `--requests N --concurrency C --single S --worker-processes P` (the Procfile's processes, over HTTP)
+- dashboard: `--executions N --requests R [--keep]`
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Benchmark the engine, the live event stream, document rendering or the dashboard on this configuration."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "target", choices=["engine", "webhook", "sse", "render", "dashboard"], help="What to benchmark."
+        )
+        engine = parser.add_argument_group("engine")
+        engine.add_argument(
+            "--executions", type=int, default=None, help="Executions to run (engine: under load, 500; dashboard: 300)."
+        )
+        engine.add_argument("--steps", type=int, default=5, help="core.set_variables steps per execution.")
+        engine.add_argument(
+            "--workers", type=int, default=8, help="Worker threads (engine: per process with --processes; render)."
+        )
+        engine.add_argument(
+            "--processes",
+            type=int,
+            default=0,
+            help="Run the load on this many `rundramatiq` processes instead of in-process threads (needs Redis).",
+        )
+        engine.add_argument(
+            "--calibration-runs",
+            type=int,
+            default=20,
+            help="Executions run one at a time in this process for the unloaded timings (the first counts queries).",
+        )
+        engine.add_argument("--timeout", type=float, default=0, help="Give up waiting after this many seconds.")
+        engine.add_argument(
+            "--debug", action="store_true", help="Keep settings.DEBUG as configured (by default the run turns it off)."
+        )
+        engine.add_argument(
+            "--keep", action="store_true", help="Keep the benchmark's workflow and executions (for inspection)."
+        )
+        sse = parser.add_argument_group("sse")
+        sse.add_argument("--clients", type=int, default=1000, help="Concurrent SSE clients on one server process.")
+        sse.add_argument("--events", type=int, default=50, help="Events published to the stream they all follow.")
+        sse.add_argument("--rate", type=float, default=5, help="Events published per second (0: as fast as possible).")
+        render = parser.add_argument_group("render")
+        render.add_argument("--docs", type=int, default=50, help="Documents to render per kind.")
+        render.add_argument("--pdf", action="store_true", help="Also convert to PDF through LibreOffice.")
+        webhook = parser.add_argument_group("webhook (also --steps, --timeout, --keep)")
+        webhook.add_argument(
+            "--requests", type=int, default=None, help="webhook: POSTs under load (2000); dashboard: 50."
+        )
+        webhook.add_argument("--concurrency", type=int, default=20, help="webhook: requests in flight at once.")
+        webhook.add_argument("--single", type=int, default=50, help="webhook: requests sent one at a time first.")
+        webhook.add_argument(
+            "--worker-processes", type=int, default=1, help="webhook: copies of the Procfile's worker line to start."
+        )
+
+    def handle(self, *args, target, **options):
+        if target == "webhook":
+            return self._webhook(**options)
+        if target == "sse":
+            return self._sse(**options)
+        if target == "render":
+            return self._render(**options)
+        if target == "dashboard":
+            return self._dashboard(**options)
+        return self._engine(**options)
+
+    def _engine(self, *, executions, steps, workers, processes, calibration_runs, timeout, debug, keep, **_):
+        from docg.benchmarks.engine import EngineBenchmark
+
+        executions = 500 if executions is None else executions
+        if executions < 1 or steps < 1 or workers < 1 or processes < 0 or calibration_runs < 1:
+            raise CommandError("--executions, --steps, --workers and --calibration-runs must be at least 1.")
+        benchmark = EngineBenchmark(
+            executions=executions,
+            steps=steps,
+            workers=workers,
+            processes=processes,
+            keep=keep,
+            calibration_runs=calibration_runs,
+            timeout=timeout,
+            debug=debug,
+            write=self.stdout.write,
+        )
+        try:
+            benchmark.run()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _webhook(self, *, requests, concurrency, single, worker_processes, steps, timeout, keep, **_):
+        from docg.benchmarks.webhook import WebhookBenchmark
+
+        if (requests is not None and requests < 1) or concurrency < 1 or single < 0 or worker_processes < 1:
+            raise CommandError(
+                "--requests, --concurrency and --worker-processes must be at least 1; --single at least 0."
+            )
+        self.stdout.write("docg webhook benchmark: the Procfile's web and worker processes, driven over HTTP")
+        try:
+            WebhookBenchmark(
+                requests=2000 if requests is None else requests, concurrency=concurrency, steps=steps, single=single,
+                worker_processes=worker_processes, timeout=timeout or 600, keep=keep, write=self.stdout.write,
+            ).run()  # fmt: skip
+        except (ValueError, RuntimeError) as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _sse(self, *, clients, events, rate, **_):
+        from docg.benchmarks.sse import SSEBenchmark
+
+        if clients < 1 or events < 1 or rate < 0:
+            raise CommandError("--clients and --events must be at least 1, --rate at least 0.")
+        SSEBenchmark(clients=clients, events=events, rate=rate, write=self.stdout.write).run()
+
+    def _render(self, *, docs, workers, pdf, **_):
+        try:
+            from docg.benchmarks.render import run_render_benchmark
+        except ImportError as exc:
+            raise CommandError(f"The render benchmark is not available: {exc}") from exc
+        if docs < 1 or workers < 1:
+            raise CommandError("--docs and --workers must be at least 1.")
+        run_render_benchmark(docs=docs, workers=workers, pdf=pdf, write=self.stdout.write)
+
+    def _dashboard(self, *, executions, requests, workers, timeout, keep, **_):
+        from docg.benchmarks.dashboard import DashboardBenchmark
+
+        benchmark = DashboardBenchmark(
+            executions=300 if executions is None else executions,
+            requests=50 if requests is None else requests,
+            workers=workers,
+            keep=keep,
+            timeout=timeout,
+            write=self.stdout.write,
+        )
+        try:
+            benchmark.run()
+        except (ValueError, RuntimeError) as exc:
+            raise CommandError(str(exc)) from exc
