@@ -26,6 +26,8 @@ _SPLIT_OPENER = re.compile(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(
 _TAG_BODY = re.compile(r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*", re.DOTALL)
 _RUN_BREAK = re.compile(r"</w:t>.*?(<w:t>|<w:t [^>]*>)", re.DOTALL)
 _MARKER = re.compile(r"\{\{([rp]) ([^}%]*)\}\}")
+# A `{{r`/`{{p` opener, even split over runs: the cheap test before joining tags (most parts have none).
+_MAYBE_MARKER = re.compile(r"\{(?:<[^>]*>)*\{(?:<[^>]*>)*[rp](?:<[^>]*>)*\s")
 _MARKED_PARAGRAPH = re.compile(r"<w:p[ >](?:(?!<w:p[ >]).)*\{\{[rp] [^}%]*\}\}.*?</w:p>", re.DOTALL)
 _PPR = re.compile(r"<w:pPr(?: [^>]*)?>.*?</w:pPr>|<w:pPr/>", re.DOTALL)
 _RPR = re.compile(r"<w:rPr(?: [^>]*)?>.*?</w:rPr>|<w:rPr/>", re.DOTALL)
@@ -92,7 +94,7 @@ def _rewrite_paragraph(match: re.Match) -> str:
 
 def wrap_markers(xml: str) -> str:
     """The part with each `{{r … }}` / `{{p … }}` passed through the run / paragraph filter."""
-    if "{" not in xml:
+    if not _MAYBE_MARKER.search(xml):
         return xml
     joined = _join_split_tags(xml)
     if not _MARKER.search(joined):
