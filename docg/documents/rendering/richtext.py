@@ -243,6 +243,21 @@ def _styles() -> _Styles:
     return _state.styles
 
 
+def _restarted_numbering(style_name: str) -> str:
+    """A new numbering instance of the style's list, starting at 1 (a second numbered list must not go on at 4)."""
+    tpl = getattr(_state, "tpl", None)
+    try:
+        style = tpl.docx.styles[style_name]
+        num_pr = style.element.pPr.numPr
+        numbering = tpl.docx.part.numbering_part.element
+        abstract = numbering.num_having_numId(num_pr.numId.val).abstractNumId.val
+    except (AttributeError, KeyError, NotImplementedError):  # no numbering for this style: the style alone
+        return ""
+    num = numbering.add_num(abstract)
+    num.add_lvlOverride(ilvl=0).add_startOverride(1)
+    return str(num.numId)
+
+
 def _relate(url: str) -> str:
     from docx.opc.constants import RELATIONSHIP_TYPE
 
@@ -351,7 +366,11 @@ class RichText:
     def docx_paragraphs(self, ppr: str = "", rpr: str = "") -> str:
         styles = _styles()
         out = []
+        numbering, previous = "", ""
         for block in self._blocks:
+            if block.kind == "number" and block.level == 0 and previous != "number":
+                numbering = _restarted_numbering("List Number") if styles.get("List Number") else ""
+            previous = block.kind if block.level == 0 else previous
             inlines, base, size = block.inlines, rpr, 0
             if block.kind == "heading":
                 style = styles.get(f"Heading {block.level}")
@@ -364,7 +383,10 @@ class RichText:
                 style = styles.get("List Bullet" if block.kind == "bullet" else "List Number")
                 indent = 720 * (block.level + 1)
                 if style:
-                    paragraph_props = f'<w:pPr><w:pStyle w:val="{style}"/><w:ind w:left="{indent}"/></w:pPr>'
+                    restart = ""
+                    if block.kind == "number" and numbering:
+                        restart = f'<w:numPr><w:ilvl w:val="0"/><w:numId w:val="{numbering}"/></w:numPr>'
+                    paragraph_props = f'<w:pPr><w:pStyle w:val="{style}"/>{restart}<w:ind w:left="{indent}"/></w:pPr>'
                 else:
                     paragraph_props = f'<w:pPr><w:ind w:left="{indent}" w:hanging="360"/></w:pPr>'
                     inlines = [Inline(_prefix(block)), *inlines]

@@ -666,3 +666,21 @@ def test_the_syntax_reference_lists_every_docg_filter_and_helper():
     names = " ".join(row["name"] for row in reference("pt-br"))
     for name in {"date", "currency", "number", *DOCX_FILTERS, *RENDERER_HELPERS} - {"safe", "urlize", "xmlattr"}:
         assert name in names
+
+
+def test_each_numbered_list_from_rich_text_starts_at_one(tmp_path):
+    from docg.documents.tests.render_helpers import libreoffice_text
+
+    template = corpus.docx_with("{{p a|rich }}", "{{p b|rich }}")
+    rendered = render_docx(template, {"a": "1. um\n2. dois", "b": "Texto\n\n1. outro"})
+    document = docx.Document(io.BytesIO(rendered))
+    numbered = [p for p in document.paragraphs if p.style.name == "List Number"]
+    ids = [p._p.pPr.numPr.numId.val for p in numbered]
+    assert [p.text for p in numbered] == ["um", "dois", "outro"]
+    assert ids[0] == ids[1] != ids[2]
+    numbering = document.part.numbering_part.element
+    for num_id in (ids[0], ids[2]):
+        override = numbering.num_having_numId(num_id).xpath("./w:lvlOverride/w:startOverride/@w:val")
+        assert override == ["1"]
+    text = libreoffice_text(rendered, ".docx", tmp_path)
+    assert "1. um 2. dois" in text and "1. outro" in text
