@@ -147,6 +147,23 @@ def _lost_to_markers(tags: list[Tag]) -> list[dict[str, Any]]:
     return errors
 
 
+def _include_outside_body(scope: ScopeTags) -> list[dict[str, Any]]:
+    """include() in a header, footer or note: its clause's images and styles can only join the body."""
+    if scope.scope.name == "body" or not scope.scope.partname:
+        return []
+    return [
+        _error(
+            "template.syntax_error",
+            _("'%(tag)s': include() works in the body only, not in headers, footers or notes.") % {"tag": tag.raw},
+            tag.location,
+            tag.raw,
+        )
+        for tag in scope.tags
+        if tag.tree is not None
+        and any(isinstance(c.node, nodes.Name) and c.node.name == "include" for c in tag.tree.find_all(nodes.Call))
+    ]
+
+
 def _render_error(scope: ScopeTags) -> list[dict[str, Any]]:
     """What Jinja says of the part once the renderer's own preprocessing ran, at the tag it points to."""
     message, text = scope.render_error or ("", "")
@@ -179,6 +196,7 @@ def lint(analysis: list[ScopeTags]) -> list[dict[str, Any]]:
                 found.append(_error("template.syntax_error", f"'{tag.raw}': {tag.error}", tag.location, tag.raw))
             found += _unknown_names(tag)
         found += _lost_to_markers(scope.tags)
+        found += _include_outside_body(scope)
         if not found and any(in_scope(t) for t in scope.tags):
             found = _whole_scope(scope)
         if not found and scope.render_error:

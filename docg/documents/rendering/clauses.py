@@ -71,6 +71,9 @@ def include(tpl: Any, reference: Any, context: dict[str, Any], *, organization_i
     """Render the clause `reference` with `context` and attach it to `tpl` as a sub-document."""
     from docg.documents.rendering.docx import render_docx
 
+    if getattr(tpl, "current_rendering_part", None) is not tpl.docx.part:
+        # docxcompose attaches a clause's images and styles to the body's part only.
+        raise RenderError("template.render_failed", "include() works in the body, not in headers, footers or notes")
     template = clause_template(organization_id=organization_id, reference=reference)
     chain = _chain()
     if str(template.pk) in (key for key, _name in chain):

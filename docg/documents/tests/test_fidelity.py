@@ -684,3 +684,12 @@ def test_each_numbered_list_from_rich_text_starts_at_one(tmp_path):
         assert override == ["1"]
     text = libreoffice_text(rendered, ".docx", tmp_path)
     assert "1. um 2. dois" in text and "1. outro" in text
+
+
+def test_include_in_a_header_is_a_lint_error_and_a_render_error():
+    template = corpus.docx_with("body", header='{{ include("Sigilo") }}')
+    errors = _lint(template)
+    assert [e["location"]["part"] for e in errors] == ["header"] and "body only" in errors[0]["message"]
+    with pytest.raises(RenderError) as caught:
+        render_docx(template, {})
+    assert "in the body" in caught.value.detail
