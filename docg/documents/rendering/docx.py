@@ -36,15 +36,6 @@ from docg.workflows.expressions import environment
 
 logger = logging.getLogger(__name__)
 
-
-def _text(value: Any, *args: Any, **kwargs: Any) -> str:
-    return "" if value is None else str(value)
-
-
-# Filters only DOCX templates have (lint knows them by this table). Jinja's `safe`, `urlize` and
-# `xmlattr` mark their result as markup: in a part that is WordprocessingML, that is raw XML from
-# data (or HTML Word cannot read). Here they give text, which is escaped like any value.
-DOCX_FILTERS = {"rich": rich, "safe": _text, "urlize": _text, "xmlattr": _text}
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
@@ -64,6 +55,16 @@ _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 def clean_text(value: str) -> str:
     """`value` with what XML cannot hold removed, Word's line-break characters as newlines."""
     return _INVALID_XML.sub("", _LINE_BREAKS.sub("\n", value))
+
+
+def _text(value: Any, *args: Any, **kwargs: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# Filters only DOCX templates have (lint knows them by this table). Jinja's `safe`, `urlize` and
+# `xmlattr` mark their result as markup: in a part that is WordprocessingML, that is raw XML from
+# data (or HTML Word cannot read). Here they give text, which is escaped like any value.
+DOCX_FILTERS = {"rich": rich, "safe": _text, "urlize": _text, "xmlattr": _text}
 
 
 def _finalize(value: Any) -> Any:

@@ -419,7 +419,3 @@ def bind(tpl: Any) -> Any:
     previous = getattr(_state, "tpl", None)
     _state.tpl, _state.styles = tpl, None
     return previous
-
-
-def unbind() -> None:
-    _state.tpl, _state.styles = None, None

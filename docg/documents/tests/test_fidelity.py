@@ -332,11 +332,11 @@ def test_rich_markdown_and_html_become_real_runs_paragraphs_lists_and_links(tmp_
 def test_rich_text_without_the_templates_styles_uses_direct_formatting():
     from docg.documents.rendering import richtext
 
-    richtext.bind(None)
+    previous = richtext.bind(None)
     try:
         xml = richtext.rich("# Title\n\n- item").docx_paragraphs("", "")
     finally:
-        richtext.unbind()
+        richtext.bind(previous)
     assert "<w:b/>" in xml and '<w:sz w:val="32"/>' in xml and "• " in xml
     etree.fromstring(f'<w:body xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">{xml}</w:body>')
 
