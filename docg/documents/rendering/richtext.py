@@ -32,13 +32,15 @@ _MAX_DEPTH = 12
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 _HTML_HINT = re.compile(r"<\s*/?\s*(?:p|br|b|strong|i|em|u|a|ul|ol|li|h[1-6])\b[^>]*>", re.IGNORECASE)
+# Every span is bounded (and kept on one line): an unclosed marker must not make each later
+# position scan the rest of the text (quadratic on hostile input).
 _INLINE = re.compile(
     r"\\(?P<escaped>[\\*_+\[\]()#-])"
-    r"|\[(?P<label>[^\]\n]+)\]\((?P<href>[^)\s]+)\)"
-    r"|\*\*(?P<bold>.+?)\*\*|__(?P<bold2>.+?)__"
-    r"|\+\+(?P<under>.+?)\+\+"
-    r"|\*(?P<ital>[^*\s](?:.*?[^*\s])?)\*|(?<![\w])_(?P<ital2>[^_\s](?:.*?[^_\s])?)_(?![\w])",
-    re.DOTALL,
+    r"|\[(?P<label>[^\]\n]{1,500})\]\((?P<href>[^)\s]{1,2000})\)"
+    r"|\*\*(?P<bold>[^\n]{1,2000}?)\*\*|__(?P<bold2>[^\n]{1,2000}?)__"
+    r"|\+\+(?P<under>[^\n]{1,2000}?)\+\+"
+    r"|\*(?P<ital>[^*\s](?:[^\n]{0,2000}?[^*\s])?)\*"
+    r"|(?<![\w])_(?P<ital2>[^_\s](?:[^\n]{0,2000}?[^_\s])?)_(?![\w])",
 )
 _BLOCK = re.compile(r"^(?:(?P<heading>#{1,6})\s+|(?P<bullet>[-*+])\s+|(?P<number>\d{1,9})[.)]\s+)")
 _HEADING_SIZES = {1: 32, 2: 28, 3: 24}

@@ -693,3 +693,14 @@ def test_include_in_a_header_is_a_lint_error_and_a_render_error():
     with pytest.raises(RenderError) as caught:
         render_docx(template, {})
     assert "in the body" in caught.value.detail
+
+
+@pytest.mark.parametrize("hostile", ["[a](" * 40_000, "**a" * 60_000, "*" * 190_000, "<b>" * 60_000])
+def test_rich_text_parsing_stays_linear_on_hostile_input(hostile):
+    import time
+
+    from docg.documents.rendering.richtext import parse
+
+    started = time.perf_counter()
+    parse(hostile)
+    assert time.perf_counter() - started < 10  # quadratic scanning took minutes here
