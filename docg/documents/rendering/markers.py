@@ -28,7 +28,11 @@ _RUN_BREAK = re.compile(r"</w:t>.*?(<w:t>|<w:t [^>]*>)", re.DOTALL)
 _MARKER = re.compile(r"\{\{([rp]) ([^}%]*)\}\}")
 # A `{{r`/`{{p` opener, even split over runs: the cheap test before joining tags (most parts have none).
 _MAYBE_MARKER = re.compile(r"\{(?:<[^>]*>)*\{(?:<[^>]*>)*[rp](?:<[^>]*>)*\s")
-_MARKED_PARAGRAPH = re.compile(r"<w:p[ >](?:(?!<w:p[ >]).)*\{\{[rp] [^}%]*\}\}.*?</w:p>", re.DOTALL)
+# `{{ note|rich }}` in the middle of a paragraph: its runs take the tag's run properties too.
+_INLINE_RICH = re.compile(r"\{\{(?![rp] )([^}%]*?\|\s*rich)\s*\}\}")
+_MARKED_PARAGRAPH = re.compile(
+    r"<w:p[ >](?:(?!<w:p[ >]).)*(?:\{\{[rp] [^}%]*\}\}|\{\{[^}%]*\|\s*rich\s*\}\}).*?</w:p>", re.DOTALL
+)
 _PPR = re.compile(r"<w:pPr(?: [^>]*)?>.*?</w:pPr>|<w:pPr/>", re.DOTALL)
 _RPR = re.compile(r"<w:rPr(?: [^>]*)?>.*?</w:rPr>|<w:rPr/>", re.DOTALL)
 _RUN_START = re.compile(r"<w:r[ >]")
@@ -80,24 +84,30 @@ def _rewrite_paragraph(match: re.Match) -> str:
     ppr = _PPR.search(paragraph)
     ppr_key = _remember(ppr.group(0) if ppr else "")
 
-    def rewrite(marker: re.Match) -> str:
-        before = paragraph[: marker.start()]
+    def run_properties(position: int) -> str:
+        before = paragraph[:position]
         runs = list(_RUN_START.finditer(before))
         rpr = _RPR.search(before, runs[-1].start()) if runs else None
-        rpr_key = _remember(rpr.group(0) if rpr else "")
+        return _remember(rpr.group(0) if rpr else "")
+
+    def rewrite(marker: re.Match) -> str:
+        rpr_key = run_properties(marker.start())
         kind, expression = marker.group(1), marker.group(2).strip()
         name = "_docg_paragraph" if kind == "p" else "_docg_run"
         return "{{" + f"{kind} ({expression})|{name}('{ppr_key}', '{rpr_key}') " + "}}"
 
-    return _MARKER.sub(rewrite, paragraph)
+    def rewrite_inline(tag: re.Match) -> str:
+        return "{{ (" + tag.group(1).strip() + f")|_docg_inline('{run_properties(tag.start())}') " + "}}"
+
+    return _INLINE_RICH.sub(rewrite_inline, _MARKER.sub(rewrite, paragraph))
 
 
 def wrap_markers(xml: str) -> str:
     """The part with each `{{r … }}` / `{{p … }}` passed through the run / paragraph filter."""
-    if not _MAYBE_MARKER.search(xml):
+    if "rich" not in xml and not _MAYBE_MARKER.search(xml):
         return xml
     joined = _join_split_tags(xml)
-    if not _MARKER.search(joined):
+    if not _MARKER.search(joined) and not _INLINE_RICH.search(joined):
         return xml  # nothing to do: docxtpl joins the tags itself
     return _MARKED_PARAGRAPH.sub(_rewrite_paragraph, joined)
 
@@ -129,4 +139,13 @@ def as_paragraphs(value: Any, ppr_key: Any = "", rpr_key: Any = "") -> WordML:
     return WordML(f'<w:p>{ppr}<w:r>{rpr}<w:t xml:space="preserve">{_inline(value)}</w:t></w:r></w:p>')
 
 
-FILTERS = {"_docg_run": as_runs, "_docg_paragraph": as_paragraphs}
+def as_inline(value: Any, rpr_key: Any = "") -> WordML:
+    """The filter behind `{{ x|rich }}` inside a run: close the run, write the runs, reopen it as it was."""
+    rpr = properties(rpr_key)
+    runs = getattr(value, "docx_runs", None)
+    if runs is None:
+        return WordML(_inline(value))
+    return WordML(f'</w:t></w:r>{runs(rpr)}<w:r>{rpr}<w:t xml:space="preserve">')
+
+
+FILTERS = {"_docg_run": as_runs, "_docg_paragraph": as_paragraphs, "_docg_inline": as_inline}

@@ -317,7 +317,8 @@ def test_rich_markdown_and_html_become_real_runs_paragraphs_lists_and_links(tmp_
     # inline: stays in its paragraph
     nota = next(p for p in document.paragraphs if p.text.startswith("Nota:"))
     assert nota.text == "Nota: um dois três fim"
-    assert [r.bold for r in nota.runs if r.text == "dois"] == [True]
+    assert [(r.bold, r.italic) for r in nota.runs if r.text == "dois"] == [(True, True)]  # the tag's italic kept
+    assert all(r.italic for r in nota.runs if r.text.strip())  # " fim", after the tag, stays italic too
     # HTML
     assert by_text["Objeto"].style.name == "Heading 1"
     objeto = next(p for p in document.paragraphs if p.text.startswith("O fornecedor"))
