@@ -6,7 +6,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from docg.orgs.models import BillingEvent, Membership, Organization, User
+from docg.orgs.models import BillingEvent, Membership, Organization, PlanUsage, User
 
 
 def _clean_unique_email(form: forms.ModelForm) -> str:
@@ -156,4 +156,23 @@ class BillingEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: BillingEvent | None = None) -> bool:
+        return False
+
+
+@admin.register(PlanUsage)
+class PlanUsageAdmin(admin.ModelAdmin):
+    """Runs counted against each organization's monthly quota, read only: only starting runs moves them."""
+
+    list_display = ("organization", "month", "runs")
+    list_select_related = ("organization",)
+    search_fields = ("organization__name",)
+    date_hierarchy = "month"
+    fields = ("organization", "month", "runs")
+    readonly_fields = fields
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PlanUsage | None = None) -> bool:
         return False
