@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP (including the async SSE views), static files and websockets.
 
 Every HTTP middleware is async-capable, so streaming views stay on the event
-loop; static files are served at the ASGI layer for the same reason.
+loop; static files (ServeStatic, config/static.py) are served at the ASGI layer for the same reason.
 """
 
 import os
@@ -13,15 +13,15 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from config.static import StaticFilesASGI  # noqa: E402
 from config.websockets import websocket_urlpatterns  # noqa: E402
 from docg.executions.sse_asgi import SSEApplication  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Live streams are served beside Django (no thread or connection per open stream).
-        "http": SSEApplication(ASGIStaticFilesHandler(django_asgi_app)),
+        "http": SSEApplication(StaticFilesASGI(django_asgi_app)),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -16,4 +16,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 # Documents keep the storage chosen in base.py (S3/Spaces when a bucket is named).
+# Hashed static names (the release step's collectstatic), served from STATIC_ROOT with a long immutable
+# cache by ServeStatic (config/static.py); the editor's ES modules reach theirs through an import map.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+SERVESTATIC_USE_FINDERS = False
