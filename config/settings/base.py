@@ -11,10 +11,12 @@ from pathlib import Path
 
 import environ
 
+from .env_file import read_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+read_env_file()
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="docg-insecure-development-key-change-me-in-production")
