@@ -11,7 +11,7 @@ from pathlib import Path
 
 import environ
 
-from .env_file import read_env_file
+from .environment import local_url, read_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -22,7 +22,7 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="docg-insecure-development-key-change-me-in-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000")
+FRONTEND_URL = env("FRONTEND_URL", default=local_url())
 
 INSTALLED_APPS = [
     "daphne",

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from .env_file import ENV_FILE, read_env_file
+from .environment import ENV_FILE, read_env_file
 
 # The .env file counts as environment here too: read it before checking (base.py's read then changes nothing).
 read_env_file()
