@@ -143,8 +143,13 @@ def _trigger_issues(node: dict, organization, trigger_data: dict, language: str,
     return issues
 
 
-def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None) -> dict:
-    """Check a definition against trigger data; nothing is written or sent."""
+def preflight_check(
+    *, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None, workflow_id: Any = None
+) -> dict:
+    """Check a definition against trigger data; nothing is written or sent.
+
+    With no `execution_id` (a check before any run) the recommended actions start a run of `workflow_id`.
+    """
     language = organization.language
     context = {
         "trigger": trigger_data,
@@ -189,7 +194,9 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
     warnings = [i for i in issues if i["severity"] != "blocking"]
     actions, seen = [], set()
     for issue in issues:
-        action = recommended_action(issue["code"], execution_id=execution_id, node_key=issue["node_key"])
+        action = recommended_action(
+            issue["code"], execution_id=execution_id, node_key=issue["node_key"], workflow_id=workflow_id
+        )
         if action and (action["action"], issue["node_key"]) not in seen:
             seen.add((action["action"], issue["node_key"]))
             actions.append(action)

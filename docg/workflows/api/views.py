@@ -122,5 +122,6 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
             organization=request.organization,
             nodes=workflow.active_version.definition["nodes"],
             trigger_data=data.validated_data["trigger_data"],
+            workflow_id=workflow.pk,
         )
         return Response(report)
