@@ -138,6 +138,12 @@ def _cycle(nodes: list[NodeDict]) -> list[str] | None:
 def activation_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
     """Every reason the definition cannot be activated; an empty list means it can."""
     problems = structure_errors(nodes)
+    # Named first: an unknown app explains more than what follows from it (no action, no trigger).
+    problems += [
+        _problem(n["key"], "app", "unknown_app", f"There is no app {n.get('app')!r}.")
+        for n in nodes
+        if registry.get_app(n.get("app", "")) is None
+    ]
     triggers = [n for n in nodes if n.get("kind") == "trigger"]
     if len(triggers) != 1:
         problems.append(
@@ -161,8 +167,7 @@ def activation_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
             problems.append(_problem(key, "next", "targets_trigger", "No node may lead back to the trigger."))
         operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
         if registry.get_app(node.get("app", "")) is None:
-            problems.append(_problem(key, "app", "unknown_app", f"There is no app {node.get('app')!r}."))
-            continue
+            continue  # reported above
         if operation is None:
             problems.append(
                 _problem(

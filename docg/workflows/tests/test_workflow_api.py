@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from docg.audit.models import AuditEvent
@@ -280,3 +282,20 @@ def test_activation_refuses_an_expression_saved_before_the_check(alice_api):
         "invalid_expression",
     )
     assert not WorkflowVersion.objects.filter(workflow_id=workflow_id).exists()
+
+
+def test_a_non_finite_number_is_named_with_its_node_and_field(alice_api):
+    body = json.dumps(workflow_body()).replace('"{{ trigger.customer }}"', "1e999")
+    response = alice_api.post("/api/v1/workflows", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["message"] == "nodes[1].parameters: Numbers must be finite (no NaN or Infinity)."
+
+
+def test_activation_names_the_unknown_app_of_the_only_node(alice_api):
+    nodes = [{"key": "start", "kind": "trigger", "app": "nope", "operation": "catch_hook"}]
+    workflow_id = _create(alice_api, workflow_body(nodes=nodes)).json()["id"]
+    response = alice_api.post(f"/api/v1/workflows/{workflow_id}/activate")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"] == "The workflow is not valid: node 'start': There is no app 'nope'."
+    assert [e["code"] for e in error["details"]["errors"]] == ["unknown_app", "no_actions"]
