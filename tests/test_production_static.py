@@ -16,9 +16,10 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import expect
 
-from docg.common.testing import PASSWORD
-from docg.dashboard.testing import UI_TIMEOUT_MS, logged_in_page
-from docg.executions.testing import ChildProcess, free_port, wait_until
+from tests.fixtures.browser import UI_TIMEOUT_MS, logged_in_page
+from tests.fixtures.cast import PASSWORD
+from tests.fixtures.engine import wait_until
+from tests.fixtures.processes import ChildProcess, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

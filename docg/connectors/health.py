@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 from django.conf import settings
 
+from docg.common.api.exceptions import ApiError
 from docg.connectors import services
 from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
@@ -36,6 +37,14 @@ def register_checker(provider: str, checker: Callable[[DataSourceConnection], Co
 
 def connection_test(*, connection: DataSourceConnection, by=None) -> ConnectionTestResult:
     """Ask the provider whether the connection's credential still works, and remember the answer."""
+    # Saved before the check existed (or through the admin): refused as bad input, nothing is called.
+    problems = services.connection_address_problems(config=connection.config, credentials=connection.credentials)
+    if problems:
+        raise ApiError(
+            "connection.invalid_host",
+            "This connection names a server that cannot exist: correct it and test again.",
+            details=problems,
+        )
     checker = _CHECKERS.get(connection.provider)
     if checker is None:
         return ConnectionTestResult(

@@ -5,7 +5,6 @@ document codes live here and travel in StepError.human.
 """
 
 import traceback
-from typing import Any
 
 from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
@@ -153,7 +152,3 @@ def classify(exc: BaseException, *, location: dict | None = None) -> RenderError
         exception=type(exc).__name__,
         traceback="".join(traceback.format_exception(exc))[-4000:],
     )
-
-
-def issue_tech(error: RenderError) -> dict[str, Any]:
-    return {"code": error.code, "detail": error.detail, **error.tech}
