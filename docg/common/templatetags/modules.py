@@ -1,10 +1,11 @@
 """`{% importmap "js/editor/" %}`: ES modules by their hashed names, though they import each other by plain ones.
 
-ManifestStaticFilesStorage can rewrite `import` paths inside JavaScript (support_js_module_import_aggregation),
-but not for modules that import each other in a cycle, as the editor's do: a file's hash depends on the
-hashed names it imports, which depend on its own hash, and collectstatic writes imports of files that do
-not exist. So the modules keep their relative imports; the browser resolves each against the plain URL,
-and this import map sends that URL to the hashed file. Outside production (no manifest) it writes nothing.
+ManifestStaticFilesStorage can rewrite `import` paths inside JavaScript (support_js_module_import_aggregation,
+experimental), but its patterns apply to every *.js collected: they match django_htmx's JSDoc
+`import("../htmx")` and collectstatic fails, and modules that ever import each other in a circle cannot be
+hashed at all (a file's hash would depend on itself). So the modules keep their relative imports; the
+browser resolves each against the plain URL and this import map sends that URL to the hashed file.
+Outside production (no manifest) it writes nothing.
 """
 
 import json
