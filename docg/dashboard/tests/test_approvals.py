@@ -93,7 +93,11 @@ def test_approving_with_a_comment_resumes_the_run_and_leaves_the_inbox(client, c
 def test_rejecting_without_htmx_stops_the_run_and_says_so(client, cast, worker):
     execution_id = paused_run(cast)
     approval = WorkflowApproval.objects.get(execution_id=execution_id)
-    client.force_login(cast.bob)  # a member may decide
+    client.force_login(cast.bob)  # a member may not decide an approval that names no approvers
+    refused = client.post(f"/approvals/{approval.pk}/decide/", {"decision": "reject"}, follow=True)
+    assert "only an owner or admin of the organization may decide it" in refused.content.decode()
+    assert WorkflowApproval.objects.get(pk=approval.pk).status == ApprovalStatus.PENDING
+    client.force_login(cast.alice)  # the owner may
     response = client.post(f"/approvals/{approval.pk}/decide/", {"decision": "reject"}, follow=True)
     assert response.status_code == 200
     assert "Rejected: the run was stopped." in response.content.decode()

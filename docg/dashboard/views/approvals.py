@@ -114,6 +114,8 @@ def approval_decide(request: HttpRequest, pk) -> HttpResponse:
         )
     except ApiError as exc:
         approval.refresh_from_db()
+        if exc.status_code == 403:  # not one of its approvers: say who may decide
+            return _answer(request, approval, error=exc.message, status=403)
         return _answer(
             request,
             approval,
