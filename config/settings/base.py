@@ -167,6 +167,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 TEMPLATE_MAX_UPLOAD_BYTES = env.int("TEMPLATE_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# --- E-mail docg sends itself (approvers' notifications) ------------------------------
+# EMAIL_URL as smtp://user:password@host:25, smtp+tls://…:587 or smtp+ssl://…:465; by default
+# messages are printed on the console (`make run`). The workflows' own e-mail steps use their connections.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="docg <no-reply@localhost>")
+
 # --- Redis, queue, realtime -------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 REDIS_STREAM_MAXLEN = env.int("REDIS_STREAM_MAXLEN", default=1000)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
 from docg.connectors.runtime import ActionResult
+from docg.executions.approval_mail import approvers_notify_on_commit
 from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
 from docg.executions.errors import StepError, human_message, recommended_action
 from docg.executions.events import publish_event
@@ -121,6 +122,7 @@ def _request_approval(execution, step, result: ActionResult) -> None:
         message=result.output.get("message", ""),
         approvers=result.output.get("approvers", []),
     )
+    approvers_notify_on_commit(approval)
     execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
     publish_event(
         execution,

@@ -6,7 +6,7 @@ from docg.executions.choices import ApprovalStatus, ExecutionStatus
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.tests.builders import action, active_workflow
 from tests.fixtures.cast import api_client_for
-from tests.fixtures.engine import wait_for_status
+from tests.fixtures.engine import wait_for_status, wait_until
 
 AFTER = action("after", "set_variables", parameters={"variables": {"done": "yes"}})
 
@@ -68,3 +68,24 @@ def test_a_listed_member_decides_and_the_run_goes_on(cast, worker):
     assert response.status_code == 200, response.content
     assert response.json()["decided_by"] == str(cast.bob.pk)
     wait_for_status(execution_id, ExecutionStatus.COMPLETED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_listed_approvers_are_emailed_a_link_to_decide(cast, worker, mailoutbox):
+    workflow = active_workflow(
+        cast,
+        action("review", "approval", parameters={"message": "Send it to Ana?", "approvers": ["bob@example.com"]}),
+        AFTER,
+        name="Contract",
+    )
+    started = api_client_for(cast.alice).post(
+        f"/api/v1/workflows/{workflow.pk}/executions", {"trigger_data": {}}, format="json"
+    )
+    wait_for_status(started.json()["id"], ExecutionStatus.PAUSED)
+    approval = WorkflowApproval.objects.get(execution_id=started.json()["id"])
+    wait_until(lambda: mailoutbox, what="the approvers' e-mail")
+    [mail] = mailoutbox
+    assert mail.to == ["bob@example.com"]
+    assert "Contract" in mail.subject
+    assert "Send it to Ana?" in mail.body
+    assert f"/approvals/#approval-{approval.pk}" in mail.body
