@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
@@ -61,7 +61,9 @@ def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> W
     WorkflowApproval.objects.filter(execution=execution, status=ApprovalStatus.PENDING).update(
         status=ApprovalStatus.REJECTED, comment="The run was canceled.", decided_at=now, updated_at=now
     )
-    log_ok(execution=execution, domain=LogDomain.STEP, message="Run canceled.", details={"reason": reason})
+    log_ok(
+        execution=execution, domain=LogDomain.STEP, message=gettext_lazy("Run canceled."), details={"reason": reason}
+    )
     _audit(execution, AuditAction.EXECUTION_CANCELED, by, reason=reason)
     publish_event(execution, "execution.canceled", {"reason": reason})
     return execution

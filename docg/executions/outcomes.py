@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
@@ -88,7 +90,9 @@ def _fail_step(execution, step, node, operation, error: StepError) -> None:
             step=step,
             domain=LogDomain.STEP,
             details=step.error_tech,
-            message=f"{step.error_human} Trying again in {backoff:g} s (attempt {retry.attempt}).",
+            message=format_lazy(
+                gettext_lazy("{} Trying again in {:g} s (attempt {})."), step.error_human, backoff, retry.attempt
+            ),
         )
         _send_on_commit(_queue_of(operation), retry.pk, delay_ms=int(backoff * 1000))
         return
@@ -136,7 +140,9 @@ def _complete(execution, *, reason: str) -> None:
     if not can_transition(execution.status, ExecutionStatus.COMPLETED):
         execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
-    log_ok(execution=execution, domain=LogDomain.STEP, message="Run completed.", details={"reason": reason})
+    log_ok(
+        execution=execution, domain=LogDomain.STEP, message=gettext_lazy("Run completed."), details={"reason": reason}
+    )
     audit_log(
         organization=execution.organization_id,
         action=AuditAction.EXECUTION_COMPLETED,

@@ -17,6 +17,8 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.errors import ConnectorError
@@ -112,7 +114,9 @@ def signed_document_store(*, requests: list[SignatureRequest], data: bytes, prov
             log_ok(
                 execution=execution,
                 domain=LogDomain.SIGNATURE,
-                message=f"Signed document '{document.name}' stored ({document.size_bytes} bytes).",
+                message=format_lazy(
+                    gettext_lazy("Signed document '{}' stored ({} bytes)."), document.name, document.size_bytes
+                ),
                 details={"document_id": str(document.pk), **metadata},
             )
     if stored_first:
