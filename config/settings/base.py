@@ -25,7 +25,6 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 FRONTEND_URL = env("FRONTEND_URL", default=local_url())
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -50,6 +49,7 @@ INSTALLED_APPS = [
     "docg.executions",
     "docg.documents",
     "docg.providers",
+    "docg.demo",
     "docg.dashboard",
     "docg.benchmarks",
 ]
@@ -196,6 +196,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     "docg.executions.middleware.ReaperMiddleware",
+    "docg.providers.google.schedule.FormsPollMiddleware",
 ]
 
 if REDIS_URL:
