@@ -6,6 +6,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from docg.common.admin_search import UUIDSearchMixin
 from docg.orgs.models import BillingEvent, Membership, Organization, PlanUsage, User
 
 
@@ -66,7 +67,7 @@ class MembershipOfUserInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(UUIDSearchMixin, admin.ModelAdmin):
     list_display = ("name", "language", "plan", "member_count", "created_at")
     list_filter = ("plan", "language")
     search_fields = ("name", "id__exact")
@@ -94,7 +95,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(UUIDSearchMixin, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     fieldsets = (

@@ -16,8 +16,8 @@ from docg.common.api.exceptions import ApiError
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.views.runs import action_links, parse_json_object, pretty_json, report_view
 from docg.executions import control
-from docg.executions.choices import ExecutionStatus, LogDomain, LogLevel, Phase, StepStatus
-from docg.executions.models import WorkflowExecution
+from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, LogLevel, Phase, StepStatus
+from docg.executions.models import WorkflowApproval, WorkflowExecution
 from docg.executions.selectors import (
     execution_audit,
     execution_logs,
@@ -173,9 +173,16 @@ def _controls(request, execution: WorkflowExecution, nodes: list[dict], steps: l
     status = execution.status
     writer = can_write(request)
     failed = next((s.node_key for s in reversed(steps) if s.status == StepStatus.FAILURE), "")
+    # A run waiting for an approval is decided here (message, comment, Approve / Reject), not "resumed".
+    approval = (
+        WorkflowApproval.objects.filter(execution=execution, status=ApprovalStatus.PENDING).first()
+        if status == ExecutionStatus.PAUSED
+        else None
+    )
     return {
+        "approval": approval,
         "can_pause": writer and status != ExecutionStatus.PAUSED and can_transition(status, ExecutionStatus.PAUSED),
-        "can_resume": writer and status in (ExecutionStatus.PAUSED, ExecutionStatus.NEEDS_REVIEW),
+        "can_resume": writer and approval is None and status in (ExecutionStatus.PAUSED, ExecutionStatus.NEEDS_REVIEW),
         "can_cancel": writer and can_transition(status, ExecutionStatus.CANCELED),
         "can_retry": writer and status in TERMINAL,
         "retry_steps": [(n["key"], n.get("label") or n["key"]) for n in nodes[1:]],

@@ -76,5 +76,6 @@ class WorkflowRunViewSet(TenantViewSet):
             organization=request.organization,
             nodes=workflow.active_version.definition["nodes"],
             trigger_data=data.validated_data["trigger_data"],
+            workflow_id=workflow.pk,
         )
         return Response(report)
