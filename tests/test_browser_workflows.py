@@ -185,3 +185,42 @@ def test_branches_are_drawn_and_the_picker_follows_the_paths(django_db_setup, ca
     page.locator(".wf-node[data-key=vip] .wf-node-main").click()
     expect(inspector.locator("[data-insert='steps.route']")).to_have_count(1)
     expect(inspector.locator("[data-insert^='steps.regular']")).to_have_count(0)
+
+
+def test_the_render_step_picks_a_template_and_offers_its_variables(django_db_setup, cast, browser, dashboard_server):
+    from docg.documents.models import Template
+
+    variables = [{"name": "customer.name", "locations": []}, {"name": "total", "locations": []}]
+    contract = Template.objects.create(
+        organization=cast.acme, name="Contract", kind="docx", version=3, variables=variables
+    )
+    Template.objects.create(organization=cast.acme, name="Pitch deck", kind="pptx", version=1)
+    Template.objects.create(organization=cast.globex, name="Globex secret", kind="docx", version=1)
+    render = {"key": "render", "kind": "action", "app": "docx", "operation": "render", "parameters": {}}
+    workflow = workflow_create(organization=cast.acme, by=cast.alice, name="Contracts", nodes=linear_nodes(render))
+    page = logged_in_page(browser, dashboard_server.url, "alice@example.com", next_path=f"/workflows/{workflow.pk}/")
+    page.wait_for_selector("[data-editor][data-ready=true]")
+    page.locator(".wf-node[data-key=render] .wf-node-main").click()
+    inspector = page.locator("[data-inspector]")
+    picker = inspector.get_by_label("Template")
+    # Only this organization's Word templates, by name, kind and version; no id to type.
+    options = picker.locator("option").all_inner_texts()
+    assert options[1:] == ["Contract · docx · v3"], options
+    expect(inspector.locator("text=`")).to_have_count(0)
+    picker.select_option(label="Contract · docx · v3")
+    offers = inspector.locator("[data-template-variables]")
+    expect(offers).to_contain_text("customer.name")
+    expect(offers).to_contain_text("total")
+    offers.get_by_role("button", name="Fill in the template's fields").click()
+    data = inspector.get_by_label("Data", exact=True)
+    expect(data).to_have_value(re.compile(r'"name": "\{\{ trigger\.customer\.name \}\}"'))
+    expect(data).to_have_value(re.compile(r'"total": "\{\{ trigger\.total \}\}"'))
+    page.click("[data-action=save]")
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    node = workflow.nodes.get(key="render")
+    assert node.parameters["template_id"] == str(contract.pk)
+    assert node.parameters["data"] == {
+        "customer": {"name": "{{ trigger.customer.name }}"},
+        "total": "{{ trigger.total }}",
+    }
+    screenshot(page, "workflow-editor-template-picker")

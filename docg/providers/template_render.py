@@ -27,12 +27,16 @@ PARAMETERS = {
             "type": "string",
             "minLength": 1,
             "title": _("Template"),
-            "description": _("The template (its id) to fill."),
+            "description": _("The template to fill."),
+            # The editor offers the organization's templates of the step's kind instead of an id to type.
+            "x-docg-picker": "template",
         },
         "data": {
             "type": "object",
             "title": _("Data"),
             "description": _("What the template sees; default: the trigger's data."),
+            # The editor offers the chosen template's variables (its detected placeholders) to fill in.
+            "x-docg-offers": "template_variables",
         },
         "filename": {"type": "string", "minLength": 1, "maxLength": 200, "title": _("File name")},
     },

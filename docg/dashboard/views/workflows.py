@@ -25,6 +25,7 @@ from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
+from docg.documents.models import Template
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
 from docg.executions.selectors import RunSummary, workflow_run_summaries
@@ -279,6 +280,7 @@ def _editor_context(request: HttpRequest, workflow: Workflow | None) -> dict[str
             {"id": str(c.pk), "name": c.name, "provider": c.provider, "active": c.status == ConnectionStatus.ACTIVE}
             for c in connections
         ],
+        "templates": _template_choices(request),
         "sample": _trigger_sample(workflow),
         "urls": _urls(workflow),
         "canWrite": can_write(request),
@@ -290,6 +292,21 @@ def _editor_context(request: HttpRequest, workflow: Workflow | None) -> dict[str
     }
     steps = [{**n, "title": n["label"] or labels.get((n["app"], n["operation"]), n["operation"])} for n in nodes]
     return {"workflow": workflow, "editor": editor, "versions": versions, "steps": steps}
+
+
+def _template_choices(request: HttpRequest) -> list[dict[str, Any]]:
+    """The organization's templates for the render steps' picker, each with the input names it detected."""
+    templates = Template.objects.filter(organization=request.organization).order_by("name", "-created_at")
+    return [
+        {
+            "id": str(t.pk),
+            "name": t.name,
+            "kind": t.kind,
+            "version": t.version,
+            "variables": [str(v["name"]) for v in t.variables or [] if isinstance(v, dict) and v.get("name")],
+        }
+        for t in templates.only("pk", "name", "kind", "version", "variables")
+    ]
 
 
 def _trigger_sample(workflow: Workflow | None) -> dict:
@@ -370,4 +387,11 @@ def _editor_text() -> dict[str, str]:
         "added": _("Step added."),
         "moved": _("Step moved."),
         "empty": _("This workflow has no steps yet."),
+        "chooseTemplate": _("Choose a template"),
+        "noTemplate": _("No template of this kind yet: upload one under Templates."),
+        "templateGone": _("This template no longer exists: choose another."),
+        "templateUses": _("This template uses:"),
+        "templateNoVariables": _("This template has no fields to fill."),
+        "fillTemplateFields": _("Fill in the template's fields"),
+        "templateFieldsHelp": _("Adds each field the template uses, taken from the trigger's data of the same name."),
     }

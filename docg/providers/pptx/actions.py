@@ -18,7 +18,7 @@ app.action(
     Operation(
         name="render",
         label=_("Generate a PowerPoint presentation"),
-        description=_("Fill a template with the run's data and store the document; the run goes `ready`."),
+        description=_("Fill a template with the run's data and store the document; the run is then ready."),
         parameters=PARAMETERS,
         output=OUTPUT,
         handler=render_handler("pptx"),

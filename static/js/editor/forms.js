@@ -1,5 +1,5 @@
 // The selected step's settings: a form generated from its action's parameter schema (JSON Schema).
-import { T, canWrite, data, el, gettext, inspector, interpolate, showFieldError } from "./dom.js";
+import { T, announce, canWrite, data, el, gettext, inspector, interpolate, showFieldError } from "./dom.js";
 import { forgetField, picker } from "./picker.js";
 import { fieldKind } from "./schema.js";
 import { apps, badJson, byId, changed, isExpr, markDirty, operationOf, problemCount, problemsOf, state, titleOf } from "./state.js";
@@ -102,7 +102,9 @@ function paramField(node, name, schema, isRequired, pre) {
     clearProblem(node, field);
   };
   let input;
-  if (kind === "enum") {
+  if (schema["x-docg-picker"] === "template") {
+    return slot(field, label, templatePicker(node, id, described, value, set), help);
+  } else if (kind === "enum") {
     input = el("select", { id, "aria-describedby": described, onchange: (e) => set(e.target.value === "" ? undefined : schema.enum[Number(e.target.value)]) },
       el("option", { value: "", text: "—" }),
       schema.enum.map((option, i) => el("option", { value: String(i), selected: option === value, text: String(option) })));
@@ -130,7 +132,8 @@ function paramField(node, name, schema, isRequired, pre) {
         }
       } });
     input.value = text;
-    return slot(field, label, input, help, el("p", { class: "field-help", id: jsonHelp, text: T.jsonHelp }));
+    const offers = schema["x-docg-offers"] === "template_variables" ? templateOffers(node, input, set, field) : null;
+    return slot(field, label, input, help, el("p", { class: "field-help", id: jsonHelp, text: T.jsonHelp }), offers);
   } else if (kind === "lines") {
     input = el("textarea", { id, rows: "3", "data-expr": "true", "aria-describedby": described,
       oninput: (e) => {
@@ -149,6 +152,62 @@ function paramField(node, name, schema, isRequired, pre) {
     input.value = shown;
   }
   return slot(field, label, input, help);
+}
+
+// A render step's template: one of the organization's templates of the step's kind, by name, kind and version.
+function templatePicker(node, id, described, value, set) {
+  const choices = (data.templates || []).filter((t) => t.kind === node.app);
+  const known = choices.some((t) => t.id === value);
+  const select = el("select", { id, "aria-describedby": described,
+    onchange: (e) => {
+      set(e.target.value || undefined);
+      changed({ inspector: true }); // the Data field offers the new template's variables
+      const again = inspector.querySelector(`#${CSS.escape(id)}`);
+      if (again) again.focus();
+    } },
+  el("option", { value: "", text: choices.length ? T.chooseTemplate : T.noTemplate }),
+  choices.map((t) => el("option", { value: t.id, selected: t.id === value, text: `${t.name} · ${t.kind} · v${t.version}` })),
+  // An expression (a template chosen by the run's data) or a template since deleted stays visible as it is.
+  value && !known ? el("option", { value, selected: true, text: isExpr(value) ? value : T.templateGone }) : null);
+  return select;
+}
+
+// The Data field of a render step: the chosen template's detected variables, and one click to fill them all in.
+function templateOffers(node, input, set, field) {
+  const chosen = (data.templates || []).find((t) => t.id === (node.parameters || {}).template_id);
+  if (!chosen) return null;
+  if (!chosen.variables.length) return el("p", { class: "field-help", "data-template-variables": "", text: T.templateNoVariables });
+  return el("div", { class: "wf-template-variables", "data-template-variables": "" },
+    el("p", { class: "field-help", text: T.templateUses }),
+    el("ul", { class: "wf-chips" }, chosen.variables.map((name) => el("li", {}, el("code", { text: name })))),
+    el("button", { type: "button", class: "button-quiet",
+      onclick: () => {
+        const filled = withTemplateFields((node.parameters || {}).data, chosen.variables);
+        badJson.delete(`${node._id}:${field}`);
+        showFieldError(input.closest(".wf-field"), "");
+        set(filled);
+        input.value = JSON.stringify(filled, null, 2);
+        announce(T.fillTemplateFields);
+      } }, T.fillTemplateFields),
+    el("p", { class: "field-help", text: T.templateFieldsHelp }));
+}
+
+// `customer.name` becomes {"customer": {"name": "{{ trigger.customer.name }}"}}; what is there already stays.
+function withTemplateFields(current, names) {
+  const out = current && typeof current === "object" && !Array.isArray(current) ? structuredClone(current) : {};
+  for (const name of names) {
+    const parts = name.split(".");
+    let box = out;
+    let open = true;
+    for (const part of parts.slice(0, -1)) {
+      if (box[part] === undefined) box[part] = {};
+      if (!box[part] || typeof box[part] !== "object" || Array.isArray(box[part])) { open = false; break; }
+      box = box[part];
+    }
+    const last = parts[parts.length - 1];
+    if (open && !(last in box)) box[last] = `{{ trigger.${name} }}`;
+  }
+  return out;
 }
 
 function parseValue(kind, raw) {
