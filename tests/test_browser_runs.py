@@ -156,3 +156,36 @@ def test_another_organizations_run_is_not_found(cast, browser, dashboard_server)
     assert response.status == 404
     expect(page.locator("main")).to_contain_text("Not found")
     expect(page.locator("main")).not_to_contain_text("Acme secret")
+
+
+def test_the_run_page_links_the_documents_it_generated(cast, browser, dashboard_server, settings):
+    import config.settings.test
+    from docg.documents.storage import document_store
+
+    # The file is stored where the web server (a child process on the test settings) reads it.
+    settings.MEDIA_ROOT = config.settings.test.MEDIA_ROOT
+    workflow = active_workflow(cast, PREPARE, name="Contracts")
+    run = execution_start(workflow=workflow, trigger_data={"customer": "Ana"}, by=cast.alice)
+    document = document_store(
+        organization=cast.acme, execution=run, node_key="prepare", name="contract-ana.txt",
+        data=b"Contract for Ana", content_type="text/plain",
+    )  # fmt: skip
+    ExecutionStep.objects.create(
+        organization_id=run.organization_id, execution=run, node_key="prepare", index=1, status=StepStatus.SUCCESS,
+        data_out={"document_id": str(document.pk), "name": document.name, "size_bytes": document.size_bytes},
+    )  # fmt: skip
+    page = logged_in_page(browser, dashboard_server.url, "vera@example.com", next_path=f"/executions/{run.pk}/")
+    documents = page.locator("[data-run-documents]")
+    expect(documents).to_contain_text("contract-ana.txt")
+    expect(page.locator("[data-step=prepare] [data-step-output]")).to_contain_text("Created the document")
+    href = documents.locator("[data-document-download]").get_attribute("href")
+    download = page.request.get(dashboard_server.url + href)
+    assert download.status == 200, download.status
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert download.body() == b"Contract for Ana"
+    with page.context.expect_page() as preview:
+        documents.locator("[data-document-preview]").click()
+    preview.value.wait_for_load_state()
+    expect(preview.value.locator("body")).to_contain_text("Contract for Ana")
+    screenshot(page, "run-documents")
+    document.file.delete(save=False)

@@ -193,9 +193,9 @@ def test_parts_are_out_of_band_fragments(client, cast, workflow):
     run = failed_run(workflow, cast.alice)
     client.force_login(cast.alice)
     body = client.get(f"/executions/{run.pk}/parts/").content.decode()
-    for part in ("controls", "problem", "phase-metrics", "timeline"):
+    for part in ("controls", "problem", "phase-metrics", "timeline", "run-documents"):
         assert f'id="{part}"' in body
-    assert body.count('hx-swap-oob="true"') == 4
+    assert body.count('hx-swap-oob="true"') == 5
 
 
 def test_logs_tab_filters_by_level_domain_and_step(client, cast, workflow):
@@ -351,3 +351,39 @@ def test_control_urls_only_take_posts(client, cast, workflow):
     run = start(workflow, cast.alice)
     client.force_login(cast.alice)
     assert client.get(f"/executions/{run.pk}/cancel/").status_code == 405
+
+
+# --- documents and outputs in words ------------------------------------------------------
+
+
+def test_run_page_links_every_document_the_run_generated_and_says_what_each_step_did(client, cast, workflow):
+    from docg.documents.storage import document_store
+
+    execution = start(workflow, cast.alice)
+    common = {"organization_id": execution.organization_id, "execution": execution}
+    document = document_store(
+        organization=cast.acme, execution=execution, node_key="render", name="contract-ana.pdf",
+        data=b"%PDF-1.4 Ana", content_type="application/pdf",
+    )  # fmt: skip
+    other_run = document_store(
+        organization=cast.acme, name="unrelated.pdf", data=b"%PDF", content_type="application/pdf"
+    )
+    ExecutionStep.objects.create(
+        **common, node_key="prepare", index=1, status=StepStatus.SUCCESS, data_out={"customer": "ANA", "total": 12}
+    )
+    ExecutionStep.objects.create(
+        **common, node_key="render", index=2, status=StepStatus.SUCCESS,
+        data_out={"document_id": str(document.pk), "name": document.name, "size_bytes": 2048},
+    )  # fmt: skip
+    client.force_login(cast.vera)
+    page = client.get(f"/executions/{execution.pk}/").content.decode()
+    documents = page.split("data-run-documents")[1].split("</section>")[0]
+    assert "contract-ana.pdf" in documents
+    assert f"/documents/{document.pk}/preview/" in documents
+    assert f"/documents/{document.pk}/download/" in documents
+    assert str(other_run.pk) not in page
+    step = page.split('data-step="render"')[1].split("</li>")[0]
+    assert "Created the document “contract-ana.pdf” (2.0\xa0KB)" in step
+    assert f"/documents/{document.pk}/download/" in step
+    prepare = page.split('data-step="prepare"')[1].split("</li>")[0].split("data-step-output>")[1].split("<")[0]
+    assert set(prepare.split(" · ")) == {"customer: ANA", "total: 12"}  # PostgreSQL's jsonb orders keys its own way

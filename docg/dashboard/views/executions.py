@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from docg.common.api.exceptions import ApiError
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
+from docg.dashboard.run_outputs import attach_outputs, run_documents
 from docg.dashboard.views.runs import action_links, parse_json_object, pretty_json, report_view
 from docg.executions import control
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, LogLevel, Phase, StepStatus
@@ -193,9 +194,12 @@ def _controls(request, execution: WorkflowExecution, nodes: list[dict], steps: l
 def _detail_context(request, execution: WorkflowExecution) -> dict[str, Any]:
     nodes = _nodes(execution)
     steps = _steps(execution, nodes)
+    documents = run_documents(execution=execution)
+    attach_outputs(steps, documents)
     return {
         "execution": execution,
         "steps": steps,
+        "documents": documents,
         "segments": _phase_segments(execution),
         "controls": _controls(request, execution, nodes, steps),
         "failed_steps": [s for s in steps if s.status == StepStatus.FAILURE],
