@@ -5,6 +5,7 @@ process's Dramatiq worker (`worker`), on the same PostgreSQL and Redis, so a tes
 can register its own action (a CRM call that fails once, then works).
 """
 
+import re
 import threading
 
 import pytest
@@ -189,3 +190,43 @@ def test_the_run_page_links_the_documents_it_generated(cast, browser, dashboard_
     expect(preview.value.locator("body")).to_contain_text("Contract for Ana")
     screenshot(page, "run-documents")
     document.file.delete(save=False)
+
+
+def activity(page) -> list[tuple[str, str]]:
+    return [
+        tuple(i)
+        for i in page.eval_on_selector_all("[data-events] li", "l => l.map(i => [i.dataset.type, i.innerText])")
+    ]
+
+
+def test_the_activity_list_says_what_a_run_waits_for_and_follows_it_through_pause_and_resume(
+    cast, browser, dashboard_server, worker
+):
+    from docg.executions.tests.builders import APPROVAL
+
+    wait = action("wait", "delay", label="Cooling-off period", parameters={"seconds": 8})
+    workflow = active_workflow(cast, PREPARE, wait, APPROVAL, FINISH, name="Careful contract")
+    run = execution_start(workflow=workflow, trigger_data={"customer": "Ana"}, by=cast.alice)
+    page = logged_in_page(browser, dashboard_server.url, "alice@example.com", next_path=f"/executions/{run.pk}/")
+    events = page.locator("[data-events]")
+    # The delay step does not say "finished" while the run waits: it says until when.
+    waiting = events.locator("li[data-type='step.completed']", has_text="Waiting until")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("Cooling-off period")
+    assert re.search(r"Waiting until \d{1,2}:\d{2}", waiting.inner_text())
+
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "paused")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator(".messages")).to_contain_text("The run continues.")
+
+    # The approval waits: the list says so, not "Step finished", and keeps following after the decision.
+    approval = page.locator("[data-run-approval]")
+    expect(approval).to_be_visible(timeout=30000)
+    expect(events.locator("li[data-type='step.completed']", has_text="Waiting for approval")).to_have_count(1)
+    assert not [text for kind, text in activity(page) if kind == "step.completed" and "Step finished · review" in text]
+    approval.get_by_role("button", name="Approve").click()
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "completed", timeout=30000)
+    expect(page.locator("[data-stream-url]")).to_have_attribute("data-done", "true")
+    assert activity(page)[-1][0] == "execution.completed"
+    screenshot(page, "execution-live-pause-resume")

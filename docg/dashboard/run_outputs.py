@@ -4,9 +4,12 @@ The run page showed only raw JSON ("Data out"); a business user wants "Created t
 “contract.pdf” (2 KB)" and a link to it. Raw JSON stays available beside the words.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from docg.dashboard.views.documents import PREVIEWABLE
@@ -31,7 +34,7 @@ def run_documents(*, execution: Any) -> list[GeneratedDocument]:
     return documents
 
 
-def attach_outputs(steps: list, documents: list[GeneratedDocument]) -> None:
+def attach_outputs(steps: list, documents: list[GeneratedDocument], *, run_ended: bool = False) -> None:
     """Give each step its documents and a one-line summary of what it produced."""
     by_key: dict[str, list[GeneratedDocument]] = {}
     for document in documents:
@@ -40,6 +43,19 @@ def attach_outputs(steps: list, documents: list[GeneratedDocument]) -> None:
     for step in steps:
         step.documents = by_key.get(step.node_key, []) if step.status == StepStatus.SUCCESS else []
         step.output_text = output_text(step.data_out, by_id) if step.status == StepStatus.SUCCESS else ""
+        if step.status == StepStatus.SUCCESS and getattr(step, "operation_name", "") == "core.delay":
+            step.output_text = _delay_text(step, run_ended=run_ended)
+
+
+def _delay_text(step: Any, *, run_ended: bool) -> str:
+    """A delay step is "waiting until 14:05" until the wait ends, then says how long it waited."""
+    seconds = (step.data_out or {}).get("seconds")
+    if not isinstance(seconds, int | float) or step.finished_at is None:
+        return ""
+    resume_at = step.finished_at + timedelta(seconds=seconds)
+    if not run_ended and resume_at > timezone.now():
+        return gettext("Waiting until %(time)s") % {"time": date_format(timezone.localtime(resume_at), "H:i")}
+    return gettext("Waited %(seconds)s s") % {"seconds": seconds}
 
 
 def output_text(data_out: Any, documents: dict[str, GeneratedDocument] | None = None) -> str:

@@ -13,6 +13,7 @@ A step that succeeded is never run again: a redelivered message finds it done.
 """
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -271,7 +272,12 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
         execution,
         "step.completed",
         {"step_id": str(step.pk), "node_key": step.node_key, "duration_ms": step.duration_ms,
-         **({"document_id": result.output["document_id"]} if "document_id" in result.output else {})},
+         **({"document_id": result.output["document_id"]} if "document_id" in result.output else {}),
+         # What the run waits for now, so a live page says "waiting for approval" or "waiting until 14:05"
+         # rather than "finished".
+         **({"waiting": result.wait} if result.wait else {}),
+         **({"resume_at": (now + timedelta(seconds=result.delay_seconds)).isoformat()}
+            if result.delay_seconds else {})},
     )  # fmt: skip
     log_ok(
         execution=execution,

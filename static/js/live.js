@@ -27,6 +27,20 @@
   const statusLabels = readJson("status-labels");
   const eventLabels = readJson("event-labels");
 
+  // A step that finished into a wait is said as what the run waits for, not "Step finished".
+  function eventLabel(type, payload) {
+    const data = payload.data || {};
+    if (type === "step.completed" && data.waiting && eventLabels["step.waiting." + data.waiting]) {
+      return eventLabels["step.waiting." + data.waiting];
+    }
+    if (type === "step.completed" && data.resume_at && eventLabels["step.waiting.until"]) {
+      const at = new Date(data.resume_at);
+      const time = at.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+      return eventLabels["step.waiting.until"].replace("%(time)s", time);
+    }
+    return eventLabels[type] || type;
+  }
+
   function csrfHeaders() {
     try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { return {}; }
   }
@@ -89,7 +103,7 @@
       if (type.indexOf("step.") === 0 && payload.current_step && payload.current_step.label) detail = payload.current_step.label;
       else if (type === "execution.status_changed" && payload.status) detail = statusLabels[payload.status] || payload.status;
       else if (type === "execution.progress" && typeof payload.progress === "number") detail = payload.progress + " %";
-      label.textContent = (eventLabels[type] || type) + (detail ? " · " + detail : "");
+      label.textContent = eventLabel(type, payload) + (detail ? " · " + detail : "");
       item.append(time, " ", label);
       list.appendChild(item);
       if (empty) empty.hidden = true;

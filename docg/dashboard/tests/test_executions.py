@@ -1,5 +1,6 @@
 """The runs list (filters, live rows) and one run's page: timeline, errors, logs, audit, timings and controls."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.logger import log_error, log_ok
 from docg.executions.models import ExecutionStep, WorkflowExecution
-from docg.executions.tests.builders import FAIL, PREPARE, active_workflow
+from docg.executions.tests.builders import FAIL, PREPARE, action, active_workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -387,3 +388,20 @@ def test_run_page_links_every_document_the_run_generated_and_says_what_each_step
     assert f"/documents/{document.pk}/download/" in step
     prepare = page.split('data-step="prepare"')[1].split("</li>")[0].split("data-step-output>")[1].split("<")[0]
     assert set(prepare.split(" · ")) == {"customer: ANA", "total: 12"}  # PostgreSQL's jsonb orders keys its own way
+
+
+def test_a_delay_step_says_until_when_the_run_waits(client, cast, workflow):
+    execution = start(workflow, cast.alice)
+    WorkflowExecution.objects.filter(pk=execution.pk).update(status=ExecutionStatus.RUNNING)
+    now = timezone.now()
+    wait = action("wait", "delay", parameters={"seconds": 600})
+    execution.workflow_version.definition["nodes"].append(wait)
+    execution.workflow_version.save(update_fields=["definition"])
+    ExecutionStep.objects.create(
+        organization_id=execution.organization_id, execution=execution, node_key="wait", index=1,
+        status=StepStatus.SUCCESS, data_out={"seconds": 600}, started_at=now, finished_at=now,
+    )  # fmt: skip
+    client.force_login(cast.alice)
+    page = client.get(f"/executions/{execution.pk}/").content.decode()
+    step = page.split('data-step="wait"')[1].split("</li>")[0]
+    assert re.search(r"Waiting until \d\d:\d\d", step), step

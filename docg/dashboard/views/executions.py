@@ -37,6 +37,10 @@ EVENT_LABELS = {
     "preflight.completed": _("Checks finished"),
     "step.started": _("Step started"),
     "step.completed": _("Step finished"),
+    # A step.completed whose step now waits is said as what it waits for (live.js picks these).
+    "step.waiting.approval": _("Waiting for approval"),
+    "step.waiting.signature": _("Waiting for signatures"),
+    "step.waiting.until": _("Waiting until %(time)s"),
     "step.failed": _("Step failed"),
     "execution.completed": _("Run completed"),
     "execution.failed": _("Run failed"),
@@ -139,6 +143,7 @@ def _steps(execution: WorkflowExecution, nodes: list[dict]) -> list:
         node = by_key.get(step.node_key, {})
         step.label = node.get("label") or step.node_key
         step.kind_label = f"{node.get('app', '')} · {node.get('operation', '').replace('_', ' ')}".strip(" ·")
+        step.operation_name = f"{node.get('app', '')}.{node.get('operation', '')}"
         duration = step.duration_ms
         if duration is None and step.started_at and step.finished_at:
             duration = int((step.finished_at - step.started_at).total_seconds() * 1000)
@@ -195,7 +200,7 @@ def _detail_context(request, execution: WorkflowExecution) -> dict[str, Any]:
     nodes = _nodes(execution)
     steps = _steps(execution, nodes)
     documents = run_documents(execution=execution)
-    attach_outputs(steps, documents)
+    attach_outputs(steps, documents, run_ended=execution.status in TERMINAL)
     return {
         "execution": execution,
         "steps": steps,
