@@ -310,3 +310,10 @@ CONNECTOR_API_ROOTS = {
 
 from .billing import *  # noqa: E402, F403
 from .oauth import *  # noqa: E402, F403
+
+# --- Operating at volume (issue 15) -------------------------------------------------
+# Bulk retry/cancel: runs per operation, runs per batch transaction, and the lease after
+# which the sweep re-sends an operation whose worker died.
+BULK_MAX_RUNS = env.int("BULK_MAX_RUNS", default=10_000)
+BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=50)
+BULK_LEASE_SECONDS = env.float("BULK_LEASE_SECONDS", default=60)

@@ -44,3 +44,14 @@ def send(queue: str, object_id: str, *, delay_ms: int = 0) -> None:
     """Enqueue the start of an execution ("start") or a step on its queue."""
     actor = start_execution if queue == "start" else STEP_ACTORS.get(queue, STEP_ACTORS["default"])
     actor.send_with_options(args=(object_id,), delay=delay_ms or None)
+
+
+@dramatiq.actor(queue_name="bulk", actor_name="docg.bulk_operation", **_OPTIONS)
+def process_bulk_operation(operation_id: str) -> None:
+    """Work through a bulk retry/cancel (docg.executions.bulk), batch by batch."""
+    from docg.executions.bulk import bulk_work
+
+    try:
+        bulk_work(operation_id=operation_id)
+    finally:
+        close_old_connections()

@@ -7,8 +7,10 @@ class ReaperMiddleware(Middleware):
     def __init__(self) -> None:
         self.thread = None
         self.forms_poller = None
+        self.bulk_sweeper = None
 
     def after_worker_boot(self, broker, worker) -> None:
+        from docg.executions.bulk import BulkSweepThread
         from docg.executions.reaper import ReaperThread
         from docg.providers.google.schedule import FormsPollThread
 
@@ -16,9 +18,13 @@ class ReaperMiddleware(Middleware):
         self.thread.start()
         self.forms_poller = FormsPollThread()
         self.forms_poller.start()
+        self.bulk_sweeper = BulkSweepThread()
+        self.bulk_sweeper.start()
 
     def before_worker_shutdown(self, broker, worker) -> None:
         if self.thread is not None:
             self.thread.stop()
         if self.forms_poller is not None:
             self.forms_poller.stop()
+        if self.bulk_sweeper is not None:
+            self.bulk_sweeper.stop()
