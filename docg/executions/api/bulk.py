@@ -1,11 +1,13 @@
 """The bulk-operations API (issue 15): `POST /executions/bulk` and `/bulk-operations`."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from docg.common.api.filters import UtcDateTimeField
 from docg.common.api.serializers import StrictInput
 from docg.common.api.views import TenantViewSet
 from docg.executions import bulk
@@ -18,12 +20,27 @@ from docg.workflows.models import Workflow
 # --- input --------------------------------------------------------------------------
 
 
+class UtcDateTimeInput(serializers.DateTimeField):
+    """A date-time read as the list filters read it (docg.common.api.filters): real-world offsets, in UTC."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="ISO 8601")
+        try:
+            moment = UtcDateTimeField().clean(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages)
+        if moment is None:
+            self.fail("invalid", format="ISO 8601")
+        return moment
+
+
 class BulkFilterInput(StrictInput):
     status = serializers.ChoiceField(choices=ExecutionStatus.choices, required=False)
     workflow = serializers.UUIDField(required=False)
     error_code = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)
+    created_after = UtcDateTimeInput(required=False)
+    created_before = UtcDateTimeInput(required=False)
     ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=10_000)
 
     # Another organization's ids are refused by name (the service checks again for other callers).

@@ -2,6 +2,7 @@ from django.urls import path
 
 from docg.common.api.routers import Router
 from docg.executions.api.bulk import BulkOperationViewSet, ExecutionBulkViewSet
+from docg.executions.api.search import ExecutionExportViewSet, ExecutionSearchViewSet
 from docg.executions.api.views import ApprovalViewSet, ExecutionViewSet
 
 router = Router()
@@ -11,5 +12,7 @@ router.register("bulk-operations", BulkOperationViewSet, basename="bulk-operatio
 urlpatterns = [
     # Before the router's `executions/{id}`.
     path("executions/bulk", ExecutionBulkViewSet.as_view({"post": "create"}), name="execution-bulk"),
+    path("executions/search", ExecutionSearchViewSet.as_view({"get": "list"}), name="execution-search"),
+    path("executions/export.csv", ExecutionExportViewSet.as_view({"get": "list"}), name="execution-export"),
     *router.urls,
 ]

@@ -57,6 +57,10 @@ def test_dry_run_counts_and_samples_without_acting(cast, alice_api):
     assert len(preview["sample"]) == bulk.SAMPLE_SIZE
     assert WorkflowExecution.objects.count() == before
     assert not BulkOperation.objects.exists()
+    body["filter"]["created_after"] = "2020-01-01T00:00:00+14:00"
+    assert alice_api.post(BULK, body, format="json").json()["count"] == 12
+    body["filter"]["created_before"] = "2020-01-02T00:00:00Z"
+    assert alice_api.post(BULK, body, format="json").json()["count"] == 0
     # Cancel only reaches live runs: none of these.
     body["action"] = "cancel"
     assert alice_api.post(BULK, body, format="json").json()["count"] == 0
@@ -214,3 +218,17 @@ def test_a_worker_runs_the_operation_end_to_end(cast, worker, alice_api):
     for child in WorkflowExecution.objects.filter(parent_execution__isnull=False):
         wait_for_status(child.pk, ExecutionStatus.COMPLETED, timeout=30)
     assert BulkOperationItem.objects.filter(status="done").count() == 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [BULK, "/api/v1/executions/search", "/api/v1/executions/export.csv"])
+def test_dates_past_what_postgresql_takes_are_400(alice_api, path):
+    from tests.test_bad_input import BAD_MOMENTS
+
+    for moment in BAD_MOMENTS:
+        if path == BULK:
+            body = {"action": "retry", "filter": {"created_after": moment}, "dry_run": True}
+            response = alice_api.post(path, body, format="json")
+        else:
+            response = alice_api.get(path, {"created_after": moment, "q": "abc"})
+        assert response.status_code == 400, (moment, response.content)
