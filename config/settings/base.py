@@ -322,3 +322,9 @@ from .oauth import *  # noqa: E402, F403
 BULK_MAX_RUNS = env.int("BULK_MAX_RUNS", default=10_000)
 BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=50)
 BULK_LEASE_SECONDS = env.float("BULK_LEASE_SECONDS", default=60)
+# Outgoing event subscriptions: retry delays (the last repeats), how long to keep trying one
+# event, after how many days of failures a subscription is disabled, and the dispatch interval.
+SUBSCRIPTION_RETRY_SECONDS = env.list("SUBSCRIPTION_RETRY_SECONDS", cast=float, default=[10, 60, 300, 1800, 3600, 7200])
+SUBSCRIPTION_RETRY_HOURS = env.float("SUBSCRIPTION_RETRY_HOURS", default=24)
+SUBSCRIPTION_DISABLE_DAYS = env.float("SUBSCRIPTION_DISABLE_DAYS", default=3)
+SUBSCRIPTION_TICK_SECONDS = env.float("SUBSCRIPTION_TICK_SECONDS", default=5)

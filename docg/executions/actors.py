@@ -55,3 +55,15 @@ def process_bulk_operation(operation_id: str) -> None:
         bulk_work(operation_id=operation_id)
     finally:
         close_old_connections()
+
+
+@dramatiq.actor(queue_name="webhooks", actor_name="docg.deliver_events", **_OPTIONS)
+def deliver_events() -> None:
+    """Outgoing event subscriptions (docg.executions.subscriptions): new deliveries, then the due ones."""
+    from docg.executions.subscriptions import deliveries_send, subscriptions_dispatch
+
+    try:
+        subscriptions_dispatch()
+        deliveries_send()
+    finally:
+        close_old_connections()

@@ -10,13 +10,12 @@ re-sends an active operation whose lease passed (its message died with the worke
 """
 
 import logging
-import threading
 import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -271,26 +270,6 @@ def bulk_sweep(*, limit: int = 100) -> list[str]:
     if stale:
         logger.warning("Re-sent %d bulk operation(s) whose lease had expired", len(stale))
     return [str(pk) for pk in stale]
-
-
-class BulkSweepThread(threading.Thread):
-    """Runs the sweep every REAPER_INTERVAL_SECONDS inside a worker process until stopped."""
-
-    def __init__(self) -> None:
-        super().__init__(name="docg-bulk-sweep", daemon=True)
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.wait(settings.REAPER_INTERVAL_SECONDS):
-            try:
-                bulk_sweep()
-            except Exception:  # The sweep must outlive a database hiccup.
-                logger.exception("The bulk-operation sweep failed; it will run again")
-            finally:
-                close_old_connections()
-
-    def stop(self) -> None:
-        self.stopping.set()
 
 
 def _send(operation_id: Any) -> None:

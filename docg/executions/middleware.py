@@ -7,10 +7,10 @@ class ReaperMiddleware(Middleware):
     def __init__(self) -> None:
         self.thread = None
         self.forms_poller = None
-        self.bulk_sweeper = None
+        self.periodic = None
 
     def after_worker_boot(self, broker, worker) -> None:
-        from docg.executions.bulk import BulkSweepThread
+        from docg.executions.periodic import PeriodicThread
         from docg.executions.reaper import ReaperThread
         from docg.providers.google.schedule import FormsPollThread
 
@@ -18,13 +18,13 @@ class ReaperMiddleware(Middleware):
         self.thread.start()
         self.forms_poller = FormsPollThread()
         self.forms_poller.start()
-        self.bulk_sweeper = BulkSweepThread()
-        self.bulk_sweeper.start()
+        self.periodic = PeriodicThread()
+        self.periodic.start()
 
     def before_worker_shutdown(self, broker, worker) -> None:
         if self.thread is not None:
             self.thread.stop()
         if self.forms_poller is not None:
             self.forms_poller.stop()
-        if self.bulk_sweeper is not None:
-            self.bulk_sweeper.stop()
+        if self.periodic is not None:
+            self.periodic.stop()

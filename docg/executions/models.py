@@ -125,4 +125,10 @@ class WorkflowApproval(TenantModel):
 
 
 # Issue 15's tables live in their own module; importing them here registers them with the app.
-from docg.executions.volume_models import BulkOperation, BulkOperationItem  # noqa: E402, F401
+from docg.executions.volume_models import (  # noqa: E402, F401
+    BulkOperation,
+    BulkOperationItem,
+    DeliveryAttempt,
+    EventDelivery,
+    EventSubscription,
+)

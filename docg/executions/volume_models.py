@@ -1,4 +1,4 @@
-"""Tables for operating at volume (issue 15): bulk operations over runs.
+"""Tables for operating at volume (issue 15): bulk operations over runs, outgoing event subscriptions.
 
 Imported by docg.executions.models so Django finds them; kept apart so the run
 tables' module stays the engine's.
@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from docg.common.fields import EncryptedTextField
 from docg.common.models import TenantModel
 
 
@@ -91,3 +92,74 @@ class BulkOperationItem(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.operation_id} → {self.execution_id} ({self.status})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class EventSubscription(TenantModel):
+    """An organization's URL that receives the event types it chose, signed with its secret."""
+
+    url = models.URLField(max_length=1000)
+    event_types = models.JSONField(default=list)
+    description = models.CharField(max_length=200, blank=True)
+    secret = EncryptedTextField()
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The organization's audit chain is the outbox: events up to this sequence have their deliveries.
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    # Since when every attempt failed (None while deliveries succeed); past SUBSCRIPTION_DISABLE_DAYS it is disabled.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class EventDelivery(TenantModel):
+    """One event for one subscription: its body is fixed when created, so every attempt sends the same bytes."""
+
+    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    # Stable across attempts and re-sends: the receiver deduplicates on it.
+    event_id = models.UUIDField()
+    event_type = models.CharField(max_length=64)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event_id"], name="delivery_event_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="delivery_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.subscription_id} ({self.status})"
+
+
+class DeliveryAttempt(TenantModel):
+    delivery = models.ForeignKey(EventDelivery, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveIntegerField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.status_code or self.error}"

@@ -3,12 +3,15 @@ from django.urls import path
 from docg.common.api.routers import Router
 from docg.executions.api.bulk import BulkOperationViewSet, ExecutionBulkViewSet
 from docg.executions.api.search import ExecutionExportViewSet, ExecutionSearchViewSet
+from docg.executions.api.subscriptions import EventDeliveryViewSet, EventSubscriptionViewSet
 from docg.executions.api.views import ApprovalViewSet, ExecutionViewSet
 
 router = Router()
 router.register("executions", ExecutionViewSet, basename="execution")
 router.register("approvals", ApprovalViewSet, basename="approval")
 router.register("bulk-operations", BulkOperationViewSet, basename="bulk-operation")
+router.register("event-subscriptions", EventSubscriptionViewSet, basename="event-subscription")
+router.register("event-deliveries", EventDeliveryViewSet, basename="event-delivery")
 urlpatterns = [
     # Before the router's `executions/{id}`.
     path("executions/bulk", ExecutionBulkViewSet.as_view({"post": "create"}), name="execution-bulk"),
