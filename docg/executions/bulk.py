@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import dramatiq
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -273,9 +274,8 @@ def bulk_sweep(*, limit: int = 100) -> list[str]:
 
 
 def _send(operation_id: Any) -> None:
-    from docg.executions.actors import process_bulk_operation
-
-    process_bulk_operation.send(str(operation_id))
+    # By name: the actors module sits above the services it calls.
+    dramatiq.get_broker().get_actor("docg.bulk_operation").send(str(operation_id))
 
 
 def _audit(operation: BulkOperation, action: str, by, **metadata) -> None:

@@ -1,4 +1,4 @@
-"""The periodic work of issue 15, run by a thread in every worker process (started by ReaperMiddleware).
+"""The periodic work of issue 15, run by a thread in every worker process (PeriodicMiddleware).
 
 Each tick: re-send bulk operations whose worker died, and enqueue the event
 subscriptions' dispatch (claimed once per interval across workers, as the Google
@@ -10,6 +10,7 @@ import threading
 
 from django.conf import settings
 from django.db import close_old_connections
+from dramatiq.middleware import Middleware
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +39,18 @@ class PeriodicThread(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+class PeriodicMiddleware(Middleware):
+    """Runs PeriodicThread inside every worker process, from boot to shutdown."""
+
+    def __init__(self) -> None:
+        self.thread: PeriodicThread | None = None
+
+    def after_worker_boot(self, broker, worker) -> None:
+        self.thread = PeriodicThread()
+        self.thread.start()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        if self.thread is not None:
+            self.thread.stop()

@@ -5,10 +5,13 @@ from docg.executions.api.bulk import BulkOperationViewSet, ExecutionBulkViewSet
 from docg.executions.api.search import ExecutionExportViewSet, ExecutionSearchViewSet
 from docg.executions.api.subscriptions import EventDeliveryViewSet, EventSubscriptionViewSet
 from docg.executions.api.views import ApprovalViewSet, ExecutionViewSet
+from docg.executions.api.workflow_views import WorkflowRunViewSet
 
 router = Router()
 router.register("executions", ExecutionViewSet, basename="execution")
 router.register("approvals", ApprovalViewSet, basename="approval")
+# Detail actions only (no list or detail route of its own): /workflows/{id}/executions, /runs, /preflight.
+router.register("workflows", WorkflowRunViewSet, basename="workflow")
 router.register("bulk-operations", BulkOperationViewSet, basename="bulk-operation")
 router.register("event-subscriptions", EventSubscriptionViewSet, basename="event-subscription")
 router.register("event-deliveries", EventDeliveryViewSet, basename="event-delivery")

@@ -7,10 +7,11 @@ from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
+from docg.executions.signatures import signature_request_record
+from docg.providers.documents_io import organization_document
 from docg.providers.esign_flow import (
     clean_signers,
     signature_dry_run,
-    signature_requested_record,
     step_signature_requests,
 )
 from docg.providers.zapsign.client import ZapSignClient, ZapSignSettings
@@ -24,7 +25,7 @@ def _settings(ctx: ActionContext) -> ZapSignSettings:
 
 
 def _document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
-    return ctx.organization_document(document_id, purpose="sign", purpose_pt="assinar")
+    return organization_document(ctx, document_id, purpose="sign", purpose_pt="assinar")
 
 
 def _output(envelope_id: str, requests: list[SignatureRequest]) -> dict:
@@ -100,6 +101,6 @@ def create_document(ctx: ActionContext, params: dict) -> ActionResult:
                 provider_data={"node_key": node_key, "connection_id": connection_id, "processed": []},
             )
             requests.append(request)
-            signature_requested_record(ctx=ctx, request=request, document=document, node_key=node_key)
+            signature_request_record(execution=ctx.execution, request=request, node_key=node_key)
     output = {**_output(envelope_id, requests), "document_id": str(document.pk)}
     return ActionResult(output=output, status=ExecutionStatus.SIGNING, wait="signature")
