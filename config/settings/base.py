@@ -330,3 +330,9 @@ SUBSCRIPTION_RETRY_SECONDS = env.list("SUBSCRIPTION_RETRY_SECONDS", cast=float, 
 SUBSCRIPTION_RETRY_HOURS = env.float("SUBSCRIPTION_RETRY_HOURS", default=24)
 SUBSCRIPTION_DISABLE_DAYS = env.float("SUBSCRIPTION_DISABLE_DAYS", default=3)
 SUBSCRIPTION_TICK_SECONDS = env.float("SUBSCRIPTION_TICK_SECONDS", default=5)
+# Retention defaults (an organization's policy overrides them; 0 keeps forever), how often the
+# purge runs (claimed once per interval across workers) and how many runs one batch deletes.
+RETENTION_RUN_DAYS = env.int("RETENTION_RUN_DAYS", default=0)
+RETENTION_DOCUMENT_DAYS = env.int("RETENTION_DOCUMENT_DAYS", default=0)
+RETENTION_INTERVAL_SECONDS = env.float("RETENTION_INTERVAL_SECONDS", default=3600)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)

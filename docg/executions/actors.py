@@ -80,3 +80,14 @@ def deliver_events() -> None:
         deliveries_send()
     finally:
         close_old_connections()
+
+
+@dramatiq.actor(queue_name="default", actor_name="docg.retention_purge", **_OPTIONS)
+def retention_purge() -> None:
+    """Delete runs and documents past their organization's retention (docg.executions.retention)."""
+    from docg.executions.retention import retention_purge as purge
+
+    try:
+        purge()
+    finally:
+        close_old_connections()

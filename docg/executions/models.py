@@ -131,4 +131,5 @@ from docg.executions.volume_models import (  # noqa: E402, F401
     DeliveryAttempt,
     EventDelivery,
     EventSubscription,
+    RetentionPolicy,
 )

@@ -1,8 +1,8 @@
 """The periodic work of issue 15, run by a thread in every worker process (PeriodicMiddleware).
 
 Each tick: re-send bulk operations whose worker died, and enqueue the event
-subscriptions' dispatch (claimed once per interval across workers, as the Google
-Forms poll is).
+subscriptions' dispatch and the retention purge (each claimed once per interval
+across workers, as the Google Forms poll is).
 """
 
 import logging
@@ -17,9 +17,10 @@ logger = logging.getLogger(__name__)
 
 def tick() -> None:
     from docg.executions.bulk import bulk_sweep
+    from docg.executions.retention import retention_tick
     from docg.executions.subscriptions import subscriptions_tick
 
-    for job in (bulk_sweep, subscriptions_tick):
+    for job in (bulk_sweep, subscriptions_tick, retention_tick):
         try:
             job()
         except Exception:  # Each job must outlive a database or Redis hiccup; the next tick retries.

@@ -163,3 +163,21 @@ class DeliveryAttempt(TenantModel):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.status_code or self.error}"
+
+
+class RetentionPolicy(TenantModel):
+    """How long an organization keeps ended runs (steps and logs with them) and generated documents.
+
+    None: the default in settings (RETENTION_RUN_DAYS, RETENTION_DOCUMENT_DAYS); 0: forever.
+    Audit rows are never purged.
+    """
+
+    run_days = models.PositiveIntegerField(null=True, blank=True)
+    document_days = models.PositiveIntegerField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization"], name="retention_policy_one_per_org")]
+
+    def __str__(self) -> str:
+        return f"runs {self.run_days} d, documents {self.document_days} d"

@@ -2,6 +2,7 @@ from django.urls import path
 
 from docg.common.api.routers import Router
 from docg.executions.api.bulk import BulkOperationViewSet, ExecutionBulkViewSet
+from docg.executions.api.retention import RetentionPolicyViewSet
 from docg.executions.api.search import ExecutionExportViewSet, ExecutionSearchViewSet
 from docg.executions.api.subscriptions import EventDeliveryViewSet, EventSubscriptionViewSet
 from docg.executions.api.views import ApprovalViewSet, ExecutionViewSet
@@ -20,5 +21,10 @@ urlpatterns = [
     path("executions/bulk", ExecutionBulkViewSet.as_view({"post": "create"}), name="execution-bulk"),
     path("executions/search", ExecutionSearchViewSet.as_view({"get": "list"}), name="execution-search"),
     path("executions/export.csv", ExecutionExportViewSet.as_view({"get": "list"}), name="execution-export"),
+    path(
+        "retention-policy",
+        RetentionPolicyViewSet.as_view({"get": "current", "put": "change"}),
+        name="retention-policy",
+    ),
     *router.urls,
 ]
