@@ -32,6 +32,7 @@ NAVIGATION = [
     ("dashboard:connections", _("Connections")),
     ("dashboard:metrics", _("Metrics")),
     ("dashboard:billing", _("Billing")),
+    ("dashboard:retention", _("Retention")),
 ]
 
 

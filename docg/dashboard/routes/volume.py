@@ -1,0 +1,12 @@
+"""Dashboard routes: bulk actions over runs, and the retention policy (issue 15)."""
+
+from django.urls import path
+
+from docg.dashboard.views import volume
+
+urlpatterns: list = [
+    path("runs/bulk/", volume.bulk_new, name="bulk-new"),
+    path("runs/bulk/<uuid:pk>/", volume.bulk_detail, name="bulk-detail"),
+    path("runs/bulk/<uuid:pk>/cancel/", volume.bulk_cancel, name="bulk-cancel"),
+    path("settings/retention/", volume.retention_settings, name="retention"),
+]
