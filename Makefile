@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PORT ?= 8000
 # The Procfile's web server: uvicorn on uvloop and httptools (websockets for Channels).
-UVICORN_FLAGS := --loop uvloop --http httptools --ws websockets --lifespan off --no-access-log --timeout-graceful-shutdown 2
+UVICORN_FLAGS := --loop uvloop --http httptools --ws websockets-sansio --lifespan off --no-access-log --timeout-graceful-shutdown 2
 REQUIREMENTS := $(wildcard requirements/*.txt)
 # The stamp's name carries a hash of the requirements, so editing them reinstalls
 # and a second run with nothing changed costs nothing.
