@@ -33,6 +33,7 @@ NAVIGATION = [
     ("dashboard:metrics", _("Metrics")),
     ("dashboard:billing", _("Billing")),
     ("dashboard:retention", _("Retention")),
+    ("dashboard:subscriptions", _("Subscriptions")),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Operating at volume (issue 15): bulk retry/cancel with a confirmation and live progress; the retention policy.
+"""Operating at volume (issue 15): bulk retry/cancel with a confirmation and live progress; the retention
+policy; outgoing event subscriptions with their deliveries' attempts.
 
 A bulk action is chosen by filter, previewed (the confirmation says how many runs
 it will touch), then confirmed; its page refreshes itself while the worker goes
@@ -12,10 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from docg.common.api.exceptions import ApiError
-from docg.dashboard.context import dashboard_view, member_object, require_write
-from docg.executions import bulk, retention
+from docg.dashboard.context import can_manage, dashboard_view, member_object, require_write
+from docg.executions import bulk, retention, subscriptions
 from docg.executions.choices import ExecutionStatus
-from docg.executions.volume_models import BULK_ACTIVE, BulkAction, BulkOperation, RetentionPolicy
+from docg.executions.volume_models import (
+    BULK_ACTIVE,
+    BulkAction,
+    BulkOperation,
+    EventDelivery,
+    EventSubscription,
+    RetentionPolicy,
+)
 from docg.orgs.choices import Role
 from docg.workflows.models import Workflow
 
@@ -136,3 +144,49 @@ def _days(value: str | None) -> int | None:
     if days < 0 or days > 36_500:
         raise ValueError(value)
     return days
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@dashboard_view
+def subscriptions_page(request: HttpRequest) -> HttpResponse:
+    """GET /settings/subscriptions/: each subscription with its latest deliveries and their attempts.
+
+    Owners and admins add one (POST); its secret is shown once, on the page that follows.
+    """
+    manage = can_manage(request)
+    secret = None
+    if request.method == "POST":
+        if not manage:
+            raise Http404("Not available for your role.")
+        try:
+            created = subscriptions.subscription_create(
+                organization=request.organization,
+                by=request.user,
+                url=(request.POST.get("url") or "").strip(),
+                event_types=request.POST.getlist("event_types"),
+                description=(request.POST.get("description") or "").strip()[:200],
+            )
+            secret = created.secret
+            messages.success(request, _("Subscription added. Copy its secret now: it is not shown again."))
+        except ApiError as exc:
+            messages.error(request, exc.message)
+    rows = []
+    for subscription in EventSubscription.objects.filter(organization=request.organization):
+        deliveries = subscription.deliveries.prefetch_related("attempt_rows").order_by("-created_at")[:20]
+        rows.append({"subscription": subscription, "deliveries": deliveries})
+    return render(
+        request,
+        "dashboard/volume/subscriptions.html",
+        {"rows": rows, "can_manage": manage, "secret": secret, "event_types": subscriptions.EVENT_TYPES},
+    )
+
+
+@require_POST
+@dashboard_view
+def delivery_resend(request: HttpRequest, pk) -> HttpResponse:
+    if not can_manage(request):
+        raise Http404("Not available for your role.")
+    delivery = member_object(request, EventDelivery.objects.all(), pk=pk)
+    subscriptions.delivery_resend(delivery=delivery, by=request.user)
+    messages.success(request, _("The event will be sent again in a few seconds."))
+    return redirect("dashboard:subscriptions")
