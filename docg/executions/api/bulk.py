@@ -9,12 +9,12 @@ from rest_framework.response import Response
 
 from docg.common.api.filters import UtcDateTimeField
 from docg.common.api.serializers import StrictInput
-from docg.common.api.views import TenantViewSet
 from docg.executions import bulk
 from docg.executions.api.serializers import ExecutionSummaryOutput
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
 from docg.executions.volume_models import BulkAction, BulkOperation, BulkOperationItem
+from docg.orgs.api.base import TenantViewSet
 from docg.workflows.models import Workflow
 
 # --- input --------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from docg.common.api.serializers import StrictInput
-from docg.common.api.views import TenantViewSet
 from docg.executions import retention
 from docg.executions.volume_models import RetentionPolicy
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import Role
 
 DAYS_HELP = "Days to keep; null: the default; 0: forever."

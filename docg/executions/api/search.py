@@ -7,13 +7,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
 from docg.common.api.exceptions import ApiError
-from docg.common.api.views import TenantViewSet
 from docg.executions import selectors
 from docg.executions.api.filters import ExecutionFilter
 from docg.executions.api.serializers import ExecutionSummaryOutput
 from docg.executions.choices import ExecutionStatus
 from docg.executions.export import executions_csv
 from docg.executions.search import executions_matching
+from docg.orgs.api.base import TenantViewSet
 from docg.workflows.models import Workflow
 
 Q_PARAMETER = OpenApiParameter(

@@ -7,9 +7,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from docg.common.api.serializers import StrictInput
-from docg.common.api.views import MANAGER_ROLES, TenantViewSet
 from docg.executions import subscriptions
 from docg.executions.volume_models import DeliveryAttempt, DeliveryStatus, EventDelivery, EventSubscription
+from docg.orgs.api.base import TenantViewSet
+from docg.orgs.choices import MANAGER_ROLES
 
 
 class SubscriptionInput(StrictInput):
