@@ -139,3 +139,35 @@ def test_another_organizations_workflow_is_a_404(client, cast, workflow):
     assert client.get(run_url(workflow)).status_code == 404
     assert client.post(run_url(workflow), {"trigger_data": "{}", "action": "start"}).status_code == 404
     assert not WorkflowExecution.objects.exists()
+
+
+def test_the_form_is_prefilled_with_the_fields_the_templates_use_too(client, cast):
+    import json
+    from html import unescape
+
+    from docg.documents.models import Template
+    from docg.executions.tests.builders import action
+
+    def template(name, *names):
+        variables = [{"name": n, "locations": []} for n in names]
+        return Template.objects.create(organization=cast.acme, name=name, kind="docx", variables=variables)
+
+    contract = template("Contract", "customer.name", "total")
+    receipt = template("Receipt", "number")
+    nodes = [
+        PREPARE,
+        # No `data`: the template sees the trigger's data, so the form asks for what the template uses.
+        action("contract", "render", app="docx", parameters={"template_id": str(contract.pk)}),
+        # `data` is a trigger field: the template's fields are asked for inside it.
+        action("receipt", "render", app="docx",
+               parameters={"template_id": str(receipt.pk), "data": "{{ trigger.order }}"}),
+    ]  # fmt: skip
+    workflow = active_workflow(cast, *nodes, name="Contract")
+    client.force_login(cast.alice)
+    page = client.get(f"/workflows/{workflow.pk}/run/").content.decode()
+    textarea = page.split("data-json-editor")[1].split(">", 1)[1].split("</textarea>")[0]
+    assert json.loads(unescape(textarea)) == {
+        "customer": {"name": ""},
+        "total": "",
+        "order": {"number": ""},
+    }

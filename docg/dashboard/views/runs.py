@@ -1,6 +1,8 @@
 """Starting a run from the dashboard: trigger data, options, and a preflight check before anything is sent."""
 
 import json
+import re
+import uuid
 from typing import Any
 
 from django import forms
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from docg.common.api.exceptions import ApiError
 from docg.dashboard.context import dashboard_view, member_object, require_write
+from docg.documents.models import Template
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
 from docg.executions.preflight import DOMAINS, preflight_check
@@ -109,33 +112,78 @@ class RunForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
 
 
-def _skeleton(nodes: list[dict]) -> dict:
-    """A starting point for the trigger data: every `trigger.*` field the workflow reads, left blank."""
+def _skeleton(nodes: list[dict], *, organization: Any = None) -> dict:
+    """A starting point for the trigger data: every `trigger.*` field the workflow or its templates read, blank."""
     found: dict = {}
-
-    def strings(value):
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, dict):
-            for item in value.values():
-                yield from strings(item)
-        elif isinstance(value, list):
-            for item in value:
-                yield from strings(item)
-
-    for node in nodes[1:]:
-        sources = list(strings(node.get("parameters") or {})) + [b.get("when", "") for b in node.get("branches") or []]
-        for source in sources:
-            for path in referenced_paths(source):
-                parts = path.split(".")
-                if parts[0] != "trigger" or len(parts) < 2:
-                    continue
-                target = found
-                for part in parts[1:-1]:
-                    nested = target.get(part)
-                    target = target.setdefault(part, {}) if nested is None or isinstance(nested, dict) else {}
-                target.setdefault(parts[-1], "")
+    for path in [*_expression_paths(nodes), *_template_paths(nodes, organization)]:
+        parts = path.split(".")
+        if parts[0] != "trigger" or len(parts) < 2:
+            continue
+        target = found
+        for part in parts[1:-1]:
+            # A blank leaf ("") met again with a field inside it becomes an object.
+            if not isinstance(target.get(part), dict):
+                if target.get(part) not in (None, ""):
+                    break
+                target[part] = {}
+            target = target[part]
+        else:
+            target.setdefault(parts[-1], "")
     return found
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _expression_paths(nodes: list[dict]) -> list[str]:
+    paths = []
+    for node in nodes[1:]:
+        sources = list(_strings(node.get("parameters") or {})) + [b.get("when", "") for b in node.get("branches") or []]
+        for source in sources:
+            paths.extend(referenced_paths(source))
+    return paths
+
+
+_WHOLE_PATH = re.compile(r"^\{\{\s*(trigger(?:\.\w+)*)\s*\}\}$")
+
+
+def _template_paths(nodes: list[dict], organization: Any) -> list[str]:
+    """The variables of the templates render steps fill from the trigger's data (theirs, or a field of it)."""
+    wanted: dict[str, str] = {}  # template id -> where in the trigger data the template reads
+    for node in nodes[1:]:
+        parameters = node.get("parameters") or {}
+        if node.get("operation") != "render" or not isinstance(parameters.get("template_id"), str):
+            continue
+        data = parameters.get("data", "{{ trigger }}")
+        whole = _WHOLE_PATH.match(data.strip()) if isinstance(data, str) else None
+        if whole:
+            wanted[parameters["template_id"]] = whole[1]
+    if organization is None or not wanted:
+        return []
+    ids = [pk for pk in wanted if _is_uuid(pk)]
+    templates = Template.objects.filter(organization=organization, pk__in=ids).only("pk", "variables")
+    return [
+        f"{wanted[str(t.pk)]}.{v['name']}"
+        for t in templates
+        for v in t.variables or []
+        if isinstance(v, dict) and isinstance(v.get("name"), str)
+    ]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def report_view(report: dict, nodes: list[dict], workflow_id: Any) -> dict[str, Any]:
@@ -186,7 +234,7 @@ def workflow_run(request, pk):
                 else:
                     return HttpResponseRedirect(reverse("dashboard:execution", args=[execution.pk]))
     else:
-        initial = _skeleton(nodes)
+        initial = _skeleton(nodes, organization=request.organization)
         source = request.GET.get("from", "")
         if source:
             previous = WorkflowExecution.objects.filter(
