@@ -23,6 +23,7 @@ urlpatterns = [
     path("organization/", shell.switch_organization, name="switch-organization"),
     path("language/", set_language, name="set-language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("favicon.ico", shell.favicon, name="favicon"),
     *workflows.urlpatterns,
     *runs.urlpatterns,
     *executions.urlpatterns,

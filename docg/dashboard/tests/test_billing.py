@@ -118,3 +118,22 @@ def test_in_a_browser_the_owner_upgrades_and_the_viewer_sees_no_buttons(browser,
         assert session.form["metadata[organization_id]"] == str(cast.acme.pk)
     finally:
         server.stop()
+
+
+@pytest.mark.django_db
+def test_without_stripe_the_page_says_what_an_operator_must_set(client, cast, settings):
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    settings.STRIPE_PRICE_IDS = {"pro": "price_pro", "business": ""}
+    owner = _page(client, cast.alice)
+    notice = owner.split("data-stripe-not-configured")[1].split("</section>")[0]
+    assert "Paid plans are not available on this server yet." in notice
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_BUSINESS"):
+        assert name in notice
+    assert "STRIPE_PRICE_PRO" not in notice
+    assert 'data-checkout="pro"' not in owner  # no button that can only fail
+
+
+@pytest.mark.django_db
+def test_with_stripe_configured_there_is_no_notice(client, cast, stripe_api):  # noqa: F811
+    assert "data-stripe-not-configured" not in _page(client, cast.alice)

@@ -291,3 +291,15 @@ def test_a_portuguese_organization_reads_the_dashboard_in_portuguese(
     page.goto(f"{dashboard_server.url}/")
     expect(page.locator("h1")).to_have_text("Workflows")
     page.close()
+
+
+def test_portuguese_dates_write_the_month_in_lower_case():
+    from datetime import date
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override("pt-br"):
+        assert date_format(date(2026, 12, 7), "DATE_FORMAT") == "7 de dezembro de 2026"
+        assert date_format(date(2026, 3, 1), "YEAR_MONTH_FORMAT") == "março de 2026"
+        assert date_format(date(2026, 8, 1), "N") == "ago."

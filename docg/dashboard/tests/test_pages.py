@@ -56,3 +56,16 @@ def test_runs_page_lists_own_runs_with_links_to_the_live_page(client, cast):
     assert f"/executions/{runs[0].pk}/" in page
     assert "Globex secret" not in page
     assert client.get(f"/executions/{runs[1].pk}/").status_code == 404
+
+
+def test_favicon_ico_leads_to_the_icon_without_a_login(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/static/favicon") and response["Location"].endswith(".svg")
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    assert "<svg" in Path(finders.find("favicon.svg")).read_text()  # served by the ASGI static layer
+    page = client.get("/login/").content.decode()
+    assert 'rel="icon"' in page

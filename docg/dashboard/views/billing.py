@@ -4,6 +4,7 @@ Every member sees the plan and usage; only owners and admins get the buttons tha
 open Stripe (Checkout to subscribe, the customer portal to change or cancel).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +20,16 @@ from docg.providers.stripe.billing import billing_checkout_start, billing_portal
 def _require_manage(request: HttpRequest) -> None:
     if not can_manage(request):
         raise Http404("Not available for your role.")
+
+
+def stripe_missing() -> list[str]:
+    """The environment variables an operator must still set for paid plans (README: Configuration)."""
+    wanted = {
+        "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
+        "STRIPE_WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET,
+        **{f"STRIPE_PRICE_{plan.upper()}": price for plan, price in settings.STRIPE_PRICE_IDS.items()},
+    }
+    return [name for name, value in wanted.items() if not value]
 
 
 @require_safe
@@ -42,6 +53,7 @@ def billing(request: HttpRequest) -> HttpResponse:
             # A subscriber changes plan in Stripe's portal; a second Checkout would make a second subscription.
             "subscribed": summary["has_customer"] and summary["subscription_status"] in PAID_STATUSES,
             "checkout_returned": returned if returned in ("success", "canceled") else "",
+            "stripe_missing": stripe_missing(),
         },
     )
 
