@@ -9,28 +9,29 @@ class ActorType(models.TextChoices):
 
 
 class AuditAction(models.TextChoices):
-    EXECUTION_STARTED = "execution.started"
-    EXECUTION_COMPLETED = "execution.completed"
-    EXECUTION_FAILED = "execution.failed"
-    EXECUTION_CANCELED = "execution.canceled"
-    EXECUTION_RETRIED = "execution.retried"
-    EXECUTION_RESUMED = "execution.resumed"
-    EXECUTION_PAUSED = "execution.paused"
-    DOCUMENT_GENERATED = "document.generated"
-    DOCUMENT_SAVED = "document.saved"
-    DOCUMENT_SENT = "document.sent"
-    SIGNATURE_REQUESTED = "signature.requested"
-    SIGNATURE_SIGNED = "signature.signed"
-    SIGNATURE_DECLINED = "signature.declined"
-    SIGNATURE_EXPIRED = "signature.expired"
-    TEMPLATE_VERSION_UPDATED = "template.version_updated"
-    TEMPLATE_DELETED = "template.deleted"
-    CONNECTION_CREATED = "connection.created"
-    CONNECTION_REVOKED = "connection.revoked"
-    WORKFLOW_CREATED = "workflow.created"
-    WORKFLOW_UPDATED = "workflow.updated"
-    WORKFLOW_DELETED = "workflow.deleted"
-    WORKFLOW_ACTIVATED = "workflow.activated"
-    WORKFLOW_DEACTIVATED = "workflow.deactivated"
-    ORGANIZATION_CREATED = "organization.created"
-    ORGANIZATION_UPDATED = "organization.updated"
+    # Labels: what the audit tab shows; the value (the stored action) stays beside it for support.
+    EXECUTION_STARTED = "execution.started", _("Run started")
+    EXECUTION_COMPLETED = "execution.completed", _("Run completed")
+    EXECUTION_FAILED = "execution.failed", _("Run failed")
+    EXECUTION_CANCELED = "execution.canceled", _("Run canceled")
+    EXECUTION_RETRIED = "execution.retried", _("Run retried")
+    EXECUTION_RESUMED = "execution.resumed", _("Run resumed")
+    EXECUTION_PAUSED = "execution.paused", _("Run paused")
+    DOCUMENT_GENERATED = "document.generated", _("Document generated")
+    DOCUMENT_SAVED = "document.saved", _("Document saved")
+    DOCUMENT_SENT = "document.sent", _("Document sent")
+    SIGNATURE_REQUESTED = "signature.requested", _("Signature requested")
+    SIGNATURE_SIGNED = "signature.signed", _("Signed")
+    SIGNATURE_DECLINED = "signature.declined", _("Signature declined")
+    SIGNATURE_EXPIRED = "signature.expired", _("Signature request expired")
+    TEMPLATE_VERSION_UPDATED = "template.version_updated", _("Template updated")
+    TEMPLATE_DELETED = "template.deleted", _("Template deleted")
+    CONNECTION_CREATED = "connection.created", _("Connection added")
+    CONNECTION_REVOKED = "connection.revoked", _("Connection revoked")
+    WORKFLOW_CREATED = "workflow.created", _("Workflow created")
+    WORKFLOW_UPDATED = "workflow.updated", _("Workflow changed")
+    WORKFLOW_DELETED = "workflow.deleted", _("Workflow deleted")
+    WORKFLOW_ACTIVATED = "workflow.activated", _("Workflow activated")
+    WORKFLOW_DEACTIVATED = "workflow.deactivated", _("Workflow deactivated")
+    ORGANIZATION_CREATED = "organization.created", _("Organization created")
+    ORGANIZATION_UPDATED = "organization.updated", _("Organization changed")

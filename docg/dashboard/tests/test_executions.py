@@ -236,7 +236,19 @@ def test_audit_tab_lists_the_runs_audit_trail(client, cast, workflow):
     run = start(workflow, cast.alice)
     client.force_login(cast.alice)
     body = client.get(f"/executions/{run.pk}/audit/").content.decode()
-    assert "<code>execution.started</code>" in body
+    row = body.split('data-action="execution.started"')[1].split("</tr>")[0]
+    assert "Run started" in row and "alice@example.com" in row
+    assert ">execution.started</code>" in row  # the technical name stays, for support
+
+
+def test_audit_tab_speaks_the_organizations_language(client, cast, workflow):
+    cast.acme.language = "pt-br"
+    cast.acme.save(update_fields=["language"])
+    run = start(workflow, cast.alice)
+    client.force_login(cast.alice)
+    body = client.get(f"/executions/{run.pk}/audit/").content.decode()
+    row = body.split('data-action="execution.started"')[1].split("</tr>")[0]
+    assert "Execução iniciada" in row and "alice@example.com" in row
 
 
 def test_needs_review_shows_the_preflight_and_a_resume_form(client, cast, workflow):

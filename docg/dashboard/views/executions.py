@@ -1,5 +1,6 @@
 """The Runs area: the list of an organization's runs and one run's live page with its controls."""
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from docg.audit.choices import ActorType, AuditAction
 from docg.common.api.exceptions import ApiError
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.run_outputs import attach_outputs, run_documents
@@ -27,6 +29,7 @@ from docg.executions.selectors import (
 )
 from docg.executions.state import TERMINAL, can_transition
 from docg.orgs import tenancy
+from docg.orgs.models import User
 from docg.workflows.models import Workflow
 
 # What the live activity list says for each event (PRODUCT.md section 6).
@@ -281,9 +284,22 @@ def execution_logs_tab(request, pk):
 def execution_audit_tab(request, pk):
     execution = _execution(request, pk)
     events = list(execution_audit(execution=execution)[:LOG_LIMIT])
+    # Who did it, by email (the row keeps the user's id: an email can change, the chain cannot).
+    user_ids = {e.actor_id for e in events if e.actor_type == ActorType.USER and _is_uuid(e.actor_id)}
+    emails = {str(pk): email for pk, email in User.objects.filter(pk__in=user_ids).values_list("pk", "email")}
     for event in events:
         event.metadata_text = pretty_json(event.event_metadata) if event.event_metadata else ""
+        event.action_label = AuditAction(event.action).label if event.action in AuditAction.values else event.action
+        event.actor_text = emails.get(event.actor_id) or event.get_actor_type_display()
     return render(request, "dashboard/executions/_audit.html", {"execution": execution, "events": events})
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 CONTROL_DONE = {
