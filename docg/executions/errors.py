@@ -4,6 +4,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_noop as N_
+
 from docg.connectors.errors import ConnectorError
 
 # code → (English, Brazilian Portuguese). `{detail}` is filled from the error.
@@ -99,23 +101,40 @@ def as_step_error(exc: BaseException) -> StepError:
     return StepError("internal", str(exc), tech)
 
 
-# PRODUCT.md section 5: what we recommend for each error or preflight code.
+# PRODUCT.md section 5: what we recommend for each error or preflight code. Stored in English (the run's
+# row keeps them); API and dashboard translate them when they show them (docg/executions/api/serializers.py).
 ACTIONS = {
-    "drive.insufficient_permissions": ("fix_permissions", "Fix permissions", "Give docg access to the file or folder."),
-    "hubspot.insufficient_permissions": ("fix_permissions", "Fix permissions", "Reconnect, allowing all scopes."),
-    "microsoft.insufficient_permissions": ("fix_permissions", "Fix permissions", "Grant docg the permissions it asks."),
-    "oauth_expired": ("reconnect_provider", "Reconnect", "Sign in to the provider again to renew the connection."),
-    "connection.inactive": ("reconnect_provider", "Reconnect", "Reconnect or replace the connection."),
-    "rate_limit": ("retry_later", "Retry later", "Run this execution again in a few minutes."),
-    "data.unresolved_variables": ("map_fields", "Map fields", "Provide the missing fields, then resume."),
-    "template.not_found": ("select_template", "Choose a template", "Pick the template this step should use."),
+    "drive.insufficient_permissions": (
+        "fix_permissions",
+        N_("Fix permissions"),
+        N_("Give docg access to the file or folder."),
+    ),
+    "hubspot.insufficient_permissions": (
+        "fix_permissions",
+        N_("Fix permissions"),
+        N_("Reconnect, allowing all scopes."),
+    ),
+    "microsoft.insufficient_permissions": (
+        "fix_permissions",
+        N_("Fix permissions"),
+        N_("Grant docg the permissions it asks."),
+    ),
+    "oauth_expired": (
+        "reconnect_provider",
+        N_("Reconnect"),
+        N_("Sign in to the provider again to renew the connection."),
+    ),
+    "connection.inactive": ("reconnect_provider", N_("Reconnect"), N_("Reconnect or replace the connection.")),
+    "rate_limit": ("retry_later", N_("Retry later"), N_("Run this execution again in a few minutes.")),
+    "data.unresolved_variables": ("map_fields", N_("Map fields"), N_("Provide the missing fields, then resume.")),
+    "template.not_found": ("select_template", N_("Choose a template"), N_("Pick the template this step should use.")),
 }
 
 
 # The same fixes when no run exists yet (preflight): there is nothing to resume or retry, only a run to start.
 BEFORE_A_RUN = {
-    "map_fields": "Add the missing fields to the trigger data, then start the run.",
-    "retry_later": "Start the run again in a few minutes.",
+    "map_fields": N_("Add the missing fields to the trigger data, then start the run."),
+    "retry_later": N_("Start the run again in a few minutes."),
 }
 
 

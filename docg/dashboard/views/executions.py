@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from docg.audit.choices import ActorType, AuditAction
 from docg.common.api.exceptions import ApiError
+from docg.connectors import registry
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.run_outputs import attach_outputs, run_documents
 from docg.dashboard.views.runs import action_links, parse_json_object, pretty_json, report_view
@@ -139,13 +140,23 @@ def duration_text(ms: int | None) -> str:
     return gettext("%(m)d min %(s)d s") % {"m": seconds // 60, "s": seconds % 60}
 
 
+def step_type_label(node: dict) -> str:
+    """ "Word document · Generate a Word document": the app's and the operation's names, translated."""
+    app = registry.get_app(node.get("app", ""))
+    name = node.get("operation", "")
+    operation = app and (app.actions.get(name) or app.triggers.get(name))
+    if operation:
+        return f"{app.name} · {operation.label}"
+    return f"{node.get('app', '')} · {name.replace('_', ' ')}".strip(" ·")
+
+
 def _steps(execution: WorkflowExecution, nodes: list[dict]) -> list:
     by_key = {n["key"]: n for n in nodes}
     rows = list(execution_steps(execution=execution).order_by("index", "attempt"))
     for step in rows:
         node = by_key.get(step.node_key, {})
         step.label = node.get("label") or step.node_key
-        step.kind_label = f"{node.get('app', '')} · {node.get('operation', '').replace('_', ' ')}".strip(" ·")
+        step.kind_label = step_type_label(node)
         step.operation_name = f"{node.get('app', '')}.{node.get('operation', '')}"
         duration = step.duration_ms
         if duration is None and step.started_at and step.finished_at:

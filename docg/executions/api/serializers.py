@@ -1,9 +1,13 @@
+from typing import Any
+
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from docg.audit.models import AuditEvent
 from docg.common.api.fields import JsonObjectField
 from docg.common.api.serializers import StrictInput
+from docg.connectors import registry
 from docg.executions import phases
 from docg.executions.choices import ExecutionStatus, Phase
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
@@ -62,6 +66,9 @@ class CurrentStepShape(serializers.Serializer):
     label = serializers.CharField()
     node_key = serializers.CharField()
     node_type = serializers.CharField(help_text="app.operation")
+    node_type_label = serializers.CharField(
+        required=False, help_text="The step type's name in the client's language (Accept-Language)."
+    )
 
 
 class PhaseMetricShape(serializers.Serializer):
@@ -98,9 +105,38 @@ class PreflightReportOutput(serializers.Serializer):
     recommended_actions = RecommendedActionShape(many=True)
 
 
+def localized_actions(actions: Any) -> Any:
+    """Recommended actions with their label and description in the client's language.
+
+    The run's row keeps them in English (docg/executions/errors.py marks them for translation).
+    """
+    if not isinstance(actions, list):
+        return actions
+    return [
+        {**a, **{k: gettext(a[k]) for k in ("label", "description") if isinstance(a.get(k), str) and a[k]}}
+        if isinstance(a, dict)
+        else a
+        for a in actions
+    ]
+
+
+def localized_report(report: Any) -> Any:
+    if not isinstance(report, dict) or "recommended_actions" not in report:
+        return report
+    return {**report, "recommended_actions": localized_actions(report["recommended_actions"])}
+
+
 @extend_schema_field(CurrentStepShape(allow_null=True))
 class CurrentStepField(serializers.JSONField):
-    pass
+    def to_representation(self, value):
+        value = super().to_representation(value)
+        if isinstance(value, dict) and isinstance(value.get("node_type"), str):
+            app, _, name = value["node_type"].partition(".")
+            found = registry.get_app(app)
+            operation = found and (found.actions.get(name) or found.triggers.get(name))
+            if operation:
+                value = {**value, "node_type_label": str(operation.label)}
+        return value
 
 
 @extend_schema_field(serializers.DictField(child=PhaseMetricShape()))
@@ -110,12 +146,14 @@ class PhaseMetricsField(serializers.JSONField):
 
 @extend_schema_field(RecommendedActionShape(many=True))
 class RecommendedActionsField(serializers.JSONField):
-    pass
+    def to_representation(self, value):
+        return localized_actions(super().to_representation(value))
 
 
 @extend_schema_field(PreflightReportOutput(allow_null=True))
 class PreflightSummaryField(serializers.JSONField):
-    pass
+    def to_representation(self, value):
+        return localized_report(super().to_representation(value))
 
 
 # --- output ---------------------------------------------------------------------------

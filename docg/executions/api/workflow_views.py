@@ -20,6 +20,7 @@ from docg.executions.api.serializers import (
     ExecutionSummaryOutput,
     PreflightInput,
     PreflightReportOutput,
+    localized_report,
 )
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
@@ -78,4 +79,4 @@ class WorkflowRunViewSet(TenantViewSet):
             trigger_data=data.validated_data["trigger_data"],
             workflow_id=workflow.pk,
         )
-        return Response(report)
+        return Response(localized_report(report))

@@ -7,6 +7,8 @@ import pytest
 from django.utils import timezone
 
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
+from docg.executions.engine import execution_start
+from docg.executions.errors import recommended_action
 from docg.executions.logger import execution_log
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.tests.builders import APPROVAL, PREPARE, action, active_workflow
@@ -542,3 +544,27 @@ def test_another_organization_gets_404_for_runs_and_approvals(cast, alice_api, c
     assert intruder.get(base).status_code == 404
     assert WorkflowExecution.objects.get().status == ExecutionStatus.QUEUED
     assert WorkflowApproval.objects.get().status == ApprovalStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_recommended_actions_and_step_types_follow_the_clients_language(cast, alice_api):
+    node = {**PREPARE, "parameters": {"variables": {"email": "{{ trigger.email }}"}}}
+    workflow = active_workflow(cast, node)
+    url = f"/api/v1/workflows/{workflow.pk}/preflight"
+    report = alice_api.post(url, {"trigger_data": {}}, format="json", HTTP_ACCEPT_LANGUAGE="pt-br").json()
+    [map_fields] = report["recommended_actions"]
+    assert map_fields["label"] == "Mapear campos"
+    assert "dados do gatilho" in map_fields["description"]
+    assert alice_api.post(url, {"trigger_data": {}}, format="json").json()["recommended_actions"][0]["label"] == (
+        "Map fields"
+    )
+
+    execution = execution_start(workflow=workflow, trigger_data={"email": "a@example.com"}, by=cast.alice)
+    WorkflowExecution.objects.filter(pk=execution.pk).update(
+        current_step={"index": 1, "label": "prepare", "node_key": "prepare", "node_type": "core.set_variables"},
+        recommended_actions=[recommended_action("oauth_expired", execution_id=execution.pk)],
+    )
+    run = alice_api.get(f"/api/v1/executions/{execution.pk}", HTTP_ACCEPT_LANGUAGE="pt-br").json()
+    assert run["recommended_actions"][0]["label"] == "Reconectar"
+    assert run["current_step"]["node_type"] == "core.set_variables"
+    assert run["current_step"]["node_type_label"] == "Definir variáveis"
