@@ -11,18 +11,6 @@ from docg.orgs.choices import Language
 from docg.orgs.models import Organization, User
 
 
-class UserOutput(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "email", "name"]
-
-
-class OrganizationBrief(serializers.ModelSerializer):
-    class Meta:
-        model = Organization
-        fields = ["id", "name"]
-
-
 class RegisterInput(StrictInput):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, min_length=8, max_length=128, trim_whitespace=False)
@@ -30,8 +18,7 @@ class RegisterInput(StrictInput):
     organization_name = serializers.CharField(max_length=200)
 
     def validate_email(self, value: str) -> str:
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("An account with this email already exists.")
+        # Whether the address has an account is not said here (registration_request emails its owner).
         return value.lower()
 
     def validate(self, attrs):
@@ -44,8 +31,8 @@ class RegisterInput(StrictInput):
 
 
 class RegisterOutput(serializers.Serializer):
-    user = UserOutput()
-    organization = OrganizationBrief()
+    status = serializers.ChoiceField(choices=["accepted"])
+    message = serializers.CharField()
 
 
 class OrganizationOutput(serializers.ModelSerializer):

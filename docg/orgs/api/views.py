@@ -16,21 +16,34 @@ from docg.orgs.api.serializers import (
 )
 from docg.orgs.choices import MANAGER_ROLES
 from docg.orgs.models import Organization
-from docg.orgs.services import organization_register, organization_update
+from docg.orgs.services import organization_update, registration_request
+
+REGISTER_ACCEPTED = (
+    "If this email had no account, it now has one with this organization: sign in with "
+    "POST /api/v1/auth/token. If it had one, its owner was sent an email."
+)
 
 
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegisterInput, responses={201: RegisterOutput})
+    @extend_schema(
+        request=RegisterInput,
+        responses={202: RegisterOutput},
+        summary="Create an account and its organization",
+        description=(
+            "Creates a user and an organization they own, then answers 202. The answer is the same when the "
+            "email already has an account: nothing is created and the account's owner is emailed instead, so "
+            "this endpoint never reveals which addresses have accounts. Sign in with `POST /api/v1/auth/token`."
+        ),
+    )
     def post(self, request):
         data = RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user, organization = organization_register(**data.validated_data)
-        return Response(
-            RegisterOutput({"user": user, "organization": organization}).data, status=status.HTTP_201_CREATED
-        )
+        registration_request(**data.validated_data)
+        body = {"status": "accepted", "message": REGISTER_ACCEPTED}
+        return Response(RegisterOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 class TokenView(TokenObtainPairView):

@@ -9,6 +9,11 @@ from docg.orgs.models import Membership, Organization, User
 from tests.fixtures.cast import PASSWORD, api_client_for
 
 pytestmark = pytest.mark.django_db
+ACCEPTED = {
+    "status": "accepted",
+    "message": "If this email had no account, it now has one with this organization: sign in with "
+    "POST /api/v1/auth/token. If it had one, its owner was sent an email.",
+}
 
 
 def _register(client: APIClient, **overrides):
@@ -24,25 +29,34 @@ def _register(client: APIClient, **overrides):
 
 def test_register_creates_user_and_owned_organization():
     response = _register(APIClient())
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert set(body) == {"user", "organization"}
-    assert body["user"]["email"] == "maria@example.com"
-    assert body["organization"]["name"] == "Maria's Firm"
+    assert response.status_code == 202, response.content
+    assert response.json() == ACCEPTED
     membership = Membership.objects.get(user__email="maria@example.com")
     assert membership.role == "owner"
-    assert str(membership.organization_id) == body["organization"]["id"]
+    assert membership.organization.name == "Maria's Firm"
     assert AuditEvent.objects.filter(organization_id=membership.organization_id, action="organization.created").exists()
+    token = APIClient().post(
+        "/api/v1/auth/token", {"email": "maria@example.com", "password": "a long and unusual passphrase"}, format="json"
+    )
+    assert token.status_code == 200
 
 
-def test_register_twice_with_same_email_is_a_400_and_creates_nothing():
+def test_register_with_a_taken_email_answers_the_same_and_emails_the_owner(
+    mailoutbox, django_capture_on_commit_callbacks
+):
     client = APIClient()
-    assert _register(client).status_code == 201
-    response = _register(client, email="maria@example.com", organization_name="Other")
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "validation_error"
-    assert "email" in response.json()["error"]["details"]
+    assert _register(client).status_code == 202
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _register(client, email="maria@example.com", organization_name="Other", password="another passphrase!")
+    # Nothing tells the caller that the address has an account: same status, same body.
+    assert again.status_code == 202
+    assert again.json() == ACCEPTED
     assert Organization.objects.count() == 1
+    [mail] = mailoutbox
+    assert mail.to == ["maria@example.com"]
+    assert "already has a docg account" in mail.body and "/login/" in mail.body
+    assert "another passphrase!" not in mail.body
 
 
 def test_register_refuses_weak_password_with_field_details():
