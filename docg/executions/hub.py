@@ -15,7 +15,7 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from docg.executions.streams import MemoryStreams, RedisStreams, get_streams, id_tuple
+from docg.executions.streams import MemoryStreams, RedisStreams, SqliteStreams, get_streams, id_tuple
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Subscription:
 
 
 class Hub:
-    def __init__(self, backend: MemoryStreams | RedisStreams, loop: asyncio.AbstractEventLoop):
+    def __init__(self, backend: MemoryStreams | RedisStreams | SqliteStreams, loop: asyncio.AbstractEventLoop):
         self.backend = backend
         self.loop = loop
         self.subscribers: dict[str, set[Subscription]] = defaultdict(set)
@@ -70,11 +70,17 @@ class Hub:
         try:
             if key not in self.subscribers or not self.subscribers[key]:
                 bounds = await asyncio.to_thread(self.backend.bounds, key)
-                self.positions.setdefault(key, bounds.last_id or "0-0")
+                start = bounds.last_id or "0-0"
+                if start == "0-0" and isinstance(self.backend, SqliteStreams):
+                    # Row ids are shared by every key: an empty stream's next entry comes after the last row.
+                    start = f"{await asyncio.to_thread(self.backend.last_row)}-0"
+                self.positions.setdefault(key, start)
             self.subscribers[key].add(subscription)
             if isinstance(self.backend, RedisStreams):
                 self._ensure_reader()
                 await self._wake()
+            elif isinstance(self.backend, SqliteStreams):
+                self._ensure_poller()
         except BaseException:
             # The client left (or Redis failed) while subscribing: leave nothing registered.
             self.unsubscribe(subscription)
@@ -101,6 +107,31 @@ class Hub:
     def _fan_out(self, key: str, entry_id: str, payload: dict) -> None:
         for subscription in list(self.subscribers.get(key, ())):
             subscription.deliver(entry_id, payload)
+
+    # --- embedded, shared SQLite file: one poll of the table for every subscribed stream ---------
+    def _ensure_poller(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = self.loop.create_task(self._poll_loop())
+
+    async def _poll_loop(self) -> None:
+        while self.subscribers:
+            keys = list(self.subscribers)
+            after = min(id_tuple(self.positions.get(key, "0-0"))[0] for key in keys)
+            try:
+                rows = await asyncio.to_thread(self.backend.read_new, keys, after)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The SQLite file busy or briefly locked: the next poll picks the entries up.
+                logger.exception("Stream poll failed; retrying")
+                rows = []
+            for key, entry_id, payload in rows:
+                if key not in self.subscribers or id_tuple(entry_id) <= id_tuple(self.positions.get(key, "0-0")):
+                    continue
+                self.positions[key] = entry_id
+                self._fan_out(key, entry_id, payload)
+            if len(rows) < 1000:
+                await asyncio.sleep(SqliteStreams.POLL_SECONDS)
 
     # --- Redis: one XREAD BLOCK loop --------------------------------------------------
     def _ensure_reader(self) -> None:

@@ -246,7 +246,7 @@ async def organization_sse(organization_id, last: str):
 async def health(request):
     """GET /api/v1/sse/health → {status, redis, mode}"""
     streams = get_streams()
-    if streams.mode == "memory":
+    if streams.mode in ("memory", "sqlite"):
         return JsonResponse({"status": "ok", "redis": "not_configured", "mode": "embedded"})
     try:
         await asyncio.to_thread(streams.client.ping)

@@ -17,6 +17,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -189,12 +190,147 @@ class RedisStreams:
         return list(self.client.scan_iter(match=f"{pattern_prefix}*", count=500))
 
 
+class SqliteStreams:
+    """Streams in a table of the embedded mode's SQLite file, shared by every process that opens it.
+
+    Embedded mode has no Redis, and an in-memory store is per process: a run started with
+    `manage.py run_workflow` while `make run` serves wrote its events where no SSE client could see
+    them. The SQLite file is the one thing both processes share, so the events go there: one row per
+    entry, its id "<row id>-0" (row ids only grow, so ids order as Redis ids do). Readers in another
+    process poll (docg/executions/hub.py). Plain sqlite3 connections, not the ORM: this runs on
+    after-commit hooks and in the SSE server's threads, and the table is created on first use.
+    """
+
+    mode = "sqlite"
+    POLL_SECONDS = 0.2
+
+    def __init__(self, path: str, maxlen: int):
+        self.path = path
+        self.maxlen = maxlen
+        self._ready = False
+        self._epoch: str | None = None
+        self._listeners: list[Callable[[str, str, dict], None]] = []
+
+    def _connect(self):
+        import sqlite3
+
+        connection = sqlite3.connect(self.path, timeout=20, isolation_level=None)
+        if not self._ready:
+            connection.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS docg_stream_entry (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, event TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS docg_stream_entry_key ON docg_stream_entry (key, id);
+                CREATE TABLE IF NOT EXISTS docg_stream_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """
+            )
+            self._ready = True
+        return connection
+
+    def epoch(self) -> str:
+        if self._epoch is None:
+            with closing(self._connect()) as db:
+                db.execute("INSERT OR IGNORE INTO docg_stream_meta VALUES ('epoch', ?)", (secrets.token_hex(4),))
+                self._epoch = db.execute("SELECT value FROM docg_stream_meta WHERE name = 'epoch'").fetchone()[0]
+        return self._epoch
+
+    def append_many(self, entries: list[tuple[str, dict]]) -> list[str]:
+        written = []
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for key, payload in entries:
+                    event = json.dumps(payload, default=str)
+                    row = db.execute("INSERT INTO docg_stream_entry (key, event) VALUES (?, ?)", (key, event)).lastrowid
+                    written.append((key, f"{row}-0", json.loads(event)))
+                for key in {key for key, _ in entries}:
+                    # MAXLEN: keep the newest entries, recording the last id trimmed as Redis does.
+                    cut = db.execute(
+                        "SELECT id FROM docg_stream_entry WHERE key = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                        (key, self.maxlen),
+                    ).fetchone()
+                    if cut:
+                        db.execute("DELETE FROM docg_stream_entry WHERE key = ? AND id <= ?", (key, cut[0]))
+                        db.execute(
+                            "INSERT INTO docg_stream_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = ?",
+                            (f"deleted:{key}", str(cut[0]), str(cut[0])),
+                        )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        for listener in list(self._listeners):
+            for key, entry_id, payload in written:
+                listener(key, entry_id, payload)
+        return [entry_id for _, entry_id, _ in written]
+
+    def read(self, key: str, after: str = "0-0", count: int = 1000) -> list[tuple[str, dict]]:
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT id, event FROM docg_stream_entry WHERE key = ? AND id > ? ORDER BY id LIMIT ?",
+                (key, id_tuple(after)[0], count),
+            ).fetchall()
+        return [(f"{row}-0", json.loads(event)) for row, event in rows]
+
+    def read_new(self, keys: list[str], after: int) -> list[tuple[str, str, dict]]:
+        """Entries of any of `keys` written after row `after`, oldest first (the hub's poll)."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                f"SELECT id, key, event FROM docg_stream_entry WHERE id > ? AND key IN ({marks}) "  # noqa: S608
+                "ORDER BY id LIMIT 1000",
+                (after, *keys),
+            ).fetchall()
+        return [(key, f"{row}-0", json.loads(event)) for row, key, event in rows]
+
+    def last_row(self) -> int:
+        with closing(self._connect()) as db:
+            return db.execute("SELECT COALESCE(MAX(id), 0) FROM docg_stream_entry").fetchone()[0]
+
+    def bounds(self, key: str) -> Bounds:
+        with closing(self._connect()) as db:
+            first, last = db.execute("SELECT MIN(id), MAX(id) FROM docg_stream_entry WHERE key = ?", (key,)).fetchone()
+            deleted = db.execute("SELECT value FROM docg_stream_meta WHERE name = ?", (f"deleted:{key}",)).fetchone()
+        if first is None:
+            return Bounds(False, None, None, "0-0")
+        return Bounds(True, f"{first}-0", f"{last}-0", f"{deleted[0]}-0" if deleted else "0-0")
+
+    def delete(self, key: str) -> None:
+        with closing(self._connect()) as db:
+            db.execute("DELETE FROM docg_stream_entry WHERE key = ?", (key,))
+            db.execute("DELETE FROM docg_stream_meta WHERE name = ?", (f"deleted:{key}",))
+
+    def keys(self, pattern_prefix: str) -> list[str]:
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT DISTINCT key FROM docg_stream_entry WHERE substr(key, 1, ?) = ?",
+                (len(pattern_prefix), pattern_prefix),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def add_listener(self, listener: Callable[[str, str, dict], None]) -> None:
+        self._listeners.append(listener)
+
+
+def embedded_sqlite_path(database: dict | None = None) -> str:
+    """The SQLite file of the embedded mode ("" when the database is not a SQLite file)."""
+    database = database if database is not None else settings.DATABASES["default"]
+    name = str(database.get("NAME") or "")
+    if database.get("ENGINE") != "django.db.backends.sqlite3" or not name or "memory" in name:
+        return ""
+    return name
+
+
 @lru_cache(maxsize=4)
-def _backend(url: str, maxlen: int, ttl: int) -> MemoryStreams | RedisStreams:
+def _backend(url: str, maxlen: int, ttl: int, sqlite_path: str = "") -> MemoryStreams | RedisStreams | SqliteStreams:
     if url:
         return RedisStreams(url, maxlen, ttl)
+    if sqlite_path:
+        return SqliteStreams(sqlite_path, maxlen)
     return MemoryStreams(maxlen)
 
 
-def get_streams() -> MemoryStreams | RedisStreams:
-    return _backend(settings.REDIS_URL, settings.REDIS_STREAM_MAXLEN, settings.REDIS_STREAM_TTL)
+def get_streams() -> MemoryStreams | RedisStreams | SqliteStreams:
+    return _backend(settings.REDIS_URL, settings.REDIS_STREAM_MAXLEN, settings.REDIS_STREAM_TTL, embedded_sqlite_path())
