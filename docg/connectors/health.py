@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import httpx
 from django.conf import settings
 
+from docg.common.errors import DocgError
 from docg.connectors import services
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 
 
@@ -43,8 +43,8 @@ def connection_test(*, connection: DataSourceConnection, by=None) -> ConnectionT
         )
     try:
         result = checker(connection)
-    except ConnectorError as exc:
-        result = ConnectionTestResult(False, exc.code, exc.message_human, {"transient": exc.transient})
+    except DocgError as exc:
+        result = ConnectionTestResult(False, exc.code, exc.human, {"transient": exc.transient})
     services.connection_record_check(connection=connection, ok=result.ok, code=result.code, message=result.message)
     return result
 

@@ -8,6 +8,8 @@ state (the engine does), so a handler is easy to test on its own.
 from dataclasses import dataclass, field
 from typing import Any
 
+from docg.common.errors import DocgError
+
 
 @dataclass
 class ActionContext:
@@ -36,12 +38,11 @@ class ActionContext:
     def active_connection(self, provider: str, label: str):
         """The step's connection, which must be active and for `provider`; else a permanent error."""
         from docg.connectors.choices import ConnectionStatus
-        from docg.connectors.errors import ConnectorError
 
         connection = self.connection
         if connection is None or connection.status != ConnectionStatus.ACTIVE or connection.provider != provider:
             state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
-            raise ConnectorError(
+            raise DocgError(
                 "connection.inactive",
                 self.say(
                     f"This step needs an active {label} connection ({state}).",
@@ -55,7 +56,6 @@ class ActionContext:
         """A generated document of the run's organization (another organization's id is "not found")."""
         import uuid
 
-        from docg.connectors.errors import ConnectorError
         from docg.documents.models import GeneratedDocument
 
         try:
@@ -64,7 +64,7 @@ class ActionContext:
             key = None
         document = GeneratedDocument.objects.filter(organization=self.organization, pk=key).first() if key else None
         if document is None:
-            raise ConnectorError(
+            raise DocgError(
                 "document.not_found",
                 self.say(
                     f"The document to {purpose} ({document_id}) does not exist.",
@@ -78,7 +78,6 @@ class ActionContext:
         """Store a PDF as the run's GeneratedDocument; a failing storage backend is a transient error."""
         from django.db import DatabaseError
 
-        from docg.connectors.errors import ConnectorError
         from docg.documents.storage import document_store
 
         try:
@@ -86,7 +85,7 @@ class ActionContext:
         except DatabaseError:
             raise
         except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-            raise ConnectorError(
+            raise DocgError(
                 "storage.unavailable",
                 self.say(
                     "The PDF could not be stored; docg will try again.",

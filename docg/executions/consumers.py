@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.models import WorkflowExecution
 from docg.executions.sse import execution_event_source, in_thread
 
@@ -34,7 +34,7 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
         token = (query.get("token") or [""])[0]
         try:
             organizations = await self._allowed_organizations(token, execution_id)
-        except ApiError:
+        except DocgError:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         execution = await in_thread(
@@ -53,11 +53,11 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
 
             caller = await sync_to_async(_from_token)(token)
             if caller.execution_id != execution_id:
-                raise ApiError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
+                raise DocgError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
             return [caller.organization_id]
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            raise ApiError("not_authenticated", "Log in first.", status_code=401)
+            raise DocgError("not_authenticated", "Log in first.", status_code=401)
         return await _organization_ids(user)
 
     async def _pump(self, execution, last: str) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import engine, outcomes, steps
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes
@@ -23,8 +23,8 @@ from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExec
 from docg.executions.state import TERMINAL, can_transition, execution_transition
 
 
-def _conflict(execution: WorkflowExecution, verb: str) -> ApiError:
-    return ApiError(
+def _conflict(execution: WorkflowExecution, verb: str) -> DocgError:
+    return DocgError(
         "execution.illegal_transition",
         f"This run is {execution.status}: it cannot be {verb}.",
         status_code=409,
@@ -158,7 +158,7 @@ def execution_retry(
     if from_step:
         keys = [n["key"] for n in definition_nodes(execution)]
         if from_step not in keys[1:]:
-            raise ApiError("retry.unknown_step", f"This workflow has no step {from_step!r} to retry from.")
+            raise DocgError("retry.unknown_step", f"This workflow has no step {from_step!r} to retry from.")
     return engine.execution_start(
         workflow=execution.workflow,
         trigger_data=execution.trigger_data if trigger_data is None else trigger_data,
@@ -175,7 +175,7 @@ def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: 
     """Record a person's decision; approval resumes the run, rejection cancels it."""
     approval = WorkflowApproval.objects.select_for_update().get(pk=approval.pk)
     if approval.status != ApprovalStatus.PENDING:
-        raise ApiError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
+        raise DocgError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
     execution = steps._lock_execution(approval.execution_id)
     approval.status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     approval.decided_by = by if getattr(by, "is_authenticated", False) else None

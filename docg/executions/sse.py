@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
 
 from docg.common.api.errors import error_body
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.hub import RESET, get_hub
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import TERMINAL
@@ -66,7 +66,7 @@ def frame(event: str, data: Any, event_id: str | None = None) -> bytes:
     return ("\n".join(lines) + "\n\n").encode()
 
 
-def _error(exc: ApiError) -> JsonResponse:
+def _error(exc: DocgError) -> JsonResponse:
     return JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
 
 
@@ -100,9 +100,9 @@ async def execution_stream(request, pk):
     try:
         caller = await stream_caller(request)
         if caller.execution_id is not None and caller.execution_id != str(pk):
-            raise ApiError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
+            raise DocgError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
         execution = await find_execution(pk, caller.organization_id)
-    except ApiError as exc:
+    except DocgError as exc:
         return _error(exc)
     return _response(execution_sse(execution, _last_event_id(request)))
 
@@ -131,7 +131,7 @@ async def find_execution(pk, organization_id) -> WorkflowExecution:
         lambda: WorkflowExecution.objects.filter(pk=pk, organization_id=organization_id).first()
     )
     if execution is None:
-        raise ApiError("not_found", "Not found.", status_code=404)
+        raise DocgError("not_found", "Not found.", status_code=404)
     return execution
 
 
@@ -240,9 +240,9 @@ def organization_choice(header: str, query: str) -> str:
     try:
         chosen = str(uuid.UUID(query))
     except ValueError:
-        raise ApiError("invalid_organization", "The organization parameter must be an organization's UUID.")
+        raise DocgError("invalid_organization", "The organization parameter must be an organization's UUID.")
     if header and _as_uuid(header) != uuid.UUID(chosen):
-        raise ApiError("organization_mismatch", "X-Organization-ID and the organization parameter disagree.")
+        raise DocgError("organization_mismatch", "X-Organization-ID and the organization parameter disagree.")
     return chosen
 
 
@@ -259,8 +259,8 @@ async def organization_stream(request):
             ),
         )
         if caller.execution_id is not None:
-            raise ApiError("stream_token_invalid", "This stream token is for one execution only.", status_code=401)
-    except ApiError as exc:
+            raise DocgError("stream_token_invalid", "This stream token is for one execution only.", status_code=401)
+    except DocgError as exc:
         return _error(exc)
     return _response(organization_sse(caller.organization_id, _last_event_id(request)))
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import parse_cookie
 
 from docg.common.api.errors import error_body
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import sse
 from docg.executions.stream_auth import caller_from_credentials
 
@@ -57,18 +57,18 @@ class SSEApplication:
             if execution_match:
                 pk = str(uuid.UUID(execution_match["pk"]))  # ValueError (a 404 below) for 36 dashes
                 if caller.execution_id is not None and caller.execution_id != pk.lower():
-                    raise ApiError(
+                    raise DocgError(
                         "stream_token_invalid", "This stream token is for another execution.", status_code=401
                     )
                 execution = await sse.find_execution(pk, caller.organization_id)
                 body = sse.execution_sse(execution, last)
             else:
                 if caller.execution_id is not None:
-                    raise ApiError(
+                    raise DocgError(
                         "stream_token_invalid", "This stream token is for one execution only.", status_code=401
                     )
                 body = sse.organization_sse(caller.organization_id, last)
-        except ApiError as exc:
+        except DocgError as exc:
             return await _json(send, exc.status_code, error_body(exc.code, exc.message, exc.details))
         except ValueError:
             return await _json(send, 404, error_body("not_found", "Not found."))

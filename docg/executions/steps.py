@@ -20,13 +20,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import phases
 from docg.executions.choices import LogDomain, StepStatus
 from docg.executions.context import definition_nodes, expression_context, node_index
-from docg.executions.errors import StepError, as_step_error
+from docg.executions.errors import as_step_error
 from docg.executions.events import event_batch, publish_event
 from docg.executions.leases import keeper, new_lease
 from docg.executions.logger import log_batch, log_ok
@@ -85,7 +86,7 @@ def _claim(step_id):
         if takeovers > MAX_TAKEOVERS:
             nodes = definition_nodes(execution)
             node = nodes[node_index(nodes, step.node_key)]
-            error = StepError("step.abandoned", str(takeovers - 1), dict(step.error_tech))
+            error = DocgError("step.abandoned", str(takeovers - 1), dict(step.error_tech), human="")
             _fail_step(execution, step, node, _operation(node), error)
             return None
     if execution.status in TERMINAL:
@@ -130,22 +131,24 @@ def _move_to(execution, status: str) -> None:
         execution_transition(execution=execution, target=status)
 
 
-def _perform(execution, step, node, operation, context) -> tuple[Any, ActionResult | None, StepError | None]:
+def _perform(execution, step, node, operation, context) -> tuple[Any, ActionResult | None, DocgError | None]:
     params: Any = node.get("parameters") or {}
     try:
         if operation is None or operation.handler is None:
-            raise StepError("action.unknown", f"{node['app']}.{node['operation']}")
+            raise DocgError("action.unknown", f"{node['app']}.{node['operation']}", human="")
         rendered = render_value(params, context)
         _require_json(rendered, "expression.failed", "The parameters")
         params = rendered
         problems = schema_errors(operation.parameters, params)
         if problems:
-            raise StepError("parameters.invalid", "; ".join(problems), {"errors": problems})
+            raise DocgError("parameters.invalid", "; ".join(problems), {"errors": problems}, human="")
         result = operation.handler(_action_context(execution, step, node, context), params)
         _require_json(result.output, "internal", "The action's results")
         return params, result, None
     except ExpressionError as exc:
-        error = StepError("expression.failed", str(exc), {"expression": exc.expression, "missing": exc.missing})
+        error = DocgError(
+            "expression.failed", str(exc), {"expression": exc.expression, "missing": exc.missing}, human=""
+        )
     except Exception as exc:  # An action's failure is recorded on the step, whatever it is.
         error = as_step_error(exc)
     return params, None, error
@@ -220,7 +223,7 @@ def _require_json(value: Any, code: str, what: str) -> None:
     try:
         json.dumps(value)
     except (TypeError, ValueError) as exc:
-        raise StepError(code, f"{what} include a value that is not JSON data ({exc}).")
+        raise DocgError(code, f"{what} include a value that is not JSON data ({exc}).", human="")
 
 
 def _action_context(execution, step, node, context) -> ActionContext:

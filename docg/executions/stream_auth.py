@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.models import Membership
 
 SALT = "docg.stream-token"
@@ -34,16 +34,16 @@ def _from_token(token: str) -> StreamCaller:
     try:
         payload = signing.loads(token, salt=SALT, max_age=settings.STREAM_TOKEN_TTL_SECONDS)
     except signing.SignatureExpired:
-        raise ApiError("stream_token_expired", "The stream token has expired: ask for a new one.", status_code=401)
+        raise DocgError("stream_token_expired", "The stream token has expired: ask for a new one.", status_code=401)
     except signing.BadSignature:
-        raise ApiError("stream_token_invalid", "The stream token is not valid.", status_code=401)
+        raise DocgError("stream_token_invalid", "The stream token is not valid.", status_code=401)
     membership = (
         Membership.objects.select_related("user")
         .filter(user_id=payload["u"], organization_id=payload["o"], user__is_active=True)
         .first()
     )
     if membership is None:
-        raise ApiError("stream_token_invalid", "The stream token is not valid.", status_code=401)
+        raise DocgError("stream_token_invalid", "The stream token is not valid.", status_code=401)
     return StreamCaller(membership.user, membership.organization_id, payload["e"])
 
 
@@ -80,13 +80,13 @@ def caller_from_credentials(*, token: str, authorization: str, session_key: str,
             try:
                 user = jwt.get_user(jwt.get_validated_token(authorization.split(" ", 1)[1].strip()))
             except (InvalidToken, AuthenticationFailed) as exc:
-                raise ApiError(
+                raise DocgError(
                     "token_not_valid", "The access token is not valid or has expired.", status_code=401
                 ) from exc
         elif session_key:
             user = _user_from_session(session_key)
         if user is None or not user.is_authenticated:
-            raise ApiError("not_authenticated", "Authentication credentials were not provided.", status_code=401)
+            raise DocgError("not_authenticated", "Authentication credentials were not provided.", status_code=401)
         request = SimpleNamespace(user=user, META={"HTTP_X_ORGANIZATION_ID": organization_header})
         membership = membership_for_request(request)
         return StreamCaller(user, membership.organization_id)

@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from docg.audit.choices import ActorType
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.executions.models import WorkflowExecution
 from docg.orgs.choices import Plan
 from docg.orgs.models import BillingEvent, Organization, User
@@ -121,7 +120,7 @@ def plan_limit_check(*, organization: Organization | Any) -> None:
         return
     label = Plan(org.plan).label if org.plan in Plan.values else org.plan
     resets = next_month_start()
-    raise ApiError(
+    raise DocgError(
         "plan_limit_reached",
         (
             f"This organization has used all {limit} workflow runs included in the {label} plan this month. "
@@ -145,14 +144,14 @@ def plan_limit_check(*, organization: Organization | Any) -> None:
 
 def _platform_api(correlation_id: str) -> StripeApi:
     if not settings.STRIPE_SECRET_KEY:
-        raise ApiError("billing.not_configured", "Billing is not configured on this server.", status_code=503)
+        raise DocgError("billing.not_configured", "Billing is not configured on this server.", status_code=503)
     return StripeApi(settings.STRIPE_SECRET_KEY, headers={"X-Correlation-ID": correlation_id})
 
 
-def _provider_error(exc: ConnectorError) -> ApiError:
-    return ApiError(
+def _provider_error(exc: DocgError) -> DocgError:
+    return DocgError(
         "billing.provider_error",
-        f"Stripe could not handle the request: {exc.message_human}",
+        f"Stripe could not handle the request: {exc.human}",
         status_code=502,
         details={"provider_code": exc.code, "transient": exc.transient},
     )
@@ -181,9 +180,9 @@ def billing_checkout_start(*, organization: Organization, by: User, plan: str) -
     """Open a Stripe Checkout session subscribing the organization to `plan`; return its URL."""
     price = settings.STRIPE_PRICE_IDS.get(plan) if plan != Plan.FREE else None
     if not price:
-        raise ApiError("billing.plan_unavailable", f"The plan {plan!r} cannot be bought here.", details={"plan": plan})
+        raise DocgError("billing.plan_unavailable", f"The plan {plan!r} cannot be bought here.", details={"plan": plan})
     if organization.stripe_subscription_id and organization.subscription_status in PAID_STATUSES:
-        raise ApiError(
+        raise DocgError(
             "billing.already_subscribed",
             "This organization already has a subscription: change the plan in the billing portal.",
             status_code=409,
@@ -206,7 +205,7 @@ def billing_checkout_start(*, organization: Organization, by: User, plan: str) -
                 "subscription_data": {"metadata": metadata},
             }
         )
-    except ConnectorError as exc:
+    except DocgError as exc:
         raise _provider_error(exc) from exc
     audit_log(
         organization=organization,
@@ -223,13 +222,13 @@ def billing_checkout_start(*, organization: Organization, by: User, plan: str) -
 def billing_portal_link(*, organization: Organization, by: User) -> str:
     """A Stripe customer portal session for the organization (manage card, plan, invoices); its URL."""
     if not organization.stripe_customer_id:
-        raise ApiError(
+        raise DocgError(
             "billing.no_customer", "This organization has no subscription yet: choose a plan first.", status_code=409
         )
     api = _platform_api(str(uuid.uuid4()))
     try:
         session = api.create_portal_session(customer=organization.stripe_customer_id, return_url=billing_url())
-    except ConnectorError as exc:
+    except DocgError as exc:
         raise _provider_error(exc) from exc
     return str(session["url"])
 
@@ -323,7 +322,7 @@ def billing_apply_event(*, event: dict) -> tuple[bool, str]:
     event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
     obj = ((event.get("data") or {}).get("object")) if isinstance(event.get("data"), dict) else None
     if not event_id or not isinstance(obj, dict):
-        raise ApiError("stripe.bad_event", "The event has no id or no data.object.")
+        raise DocgError("stripe.bad_event", "The event has no id or no data.object.")
     with transaction.atomic():
         try:
             with transaction.atomic():

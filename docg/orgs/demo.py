@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 
 from docg.audit.choices import ActorType
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.documents.models import Template
 from docg.executions.choices import StepStatus
@@ -334,7 +334,7 @@ def demo_run(*, workflow: Workflow, trigger_data: dict) -> tuple[WorkflowExecuti
         with _engine_messages_held():
             execution = execution_start(workflow=workflow, trigger_data=trigger_data, actor_type=ActorType.WEBHOOK)
             _run_here(execution.pk)
-    except ApiError as exc:
+    except DocgError as exc:
         return None, exc.message
     execution.refresh_from_db()
     return execution, "created"

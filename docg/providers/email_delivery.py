@@ -14,7 +14,7 @@ from django.db import transaction
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
@@ -31,7 +31,7 @@ def email_recipients(*, ctx: ActionContext, params: dict) -> Recipients:
     bad = [address for pairs in found.values() for _, address in pairs if not is_valid_email(address)]
     if bad or not found["to"]:
         shown = ", ".join(repr(b) for b in bad) or ctx.say("no recipient", "nenhum destinatário")
-        raise ConnectorError(
+        raise DocgError(
             "delivery.invalid_email",
             ctx.say(f"Invalid e-mail address: {shown}.", f"Endereço de e-mail inválido: {shown}."),
             {"invalid": bad, "to": params.get("to")},
@@ -85,7 +85,7 @@ def delivery_dry_run(*, ctx: ActionContext, summary: dict, state: dict) -> Actio
     return ActionResult(output={**summary, "dry_run": True, "delivery_state": state}, status=ExecutionStatus.RUNNING)
 
 
-def delivery_failed(*, ctx: ActionContext, error: ConnectorError, message: str, identity: dict) -> None:
+def delivery_failed(*, ctx: ActionContext, error: DocgError, message: str, identity: dict) -> None:
     """Record a failed send ("retrying" when the error is transient) before the error propagates."""
     state = {
         "status": "retrying" if error.transient else "failed",

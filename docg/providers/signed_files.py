@@ -18,8 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import GeneratedDocument, SignatureRequest
@@ -36,7 +36,7 @@ FETCH_OPTIONS = {
     "max_backoff": 120_000,
     "time_limit": 5 * 60 * 1000,
     # Only a transient provider error is worth another try; anything else is logged and dropped.
-    "retry_when": lambda retries, exc: retries < 8 and isinstance(exc, ConnectorError) and exc.transient,
+    "retry_when": lambda retries, exc: retries < 8 and isinstance(exc, DocgError) and exc.transient,
 }
 
 

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.workflows.models import WebhookDelivery, Workflow, WorkflowDatastore, WorkflowNode, WorkflowVersion
 from docg.workflows.services import workflow_activate, workflow_deactivate, workflow_delete
 
@@ -137,7 +137,7 @@ class WorkflowAdmin(admin.ModelAdmin):
         for workflow in queryset:
             try:
                 version = workflow_activate(workflow=workflow, by=request.user)
-            except ApiError as exc:
+            except DocgError as exc:
                 self.message_user(request, f"{workflow}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{workflow}: version {version.number} is active.", messages.SUCCESS)

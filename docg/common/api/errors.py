@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict:
@@ -40,7 +40,8 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, ApiError):
+    if isinstance(exc, DocgError):
+        # Technical details of a provider or step failure stay in the logs; an API error's are for the client.
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.messages)

@@ -4,7 +4,7 @@ import uuid
 
 from rest_framework.request import Request
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.models import Membership
 
 ORG_HEADER = "HTTP_X_ORGANIZATION_ID"
@@ -22,16 +22,16 @@ def membership_for_request(request: Request) -> Membership:
         try:
             org_id = uuid.UUID(raw)
         except ValueError:
-            raise ApiError("invalid_organization_header", "X-Organization-ID must be an organization's UUID.")
+            raise DocgError("invalid_organization_header", "X-Organization-ID must be an organization's UUID.")
         membership = memberships.filter(organization_id=org_id).first()
         if membership is None:
-            raise ApiError("organization_not_found", "No such organization.", status_code=404)
+            raise DocgError("organization_not_found", "No such organization.", status_code=404)
         return membership
     found = list(memberships[:2])
     if not found:
-        raise ApiError("no_organization", "You are not a member of any organization.", status_code=403)
+        raise DocgError("no_organization", "You are not a member of any organization.", status_code=403)
     if len(found) > 1:
-        raise ApiError(
+        raise DocgError(
             "organization_required",
             "You belong to several organizations: send X-Organization-ID to choose one.",
         )

@@ -40,7 +40,7 @@ CLASSIFIERS = {
 def test_a_429_keeps_retry_after_in_seconds_and_is_transient(provider):
     error = CLASSIFIERS[provider](_429("30"))
     assert error.transient
-    assert (error.details_tech["retry_after"], error.details_tech["retry_after_seconds"]) == ("30", 30.0)
+    assert (error.details["retry_after"], error.details["retry_after_seconds"]) == ("30", 30.0)
 
 
 def test_retry_after_reads_seconds_and_http_dates():

@@ -18,9 +18,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, Template
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error, step_error
 from docg.documents.rendering.limits import RenderTimeout, time_budget
 from docg.documents.storage import document_for_step, document_store
 
@@ -67,29 +68,29 @@ def template_for(*, organization: Any, template_id: Any, kind: str) -> Template:
     try:
         pk = uuid.UUID(str(template_id))
     except ValueError:
-        raise RenderError("template.not_found", str(template_id)[:80], template_id=str(template_id)[:80])
+        raise render_error("template.not_found", str(template_id)[:80], template_id=str(template_id)[:80])
     template = Template.objects.filter(organization=organization, pk=pk).first()
     if template is None:
-        raise RenderError("template.not_found", str(pk), template_id=str(pk))
+        raise render_error("template.not_found", str(pk), template_id=str(pk))
     if template.kind != kind:
-        raise RenderError("template.wrong_kind", KINDS[kind][0], template_id=str(pk), kind=template.kind)
+        raise render_error("template.wrong_kind", KINDS[kind][0], template_id=str(pk), kind=template.kind)
     return template
 
 
 def template_bytes(template: Template) -> bytes:
-    """The template's file; RenderError `template.unreadable` (transient: storage may come back)."""
+    """The template's file; DocgError `template.unreadable` (transient: storage may come back)."""
     key = (template.pk, template.version, template.sha256, template.file.name)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
     if not template.file:
-        raise RenderError("template.unreadable", "the template has no file", template_id=str(template.pk))
+        raise render_error("template.unreadable", "the template has no file", template_id=str(template.pk))
     try:
         with template.file.open("rb") as handle:
             data = handle.read()
     except Exception as exc:  # any storage backend's failure (disk, S3)
-        raise RenderError(
+        raise render_error(
             "template.unreadable", f"{type(exc).__name__}: {exc}", transient=True, template_id=str(template.pk)
         ) from exc
     with _cache_lock:
@@ -111,10 +112,10 @@ def render_bytes(kind: str, source: bytes, data: dict[str, Any], *, organization
                 return render_docx(source, data, organization_id=organization_id)
             return render_pptx(source, data)
     except RenderTimeout as exc:
-        raise RenderError("template.render_timeout", f"more than {budget:g} s") from exc
-    except RenderError as exc:
+        raise render_error("template.render_timeout", f"more than {budget:g} s") from exc
+    except DocgError as exc:
         if exc.code == "template.render_timeout":
-            exc.detail = f"more than {budget:g} s"
+            exc.message = f"more than {budget:g} s"
         raise
 
 
@@ -163,7 +164,7 @@ def _render(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
     except DatabaseError:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-        raise RenderError("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
+        raise render_error("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
     return ActionResult(
         output=_output(document, template_id=str(template.pk), render_ms=render_ms, dry_run=ctx.dry_run),
         status="ready",
@@ -174,9 +175,9 @@ def render_handler(kind: str):
     def handler(ctx: ActionContext, params: dict) -> ActionResult:
         try:
             return _render(ctx, params, kind)
-        except RenderError as exc:
+        except DocgError as exc:
             node = ctx.node.get("label") or ctx.node.get("key", "")
-            raise exc.as_step_error(language=ctx.language, node=node) from exc
+            raise step_error(exc, language=ctx.language, node=node) from exc
 
     handler.__name__ = f"{kind}_render"
     return handler

@@ -21,8 +21,9 @@ import httpx
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.shared import Mm
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGES = 50
@@ -31,11 +32,11 @@ _DATA_URI = re.compile(r"^data:image/[\w.+-]+;base64,(?P<data>.*)$", re.DOTALL)
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
 
-def _unavailable(src: str, why: str) -> RenderError:
+def _unavailable(src: str, why: str) -> DocgError:
     shown = src if len(src) <= 120 else src[:117] + "..."
     if shown.startswith("data:"):
         shown = "data URI"
-    return RenderError("template.image_unavailable", f"{shown}: {why}", source=shown)
+    return render_error("template.image_unavailable", f"{shown}: {why}", source=shown)
 
 
 def _fetch(url: str) -> bytes:
@@ -74,7 +75,7 @@ def _stored(src: str, organization_id: Any) -> bytes:
 
 
 def load_image(src: Any, *, organization_id: Any) -> bytes:
-    """The bytes of an image source (see the module docstring); RenderError when it cannot be had."""
+    """The bytes of an image source (see the module docstring); DocgError when it cannot be had."""
     if not isinstance(src, str) or not src.strip():
         raise _unavailable(str(src), "empty image source")
     src = src.strip()
@@ -155,7 +156,9 @@ class DocxHelpers:
     def link(self, url: Any, text: Any = None) -> _Link:
         url = str(url).strip()
         if not url.lower().startswith(_LINK_SCHEMES):
-            raise RenderError("template.render_failed", f"links must be http(s), mailto or tel URLs (got {url[:80]!r})")
+            raise render_error(
+                "template.render_failed", f"links must be http(s), mailto or tel URLs (got {url[:80]!r})"
+            )
         return _Link(self.tpl, url, str(text) if text is not None else url)
 
     def names(self) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from typing import Any
 
 from lxml import etree
 
-from docg.documents.rendering.errors import RenderError, classify
+from docg.common.errors import DocgError
+from docg.documents.rendering.errors import classify, render_error
 from docg.workflows.expressions import environment
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -164,7 +165,7 @@ def _expand(prs, context: dict[str, Any]) -> list[tuple[Any, dict[str, Any], int
         except Exception as exc:  # classified below, with the marker as location
             raise classify(exc, location=where) from exc
         if len(prs.slides) + len(items) > MAX_SLIDES:
-            raise RenderError("template.render_failed", f"more than {MAX_SLIDES} slides", location=where)
+            raise render_error("template.render_failed", f"more than {MAX_SLIDES} slides", location=where)
         _remove_marker(paragraph, match)
         if not items:
             _delete(prs, slide)
@@ -177,13 +178,13 @@ def _expand(prs, context: dict[str, Any]) -> list[tuple[Any, dict[str, Any], int
 
 
 def render_pptx(template: bytes, context: dict[str, Any]) -> bytes:
-    """Render a .pptx template with `context`; RenderError (with the slide and text) when it cannot."""
+    """Render a .pptx template with `context`; DocgError (with the slide and text) when it cannot."""
     from pptx import Presentation
 
     try:
         prs = Presentation(io.BytesIO(template))
     except Exception as exc:  # python-pptx raises several types for a broken package
-        raise RenderError("template.unreadable", f"not a readable PowerPoint file ({type(exc).__name__})") from exc
+        raise render_error("template.unreadable", f"not a readable PowerPoint file ({type(exc).__name__})") from exc
     try:
         for slide, slide_context, number in _expand(prs, context):
             _render_tree(slide.element, slide_context, {"part": f"slide {number}"})
@@ -191,10 +192,10 @@ def render_pptx(template: bytes, context: dict[str, Any]) -> bytes:
                 _render_tree(slide.notes_slide.element, slide_context, {"part": f"slide {number} notes"})
         out = io.BytesIO()
         prs.save(out)
-    except RenderError:
+    except DocgError:
         raise
     except RecursionError as exc:
-        raise RenderError("template.render_failed", "the template nests too deeply") from exc
+        raise render_error("template.render_failed", "the template nests too deeply") from exc
     except Exception as exc:  # anything else is a failed render, never a crash
         raise classify(exc) from exc
     return out.getvalue()

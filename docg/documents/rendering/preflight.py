@@ -16,8 +16,9 @@ run: those checks are left to the step itself.
 
 from typing import Any
 
+from docg.common.errors import DocgError
 from docg.documents.rendering.action import template_bytes, template_for
-from docg.documents.rendering.errors import RenderError, human
+from docg.documents.rendering.errors import human
 from docg.documents.rendering.variables import resolves, template_placeholders
 from docg.workflows.expressions import ExpressionError, render_value
 
@@ -84,8 +85,8 @@ def render_preflight(kind: str):
         try:
             template = template_for(organization=organization, template_id=template_id, kind=kind)
             source = template_bytes(template)
-        except RenderError as exc:
-            return [_issue(exc.code, "template", node, language, exc.detail, {"detail": exc.detail, **exc.tech})]
+        except DocgError as exc:
+            return [_issue(exc.code, "template", node, language, exc.message, {"detail": exc.message, **exc.details})]
         issues = _lint_issues(template, node, language)
         data = _known(params["data"], trigger_data) if "data" in params else trigger_data
         if data is _UNKNOWN or not isinstance(data, dict):

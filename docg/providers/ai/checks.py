@@ -15,8 +15,8 @@ import uuid
 
 import httpx
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError
 from docg.connectors.health import ConnectionTestResult, register_checker
 from docg.connectors.models import DataSourceConnection
 from docg.providers.ai.client import AiClient, ai_error, translate
@@ -72,8 +72,8 @@ def ai_check(connection: DataSourceConnection) -> ConnectionTestResult:
             return ConnectionTestResult(True, "ai.models_not_listed", message, details)
         if response.status_code >= 400:
             raise status_error(response, {"url": client._url("models")})
-    except ConnectorError as exc:
-        details = {"transient": exc.transient, "status": exc.details_tech.get("status")}
+    except DocgError as exc:
+        details = {"transient": exc.transient, "status": exc.details.get("status")}
         return ConnectionTestResult(False, exc.code, translate(exc, language), details)
     try:
         body = response.json()

@@ -1,7 +1,7 @@
 """An OpenAI-compatible chat-completions client: JSON-schema answers, timeouts, classified errors.
 
 The base URL comes from the organization's connection, so every request goes
-through the SSRF guard. Errors come out as ConnectorError: a bad key (401/403)
+through the SSRF guard. Errors come out as DocgError: a bad key (401/403)
 and a wrong URL or model (404) are permanent; 429 is a transient `rate_limit`
 (Retry-After kept in the details); 5xx, timeouts and network errors are
 transient and retried by the engine.
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
 from docg.common.ssrf import BlockedAddress, guarded_request
 from docg.connectors.errors import (  # retry_after_seconds: still importable from here
-    ConnectorError,
+    DocgError,
     MessageCatalog,
     retry_after_details,
     retry_after_seconds,  # noqa: F401
@@ -26,42 +27,19 @@ SCHEMA_NAME = "docg_extract"
 
 # code → (English, Brazilian Portuguese); `{summary}` says what went wrong.
 MESSAGES = {
-    "ai.unauthorized": (
-        "The AI provider refused the API key ({summary}); check the API key of the AI connection.",
-        "O provedor de IA recusou a chave de API ({summary}); verifique a chave de API da conexão de IA.",
+    "ai.unauthorized": _("The AI provider refused the API key (%(summary)s); check the API key of the AI connection."),
+    "ai.not_found": _(
+        "The AI provider does not know this address or model (%(summary)s); check the base URL and the model."
     ),
-    "ai.not_found": (
-        "The AI provider does not know this address or model ({summary}); check the base URL and the model.",
-        "O provedor de IA não conhece este endereço ou modelo ({summary}); verifique a URL base e o modelo.",
+    "ai.bad_request": _("The AI provider refused the request: %(summary)s"),
+    "ai.quota_exceeded": _(
+        "The AI account has no quota left (%(summary)s); check the plan and billing of the AI provider."
     ),
-    "ai.bad_request": (
-        "The AI provider refused the request: {summary}",
-        "O provedor de IA recusou a requisição: {summary}",
-    ),
-    "ai.quota_exceeded": (
-        "The AI account has no quota left ({summary}); check the plan and billing of the AI provider.",
-        "A conta de IA não tem mais cota ({summary}); verifique o plano e o faturamento do provedor de IA.",
-    ),
-    "rate_limit": (
-        "The AI provider is limiting requests ({summary}); docg will try again.",
-        "O provedor de IA está limitando as requisições ({summary}); o docg tentará de novo.",
-    ),
-    "ai.unavailable": (
-        "Could not get an answer from the AI provider ({summary}); docg will try again.",
-        "Não foi possível obter resposta do provedor de IA ({summary}); o docg tentará de novo.",
-    ),
-    "ai.blocked_address": (
-        "The AI connection's base URL is not allowed: {summary}",
-        "A URL base da conexão de IA não é permitida: {summary}",
-    ),
-    "ai.refused": (
-        "The AI model refused to answer: {summary}",
-        "O modelo de IA se recusou a responder: {summary}",
-    ),
-    "ai.invalid_output": (
-        "The AI answer does not match the expected schema: {summary}",
-        "A resposta da IA não corresponde ao esquema esperado: {summary}",
-    ),
+    "rate_limit": _("The AI provider is limiting requests (%(summary)s); docg will try again."),
+    "ai.unavailable": _("Could not get an answer from the AI provider (%(summary)s); docg will try again."),
+    "ai.blocked_address": _("The AI connection's base URL is not allowed: %(summary)s"),
+    "ai.refused": _("The AI model refused to answer: %(summary)s"),
+    "ai.invalid_output": _("The AI answer does not match the expected schema: %(summary)s"),
 }
 
 
@@ -137,7 +115,7 @@ class AiClient:
         return _parse(response, tech)
 
 
-def _status_error(response: httpx.Response, tech: dict) -> ConnectorError:
+def _status_error(response: httpx.Response, tech: dict) -> DocgError:
     status = response.status_code
     provider = _provider_error(response)
     tech = {**tech, "status": status, "provider_error": provider}

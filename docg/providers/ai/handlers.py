@@ -6,8 +6,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.providers.ai.client import DEFAULT_TIMEOUT_SECONDS, AiClient, ai_error, translate
 
@@ -21,7 +21,7 @@ def _client(ctx: ActionContext) -> tuple[AiClient, dict]:
     api_key = str((connection.credentials or {}).get("api_key") or "").strip()
     if not base_url or not api_key:
         missing = ", ".join(name for name, value in (("base_url", base_url), ("api_key", api_key)) if not value)
-        raise ConnectorError(
+        raise DocgError(
             "connection.inactive",
             ctx.say(
                 f"The AI connection is not set up: it has no {missing}.",
@@ -43,7 +43,7 @@ def _validator(ctx: ActionContext, schema: Any) -> Draft202012Validator:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        raise ConnectorError(
+        raise DocgError(
             "ai.invalid_schema",
             ctx.say(
                 f"The output schema is not valid: {exc.message}", f"O esquema de saída não é válido: {exc.message}"
@@ -68,7 +68,7 @@ def extract(ctx: ActionContext, params: dict) -> ActionResult:
     validator = _validator(ctx, schema)
     model = str(params.get("model") or config.get("model") or "").strip()
     if not model:
-        raise ConnectorError(
+        raise DocgError(
             "ai.misconfigured",
             ctx.say(
                 "No AI model is chosen: set one on the step or on the AI connection.",
@@ -85,8 +85,8 @@ def extract(ctx: ActionContext, params: dict) -> ActionResult:
     try:
         output = client.chat_completion(messages, schema, model, AI_TIMEOUT_SECONDS)
         _check_output(validator, output)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         raise
     # Non-object schemas (a list, a string) still give the step an object output.
     return ActionResult(output=output if isinstance(output, dict) else {"value": output})

@@ -14,9 +14,11 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError, MessageCatalog, retry_after_details
+from docg.connectors.errors import MessageCatalog, retry_after_details
 
 API_PREFIX = "/api/v3"
 JSON_API = "application/vnd.api+json"
@@ -24,46 +26,18 @@ TIMEOUT_SECONDS = 30.0
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 MESSAGES = {
-    "clicksign.misconfigured": (
-        "The ClickSign connection is incomplete: {summary}.",
-        "A conexão ClickSign está incompleta: {summary}.",
+    "clicksign.misconfigured": _("The ClickSign connection is incomplete: %(summary)s."),
+    "clicksign.unauthorized": _(
+        "ClickSign refused the connection's access token (%(summary)s); reconnect ClickSign with a valid token."
     ),
-    "clicksign.unauthorized": (
-        "ClickSign refused the connection's access token ({summary}); reconnect ClickSign with a valid token.",
-        "A ClickSign recusou o token de acesso da conexão ({summary}); reconecte a ClickSign com um token válido.",
-    ),
-    "clicksign.not_found": (
-        "ClickSign does not know this envelope or document ({summary}).",
-        "A ClickSign não conhece este envelope ou documento ({summary}).",
-    ),
-    "clicksign.rejected": (
-        "ClickSign refused the request ({summary}).",
-        "A ClickSign recusou a requisição ({summary}).",
-    ),
-    "clicksign.rate_limited": (
-        "ClickSign is limiting requests ({summary}); docg will try again.",
-        "A ClickSign está limitando as requisições ({summary}); o docg tentará de novo.",
-    ),
-    "clicksign.unavailable": (
-        "ClickSign is unavailable ({summary}); docg will try again.",
-        "A ClickSign está indisponível ({summary}); o docg tentará de novo.",
-    ),
-    "clicksign.timeout": (
-        "ClickSign did not answer in time ({summary}); docg will try again.",
-        "A ClickSign não respondeu a tempo ({summary}); o docg tentará de novo.",
-    ),
-    "clicksign.bad_response": (
-        "ClickSign answered with something unexpected ({summary}).",
-        "A ClickSign respondeu algo inesperado ({summary}).",
-    ),
-    "clicksign.blocked_address": (
-        "The ClickSign download link is not allowed: {summary}",
-        "O link de download da ClickSign não é permitido: {summary}",
-    ),
-    "clicksign.file_not_ready": (
-        "ClickSign has not finished the signed file yet ({summary}); docg will try again.",
-        "A ClickSign ainda não terminou o arquivo assinado ({summary}); o docg tentará de novo.",
-    ),
+    "clicksign.not_found": _("ClickSign does not know this envelope or document (%(summary)s)."),
+    "clicksign.rejected": _("ClickSign refused the request (%(summary)s)."),
+    "clicksign.rate_limited": _("ClickSign is limiting requests (%(summary)s); docg will try again."),
+    "clicksign.unavailable": _("ClickSign is unavailable (%(summary)s); docg will try again."),
+    "clicksign.timeout": _("ClickSign did not answer in time (%(summary)s); docg will try again."),
+    "clicksign.bad_response": _("ClickSign answered with something unexpected (%(summary)s)."),
+    "clicksign.blocked_address": _("The ClickSign download link is not allowed: %(summary)s"),
+    "clicksign.file_not_ready": _("ClickSign has not finished the signed file yet (%(summary)s); docg will try again."),
 }
 
 _CATALOG = MessageCatalog(MESSAGES)
@@ -96,7 +70,7 @@ def _errors_summary(body: Any) -> str:
     return ""
 
 
-def error_for(response: httpx.Response, tech: dict) -> ConnectorError:
+def error_for(response: httpx.Response, tech: dict) -> DocgError:
     status = response.status_code
     try:
         body: Any = response.json()

@@ -12,8 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
@@ -39,7 +39,7 @@ def _deadline(ctx: ActionContext, value: Any) -> str:
     except ValueError:
         when = None
     if when is None:
-        raise ConnectorError(
+        raise DocgError(
             "signature.invalid_deadline",
             ctx.say(
                 f"The signing deadline '{text}' is not a date (use YYYY-MM-DD or an ISO date-time).",
@@ -150,8 +150,8 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
     connection = ctx.active_connection(Provider.CLICKSIGN, "ClickSign")
     try:
         settings = ClickSignSettings.from_connection(connection.credentials or {})
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         raise
     document = ctx.organization_document(params["document_id"], purpose="sign", purpose_pt="assinar")
     signers = clean_signers(ctx, params)
@@ -166,8 +166,8 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
     client = ClickSignClient(settings, headers={"X-Correlation-ID": ctx.correlation_id})
     try:
         _build(client, requests, document, name, locale, deadline)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         raise
     _announce(ctx, requests, document, node_key)
     output = {**_output(requests), "document_id": str(document.pk)}

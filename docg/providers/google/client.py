@@ -21,7 +21,8 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from docg.connectors.errors import ConnectorError, retry_after_details
+from docg.common.errors import DocgError
+from docg.connectors.errors import retry_after_details
 from docg.providers.google.messages import google_error
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -57,8 +58,8 @@ def _message(body: Any) -> str:
     return str(body)[:200] if body else ""
 
 
-def status_error(response: httpx.Response, *, what: str, tech: dict) -> ConnectorError:
-    """The ConnectorError for a Google error answer; `what` names the file or resource for people."""
+def status_error(response: httpx.Response, *, what: str, tech: dict) -> DocgError:
+    """The DocgError for a Google error answer; `what` names the file or resource for people."""
     status = response.status_code
     body = _body(response)
     reasons = _reasons(body)

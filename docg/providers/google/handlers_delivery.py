@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
@@ -107,8 +107,8 @@ def gmail_send(ctx: ActionContext, params: dict) -> ActionResult:
     try:
         with translated(ctx):
             answer = client.gmail_send(raw=raw)
-    except ConnectorError as exc:
-        delivery_failed(ctx=ctx, error=exc, message=exc.message_human, identity=identity)
+    except DocgError as exc:
+        delivery_failed(ctx=ctx, error=exc, message=exc.human, identity=identity)
         raise
     state = {
         "status": "sent",

@@ -16,7 +16,7 @@ import re
 import time
 from typing import Any
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.storage import document_for_step
 from docg.executions.choices import ExecutionStatus
@@ -101,11 +101,11 @@ def _copy(ctx: ActionContext, client: GoogleClient, params: dict, kind: str, cop
         copy = client.drive_copy(
             file_id=template_id, name=copy_name, folder_id=str(params["folder_id"]).strip(), step=tag
         )
-    except ConnectorError as exc:
+    except DocgError as exc:
         if exc.code == "google.not_found":
             # The copy names two ids; Drive answers 404 for either. Name both for the person fixing it.
             what = f"the {KINDS[kind][0]} template {template_id} (or the folder {params['folder_id']})"
-            raise google_error("template.not_found", what, exc.details_tech) from exc
+            raise google_error("template.not_found", what, exc.details) from exc
         raise
     if not copy.get("id"):
         raise google_error("google.unavailable", "the copy has no id", {"answer": copy}, transient=True)
@@ -136,7 +136,7 @@ def fill(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
                 answer = client.slides_batch_update(presentation_id=file_id, requests=requests)
         pdf = client.drive_export(file_id=file_id, mime_type=PDF)
     if not pdf.startswith(b"%PDF"):
-        raise ConnectorError(
+        raise DocgError(
             "google.unavailable",
             ctx.say(
                 "Google did not return a PDF; docg will try again.",

@@ -13,9 +13,11 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.connectors import services
-from docg.connectors.errors import ConnectorError, MessageCatalog, retry_after_details
+from docg.connectors.errors import MessageCatalog, retry_after_details
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 
@@ -24,31 +26,14 @@ BATCH_SIZE = 100  # HubSpot's batch read limit per request
 
 MESSAGES = MessageCatalog(
     {
-        "oauth_expired": (
-            "HubSpot no longer accepts the connection ({summary}): reconnect HubSpot.",
-            "O HubSpot não aceita mais a conexão ({summary}): conecte o HubSpot de novo.",
+        "oauth_expired": _("HubSpot no longer accepts the connection (%(summary)s): reconnect HubSpot."),
+        "hubspot.insufficient_permissions": _(
+            "The HubSpot connection lacks a permission docg needs (%(summary)s): reconnect and allow every scope."
         ),
-        "hubspot.insufficient_permissions": (
-            "The HubSpot connection lacks a permission docg needs ({summary}): reconnect and allow every scope.",
-            "A conexão HubSpot não tem uma permissão de que o docg precisa ({summary}): conecte de novo e "
-            "permita todos os escopos.",
-        ),
-        "hubspot.not_found": (
-            "HubSpot does not have this record ({summary}).",
-            "O HubSpot não tem este registro ({summary}).",
-        ),
-        "rate_limit": (
-            "HubSpot is limiting requests ({summary}); docg will try again.",
-            "O HubSpot está limitando as requisições ({summary}); o docg tentará de novo.",
-        ),
-        "hubspot.unavailable": (
-            "HubSpot is unavailable ({summary}); docg will try again.",
-            "O HubSpot está indisponível ({summary}); o docg tentará de novo.",
-        ),
-        "hubspot.rejected": (
-            "HubSpot refused the request ({summary}).",
-            "O HubSpot recusou a requisição ({summary}).",
-        ),
+        "hubspot.not_found": _("HubSpot does not have this record (%(summary)s)."),
+        "rate_limit": _("HubSpot is limiting requests (%(summary)s); docg will try again."),
+        "hubspot.unavailable": _("HubSpot is unavailable (%(summary)s); docg will try again."),
+        "hubspot.rejected": _("HubSpot refused the request (%(summary)s)."),
     }
 )
 
@@ -60,7 +45,7 @@ def _body(response: httpx.Response) -> Any:
         return response.text[:2000]
 
 
-def error_for(response: httpx.Response, tech: dict) -> ConnectorError:
+def error_for(response: httpx.Response, tech: dict) -> DocgError:
     status = response.status_code
     body = _body(response)
     tech = {**tech, "status_code": status, "body": body}
@@ -115,7 +100,7 @@ class HubSpotClient:
         if response.status_code >= 400:
             error = error_for(response, {"method": method, "url": url})
             if response.status_code == 401:
-                services.connection_mark_expired(connection=self.connection, reason=error.message_human)
+                services.connection_mark_expired(connection=self.connection, reason=error.human)
             raise error
         data = _body(response)
         if not isinstance(data, dict):

@@ -23,8 +23,9 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError, retry_after_details
+from docg.connectors.errors import retry_after_details
 from docg.providers.microsoft.messages import microsoft_error
 
 TIMEOUT_SECONDS = 30.0
@@ -45,8 +46,8 @@ def _graph_error(body: Any) -> tuple[str, str]:
     return "", str(body)[:300]
 
 
-def error_for(response: httpx.Response, tech: dict, *, what: str) -> ConnectorError:
-    """A ConnectorError for an error answer; `what` names the request for the human message."""
+def error_for(response: httpx.Response, tech: dict, *, what: str) -> DocgError:
+    """A DocgError for an error answer; `what` names the request for the human message."""
     status = response.status_code
     try:
         body: Any = response.json()
@@ -72,7 +73,7 @@ def error_for(response: httpx.Response, tech: dict, *, what: str) -> ConnectorEr
     return microsoft_error("microsoft.rejected", summary, tech)
 
 
-def _network_error(exc: httpx.HTTPError, tech: dict, what: str) -> ConnectorError:
+def _network_error(exc: httpx.HTTPError, tech: dict, what: str) -> DocgError:
     tech = {**tech, "exception": type(exc).__name__, "message": str(exc)[:500]}
     if isinstance(exc, httpx.TimeoutException):
         return microsoft_error("microsoft.timeout", what, tech, transient=True)

@@ -3,7 +3,7 @@
 import re
 from pathlib import PurePath
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.documents.pdf import PdfConversionError, convert_to_pdf
@@ -49,7 +49,7 @@ def convert(ctx: ActionContext, params: dict) -> ActionResult:
     try:
         pdf = convert_to_pdf(data, source.name, timeout=CONVERSION_TIMEOUT_SECONDS)
     except PdfConversionError as exc:
-        raise ConnectorError(
+        raise DocgError(
             "pdf.conversion_failed",
             ctx.say(
                 f"'{source.name}' could not be converted to PDF: {exc}",

@@ -5,8 +5,8 @@ from email.utils import formataddr, formatdate
 
 from django.utils import timezone
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
@@ -77,7 +77,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
     settings = _settings(ctx)
     sender = settings.from_email
     if not is_valid_email(sender):
-        raise ConnectorError(
+        raise DocgError(
             "smtp.misconfigured",
             ctx.say(
                 f"The SMTP connection's sender address is not valid ({sender!r}).",
@@ -99,10 +99,10 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
         return delivery_dry_run(ctx=ctx, summary=summary, state=state)
     try:
         delivery = SmtpClient(settings).send(message, sender=sender, recipients=envelope)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         identity = {"message_id": summary["message_id"]}
-        delivery_failed(ctx=ctx, error=exc, message=exc.message_human, identity=identity)
+        delivery_failed(ctx=ctx, error=exc, message=exc.human, identity=identity)
         raise
     state = {
         "status": "sent",

@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
@@ -76,7 +76,7 @@ def create_document(ctx: ActionContext, params: dict) -> ActionResult:
     envelope_id = str(answer.get("token") or "")
     answer_signers = answer.get("signers") if isinstance(answer.get("signers"), list) else []
     if not envelope_id:
-        raise ConnectorError(
+        raise DocgError(
             "zapsign.bad_response",
             "ZapSign did not return the document's token.",
             {"answer_keys": sorted(answer)},
