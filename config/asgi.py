@@ -16,12 +16,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from config.websockets import websocket_urlpatterns  # noqa: E402
+from docg.common.body_limit import BodyLimitMiddleware  # noqa: E402
 from docg.executions.sse_asgi import SSEApplication  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Live streams are served beside Django (no thread or connection per open stream).
-        "http": SSEApplication(ASGIStaticFilesHandler(django_asgi_app)),
+        # Oversized bodies are refused as they arrive, before Django reads them into memory.
+        "http": BodyLimitMiddleware(SSEApplication(ASGIStaticFilesHandler(django_asgi_app))),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

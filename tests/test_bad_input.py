@@ -129,10 +129,44 @@ def test_unknown_fields_are_refused_not_dropped(alice_api):
     assert response.json()["error"]["details"] == {"owner": ["Unknown field."]}
 
 
-def test_invalid_cursor_is_404_in_error_shape(alice_api):
-    response = alice_api.get("/api/v1/workflows?cursor=garbage")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+@pytest.mark.parametrize(
+    "cursor", ["garbage", "\u0662\u0660\u0662\u0666", "1" * 400, "cD0yMDI2LTAxLTAxVDAwOjAwOjAwLTIyOjIz"]
+)
+def test_invalid_cursor_is_400_in_error_shape(alice_api, cursor):
+    response = alice_api.get("/api/v1/workflows", {"cursor": cursor})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "cursor.invalid"
+
+
+BAD_MOMENTS = [
+    "2026-01-01T00:00:00-22:23",  # offset beyond ±14:00 (PostgreSQL refuses past ±15:59)
+    "2026-01-01T00:00:00+14:01",
+    "0000-01-01T00:00:00",
+    "0001-01-01T00:00:00+01:00",  # before the first representable instant once in UTC
+    "10000-01-01T00:00:00",
+    "1" * 400,
+    "\u0662\u0660\u0662\u0666-\u0660\u0661-\u0660\u0661T00:00:00",  # Arabic-Indic digits
+    "2026-01-01T\u0660\u0660:00",
+]
+
+
+@pytest.mark.parametrize("moment", BAD_MOMENTS)
+@pytest.mark.parametrize("name", ["created_after", "created_before"])
+def test_every_date_filter_answers_400_for_any_string(alice_api, cast, name, moment):
+    from docg.workflows.services import workflow_create
+    from docg.workflows.tests.factories import linear_nodes
+
+    workflow = workflow_create(organization=cast.acme, by=cast.alice, name="Dates", nodes=linear_nodes())
+    for path in ("/api/v1/executions", f"/api/v1/workflows/{workflow.pk}/runs"):
+        response = alice_api.get(path, {name: moment})
+        assert response.status_code == 400, (path, response.content)
+        _assert_error_shape(response, f"{path}?{name}={moment[:20]}")
+        assert name in response.json()["error"]["details"]
+
+
+def test_a_real_offset_still_filters(alice_api):
+    response = alice_api.get("/api/v1/executions", {"created_after": "2026-01-01T00:00:00+14:00"})
+    assert response.status_code == 200, response.content
 
 
 def test_limit_is_capped_at_100(alice_api, cast):

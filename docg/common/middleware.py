@@ -1,12 +1,12 @@
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.conf import settings
 from django.http import JsonResponse
 
 from docg.common.api.errors import error_body
+from docg.common.body_limit import body_limit_for
 
 
 class ApiBodyLimitMiddleware:
-    """Refuse oversized API bodies up front, before anything reads them into memory.
+    """Refuse oversized bodies from their Content-Length under WSGI (under ASGI, BodyLimitMiddleware did already).
 
     Sync and async capable, so async views (SSE) keep running on the event loop
     instead of being pushed into a thread by an adapter.
@@ -29,9 +29,7 @@ class ApiBodyLimitMiddleware:
         return self._refusal(request) or await self.get_response(request)
 
     def _refusal(self, request) -> JsonResponse | None:
-        if not request.path.startswith(("/api/", "/hooks/")):
-            return None
-        limit = self._limit_for(request.path)
+        limit = body_limit_for(request.path)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -41,10 +39,3 @@ class ApiBodyLimitMiddleware:
                 error_body("request_too_large", f"The request body is larger than {limit} bytes."), status=413
             )
         return None
-
-    @staticmethod
-    def _limit_for(path: str) -> int:
-        # Template uploads carry documents; everything else is small JSON.
-        if path.startswith("/api/v1/templates"):
-            return settings.TEMPLATE_MAX_UPLOAD_BYTES + 64 * 1024
-        return settings.API_MAX_BODY_BYTES

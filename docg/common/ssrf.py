@@ -19,6 +19,49 @@ class BlockedAddress(Exception):
     pass
 
 
+class InvalidHost(BlockedAddress):
+    """The host is not a name or address at all (an empty or over-long label, characters IDNA refuses)."""
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` cannot be a host name or IP address, or None when it can.
+
+    getaddrinfo encodes a name with the IDNA codec, which raises UnicodeError (not
+    gaierror) for a label over 63 characters, an empty label or a character such
+    as a fullwidth at sign (U+FF20): asked first, so a user's typo is a clear refusal, not a crash.
+    """
+    bare = host.strip("[]")
+    if not bare:
+        return "the host is empty"
+    try:
+        ipaddress.ip_address(bare.split("%")[0])
+        return None
+    except ValueError:
+        pass
+    try:
+        encoded = bare.encode("idna")
+    except UnicodeError as exc:
+        return f"{host!r} is not a valid host name ({exc})"
+    labels = encoded.rstrip(b".").split(b".")
+    if len(encoded) > 253 or any(not label or len(label) > 63 for label in labels):
+        return f"{host!r} is not a valid host name (each part must have 1 to 63 characters)"
+    if any(not all(chr(c).isalnum() or c in b"-_" for c in label) for label in labels):
+        return f"{host!r} is not a valid host name (only letters, digits, '-' and '_')"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be an http(s) URL with a valid host, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        hostname, _port = parts.hostname, parts.port
+    except ValueError as exc:  # NFKC-normalised '@' or ':' in the netloc, a port out of range
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not hostname:
+        return f"Only http and https URLs with a host are allowed (got {url!r})."
+    return host_problem(hostname)
+
+
 def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(n, strict=False) for n in getattr(settings, "SSRF_ALLOWED_NETWORKS", [])]
 
@@ -42,9 +85,10 @@ def check_url(url: str) -> str | None:
 
     Returns the checked address to connect to (None for a host named in SSRF_ALLOWED_HOSTS).
     """
+    problem = url_problem(url)
+    if problem:
+        raise InvalidHost(problem)
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BlockedAddress(f"Only http and https URLs with a host are allowed (got {url!r}).")
     return check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
@@ -53,12 +97,15 @@ def check_host(host: str, port: int) -> str | None:
 
     Returns the checked address (None for a host named in SSRF_ALLOWED_HOSTS).
     """
+    problem = host_problem(host)
+    if problem:
+        raise InvalidHost(problem)
     host = host.lower().strip("[]")
     if host in {h.lower() for h in getattr(settings, "SSRF_ALLOWED_HOSTS", [])}:
         return None
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:
         raise BlockedAddress(f"The host {host!r} could not be resolved.") from exc
     allowed = _allowed_networks()
     addresses = []

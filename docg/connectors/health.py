@@ -36,6 +36,14 @@ def register_checker(provider: str, checker: Callable[[DataSourceConnection], Co
 
 def connection_test(*, connection: DataSourceConnection, by=None) -> ConnectionTestResult:
     """Ask the provider whether the connection's credential still works, and remember the answer."""
+    # Saved before the check existed (or through the admin): refused as bad input, nothing is called.
+    problems = services.connection_address_problems(config=connection.config, credentials=connection.credentials)
+    if problems:
+        raise DocgError(
+            "connection.invalid_host",
+            "This connection names a server that cannot exist: correct it and test again.",
+            details=problems,
+        )
     checker = _CHECKERS.get(connection.provider)
     if checker is None:
         return ConnectionTestResult(

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
+from docg.common.ssrf import host_problem, url_problem
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.orgs.models import Organization, User
@@ -18,6 +19,26 @@ def _client_config(config: Any) -> Any:
     if not isinstance(config, dict):  # the admin's JSON field may hand over other JSON values
         return config
     return {key: value for key, value in config.items() if key not in SERVER_OWNED_CONFIG}
+
+
+def connection_address_problems(*, config: Any = None, credentials: Any = None) -> dict[str, str]:
+    """The settings that name a server (`host`, `*url`) but cannot be one, by field, e.g. {"config.base_url": "..."}."""
+    problems = {}
+    for where, values in (("config", config), ("credentials", credentials)):
+        if not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if key == "host":
+                problem = host_problem(value.strip())
+            elif key.endswith("url"):
+                problem = url_problem(value.strip())
+            else:
+                continue
+            if problem:
+                problems[f"{where}.{key}"] = problem
+    return problems
 
 
 @transaction.atomic

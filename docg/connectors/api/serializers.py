@@ -3,9 +3,18 @@ from rest_framework import serializers
 from docg.common.api.serializers import StrictInput
 from docg.connectors.choices import Provider
 from docg.connectors.models import DataSourceConnection
+from docg.connectors.services import connection_address_problems
 
 
-class ConnectionInput(StrictInput):
+class _AddressCheck:
+    def validate(self, attrs):
+        problems = connection_address_problems(config=attrs.get("config"), credentials=attrs.get("credentials"))
+        if problems:
+            raise serializers.ValidationError({field: [message] for field, message in problems.items()})
+        return attrs
+
+
+class ConnectionInput(_AddressCheck, StrictInput):
     provider = serializers.ChoiceField(choices=Provider.choices)
     name = serializers.CharField(max_length=200)
     # Write-only: a secret goes in and never comes out.
@@ -13,7 +22,7 @@ class ConnectionInput(StrictInput):
     config = serializers.DictField(required=False)
 
 
-class ConnectionUpdateInput(StrictInput):
+class ConnectionUpdateInput(_AddressCheck, StrictInput):
     name = serializers.CharField(max_length=200, required=False)
     credentials = serializers.DictField(required=False, write_only=True)
     config = serializers.DictField(required=False)

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 from django_filters.utils import translate_validation
 
+from docg.common.api.filters import UtcDateTimeFilter
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, LogLevel
 from docg.executions.models import ExecutionLog, WorkflowApproval, WorkflowExecution
 
@@ -12,8 +13,8 @@ class RunFilter(django_filters.FilterSet):
     """One workflow's runs: `GET /workflows/{id}/runs`."""
 
     status = django_filters.ChoiceFilter(choices=ExecutionStatus.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = WorkflowExecution
