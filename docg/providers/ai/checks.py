@@ -19,8 +19,7 @@ from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
 from docg.connectors.health import ConnectionTestResult, register_checker
 from docg.connectors.models import DataSourceConnection
-from docg.providers.ai.client import AiClient, ai_error, translate
-from docg.providers.ai.client import _status_error as status_error
+from docg.providers.ai.client import AiClient, ai_error, status_error, translate
 from docg.providers.preflight_checks import say
 
 CHECK_TIMEOUT_SECONDS = 15.0

@@ -14,13 +14,14 @@ from typing import Any
 import httpx
 from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
 from docg.connectors.errors import (  # retry_after_seconds: still importable from here
-    DocgError,
     MessageCatalog,
-    retry_after_details,
     retry_after_seconds,  # noqa: F401
 )
+from docg.connectors.http import ProviderCodes, network_error
+from docg.connectors.http import status_error as http_status_error
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 SCHEMA_NAME = "docg_extract"
@@ -48,12 +49,10 @@ ai_error = _CATALOG.error
 translate = _CATALOG.translate
 
 
-def _provider_error(response: httpx.Response) -> dict[str, Any]:
+def _provider_error_in(body: Any) -> dict[str, Any]:
     """OpenAI's `{"error": {"message", "type", "code"}}`, or the start of whatever came back."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {"message": response.text[:500]}
+    if isinstance(body, str):
+        return {"message": body[:500]}
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         return {k: error.get(k) for k in ("message", "type", "code", "param") if error.get(k) is not None}
@@ -95,43 +94,45 @@ class AiClient:
             response = guarded_request("POST", url, timeout=timeout, json=payload, headers=headers)
         except BlockedAddress as exc:
             raise ai_error("ai.blocked_address", str(exc), tech) from exc
-        except httpx.TimeoutException as exc:
-            raise ai_error(
-                "ai.unavailable",
-                f"no answer within {timeout:g} s",
-                {**tech, "exception": type(exc).__name__},
-                transient=True,
-            ) from exc
         except httpx.HTTPError as exc:
-            raise ai_error(
-                "ai.unavailable",
-                f"{type(exc).__name__}: {exc}",
-                {**tech, "exception": type(exc).__name__, "message": str(exc)},
-                transient=True,
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error_maker(timeout), tech=tech) from exc
         tech["request_id"] = response.headers.get("x-request-id", "")
         if response.status_code >= 400:
-            raise _status_error(response, tech)
+            raise status_error(response, tech)
         return _parse(response, tech)
 
 
-def _status_error(response: httpx.Response, tech: dict) -> DocgError:
-    status = response.status_code
-    provider = _provider_error(response)
-    tech = {**tech, "status": status, "provider_error": provider}
-    summary = f"HTTP {status}" + (f": {provider['message']}" if provider.get("message") else "")
-    if status in (401, 403):
-        return ai_error("ai.unauthorized", summary, tech)
-    if status == 404:
-        return ai_error("ai.not_found", summary, tech)
-    if status == 429:
-        if provider.get("code") == "insufficient_quota" or provider.get("type") == "insufficient_quota":
-            return ai_error("ai.quota_exceeded", summary, tech)
-        tech = {**tech, **retry_after_details(response.headers)}
-        return ai_error("rate_limit", summary, tech, transient=True)
-    if status >= 500 or status in (408, 409):
-        return ai_error("ai.unavailable", summary, tech, transient=True)
-    return ai_error("ai.bad_request", summary, tech)
+CODES = ProviderCodes(
+    unavailable="ai.unavailable",
+    rejected="ai.bad_request",
+    unauthorized="ai.unauthorized",
+    not_found="ai.not_found",
+    conflict="ai.unavailable",
+)
+
+
+def _error_maker(timeout: float = DEFAULT_TIMEOUT_SECONDS):
+    def error(code: str, tech: dict, transient: bool) -> DocgError:
+        status = tech.get("status_code")
+        if status is None:  # no answer
+            exception, message = tech.get("exception", ""), tech.get("message", "")
+            timed_out = str(exception).endswith("Timeout")
+            summary = f"no answer within {timeout:g} s" if timed_out else f"{exception}: {message}".rstrip(": ")
+            return ai_error(code, summary, tech, transient=transient)
+        provider = _provider_error_in(tech.pop("body"))
+        tech = {**tech, "status": status, "provider_error": provider}
+        if code == "rate_limit" and "insufficient_quota" in (provider.get("code"), provider.get("type")):
+            code, transient = "ai.quota_exceeded", False
+            tech = {k: v for k, v in tech.items() if not k.startswith("retry_after")}
+        summary = f"HTTP {status}" + (f": {provider['message']}" if provider.get("message") else "")
+        return ai_error(code, summary, tech, transient=transient)
+
+    return error
+
+
+def status_error(response: httpx.Response, tech: dict) -> DocgError:
+    """The DocgError for an error answer of an OpenAI-compatible API."""
+    return http_status_error(response, codes=CODES, error=_error_maker(), tech=tech)
 
 
 def _parse(response: httpx.Response, tech: dict) -> Any:

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import MessageCatalog, retry_after_details
+from docg.connectors.errors import MessageCatalog
+from docg.connectors.http import ProviderCodes, network_error, status_error
 
 API_PREFIX = "/api/v3"
 JSON_API = "application/vnd.api+json"
@@ -70,25 +71,26 @@ def _errors_summary(body: Any) -> str:
     return ""
 
 
+CODES = ProviderCodes(
+    unavailable="clicksign.unavailable",
+    rejected="clicksign.rejected",
+    timeout="clicksign.timeout",
+    unauthorized="clicksign.unauthorized",
+    not_found="clicksign.not_found",
+    rate_limit="clicksign.rate_limited",
+)
+
+
+def _error(code: str, tech: dict, transient: bool) -> DocgError:
+    status = tech.get("status_code")
+    if status is None:  # no answer: name the exception
+        return clicksign_error(code, str(tech.get("exception", "")), tech, transient=transient)
+    detail = _errors_summary(tech.get("body"))
+    return clicksign_error(code, f"HTTP {status}" + (f": {detail}" if detail else ""), tech, transient=transient)
+
+
 def error_for(response: httpx.Response, tech: dict) -> DocgError:
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:2000]
-    tech = {**tech, "status_code": status, "body": body}
-    detail = _errors_summary(body)
-    summary = f"HTTP {status}" + (f": {detail}" if detail else "")
-    if status in (401, 403):
-        return clicksign_error("clicksign.unauthorized", summary, tech)
-    if status == 404:
-        return clicksign_error("clicksign.not_found", summary, tech)
-    if status == 429:
-        tech.update(retry_after_details(response.headers))
-        return clicksign_error("clicksign.rate_limited", summary, tech, transient=True)
-    if status >= 500:
-        return clicksign_error("clicksign.unavailable", summary, tech, transient=True)
-    return clicksign_error("clicksign.rejected", summary, tech)
+    return status_error(response, codes=CODES, error=_error, tech=tech)
 
 
 def _resource(type_: str, attributes: dict, relationships: dict | None = None, id_: str = "") -> dict:
@@ -127,14 +129,8 @@ class ClickSignClient:
                 headers=headers,
                 timeout=self.settings.timeout,
             )
-        except httpx.TimeoutException as exc:
-            raise clicksign_error(
-                "clicksign.timeout", type(exc).__name__, {**tech, "exception": type(exc).__name__}, transient=True
-            ) from exc
         except httpx.HTTPError as exc:
-            raise clicksign_error(
-                "clicksign.unavailable", type(exc).__name__, {**tech, "exception": str(exc)}, transient=True
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error, tech=tech) from exc
         if response.status_code >= 400:
             raise error_for(response, tech)
         if not response.content:

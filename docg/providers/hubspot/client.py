@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError
 from docg.connectors import services
-from docg.connectors.errors import MessageCatalog, retry_after_details
+from docg.connectors.errors import MessageCatalog
+from docg.connectors.http import ProviderCodes, network_error, response_body, status_error
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 
@@ -38,30 +39,33 @@ MESSAGES = MessageCatalog(
 )
 
 
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text[:2000]
+CODES = ProviderCodes(
+    unavailable="hubspot.unavailable",
+    rejected="hubspot.rejected",
+    unauthorized="oauth_expired",
+    forbidden="hubspot.insufficient_permissions",
+    not_found="hubspot.not_found",
+)
+
+
+def _error(code: str, tech: dict, transient: bool) -> DocgError:
+    """HubSpot's words for a failure: its own message when it gave one, else the status."""
+    body = tech.get("body")
+    message = body.get("message", "") if isinstance(body, dict) else ""
+    status = tech.get("status_code")
+    exception = str(tech.get("exception", ""))
+    summary = {
+        "oauth_expired": "401",
+        "hubspot.insufficient_permissions": message or "403",
+        "hubspot.not_found": tech.get("url", ""),
+        "rate_limit": "429",
+        "hubspot.rejected": message or str(status),
+    }.get(code) or (str(status) if status else "timeout" if exception.endswith("Timeout") else exception)
+    return MESSAGES.error(code, summary, tech, transient=transient)
 
 
 def error_for(response: httpx.Response, tech: dict) -> DocgError:
-    status = response.status_code
-    body = _body(response)
-    tech = {**tech, "status_code": status, "body": body}
-    message = body.get("message", "") if isinstance(body, dict) else ""
-    if status == 401:
-        return MESSAGES.error("oauth_expired", "401", tech)
-    if status == 403:
-        return MESSAGES.error("hubspot.insufficient_permissions", message or "403", tech)
-    if status == 404:
-        return MESSAGES.error("hubspot.not_found", tech.get("url", ""), tech)
-    if status == 429:
-        tech.update(retry_after_details(response.headers))
-        return MESSAGES.error("rate_limit", "429", tech, transient=True)
-    if status >= 500:
-        return MESSAGES.error("hubspot.unavailable", str(status), tech, transient=True)
-    return MESSAGES.error("hubspot.rejected", message or str(status), tech)
+    return status_error(response, codes=CODES, error=_error, tech=tech)
 
 
 class HubSpotClient:
@@ -80,14 +84,8 @@ class HubSpotClient:
         tech = {"method": method, "url": url}
         try:
             return httpx.request(method, url, headers=headers, timeout=TIMEOUT_SECONDS, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise MESSAGES.error(
-                "hubspot.unavailable", "timeout", {**tech, "exception": type(exc).__name__}, transient=True
-            ) from exc
         except httpx.HTTPError as exc:
-            raise MESSAGES.error(
-                "hubspot.unavailable", type(exc).__name__, {**tech, "exception": str(exc)}, transient=True
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error, tech=tech) from exc
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self.root}{path}"
@@ -102,7 +100,7 @@ class HubSpotClient:
             if response.status_code == 401:
                 services.connection_mark_expired(connection=self.connection, reason=error.human)
             raise error
-        data = _body(response)
+        data = response_body(response)
         if not isinstance(data, dict):
             raise MESSAGES.error("hubspot.unavailable", "unexpected body", {"url": url}, transient=True)
         return data

@@ -13,7 +13,7 @@ import httpx
 
 from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import retry_after_details
+from docg.connectors.http import ProviderCodes, network_error, status_error
 
 DEFAULT_BASE_URL = "https://api.zapsign.com.br/api/v1"
 TIMEOUT_SECONDS = 30.0
@@ -36,25 +36,34 @@ class ZapSignSettings:
         return cls(api_token=token, base_url=base_url)
 
 
+CODES = ProviderCodes(
+    unavailable="zapsign.unavailable",
+    rejected="zapsign.rejected",
+    timeout="zapsign.timeout",
+    unauthorized="zapsign.unauthorized",
+    rate_limit="zapsign.rate_limited",
+)
+
+
+def _error(code: str, tech: dict, transient: bool) -> DocgError:
+    status = tech.get("status_code")
+    message = {
+        "zapsign.unauthorized": f"ZapSign refused the connection's API token ({status}).",
+        "zapsign.rate_limited": "ZapSign is rate limiting docg; docg will try again.",
+        "zapsign.timeout": "ZapSign did not answer in time; docg will try again.",
+        "zapsign.rejected": f"ZapSign refused the request ({status}).",
+    }.get(code)
+    if message is None:  # unavailable
+        message = (
+            f"ZapSign is unavailable ({status}); docg will try again."
+            if status
+            else f"Could not reach ZapSign ({tech.get('exception', '')})."
+        )
+    return DocgError(code, message, tech, transient=transient)
+
+
 def _error_for(response: httpx.Response, tech: dict) -> DocgError:
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:2000]
-    tech = {**tech, "status_code": status, "body": body}
-    if status in (401, 403):
-        return DocgError("zapsign.unauthorized", f"ZapSign refused the connection's API token ({status}).", tech)
-    if status == 429:
-        tech.update(retry_after_details(response.headers))
-        return DocgError(
-            "zapsign.rate_limited", "ZapSign is rate limiting docg; docg will try again.", tech, transient=True
-        )
-    if status >= 500:
-        return DocgError(
-            "zapsign.unavailable", f"ZapSign is unavailable ({status}); docg will try again.", tech, transient=True
-        )
-    return DocgError("zapsign.rejected", f"ZapSign refused the request ({status}).", tech)
+    return status_error(response, codes=CODES, error=_error, tech=tech)
 
 
 class ZapSignClient:
@@ -91,20 +100,8 @@ class ZapSignClient:
             return guarded_request(method, url, timeout=self.settings.timeout, **kwargs)
         except BlockedAddress as exc:
             raise DocgError("zapsign.blocked_address", f"The ZapSign base URL is not allowed: {exc}", tech) from exc
-        except httpx.TimeoutException as exc:
-            raise DocgError(
-                "zapsign.timeout",
-                "ZapSign did not answer in time; docg will try again.",
-                {**tech, "exception": type(exc).__name__},
-                transient=True,
-            ) from exc
         except httpx.HTTPError as exc:
-            raise DocgError(
-                "zapsign.unavailable",
-                f"Could not reach ZapSign ({type(exc).__name__}).",
-                {**tech, "exception": str(exc)},
-                transient=True,
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error, tech=tech) from exc
 
     def create_document(self, *, name: str, pdf: bytes, signers: list[dict], external_id: str) -> dict:
         """POST /docs/ — the document with its signers; returns ZapSign's answer (doc token, signer tokens)."""
