@@ -8,7 +8,9 @@ state (the engine does), so a handler is easy to test on its own.
 from dataclasses import dataclass, field
 from typing import Any
 
-from docg.common.errors import DocgError
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import DocgError, translated
 
 
 @dataclass
@@ -31,9 +33,9 @@ class ActionContext:
             return render_string(source, self.expression_context)
         return evaluate(source, self.expression_context)
 
-    def say(self, english: str, portuguese: str) -> str:
-        """The message in the organization's language."""
-        return portuguese if (self.language or "").lower().startswith("pt") else english
+    def say(self, message: Any, **params: Any) -> str:
+        """A gettext_lazy message in the organization's language, its %(name)s placeholders filled from `params`."""
+        return translated(message, self.language, **params)
 
     def active_connection(self, provider: str, label: str):
         """The step's connection, which must be active and for `provider`; else a permanent error."""
@@ -44,16 +46,16 @@ class ActionContext:
             state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
             raise DocgError(
                 "connection.inactive",
-                self.say(
-                    f"This step needs an active {label} connection ({state}).",
-                    f"Esta etapa precisa de uma conexão {label} ativa ({state}).",
-                ),
+                self.say(_("This step needs an active %(label)s connection (%(state)s)."), label=label, state=state),
                 {"connection": str(getattr(connection, "pk", "")), "state": state},
             )
         return connection
 
-    def organization_document(self, document_id: Any, *, purpose: str, purpose_pt: str):
-        """A generated document of the run's organization (another organization's id is "not found")."""
+    def organization_document(self, document_id: Any, *, purpose: Any):
+        """A generated document of the run's organization (another organization's id is "not found").
+
+        `purpose` (gettext_lazy, a verb: "sign") says what the step wanted to do with it.
+        """
         import uuid
 
         from docg.documents.models import GeneratedDocument
@@ -67,8 +69,9 @@ class ActionContext:
             raise DocgError(
                 "document.not_found",
                 self.say(
-                    f"The document to {purpose} ({document_id}) does not exist.",
-                    f"O documento a {purpose_pt} ({document_id}) não existe.",
+                    _("The document to %(purpose)s (%(document_id)s) does not exist."),
+                    purpose=self.say(purpose),
+                    document_id=document_id,
                 ),
                 {"document_id": str(document_id)},
             )
@@ -87,10 +90,7 @@ class ActionContext:
         except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
             raise DocgError(
                 "storage.unavailable",
-                self.say(
-                    "The PDF could not be stored; docg will try again.",
-                    "O PDF não pôde ser guardado; o docg tentará de novo.",
-                ),
+                self.say(_("The PDF could not be stored; docg will try again.")),
                 {"exception": type(exc).__name__, "message": str(exc)},
                 transient=True,
             ) from exc

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log
@@ -55,12 +56,12 @@ def clean_signers(ctx: ActionContext, params: dict) -> list[dict]:
         if not name or "@" not in email:
             raise DocgError(
                 "signature.invalid_signer",
-                ctx.say(f"Invalid signer: {signer!r}.", f"Signatário inválido: {signer!r}."),
+                ctx.say(_("Invalid signer: %(signer)s."), signer=repr(signer)),
                 {"signer": signer},
             )
         signers.append({"name": name, "email": email})
     if not signers:
-        raise DocgError("signature.invalid_signer", ctx.say("No signer.", "Nenhum signatário."), {})
+        raise DocgError("signature.invalid_signer", ctx.say(_("No signer.")), {})
     return signers
 
 

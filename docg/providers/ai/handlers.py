@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
@@ -23,10 +24,7 @@ def _client(ctx: ActionContext) -> tuple[AiClient, dict]:
         missing = ", ".join(name for name, value in (("base_url", base_url), ("api_key", api_key)) if not value)
         raise DocgError(
             "connection.inactive",
-            ctx.say(
-                f"The AI connection is not set up: it has no {missing}.",
-                f"A conexão de IA não está configurada: falta {missing}.",
-            ),
+            ctx.say(_("The AI connection is not set up: it has no %(missing)s."), missing=missing),
             {"connection": str(connection.pk), "missing": missing},
         )
     return AiClient(base_url=base_url, api_key=api_key, correlation_id=str(ctx.correlation_id)), config
@@ -45,9 +43,7 @@ def _validator(ctx: ActionContext, schema: Any) -> Draft202012Validator:
     except SchemaError as exc:
         raise DocgError(
             "ai.invalid_schema",
-            ctx.say(
-                f"The output schema is not valid: {exc.message}", f"O esquema de saída não é válido: {exc.message}"
-            ),
+            ctx.say(_("The output schema is not valid: %(message)s"), message=exc.message),
             {"path": list(exc.path)},
         ) from exc
     return Draft202012Validator(schema)
@@ -70,10 +66,7 @@ def extract(ctx: ActionContext, params: dict) -> ActionResult:
     if not model:
         raise DocgError(
             "ai.misconfigured",
-            ctx.say(
-                "No AI model is chosen: set one on the step or on the AI connection.",
-                "Nenhum modelo de IA foi escolhido: defina um na etapa ou na conexão de IA.",
-            ),
+            ctx.say(_("No AI model is chosen: set one on the step or on the AI connection.")),
             {"connection": str(ctx.connection.pk)},
         )
     if ctx.dry_run:

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from docg.common.errors import DocgError
+from docg.common.errors import DocgError, language_code
 from docg.connectors.choices import Provider
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
@@ -42,8 +44,7 @@ def _deadline(ctx: ActionContext, value: Any) -> str:
         raise DocgError(
             "signature.invalid_deadline",
             ctx.say(
-                f"The signing deadline '{text}' is not a date (use YYYY-MM-DD or an ISO date-time).",
-                f"O prazo de assinatura '{text}' não é uma data (use AAAA-MM-DD ou data-hora ISO).",
+                _("The signing deadline '%(text)s' is not a date (use YYYY-MM-DD or an ISO date-time)."), text=text
             ),
             {"deadline": text},
         )
@@ -153,7 +154,7 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
     except DocgError as exc:
         exc.human = translate(exc, ctx.language)
         raise
-    document = ctx.organization_document(params["document_id"], purpose="sign", purpose_pt="assinar")
+    document = ctx.organization_document(params["document_id"], purpose=pgettext_lazy("document purpose", "sign"))
     signers = clean_signers(ctx, params)
     deadline = _deadline(ctx, params.get("deadline"))
     name = str(params.get("name") or document.name)[:255]
@@ -162,7 +163,7 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
         return signature_dry_run(signers=signers, document=document)
 
     requests = _rows(ctx, document, signers, node_key)
-    locale = "pt-BR" if (ctx.language or "").lower().startswith("pt") else "en-US"
+    locale = "pt-BR" if language_code(ctx.language) == "pt-br" else "en-US"
     client = ClickSignClient(settings, headers={"X-Correlation-ID": ctx.correlation_id})
     try:
         _build(client, requests, document, name, locale, deadline)

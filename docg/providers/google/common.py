@@ -3,6 +3,8 @@
 import contextlib
 from collections.abc import Iterator
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
 from docg.connectors.oauth import fresh_access_token
@@ -20,10 +22,7 @@ def google_client(ctx: ActionContext) -> GoogleClient:
         token = fresh_access_token(connection=connection, correlation_id=ctx.correlation_id)
     except DocgError as exc:
         if exc.code == "oauth_expired":
-            exc.human = ctx.say(
-                f"The Google connection '{connection.name}' has expired: reconnect it.",
-                f"A conexão Google '{connection.name}' expirou: conecte de novo.",
-            )
+            exc.human = ctx.say(_("The Google connection '%(name)s' has expired: reconnect it."), name=connection.name)
         raise
     return GoogleClient(access_token=token, correlation_id=ctx.correlation_id, timeout=GOOGLE_TIMEOUT_SECONDS)
 

@@ -5,6 +5,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
@@ -28,7 +29,7 @@ from docg.providers.google.common import google_client, step_tag, translated
 
 
 def drive_upload(ctx: ActionContext, params: dict) -> ActionResult:
-    document = ctx.organization_document(params["document_id"], purpose="upload", purpose_pt="enviar")
+    document = ctx.organization_document(params["document_id"], purpose=pgettext_lazy("document purpose", "upload"))
     folder_id = str(params["folder_id"]).strip()
     name = str(params.get("name") or document.name)
     summary = {"document_id": str(document.pk), "folder_id": folder_id, "name": name}

@@ -16,6 +16,8 @@ import re
 import time
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.storage import document_for_step
@@ -138,10 +140,7 @@ def fill(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
     if not pdf.startswith(b"%PDF"):
         raise DocgError(
             "google.unavailable",
-            ctx.say(
-                "Google did not return a PDF; docg will try again.",
-                "O Google não devolveu um PDF; o docg tentará de novo.",
-            ),
+            ctx.say(_("Google did not return a PDF; docg will try again.")),
             {"file_id": file_id, "first_bytes": pdf[:40].decode("latin-1")},
             transient=True,
         )

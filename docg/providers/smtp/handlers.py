@@ -4,6 +4,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
@@ -68,7 +69,7 @@ def build_message(
 def _envelope(recipients: dict[str, list[tuple[str, str]]]) -> list[str]:
     seen: dict[str, str] = {}
     for pairs in recipients.values():
-        for _, address in pairs:
+        for _name, address in pairs:
             seen.setdefault(address.lower(), address)
     return list(seen.values())
 
@@ -79,10 +80,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
     if not is_valid_email(sender):
         raise DocgError(
             "smtp.misconfigured",
-            ctx.say(
-                f"The SMTP connection's sender address is not valid ({sender!r}).",
-                f"O endereço de remetente da conexão SMTP não é válido ({sender!r}).",
-            ),
+            ctx.say(_("The SMTP connection's sender address is not valid (%(sender)s)."), sender=repr(sender)),
             {"from_email": sender},
         )
     recipients = email_recipients(ctx=ctx, params=params)

@@ -37,10 +37,7 @@ def _positive_int(ctx: ActionContext, params: dict, name: str, default: int | No
     if number is None or number < 1:
         raise DocgError(
             "stripe.invalid_parameter",
-            ctx.say(
-                f"{name} must be a whole number of at least 1 (got {value!r}).",
-                f"{name} precisa ser um número inteiro maior ou igual a 1 (recebido: {value!r}).",
-            ),
+            ctx.say(_("%(name)s must be a whole number of at least 1 (got %(value)s)."), name=name, value=repr(value)),
             {"parameter": name, "value": repr(value)[:200]},
         )
     return number
@@ -51,7 +48,7 @@ def create_payment_link(ctx: ActionContext, params: dict) -> ActionResult:
     if not product_name:
         raise DocgError(
             "stripe.invalid_parameter",
-            ctx.say("The product name is empty.", "O nome do produto está vazio."),
+            ctx.say(_("The product name is empty.")),
             {"parameter": "product_name"},
         )
     unit_amount = _positive_int(ctx, params, "unit_amount")
@@ -65,7 +62,7 @@ def create_payment_link(ctx: ActionContext, params: dict) -> ActionResult:
     if not api_key:
         raise DocgError(
             "stripe.misconfigured",
-            ctx.say("The Stripe connection has no API key.", "A conexão Stripe não tem chave de API."),
+            ctx.say(_("The Stripe connection has no API key.")),
             {"missing": "api_key", "connection": str(connection.pk)},
         )
     api = StripeApi(api_key, headers={"X-Correlation-ID": ctx.correlation_id})

@@ -1,6 +1,7 @@
 """What `zapsign.create_document` does. The declaration (name, schema, queue) is in actions.py."""
 
 from django.db import transaction
+from django.utils.translation import pgettext_lazy
 
 from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
@@ -24,7 +25,7 @@ def _settings(ctx: ActionContext) -> ZapSignSettings:
 
 
 def _document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
-    return ctx.organization_document(document_id, purpose="sign", purpose_pt="assinar")
+    return ctx.organization_document(document_id, purpose=pgettext_lazy("document purpose", "sign"))
 
 
 def _output(envelope_id: str, requests: list[SignatureRequest]) -> dict:
