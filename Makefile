@@ -14,8 +14,8 @@ STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 
 help:
 	@echo "make run     start docg at http://127.0.0.1:$(PORT)/ (SQLite, no services needed)"
-	@echo "make test    start PostgreSQL/Redis if needed, lint, run the test suite"
-	@echo "make lint    ruff check + format check"
+	@echo "make test    start PostgreSQL/Redis/RabbitMQ if needed, lint, run the test suite (engine: on both brokers)"
+	@echo "make lint    ruff check + format check + import layers (lint-imports)"
 	@echo "make format  ruff format + safe fixes"
 
 venv: $(STAMP)
@@ -41,16 +41,23 @@ run: venv
 		DOCG_EMBEDDED_WORKER=1 exec $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application; \
 	fi
 
+# The engine suite runs a second time on RabbitMQ (the first pass uses the Redis broker).
+RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
+ENGINE_SUITE := docg/executions/tests tests/test_worker_crash.py tests/test_redis_restart.py
+
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: venv chromium libreoffice
-	$(VENV)/bin/python manage.py ensure_services
+	BROKER_URL=$(RABBITMQ_URL) $(VENV)/bin/python manage.py ensure_services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
+	BROKER_URL=$(RABBITMQ_URL) $(VENV)/bin/pytest -p no:cacheprovider $(ENGINE_SUITE)
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff format .

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from docg.common.testing import api_client_for
 from docg.workflows.models import Workflow
 from tests import world
+from tests.fixtures.cast import api_client_for
 from tests.routes import api_routes, openapi_path, openapi_spec, tenant_rows
 
 pytestmark = pytest.mark.django_db

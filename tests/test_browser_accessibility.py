@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from docg.dashboard.testing import UI_TIMEOUT_MS, logged_in_page, screenshot
 from docg.executions.choices import ExecutionStatus
 from docg.orgs.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_WORKFLOW, demo_seed
+from tests.fixtures.browser import UI_TIMEOUT_MS, logged_in_page, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

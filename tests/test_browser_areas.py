@@ -11,16 +11,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from docg.common.testing import api_client_for
 from docg.connectors.services import connection_create
-from docg.dashboard.testing import logged_in_page, screenshot
 from docg.documents.services import template_create
 from docg.documents.storage import document_store
 from docg.documents.tests import corpus
 from docg.executions.choices import ApprovalStatus, ExecutionStatus
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import APPROVAL, PREPARE, action, active_workflow
+from tests.fixtures.browser import logged_in_page, screenshot
+from tests.fixtures.cast import api_client_for
+from tests.fixtures.engine import wait_for_status
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

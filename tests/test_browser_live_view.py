@@ -4,17 +4,12 @@ ordered event list."""
 
 import pytest
 
-from docg.common.testing import PASSWORD
-from docg.dashboard.testing import ARTIFACTS
 from docg.executions.choices import ExecutionStatus
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import (
-    LiveServer,
-    start_delayed_run,
-    wait_for_delay_step,
-    wait_for_status,
-    worker_process,
-)
+from tests.fixtures.browser import ARTIFACTS
+from tests.fixtures.cast import PASSWORD
+from tests.fixtures.engine import wait_for_status
+from tests.fixtures.processes import LiveServer, start_delayed_run, wait_for_delay_step, worker_process
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

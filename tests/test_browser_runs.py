@@ -14,12 +14,12 @@ from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.connectors.registry import App, Operation
 from docg.connectors.runtime import ActionResult
-from docg.dashboard.testing import UI_TIMEOUT_MS, logged_in_page, screenshot
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep, WorkflowExecution
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import PREPARE, action, active_workflow
+from tests.fixtures.browser import UI_TIMEOUT_MS, logged_in_page, screenshot
+from tests.fixtures.engine import wait_for_status
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

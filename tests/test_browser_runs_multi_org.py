@@ -7,11 +7,11 @@ stream URL (`?organization=`); before, such users fell back to polling every 15 
 import pytest
 from playwright.sync_api import expect
 
-from docg.dashboard.testing import UI_TIMEOUT_MS, logged_in_page, screenshot
 from docg.executions.engine import execution_start
 from docg.executions.tests.builders import PREPARE, action, active_workflow
 from docg.orgs.choices import Role
 from docg.orgs.services import membership_add
+from tests.fixtures.browser import UI_TIMEOUT_MS, logged_in_page, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -6,11 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from docg.dashboard.testing import logged_in_page, screenshot
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import Workflow
 from docg.workflows.services import workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.browser import logged_in_page, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 # Each test asks for `django_db_setup` before the session-wide `dashboard_server`, so that daphne

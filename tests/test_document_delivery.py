@@ -20,9 +20,9 @@ from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.conftest import action, active_workflow
-from docg.providers.smtp.testing import smtp_credentials, smtp_server  # noqa: F401
+from tests.fixtures.engine import wait_for_status
+from tests.fixtures.smtp import smtp_credentials
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,7 +47,7 @@ def _run_states(execution_id) -> list[str]:
     return states
 
 
-def test_a_triggered_contract_is_rendered_converted_and_mailed(cast, worker, smtp_server):  # noqa: F811
+def test_a_triggered_contract_is_rendered_converted_and_mailed(cast, worker, smtp_server):
     template = template_create(
         organization=cast.acme,
         by=cast.alice,
@@ -138,7 +138,7 @@ def _docx_document(organization) -> GeneratedDocument:
     return document
 
 
-def test_a_dry_run_converts_the_pdf_but_mails_nothing(cast, worker, smtp_server):  # noqa: F811
+def test_a_dry_run_converts_the_pdf_but_mails_nothing(cast, worker, smtp_server):
     source = _docx_document(cast.acme)
     mailer = connection_create(
         organization=cast.acme, by=cast.alice, provider="smtp", name="Mail", credentials=smtp_credentials(smtp_server)

@@ -22,7 +22,6 @@ from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import wait_for_status, wait_until
 from docg.providers.clicksign.tests.fake import SIGNED_PDF, clicksign_api  # noqa: F401
 from docg.providers.clicksign.tests.fake import TOKEN as CLICKSIGN_TOKEN
 from docg.providers.clicksign.tests.helpers import event as clicksign_event
@@ -32,6 +31,7 @@ from docg.providers.google.tests.helpers import FOLDER, google_connection
 from docg.providers.hubspot import webhooks as hubspot_webhooks
 from docg.workflows.models import WebhookDelivery
 from docg.workflows.services import workflow_activate, workflow_create
+from tests.fixtures.engine import wait_for_status, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -7,15 +7,9 @@ import pytest
 
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.models import ExecutionStep
-from docg.executions.testing import (
-    LiveServer,
-    RedisServer,
-    start_delayed_run,
-    wait_for_delay_step,
-    wait_for_status,
-    worker_process,
-)
 from docg.executions.tests import sse_client
+from tests.fixtures.engine import wait_for_status
+from tests.fixtures.processes import LiveServer, RedisServer, start_delayed_run, wait_for_delay_step, worker_process
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

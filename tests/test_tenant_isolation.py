@@ -11,8 +11,8 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from docg.common.testing import api_client_for
 from tests import world
+from tests.fixtures.cast import api_client_for
 from tests.routes import WRITE_METHODS, api_routes, openapi_path, openapi_spec, tenant_rows
 
 pytestmark = pytest.mark.django_db

@@ -31,9 +31,9 @@ from django.db import connection
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep, WorkflowExecution
-from docg.executions.testing import wait_until
 from docg.workflows.models import WorkflowDatastore
 from docg.workflows.services import workflow_activate, workflow_create
+from tests.fixtures.engine import wait_until
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +191,7 @@ def workers(transactional_db):
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
+        "BROKER_URL": settings.BROKER_URL,
         "STEP_LEASE_SECONDS": str(STEP_LEASE_SECONDS),
         "REAPER_INTERVAL_SECONDS": str(REAPER_INTERVAL_SECONDS),
         "SSRF_ALLOWED_NETWORKS": "127.0.0.0/8",
@@ -201,16 +202,18 @@ def workers(transactional_db):
     if not settings.REDIS_URL:
         pytest.skip("Worker processes need the Redis broker (REDIS_URL).")
     broker = dramatiq.get_broker()
-    broker.flush_all()  # No leftovers from earlier runs on this Redis database.
-    acks_before = set(broker.client.scan_iter(match="dramatiq:__acks__.*"))
+    broker.flush_all()  # No leftovers from earlier runs on this broker.
+    # On Redis a killed worker's unacked messages wait in its ack set, to be requeued into a later run;
+    # RabbitMQ hands them back to the queue when the connection drops, where flush_all finds them.
+    redis = getattr(broker, "client", None)
+    acks_before = set(redis.scan_iter(match="dramatiq:__acks__.*")) if redis else set()
     manager = Workers(env)
     yield manager
     manager.stop_all()  # Before pytest-django flushes the tables the workers may be using.
     broker.flush_all()
-    # The killed worker's unacked message would be requeued into a later run: drop our workers' ack sets.
-    ours = set(broker.client.scan_iter(match="dramatiq:__acks__.*")) - acks_before
+    ours = set(redis.scan_iter(match="dramatiq:__acks__.*")) - acks_before if redis else set()
     if ours:
-        broker.client.delete(*ours)
+        redis.delete(*ours)
 
 
 def _report(request, line: str) -> None:

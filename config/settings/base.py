@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "docg.documents",
     "docg.providers",
     "docg.dashboard",
+    "docg.benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -166,36 +167,41 @@ REDIS_STREAM_MAXLEN = env.int("REDIS_STREAM_MAXLEN", default=1000)
 REDIS_STREAM_TTL = env.int("REDIS_STREAM_TTL", default=86400)
 DOCG_MODE = "redis" if REDIS_URL else "embedded"
 
+# The Dramatiq broker: Redis by default, or RabbitMQ (BROKER_URL=amqp://…), which hands a dead
+# consumer's unacknowledged messages to another worker at once instead of after a heartbeat timeout.
+BROKER_URL = env("BROKER_URL", default=REDIS_URL)
+_BROKERS = {
+    "redis": "dramatiq.brokers.redis.RedisBroker",
+    "rediss": "dramatiq.brokers.redis.RedisBroker",
+    "amqp": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+    "amqps": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+}
+_DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Retries",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+    "docg.executions.middleware.ReaperMiddleware",
+]
+
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
-    DRAMATIQ_BROKER = {
-        "BROKER": "dramatiq.brokers.redis.RedisBroker",
-        "OPTIONS": {"url": REDIS_URL},
-        "MIDDLEWARE": [
-            "dramatiq.middleware.AgeLimit",
-            "dramatiq.middleware.TimeLimit",
-            "dramatiq.middleware.Callbacks",
-            "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
-            "docg.executions.middleware.ReaperMiddleware",
-        ],
-    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    DRAMATIQ_BROKER = {
-        "BROKER": "dramatiq.brokers.stub.StubBroker",
-        "OPTIONS": {},
-        "MIDDLEWARE": [
-            "dramatiq.middleware.AgeLimit",
-            "dramatiq.middleware.TimeLimit",
-            "dramatiq.middleware.Callbacks",
-            "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
-            "docg.executions.middleware.ReaperMiddleware",
-        ],
-    }
+if BROKER_URL:
+    _scheme = BROKER_URL.split("://", 1)[0].lower()
+    if _scheme not in _BROKERS:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"BROKER_URL must start with redis://, rediss://, amqp:// or amqps:// (got {_scheme}://)."
+        )
+    DRAMATIQ_BROKER = {"BROKER": _BROKERS[_scheme], "OPTIONS": {"url": BROKER_URL}, "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+else:
+    DRAMATIQ_BROKER = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}, "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
 
 

@@ -1,4 +1,4 @@
-"""Make sure the PostgreSQL and Redis that the settings name are up, starting local ones if needed.
+"""Make sure the PostgreSQL, Redis and RabbitMQ that the settings name are up, starting local ones if needed.
 
 Used by `manage.py ensure_services` before the test suite runs. Nothing here
 goes through Django's database connection: the database may not exist yet.
@@ -77,6 +77,24 @@ def redis_endpoint(url: str) -> Endpoint | None:
     return Endpoint("Redis", parts.hostname or "127.0.0.1", parts.port or 6379)
 
 
+def rabbitmq_endpoint(url: str) -> Endpoint | None:
+    """Host and port of an amqp:// or amqps:// URL, or None when the broker is not RabbitMQ."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"amqp", "amqps"}:
+        return None
+    return Endpoint(
+        "RabbitMQ", parts.hostname or "127.0.0.1", parts.port or (5671 if parts.scheme == "amqps" else 5672)
+    )
+
+
+def _rabbitmq_start_command() -> list[str] | None:
+    if not shutil.which("rabbitmq-server"):
+        return None
+    return ["rabbitmq-server", "-detached"]
+
+
 def _postgres_start_command() -> list[str] | None:
     if not shutil.which("pg_ctlcluster") or not POSTGRES_CONFIG_DIR.is_dir():
         return None
@@ -125,8 +143,17 @@ _NOT_INSTALLED = {
         "Redis is not installed on this machine: install the redis-server package "
         "or set REDIS_URL to a reachable server."
     ),
+    "RabbitMQ": (
+        "RabbitMQ is not installed on this machine: install the rabbitmq-server package "
+        "or set BROKER_URL to a reachable server."
+    ),
 }
-_ENV_VAR = {"PostgreSQL": "DATABASE_URL", "Redis": "REDIS_URL"}
+_ENV_VAR = {"PostgreSQL": "DATABASE_URL", "Redis": "REDIS_URL", "RabbitMQ": "BROKER_URL"}
+_START_COMMANDS = {
+    "PostgreSQL": lambda endpoint: _postgres_start_command(),
+    "Redis": lambda endpoint: _redis_start_command(endpoint.port),
+    "RabbitMQ": lambda endpoint: _rabbitmq_start_command(),
+}
 
 
 def ensure_up(endpoint: Endpoint, *, deadline_seconds: float = 30.0) -> str:
@@ -138,7 +165,7 @@ def ensure_up(endpoint: Endpoint, *, deadline_seconds: float = 30.0) -> str:
             f"{endpoint} does not accept connections and is not on this machine: "
             f"start it or point {_ENV_VAR[endpoint.name]} elsewhere."
         )
-    command = _postgres_start_command() if endpoint.name == "PostgreSQL" else _redis_start_command(endpoint.port)
+    command = _START_COMMANDS[endpoint.name](endpoint)
     if command is None:
         raise ServiceError(_NOT_INSTALLED[endpoint.name])
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=deadline_seconds)  # noqa: S603
@@ -183,7 +210,9 @@ def ensure_database(database: dict) -> str:
     raise ServiceError(f"PostgreSQL accepts connections but docg cannot log in to it: {last_error}".rstrip() + ".")
 
 
-def ensure_services(*, databases: dict, redis_url: str, deadline_seconds: float = 30.0) -> list[str]:
+def ensure_services(
+    *, databases: dict, redis_url: str, broker_url: str = "", deadline_seconds: float = 30.0
+) -> list[str]:
     """Check (and start where needed) every configured service; one report line per service."""
     lines = []
     database = databases.get("default", {})
@@ -200,4 +229,8 @@ def ensure_services(*, databases: dict, redis_url: str, deadline_seconds: float 
         )
     else:
         lines.append(f"{redis}: {ensure_up(redis, deadline_seconds=deadline_seconds)}")
+    rabbitmq = rabbitmq_endpoint(broker_url)
+    if rabbitmq is not None:
+        # RabbitMQ boots an Erlang VM: give it longer than the others.
+        lines.append(f"{rabbitmq}: {ensure_up(rabbitmq, deadline_seconds=max(deadline_seconds, 60.0))}")
     return lines

@@ -14,11 +14,6 @@ from docg.documents.models import Template, TemplateVersion
 from docg.orgs.models import Organization, User
 
 
-def template_kind_for(filename: str) -> str:
-    """The template kind of an uploaded file, from its name; refuses anything but .docx and .pptx."""
-    return ooxml.kind_for(filename)
-
-
 def template_analyse(*, upload: Any, kind: str) -> tuple[list[dict], list[dict], list[dict]]:
     """(variables with their locations, every placeholder, lint errors) of an inspected package."""
     try:

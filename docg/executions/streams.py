@@ -134,11 +134,6 @@ class MemoryStreams:
         with self._lock:
             self._listeners.append(listener)
 
-    def remove_listener(self, listener: Callable[[str, str, dict], None]) -> None:
-        with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
 
 class RedisStreams:
     mode = "redis"

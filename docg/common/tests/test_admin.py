@@ -20,7 +20,6 @@ from django.utils import timezone
 from docg.audit.choices import AuditAction
 from docg.audit.models import AuditEvent
 from docg.audit.services import audit_log
-from docg.common.testing import PASSWORD
 from docg.connectors.models import DataSourceConnection
 from docg.documents.models import GeneratedDocument, SignatureRequest, Template
 from docg.executions.choices import ExecutionStatus
@@ -28,6 +27,7 @@ from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval
 from docg.orgs.models import Membership, Organization, User
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import Workflow, WorkflowDatastore, WorkflowNode, WorkflowVersion
+from tests.fixtures.cast import PASSWORD
 
 SECRET_TOKEN = "ya29.top-secret-access-token"
 SIGN_URL = "https://sign.example.com/s/bearer-link-for-the-signer"

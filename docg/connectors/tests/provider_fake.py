@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from docg.connectors.testing import LoopbackHandler, loopback_server
+from tests.fixtures.loopback import LoopbackHandler, loopback_server
 
 PREFIXES = {
     "hubspot": "/hubspot",

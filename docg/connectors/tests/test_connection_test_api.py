@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from docg.common.testing import api_client_for
 from docg.connectors.models import DataSourceConnection
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db
 

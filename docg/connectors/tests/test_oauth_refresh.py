@@ -10,7 +10,7 @@ from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 from docg.executions.preflight import preflight_check
-from docg.executions.testing import wait_until
+from tests.fixtures.engine import wait_until
 
 
 def _google(cast, *, expires_in: float, refresh: str = "1//refresh-old") -> DataSourceConnection:

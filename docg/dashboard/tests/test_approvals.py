@@ -2,12 +2,12 @@
 
 import pytest
 
-from docg.common.testing import api_client_for
 from docg.documents.storage import document_store
 from docg.executions.choices import ApprovalStatus, ExecutionStatus
 from docg.executions.models import WorkflowApproval, WorkflowExecution
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import APPROVAL, action, active_workflow
+from tests.fixtures.cast import api_client_for
+from tests.fixtures.engine import wait_for_status
 
 AFTER = action("after", "set_variables", parameters={"variables": {"done": "yes"}})
 HTMX = {"HTTP_HX_REQUEST": "true"}

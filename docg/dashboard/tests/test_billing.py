@@ -2,12 +2,12 @@
 
 import pytest
 
-from docg.dashboard.testing import logged_in_page, screenshot
 from docg.executions.engine import execution_start
-from docg.executions.testing import LiveServer
 from docg.executions.tests.builders import PREPARE, active_workflow
 from docg.orgs.models import Organization
 from docg.providers.stripe.tests.fake import API_KEY, PRICES, WEBHOOK_SECRET, stripe_api  # noqa: F401
+from tests.fixtures.browser import logged_in_page, screenshot
+from tests.fixtures.processes import LiveServer
 
 
 def _page(client, user, path="/billing/"):

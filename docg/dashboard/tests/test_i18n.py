@@ -15,10 +15,10 @@ from django.conf import settings
 from django.utils import translation
 from playwright.sync_api import expect
 
-from docg.dashboard.testing import logged_in_page, screenshot
 from docg.executions.engine import execution_start
 from docg.executions.tests.builders import PREPARE, active_workflow
 from docg.orgs.choices import Language
+from tests.fixtures.browser import logged_in_page, screenshot
 
 MESSAGES = Path(settings.BASE_DIR) / "locale" / "pt_BR" / "LC_MESSAGES"
 DOMAINS = ("django", "djangojs")

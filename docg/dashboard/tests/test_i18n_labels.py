@@ -9,9 +9,9 @@ from django.conf import settings
 from django.utils import translation
 from playwright.sync_api import expect
 
-from docg.dashboard.testing import logged_in_page, screenshot
 from docg.executions.tests.builders import PREPARE, active_workflow
 from docg.orgs.choices import Language
+from tests.fixtures.browser import logged_in_page, screenshot
 
 
 @pytest.fixture(autouse=True)

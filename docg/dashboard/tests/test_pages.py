@@ -1,8 +1,8 @@
 import pytest
 
-from docg.common.testing import PASSWORD
 from docg.workflows.services import workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.cast import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -80,6 +80,11 @@ def docx_environment() -> _DocxEnvironment:
     return _DocxEnvironment()
 
 
+def docx_environment_uncached() -> _DocxEnvironment:
+    """An environment that keeps no compiled part, so every render compiles (the benchmark's cold series)."""
+    return _DocxEnvironment(size=0)
+
+
 def part_label(partname: str) -> str:
     """`/word/header1.xml` → `header1`; the body is `body`."""
     name = partname.rsplit("/", 1)[-1].removesuffix(".xml")

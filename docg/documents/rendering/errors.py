@@ -133,7 +133,3 @@ def classify(exc: BaseException, *, location: dict | None = None) -> DocgError:
         exception=type(exc).__name__,
         traceback="".join(traceback.format_exception(exc))[-4000:],
     )
-
-
-def issue_tech(error: DocgError) -> dict[str, Any]:
-    return {"code": error.code, "detail": error.message, **error.details}

@@ -163,14 +163,3 @@ def pptx_placeholders(template: bytes) -> list[Placeholder]:
 
 def template_placeholders(kind: str, template: bytes) -> list[Placeholder]:
     return docx_placeholders(template) if kind == "docx" else pptx_placeholders(template)
-
-
-def unresolved(placeholders: list[Placeholder], data: Any) -> list[Placeholder]:
-    """The placeholders whose data is missing (one entry per name and location)."""
-    seen, missing = set(), []
-    for placeholder in placeholders:
-        key = (placeholder.name, placeholder.part, placeholder.paragraph)
-        if key not in seen and not resolves(data, placeholder.name):
-            seen.add(key)
-            missing.append(placeholder)
-    return missing

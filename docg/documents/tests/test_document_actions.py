@@ -7,7 +7,6 @@ import pytest
 from pptx import Presentation
 
 from docg.audit.models import AuditEvent
-from docg.common.testing import api_client_for
 from docg.connectors.runtime import ActionContext
 from docg.documents.models import GeneratedDocument
 from docg.documents.rendering.action import render_handler
@@ -17,8 +16,9 @@ from docg.documents.tests.render_helpers import stored_template, text_of, xml_pa
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.conftest import action, active_workflow
+from tests.fixtures.cast import api_client_for
+from tests.fixtures.engine import wait_for_status
 
 DONE = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELED, ExecutionStatus.NEEDS_REVIEW)
 

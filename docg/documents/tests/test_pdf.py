@@ -18,7 +18,7 @@ from docg.documents.pdf import (
     convert_to_pdf,
     shutdown,
 )
-from docg.executions.testing import wait_until
+from tests.fixtures.engine import wait_until
 
 
 def pdf_text(pdf: bytes) -> str:

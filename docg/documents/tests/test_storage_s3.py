@@ -9,7 +9,7 @@ from moto.server import ThreadedMotoServer
 
 from docg.audit.models import AuditEvent
 from docg.documents.storage import document_download_link, document_store
-from docg.executions.testing import free_port
+from tests.fixtures.processes import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from django.test import Client
 from django.urls import reverse
 
 from docg.audit.models import AuditEvent
-from docg.common.testing import PASSWORD
 from docg.documents.models import Template, TemplateVersion
 from docg.documents.tests import corpus
 from docg.orgs.models import User
+from tests.fixtures.cast import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

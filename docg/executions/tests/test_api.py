@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from docg.common.testing import api_client_for
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
 from docg.executions.logger import execution_log
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import APPROVAL, PREPARE, action, active_workflow
 from docg.workflows.services import workflow_deactivate
+from tests.fixtures.cast import api_client_for
+from tests.fixtures.engine import wait_for_status
 
 AFTER = action("after", "set_variables", parameters={"variables": {"done": "yes"}})
 EXECUTION_FIELDS = {

@@ -5,8 +5,8 @@ from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.control import execution_cancel, execution_pause, execution_resume, execution_retry
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
-from docg.executions.testing import wait_for_status, wait_until
 from docg.executions.tests.conftest import action, active_workflow
+from tests.fixtures.engine import wait_for_status, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,8 +4,8 @@ import pytest
 
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.conftest import action, active_workflow
+from tests.fixtures.engine import wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,10 +9,10 @@ from docg.executions.choices import ApprovalStatus, ExecutionStatus, StepStatus
 from docg.executions.control import approval_decide, execution_resume
 from docg.executions.engine import execution_begin, execution_start, step_run
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
-from docg.executions.testing import wait_for_status, wait_until
 from docg.executions.tests.conftest import TRIGGER as TRIGGER_NODE
 from docg.executions.tests.conftest import action, active_workflow
 from docg.workflows.models import WorkflowDatastore
+from tests.fixtures.engine import wait_for_status, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,9 +4,9 @@ from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.event_schema import event_errors
 from docg.executions.streams import execution_key, get_streams, public_id
-from docg.executions.testing import wait_for_status
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.engine import wait_for_status
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,8 +9,8 @@ from docg.executions.control import approval_decide, execution_cancel
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowApproval
 from docg.executions.streams import execution_key, get_streams, organization_key
-from docg.executions.testing import wait_for_status, wait_until
 from docg.executions.tests.conftest import action, active_workflow
+from tests.fixtures.engine import wait_for_status, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,8 +14,8 @@ from docg.connectors.runtime import ActionResult
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.preflight import DOMAINS, preflight_check
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.conftest import TRIGGER, action, active_workflow
+from tests.fixtures.engine import wait_for_status
 
 pytestmark = pytest.mark.django_db
 

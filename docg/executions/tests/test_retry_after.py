@@ -14,8 +14,8 @@ from docg.executions import actors
 from docg.executions.choices import StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionLog, ExecutionStep
-from docg.executions.testing import wait_until
 from docg.executions.tests.conftest import action, active_workflow
+from tests.fixtures.engine import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

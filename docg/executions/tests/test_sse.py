@@ -5,7 +5,6 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from docg.common.testing import api_client_for
 from docg.executions.event_schema import event_errors
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
@@ -14,6 +13,7 @@ from docg.executions.streams import execution_key
 from docg.executions.tests import sse_client
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

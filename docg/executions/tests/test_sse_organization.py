@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client, RequestFactory
 
-from docg.common.testing import api_client_for
 from docg.executions import sse
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
@@ -23,6 +22,7 @@ from docg.orgs.choices import Role
 from docg.orgs.services import membership_add
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from docg.audit.models import AuditEvent
-from docg.common.testing import PASSWORD, api_client_for
 from docg.orgs.models import Membership, Organization, User
+from tests.fixtures.cast import PASSWORD, api_client_for
 
 pytestmark = pytest.mark.django_db
 

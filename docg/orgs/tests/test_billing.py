@@ -3,13 +3,13 @@
 import pytest
 
 from docg.audit.models import AuditEvent
-from docg.common.testing import api_client_for
 from docg.executions.engine import execution_start
 from docg.executions.tests.builders import PREPARE, active_workflow
 from docg.orgs.choices import Role
 from docg.orgs.models import Organization
 from docg.orgs.services import membership_add
 from docg.providers.stripe.tests.fake import API_KEY, PRICES, stripe_api  # noqa: F401
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db
 FRONTEND = "https://app.docg.example"

@@ -107,10 +107,6 @@ class HubSpotClient:
 
     # --- endpoints ------------------------------------------------------------------
 
-    def account_details(self) -> dict[str, Any]:
-        """GET /account-info/v3/details: portalId, time zone, currency."""
-        return self._call("GET", "/account-info/v3/details")
-
     def get_deal(self, deal_id: str, *, properties: list[str]) -> dict[str, Any]:
         """GET /crm/v3/objects/deals/{dealId}?properties=…"""
         return self._call("GET", f"/crm/v3/objects/deals/{deal_id}", params={"properties": ",".join(properties)})

@@ -1,10 +1,10 @@
 import pytest
 
 from docg.audit.models import AuditEvent
-from docg.common.testing import api_client_for
 from docg.connectors.services import connection_create
 from docg.workflows.models import Workflow, WorkflowVersion
 from docg.workflows.tests.factories import linear_nodes, workflow_body
+from tests.fixtures.cast import api_client_for
 
 pytestmark = pytest.mark.django_db
 

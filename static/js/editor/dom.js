@@ -35,3 +35,11 @@ export function announce(text) {
   announcer.textContent = "";
   window.setTimeout(() => { announcer.textContent = text; }, 30);
 }
+export function showFieldError(container, message) {
+  const error = container.querySelector(":scope > .field-error");
+  error.textContent = message;
+  error.hidden = !message;
+  for (const input of container.querySelectorAll("input, select, textarea")) {
+    if (message) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+  }
+}

@@ -1,47 +1,11 @@
 // The selected step's settings: a form generated from its action's parameter schema (JSON Schema).
-import { T, canWrite, data, el, gettext, inspector, interpolate } from "./dom.js";
-import { renderGraph, renderGraphKeepFocus } from "./graph.js";
+import { T, canWrite, data, el, gettext, inspector, interpolate, showFieldError } from "./dom.js";
 import { forgetField, picker } from "./picker.js";
-import { apps, badJson, byId, isExpr, markDirty, operationOf, problemCount, problemsOf, state, titleOf } from "./state.js";
+import { fieldKind } from "./schema.js";
+import { apps, badJson, byId, changed, isExpr, markDirty, operationOf, problemCount, problemsOf, state, titleOf } from "./state.js";
 import { renameKey } from "./steps.js";
 
 const LONG_TEXT = ["message", "body", "text", "html", "instructions", "description"];
-
-export function select(id, focusHeading) {
-  state.selected = id;
-  renderGraph();
-  renderInspector();
-  if (focusHeading) {
-    const heading = inspector.querySelector("h2");
-    if (heading) {
-      heading.focus();
-      if (window.matchMedia("(max-width: 899px)").matches) inspector.scrollIntoView({ block: "start" });
-    }
-  }
-}
-
-export function fieldKind(schema) {
-  if (!schema || typeof schema !== "object") return "any";
-  const simple = (s) => s && ["string", "number", "integer"].includes(s.type) && !s.enum;
-  if (Array.isArray(schema.enum)) return "enum";
-  if (schema.anyOf || schema.oneOf) {
-    const variants = schema.anyOf || schema.oneOf;
-    return variants.every((v) => simple(v) || (v.type === "array" && simple(v.items))) ? "text" : "json";
-  }
-  switch (schema.type) {
-    case "string": return "text";
-    case "number": case "integer": return "number";
-    case "boolean": return "boolean";
-    case "array": return simple(schema.items) ? "lines" : "json";
-    case "object": {
-      const extra = schema.additionalProperties;
-      const open = extra === true || (extra && typeof extra === "object" && (simple(extra) || !extra.type));
-      return !Object.keys(schema.properties || {}).length && open ? "kv" : "json";
-    }
-    case undefined: return "any";
-    default: return "json";
-  }
-}
 
 function slot(field, ...children) {
   const id = `wf-err-${state.selected}-${field.replace(/[^\w-]/g, "_")}`;
@@ -50,21 +14,23 @@ function slot(field, ...children) {
 function describedBy(field, helpId) {
   return [helpId, `wf-err-${state.selected}-${field.replace(/[^\w-]/g, "_")}`].filter(Boolean).join(" ");
 }
-export function showFieldError(container, message) {
-  const error = container.querySelector(":scope > .field-error");
-  error.textContent = message;
-  error.hidden = !message;
-  for (const input of container.querySelectorAll("input, select, textarea")) {
-    if (message) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
-  }
-}
 function clearProblem(node, field) {
   const before = state.problems.length;
   state.problems = state.problems.filter((p) => !(p.node_key === node.key && p.field === field));
-  if (before !== state.problems.length) renderGraph();
+  if (before !== state.problems.length) changed({ graph: true });
 }
 
-export function renderInspector() {
+// Drawn again on every change of the model (main.js subscribes it to state.js); `focusHeading` moves the
+// keyboard to the selected step's heading (on a narrow screen the inspector sits below the graph).
+export function renderInspector(focusHeading = false) {
+  drawInspector();
+  const heading = focusHeading && inspector.querySelector("h2");
+  if (heading) {
+    heading.focus();
+    if (window.matchMedia("(max-width: 899px)").matches) inspector.scrollIntoView({ block: "start" });
+  }
+}
+function drawInspector() {
   inspector.replaceChildren();
   forgetField();
   const node = byId(state.selected);
@@ -87,7 +53,7 @@ export function renderInspector() {
   const pre = `wf-${node._id}`;
   form.append(slot("label", el("label", { for: `${pre}-label`, text: T.label }),
     el("input", { id: `${pre}-label`, value: node.label || "", maxlength: "200", placeholder: (op || {}).label || "", "aria-describedby": describedBy("label"),
-      oninput: (e) => { node.label = e.target.value; markDirty(); renderGraphKeepFocus(); inspector.querySelector("h2").textContent = titleOf(node); } })));
+      oninput: (e) => { node.label = e.target.value; markDirty(); changed({ graph: true, keepFocus: true }); inspector.querySelector("h2").textContent = titleOf(node); } })));
   const keyHelp = `${pre}-key-help`;
   const keySlot = slot("key", el("label", { for: `${pre}-key`, text: T.key }),
     el("input", { id: `${pre}-key`, value: node.key, maxlength: "64", pattern: "[-a-zA-Z0-9_]+", autocomplete: "off", spellcheck: "false", "aria-describedby": describedBy("key", keyHelp),
@@ -236,7 +202,7 @@ function flowFields(node, index, pre) {
   const isBranch = node.app === "core" && node.operation === "branch";
   if (!isBranch) {
     wrap.append(slot("next", el("label", { for: `${pre}-next`, text: T.next }),
-      el("select", { id: `${pre}-next`, "aria-describedby": describedBy("next"), onchange: (e) => { node.next = e.target.value; markDirty(); clearProblem(node, "next"); renderGraph(); } },
+      el("select", { id: `${pre}-next`, "aria-describedby": describedBy("next"), onchange: (e) => { node.next = e.target.value; markDirty(); clearProblem(node, "next"); changed({ graph: true }); } },
         options(node.next, index + 1 < state.nodes.length ? T.nextDefault : T.end))));
     return wrap;
   }
@@ -246,15 +212,15 @@ function flowFields(node, index, pre) {
     list.append(el("fieldset", { class: "wf-branch" }, el("legend", { text: `${T.ifShort} ${i + 1}` }),
       el("label", { for: `${id}-when`, text: T.branchWhen }),
       el("input", { id: `${id}-when`, value: branch.when || "", "data-expr": "true", placeholder: "{{ trigger.amount > 1000 }}", autocomplete: "off",
-        oninput: (e) => { branch.when = e.target.value; markDirty(); renderGraphKeepFocus(); } }),
+        oninput: (e) => { branch.when = e.target.value; markDirty(); changed({ graph: true, keepFocus: true }); } }),
       el("label", { for: `${id}-next`, text: T.branchNext }),
-      el("select", { id: `${id}-next`, onchange: (e) => { branch.next = e.target.value; markDirty(); clearProblem(node, "branches"); renderGraph(); } }, options(branch.next, "—")),
-      el("button", { type: "button", class: "button-quiet", onclick: () => { node.branches.splice(i, 1); markDirty(); renderGraph(); renderInspector(); } }, T.removeBranch)));
+      el("select", { id: `${id}-next`, onchange: (e) => { branch.next = e.target.value; markDirty(); clearProblem(node, "branches"); changed({ graph: true }); } }, options(branch.next, "—")),
+      el("button", { type: "button", class: "button-quiet", onclick: () => { node.branches.splice(i, 1); markDirty(); changed(); } }, T.removeBranch)));
   });
   wrap.append(slot("branches", el("h3", { text: T.branches }), list,
-    el("button", { type: "button", class: "button-quiet", onclick: () => { node.branches.push({ when: "", next: "" }); markDirty(); renderGraph(); renderInspector(); inspector.querySelector(`#${pre}-b${node.branches.length - 1}-when`).focus(); } }, `+ ${T.addBranch}`)));
+    el("button", { type: "button", class: "button-quiet", onclick: () => { node.branches.push({ when: "", next: "" }); markDirty(); changed(); inspector.querySelector(`#${pre}-b${node.branches.length - 1}-when`).focus(); } }, `+ ${T.addBranch}`)));
   wrap.append(slot("else", el("label", { for: `${pre}-else`, text: T.otherwise }),
-    el("select", { id: `${pre}-else`, "aria-describedby": describedBy("else"), onchange: (e) => { node.else = e.target.value; markDirty(); clearProblem(node, "else"); renderGraph(); } },
+    el("select", { id: `${pre}-else`, "aria-describedby": describedBy("else"), onchange: (e) => { node.else = e.target.value; markDirty(); clearProblem(node, "else"); changed({ graph: true }); } },
       options(node.else, index + 1 < state.nodes.length ? T.nextDefault : T.end))));
   return wrap;
 }

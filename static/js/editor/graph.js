@@ -1,7 +1,6 @@
 // The steps drawn as a list of boxes, with SVG arrows for where each one hands over (branches jump aside).
 import { T, canWrite, canvas, el, svg } from "./dom.js";
-import { select } from "./forms.js";
-import { apps, indexOfKey, operationOf, problemCount, problemsOf, state, successors, titleOf } from "./state.js";
+import { apps, indexOfKey, operationOf, problemCount, problemsOf, select, state, successors, titleOf } from "./state.js";
 import { move, openPicker, remove } from "./steps.js";
 
 export function renderGraph() {

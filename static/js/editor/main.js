@@ -3,8 +3,13 @@
 // back as JSON (state.js). Loaded as a native ES module: no build step.
 import { T, canWrite, root } from "./dom.js";
 import { renderInspector } from "./forms.js";
-import { renderGraph } from "./graph.js";
-import { activate, markDirty, save, state } from "./state.js";
+import { renderGraph, renderGraphKeepFocus } from "./graph.js";
+import { activate, changed, markDirty, save, state, subscribe } from "./state.js";
+
+// Imports go one way: main -> graph, forms -> steps, picker -> state -> dom (schema.js imports nothing).
+// The views learn of changes through state's subscribe hook, the graph first (as the list is drawn first).
+subscribe(({ graph, keepFocus }) => { if (graph) (keepFocus ? renderGraphKeepFocus : renderGraph)(); });
+subscribe(({ inspector, focusHeading }) => { if (inspector) renderInspector(focusHeading); });
 
 for (const input of root.querySelectorAll("[data-workflow-field]")) {
   input.addEventListener("input", () => { state[input.dataset.workflowField] = input.value; markDirty(); });
@@ -17,6 +22,5 @@ window.addEventListener("beforeunload", (e) => { if (state.dirty) { e.preventDef
 document.addEventListener("keydown", (e) => {
   if ((e.ctrlKey || e.metaKey) && e.key === "s" && canWrite) { e.preventDefault(); save(); }
 });
-renderGraph();
-renderInspector();
+changed();
 root.dataset.ready = "true";

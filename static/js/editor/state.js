@@ -1,9 +1,8 @@
 // The workflow being edited (its steps, the selected one, the server's problems) and saving/activating it.
 // The server (workflow services) is the judge: its problems come back as {node_key, field, message}
 // and are shown beside the step and the field they concern.
-import { T, banner, data, el, interpolate, ngettext, root, saveState } from "./dom.js";
-import { renderGraph } from "./graph.js";
-import { renderInspector, select, showFieldError } from "./forms.js";
+// The views (graph.js, forms.js) subscribe to its changes (main.js wires them): the model imports no view.
+import { T, banner, data, el, interpolate, ngettext, root, saveState, showFieldError } from "./dom.js";
 
 export const KEY_RE = /^[-a-zA-Z0-9_]+$/;
 export const apps = Object.fromEntries(data.apps.map((a) => [a.slug, a]));
@@ -18,6 +17,19 @@ export const state = {
   dirty: false,
 };
 export const badJson = new Set(); // "<_id>:<field>" of JSON textareas that do not parse
+
+// What changed, for the views: {graph, keepFocus, inspector, focusHeading}; changed() redraws both.
+const listeners = [];
+export function subscribe(listener) {
+  listeners.push(listener);
+}
+export function changed(what = { graph: true, inspector: true }) {
+  for (const listener of listeners) listener(what);
+}
+export function select(id, focusHeading) {
+  state.selected = id;
+  changed({ graph: true, inspector: true, focusHeading });
+}
 
 export const isExpr = (v) => typeof v === "string" && (v.includes("{{") || v.includes("{%"));
 export const operationOf = (node) => {
@@ -109,7 +121,7 @@ function applyProblems(json) {
     }
   }
   const firstNode = state.nodes.find((n) => problemsOf(n).length);
-  if (firstNode) select(firstNode._id, false); else { renderGraph(); renderInspector(); }
+  if (firstNode) select(firstNode._id, false); else changed();
   banner.scrollIntoView({ block: "nearest" });
 }
 const busy = (on) => document.querySelectorAll(".wf-toolbar [data-action]").forEach((b) => { b.disabled = on; });
@@ -126,8 +138,7 @@ export async function save() {
     if (!data.workflow.id) { window.location.assign(json.url); return true; }
     if (saveState) saveState.textContent = T.saved;
     document.querySelector("[data-title]").textContent = state.name;
-    renderGraph();
-    renderInspector();
+    changed();
     return true;
   } catch {
     showBanner(T.networkError);

@@ -1,8 +1,7 @@
 // Changing the list of steps: adding one (through the chooser dialog), moving, removing, renaming its key.
-import { T, announce, canvas, data, el } from "./dom.js";
-import { fieldKind, renderInspector, select, showFieldError } from "./forms.js";
-import { renderGraph } from "./graph.js";
-import { KEY_RE, markDirty, nextId, state } from "./state.js";
+import { T, announce, canvas, data, el, showFieldError } from "./dom.js";
+import { fieldKind } from "./schema.js";
+import { KEY_RE, changed, markDirty, nextId, select, state } from "./state.js";
 
 function uniqueKey(base) {
   const slug = (base || "step").toLowerCase().replace(/[^a-z0-9_-]+/g, "_").replace(/^_+|_+$/g, "") || "step";
@@ -40,7 +39,7 @@ export function move(id, delta) {
   if (j < 0 || j >= state.nodes.length || state.nodes[j].kind === "trigger" || state.nodes[i].kind === "trigger") return;
   [state.nodes[i], state.nodes[j]] = [state.nodes[j], state.nodes[i]];
   markDirty();
-  renderGraph();
+  changed({ graph: true });
   const tool = canvas.querySelector(`[data-id="${id}"] [data-tool="${delta < 0 ? "up" : "down"}"]`);
   const fallback = canvas.querySelector(`[data-id="${id}"] .wf-node-main`);
   (tool && !tool.disabled ? tool : fallback).focus();
@@ -58,8 +57,7 @@ export function remove(id) {
   state.problems = state.problems.filter((p) => p.node_key !== gone.key);
   if (state.selected === id) state.selected = null;
   markDirty();
-  renderGraph();
-  renderInspector();
+  changed();
   const neighbour = state.nodes[Math.min(i, state.nodes.length - 1)];
   const target = neighbour ? canvas.querySelector(`[data-id="${neighbour._id}"] .wf-node-main`) : canvas.querySelector(".wf-add");
   if (target) target.focus();
@@ -88,7 +86,7 @@ export function renameKey(node, key, slot) {
   for (const p of state.problems) if (p.node_key === old) p.node_key = key;
   node.key = key;
   markDirty();
-  renderGraph();
+  changed({ graph: true });
 }
 
 // ---- choosing a trigger or an action -------------------------------------------------------

@@ -5,7 +5,7 @@ from docg.common.services_check import ServiceError, ensure_services
 
 
 class Command(BaseCommand):
-    help = "Check that the configured PostgreSQL and Redis answer; start local ones that are down."
+    help = "Check that the configured PostgreSQL, Redis and RabbitMQ answer; start local ones that are down."
 
     # The checks would touch the database, which may be the very thing that is down.
     requires_system_checks: list[str] = []
@@ -16,7 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             lines = ensure_services(
-                databases=settings.DATABASES, redis_url=settings.REDIS_URL, deadline_seconds=options["timeout"]
+                databases=settings.DATABASES,
+                redis_url=settings.REDIS_URL,
+                broker_url=settings.BROKER_URL,
+                deadline_seconds=options["timeout"],
             )
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc

@@ -7,12 +7,12 @@ from docg.connectors.services import connection_create
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.conftest import action, active_workflow
 from docg.providers.ai.client import AiClient, retry_after_seconds
 from docg.providers.ai.handlers import input_text
 from docg.providers.ai.preflight import extract_preflight
-from docg.providers.ai.testing import API_KEY, NOT_FOUND, RATE_LIMITED, SERVER_ERROR, UNAUTHORIZED
+from tests.fixtures.ai import API_KEY, NOT_FOUND, RATE_LIMITED, SERVER_ERROR, UNAUTHORIZED
+from tests.fixtures.engine import wait_for_status
 
 DONE = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.NEEDS_REVIEW)
 SCHEMA = {
@@ -213,7 +213,7 @@ def test_the_fake_refuses_a_wrong_key(fake_ai, settings):
 
 
 def test_connection_errors_and_timeouts_are_transient(settings):
-    from docg.executions.testing import free_port
+    from tests.fixtures.processes import free_port
 
     settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     client = AiClient(base_url=f"http://127.0.0.1:{free_port()}/v1", api_key=API_KEY)

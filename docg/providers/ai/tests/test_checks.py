@@ -5,7 +5,7 @@ import pytest
 from docg.connectors.health import connection_test
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.services import connection_create
-from docg.providers.ai.testing import API_KEY, MODELS_PATH, NOT_FOUND, SERVER_ERROR, UNAUTHORIZED
+from tests.fixtures.ai import API_KEY, MODELS_PATH, NOT_FOUND, SERVER_ERROR, UNAUTHORIZED
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from docg.connectors.testing import LoopbackHandler, loopback_server
+from tests.fixtures.loopback import LoopbackHandler, loopback_server
 
 TOKEN = "cs-access-token"
 JSON_API = "application/vnd.api+json"

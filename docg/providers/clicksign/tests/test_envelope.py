@@ -11,7 +11,6 @@ from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import wait_for_status, wait_until
 from docg.executions.tests.builders import active_workflow
 from docg.providers.clicksign import handlers
 from docg.providers.clicksign.client import ClickSignClient, ClickSignSettings, translate
@@ -29,6 +28,7 @@ from docg.providers.clicksign.tests.helpers import (
     running_execution,
     state,
 )
+from tests.fixtures.engine import wait_for_status, wait_until
 
 
 def _requirement(kind_attributes, document_key, signer_id):

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from docg.connectors.testing import LoopbackHandler, loopback_server
+from tests.fixtures.loopback import LoopbackHandler, loopback_server
 
 TOKEN = "ya29.test-access-token"
 DOC_MIME = "application/vnd.google-apps.document"

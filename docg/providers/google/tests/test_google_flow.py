@@ -6,10 +6,10 @@ from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.preflight import preflight_check
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import TRIGGER, action, active_workflow
 from docg.providers.google.tests.fake import ERRORS
 from docg.providers.google.tests.helpers import DOC_TEMPLATE, FOLDER, add_templates, google_connection
+from tests.fixtures.engine import wait_for_status
 
 
 def _nodes(connection, to="{{ trigger.email }}"):

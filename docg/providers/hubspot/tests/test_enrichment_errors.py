@@ -4,11 +4,11 @@ import pytest
 
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
-from docg.executions.testing import wait_for_status
 from docg.providers.hubspot.actors import RetryableHubSpotError
 from docg.providers.hubspot.tests import test_webhooks as hooks
 from docg.providers.hubspot.tests.test_webhooks import DEAL, _crm, _events, _post, _run_queued, _workflow
 from docg.workflows.models import WebhookDelivery
+from tests.fixtures.engine import wait_for_status
 
 DEAL_PATH = f"/hubspot/crm/v3/objects/deals/{DEAL}"
 TOKEN_PATH = "/hubspot/oauth/v1/token"

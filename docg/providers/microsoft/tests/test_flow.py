@@ -10,8 +10,8 @@ from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import active_workflow
+from tests.fixtures.engine import wait_for_status
 
 from .helpers import TRIGGER, docx_text, fill_node, mail_node, microsoft_connection, template
 

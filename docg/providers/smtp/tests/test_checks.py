@@ -5,8 +5,8 @@ import pytest
 from docg.connectors.health import connection_test
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.services import connection_create
-from docg.executions.testing import free_port
-from docg.providers.smtp.testing import SmtpRecorder, smtp_credentials
+from tests.fixtures.processes import free_port
+from tests.fixtures.smtp import SmtpRecorder, smtp_credentials
 
 pytestmark = [
     pytest.mark.django_db,

@@ -14,15 +14,17 @@ from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import free_port, wait_for_status
 from docg.executions.tests.conftest import action, active_workflow
 from docg.providers.smtp.client import SmtpClient, SmtpSettings, translate
 from docg.providers.smtp.handlers import message_id_for
 from docg.providers.smtp.preflight import send_email_preflight
 from docg.providers.smtp.recipients import split_addresses
-from docg.providers.smtp.testing import smtp_credentials
+from tests.fixtures.engine import wait_for_status, wait_until
+from tests.fixtures.processes import free_port
+from tests.fixtures.smtp import smtp_credentials
 
 DONE = (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.NEEDS_REVIEW)
+TERMINAL_EVENTS = {"execution.completed", "execution.failed", "execution.canceled"}
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +72,18 @@ def _run(cast, *nodes, trigger_data=None, dry_run=False):
 
 
 def _statuses(execution) -> list[str]:
-    """The run states in the order its live events carried them (repeats collapsed)."""
+    """The run states in the order its live events carried them (repeats collapsed).
+
+    Events are published after the commit that makes the row "completed", so the
+    stream is read once it holds the run's terminal event, not as soon as the row says so.
+    """
+
+    def with_terminal_event():
+        events = get_streams().read(execution_key(execution.pk))
+        return events if any(event["event_type"] in TERMINAL_EVENTS for _, event in events) else None
+
     seen: list[str] = []
-    for _, event in get_streams().read(execution_key(execution.pk)):
+    for _, event in wait_until(with_terminal_event, timeout=10, what=f"the terminal event of {execution.pk}"):
         if not seen or seen[-1] != event["status"]:
             seen.append(event["status"])
     return seen

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from docg.connectors.testing import LoopbackHandler, loopback_server
+from tests.fixtures.loopback import LoopbackHandler, loopback_server
 
 API_KEY = "sk_test_platform_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_test_6f1b3c5d7e9a0b2c4d6e8f0a1b3c5d7e"

@@ -7,11 +7,11 @@ from docg.connectors.runtime import ActionContext
 from docg.connectors.services import connection_create
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import action, active_workflow
 from docg.providers.stripe import actions
 from docg.providers.stripe.client import StripeApi
 from docg.providers.stripe.tests.fake import API_KEY
+from tests.fixtures.engine import wait_for_status
 
 ORG_KEY = "sk_test_acme_51Hx9QkLkdIwHu7ix"
 PARAMS = {"product_name": "Consulting  package", "unit_amount": 125000, "currency": "BRL", "quantity": 2}

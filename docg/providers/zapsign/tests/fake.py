@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from docg.connectors.testing import LoopbackHandler, loopback_server
+from tests.fixtures.loopback import LoopbackHandler, loopback_server
 
 SIGNED_PDF = b"%PDF-1.4\n% signed by every signer (ZapSign fake)\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

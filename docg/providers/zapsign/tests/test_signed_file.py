@@ -12,7 +12,6 @@ from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.state import execution_transition
-from docg.executions.testing import wait_for_status, wait_until
 from docg.executions.tests.builders import active_workflow
 from docg.providers.zapsign import handlers
 from docg.providers.zapsign.signed_file import zapsign_signed_file_fetch
@@ -27,6 +26,7 @@ from docg.providers.zapsign.tests.test_zapsign import (
     _node,
     _signing_execution,
 )
+from tests.fixtures.engine import wait_for_status, wait_until
 
 
 def _signing(cast, zapsign_api, signers=SIGNERS):

@@ -17,10 +17,10 @@ from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import execution_transition
 from docg.executions.streams import execution_key, get_streams
-from docg.executions.testing import wait_for_status
 from docg.executions.tests.builders import action, active_workflow
 from docg.providers.zapsign import handlers
 from docg.providers.zapsign.client import ZapSignClient, ZapSignSettings
+from tests.fixtures.engine import wait_for_status
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 SECRET = "whsec-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c1e"

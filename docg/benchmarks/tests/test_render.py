@@ -1,4 +1,4 @@
-from docg.executions.benchmark_render import run_render_benchmark
+from docg.benchmarks.render import run_render_benchmark
 
 
 def test_the_render_benchmark_prints_every_series(monkeypatch):

@@ -61,7 +61,7 @@ class Command(BaseCommand):
         return self._engine(**options)
 
     def _engine(self, *, executions, steps, workers, processes, calibration_runs, timeout, debug, keep, **_):
-        from docg.executions.benchmark import EngineBenchmark
+        from docg.benchmarks.engine import EngineBenchmark
 
         executions = 500 if executions is None else executions
         if executions < 1 or steps < 1 or workers < 1 or processes < 0 or calibration_runs < 1:
@@ -83,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _sse(self, *, clients, events, rate, **_):
-        from docg.executions.benchmark_sse import SSEBenchmark
+        from docg.benchmarks.sse import SSEBenchmark
 
         if clients < 1 or events < 1 or rate < 0:
             raise CommandError("--clients and --events must be at least 1, --rate at least 0.")
@@ -91,7 +91,7 @@ class Command(BaseCommand):
 
     def _render(self, *, docs, workers, pdf, **_):
         try:
-            from docg.executions.benchmark_render import run_render_benchmark
+            from docg.benchmarks.render import run_render_benchmark
         except ImportError as exc:
             raise CommandError(f"The render benchmark is not available: {exc}") from exc
         if docs < 1 or workers < 1:
@@ -99,7 +99,7 @@ class Command(BaseCommand):
         run_render_benchmark(docs=docs, workers=workers, pdf=pdf, write=self.stdout.write)
 
     def _dashboard(self, *, executions, requests, workers, timeout, keep, **_):
-        from docg.dashboard.benchmark import DashboardBenchmark
+        from docg.benchmarks.dashboard import DashboardBenchmark
 
         benchmark = DashboardBenchmark(
             executions=300 if executions is None else executions,

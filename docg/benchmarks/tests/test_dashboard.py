@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from docg.dashboard.benchmark import DashboardBenchmark
+from docg.benchmarks.dashboard import DashboardBenchmark
 from docg.documents.models import GeneratedDocument, Template
 from docg.executions.models import WorkflowExecution
 from docg.orgs.models import Organization, User

@@ -3,7 +3,7 @@
 In a throwaway organization ("benchmark-dashboard-<timestamp>") with one owner,
 the benchmark makes what a busy organization has, through the real engine:
 
-- a workflow of K `core.set_variables` steps (docg.executions.benchmark) and N
+- a workflow of K `core.set_variables` steps (docg.benchmarks.engine) and N
   runs of it driven to completion,
 - the demo's contract template (docg/orgs/demo_documents.py, uploaded through
   docg.documents services) and the demo's quote workflow (docg/orgs/demo.py):
@@ -40,7 +40,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from docg.executions.benchmark import QueryCounter, benchmark_nodes, percentile
+from docg.benchmarks.engine import QueryCounter, benchmark_nodes, percentile
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.state import TERMINAL

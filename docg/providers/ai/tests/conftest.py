@@ -1,1 +1,0 @@
-from docg.providers.ai.testing import fake_ai  # noqa: F401

@@ -1,1 +1,0 @@
-from docg.providers.smtp.testing import smtp_server  # noqa: F401
