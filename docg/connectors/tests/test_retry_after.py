@@ -24,7 +24,7 @@ def _429(retry_after: str) -> httpx.Response:
 
 
 CLASSIFIERS = {
-    "ai": lambda r: ai._status_error(r, {}),
+    "ai": lambda r: ai.status_error(r, {}),
     "clicksign": lambda r: clicksign.error_for(r, {}),
     "google": lambda r: google.status_error(r, what="Drive copy", tech={}),
     "hubspot": lambda r: hubspot.error_for(r, {}),
