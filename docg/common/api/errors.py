@@ -41,8 +41,9 @@ def _first_message(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DocgError):
-        # Technical details of a provider or step failure stay in the logs; an API error's are for the client.
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        # A traceback (added when a step records the error) is for the logs, never for the client.
+        details = {k: v for k, v in exc.details.items() if k != "traceback"}
+        return Response(error_body(exc.code, exc.message, details), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.messages)
     if isinstance(exc, SuspiciousOperation):
