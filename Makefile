@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PORT ?= 8000
+# The Procfile's web server: uvicorn on uvloop and httptools (websockets for Channels).
+UVICORN_FLAGS := --loop uvloop --http httptools --ws websockets-sansio --lifespan off --no-access-log --timeout-graceful-shutdown 2
 REQUIREMENTS := $(wildcard requirements/*.txt)
 # The stamp's name carries a hash of the requirements, so editing them reinstalls
 # and a second run with nothing changed costs nothing.
@@ -35,10 +37,10 @@ run: venv
 		echo "Redis configured: starting a separate Dramatiq worker (manage.py rundramatiq)."; \
 		$(VENV)/bin/python manage.py rundramatiq --processes 1 --threads 4 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application; \
+		$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) $(UVICORN_FLAGS); \
 	else \
 		echo "No Redis: workflows run on worker threads inside the web process."; \
-		DOCG_EMBEDDED_WORKER=1 exec $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application; \
+		DOCG_EMBEDDED_WORKER=1 exec $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) $(UVICORN_FLAGS); \
 	fi
 
 # The engine suite runs a second time on RabbitMQ (the first pass uses the Redis broker).

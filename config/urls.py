@@ -9,6 +9,7 @@ api_v1 = [
     path("auth/", include("docg.orgs.api.auth_urls")),
     path("", include("docg.orgs.api.urls")),
     path("", include("docg.orgs.api.billing_urls")),
+    path("", include("docg.providers.stripe.billing_urls")),
     path("", include("docg.workflows.api.urls")),
     path("", include("docg.connectors.api.urls")),
     path("", include("docg.documents.api.urls")),

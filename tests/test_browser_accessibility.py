@@ -1,6 +1,6 @@
 """An automated accessibility audit of the dashboard's main pages in a real browser (axe-core, WCAG 2 A/AA).
 
-The pages show the demo organization (docg/orgs/demo.py): a template, workflows, and runs
+The pages show the demo organization (docg/demo/seed.py): a template, workflows, and runs
 that completed, failed, need review and wait for an approval, as a real installation has.
 axe-core is vendored under tests/vendor/ (MPL-2.0): a test-only asset, never served.
 """
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from docg.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, DEMO_WORKFLOW, demo_seed
 from docg.executions.choices import ExecutionStatus
-from docg.orgs.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_WORKFLOW, demo_seed
 from tests.fixtures.browser import UI_TIMEOUT_MS, logged_in_page, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

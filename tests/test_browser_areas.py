@@ -1,6 +1,6 @@
 """Approvals, templates, documents, connections and metrics in a real browser (Debian's chromium via Playwright).
 
-The dashboard is the session's daphne (`dashboard_server`); runs go through this
+The dashboard is the session's web server (`dashboard_server`); runs go through this
 process's Dramatiq worker (`worker`) on the same PostgreSQL and Redis.
 """
 

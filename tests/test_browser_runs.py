@@ -1,6 +1,6 @@
 """Running a workflow from the dashboard in a real browser (Debian's chromium via Playwright).
 
-The dashboard is the session's daphne (`dashboard_server`); the steps run in this
+The dashboard is the session's web server (`dashboard_server`); the steps run in this
 process's Dramatiq worker (`worker`), on the same PostgreSQL and Redis, so a test
 can register its own action (a CRM call that fails once, then works).
 """

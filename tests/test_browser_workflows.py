@@ -13,7 +13,7 @@ from docg.workflows.tests.factories import linear_nodes
 from tests.fixtures.browser import logged_in_page, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-# Each test asks for `django_db_setup` before the session-wide `dashboard_server`, so that daphne
+# Each test asks for `django_db_setup` before the session-wide `dashboard_server`, so that the web server
 # starts on the test database rather than on the one named in DATABASE_URL.
 
 

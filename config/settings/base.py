@@ -23,7 +23,6 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -47,6 +46,7 @@ INSTALLED_APPS = [
     "docg.executions",
     "docg.documents",
     "docg.providers",
+    "docg.demo",
     "docg.dashboard",
     "docg.benchmarks",
 ]
@@ -183,6 +183,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     "docg.executions.middleware.ReaperMiddleware",
+    "docg.providers.google.schedule.FormsPollMiddleware",
 ]
 
 if REDIS_URL:

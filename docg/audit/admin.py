@@ -47,7 +47,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Hash")
     def short_hash(self, obj: AuditEvent) -> str:
-        return obj.hash[:12]
+        return (obj.hash or "(unsealed)")[:12]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,25 +1,125 @@
+"""The audit trail: rows written in the caller's transaction, chained per organization by one writer.
+
+Chaining a row needs the chain's tail, so two writers of one organization must
+not chain at the same time. Holding a lock for that from the first audit row to
+COMMIT serialized every organization's runs, so the chain lock is only ever
+*tried*: `audit_log` inserts the row, seals it at once when the lock is free
+(no one else is chaining), and otherwise leaves it unsealed. After each commit
+that wrote audit rows, `audit_seal` seals what is pending in a short
+transaction of its own. Whoever holds the lock looks for pending rows again
+after releasing it, so a row whose own sealer found the lock taken is sealed
+by the holder; `verify_audit` seals whatever is left (a holder that rolled
+back) before it verifies.
+"""
+
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from docg.audit.choices import ActorType
 from docg.audit.hashing import GENESIS_HASH, chain_hash
 from docg.audit.models import AuditEvent
-from docg.orgs.models import Organization
+
+# The first key of the two-key advisory lock: "audi", so the chain locks share no keys with other users.
+CHAIN_LOCK_CLASS = 0x61756469
 
 
 def _json_safe(value: dict) -> dict:
-    import json
-
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _chain_lock(organization_id: Any, *, wait: bool) -> bool:
+    """Take the organization's chain lock until the end of the transaction; without `wait`, only if free.
+
+    A session already holding it gets it again. SQLite (embedded mode) has one
+    writer at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [CHAIN_LOCK_CLASS, str(organization_id)])
+        return wait or bool(cursor.fetchone()[0])
+
+
+def _seal_pending(organization_id: Any, new: AuditEvent | None = None) -> int:
+    """Chain the organization's visible unsealed rows (then `new`, unsaved) onto its tail; the lock is held."""
+    pending = list(
+        AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=True).order_by("timestamp", "id")
+    )
+    if not pending and new is None:
+        return 0
+    tail = (
+        AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=False)
+        .order_by("-sequence")
+        .values_list("sequence", "hash")
+        .first()
+    )
+    sequence, prev_hash = tail if tail else (0, GENESIS_HASH)
+    for event in [*pending, *([new] if new is not None else [])]:
+        sequence += 1
+        event.sequence, event.prev_hash = sequence, prev_hash
+        event.hash = prev_hash = chain_hash(prev_hash, event)
+    if pending:
+        AuditEvent.objects.bulk_update(pending, ["sequence", "prev_hash", "hash"])
+    return len(pending)
+
+
+def _pending_exists(organization_id: Any) -> bool:
+    return AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=True).exists()
+
+
+def audit_seal(*, organization_id: Any, wait: bool = False) -> int:
+    """Seal the organization's committed unsealed rows in short transactions of their own; return how many.
+
+    Without `wait` it gives up when another writer holds the chain lock: that
+    writer checks for pending rows again once it released the lock.
+    """
+    sealed = 0
+    while _pending_exists(organization_id):
+        with transaction.atomic():
+            if not _chain_lock(organization_id, wait=wait):
+                break
+            count = _seal_pending(organization_id)
+        # Loop even after sealing nothing: a writer may have found the lock taken
+        # while this pass held it, and its row is ours to seal now.
+        sealed += count
+    return sealed
+
+
+def audit_seal_all(*, organization_id: Any = None) -> int:
+    """Seal every organization's (or one's) pending rows, waiting for each chain lock (verify_audit, a sweep)."""
+    pending = AuditEvent.objects.filter(sequence__isnull=True)
+    if organization_id is not None:
+        pending = pending.filter(organization_id=organization_id)
+    organizations = pending.values_list("organization_id", flat=True)
+    return sum(audit_seal(organization_id=org_id, wait=True) for org_id in set(organizations))
+
+
+class _SealAfterCommit:
+    """The on-commit sealer of one organization's chain (one per transaction and organization)."""
+
+    def __init__(self, organization_id: Any) -> None:
+        self.organization_id = organization_id
+
+    def __call__(self) -> None:
+        audit_seal(organization_id=self.organization_id)
+
+
+def _seal_after_commit(organization_id: Any) -> None:
+    queued = (entry[1] for entry in connection.run_on_commit)
+    if not any(isinstance(f, _SealAfterCommit) and str(f.organization_id) == str(organization_id) for f in queued):
+        # robust: a failed seal must not fail the request that already committed; the next one seals it.
+        transaction.on_commit(_SealAfterCommit(organization_id), robust=True)
 
 
 def audit_log(
     *,
-    organization: Organization | Any,
+    organization: Any,
     action: str,
     actor_type: str = ActorType.SYSTEM,
     actor_id: Any = "",
@@ -28,42 +128,30 @@ def audit_log(
     metadata: dict | None = None,
     correlation_id: Any = None,
 ) -> AuditEvent:
-    """Append one audit row to the organization's hash chain.
+    """Append one audit row to the organization's trail; it is chained now or just after commit.
 
     Call it inside the transaction of the change it records: the row commits or
-    rolls back with that change.
+    rolls back with that change. It never waits for another transaction.
     """
     org_id = getattr(organization, "pk", organization)
     event_metadata = _json_safe(metadata or {})
     if correlation_id is not None:
         event_metadata["correlation_id"] = str(correlation_id)
-    # Inside the caller's transaction no savepoint is needed (an error aborts it all);
-    # on its own the call still gets a transaction for the lock below.
+    event = AuditEvent(
+        organization_id=org_id,
+        timestamp=timezone.now(),
+        actor_type=actor_type,
+        actor_id=str(actor_id or ""),
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id or ""),
+        event_metadata=event_metadata,
+    )
     with transaction.atomic(savepoint=False):
-        # The organization row is the chain's lock: two writers for one tenant
-        # would otherwise read the same tail and fork the chain.
-        Organization.objects.select_for_update().only("id").get(pk=org_id)
-        tail = (
-            AuditEvent.objects.filter(organization_id=org_id)
-            .order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
-        sequence, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
-        event = AuditEvent(
-            organization_id=org_id,
-            sequence=sequence,
-            timestamp=timezone.now(),
-            actor_type=actor_type,
-            actor_id=str(actor_id or ""),
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id or ""),
-            event_metadata=event_metadata,
-            prev_hash=prev_hash,
-        )
-        event.hash = chain_hash(prev_hash, event)
+        if _chain_lock(org_id, wait=False):
+            _seal_pending(org_id, new=event)
         event.save(force_insert=True)
+        _seal_after_commit(org_id)
     return event
 
 
@@ -83,8 +171,11 @@ class ChainBreak:
 
 
 def audit_verify(*, organization_id: Any = None) -> tuple[int, ChainBreak | None]:
-    """Recompute every chain (or one organization's); return rows checked and the first break."""
-    qs = AuditEvent.objects.order_by("organization_id", "sequence")
+    """Recompute every sealed chain (or one organization's); return rows checked and the first break.
+
+    Rows not sealed yet are not part of a chain: seal them first (`audit_seal_all`).
+    """
+    qs = AuditEvent.objects.filter(sequence__isnull=False).order_by("organization_id", "sequence")
     if organization_id is not None:
         qs = qs.filter(organization_id=organization_id)
     checked = 0
@@ -106,3 +197,9 @@ def audit_verify(*, organization_id: Any = None) -> tuple[int, ChainBreak | None
             return checked, ChainBreak(str(event.organization_id), str(event.id), event.sequence, reason)
         prev_hash, expected_sequence = event.hash, event.sequence + 1
     return checked, None
+
+
+def audit_unsealed_count(*, organization_id: Any = None) -> int:
+    """Rows committed but not chained yet."""
+    qs = AuditEvent.objects.filter(sequence__isnull=True)
+    return (qs if organization_id is None else qs.filter(organization_id=organization_id)).count()

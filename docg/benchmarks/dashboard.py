@@ -5,8 +5,8 @@ the benchmark makes what a busy organization has, through the real engine:
 
 - a workflow of K `core.set_variables` steps (docg.benchmarks.engine) and N
   runs of it driven to completion,
-- the demo's contract template (docg/orgs/demo_documents.py, uploaded through
-  docg.documents services) and the demo's quote workflow (docg/orgs/demo.py):
+- the demo's contract template (docg/demo/documents.py, uploaded through
+  docg.documents services) and the demo's quote workflow (docg/demo/seed.py):
   some requests filled into the template (generated documents), some refused by
   its `core.fail` step (failed runs),
 - the demo's contract workflow, a few runs of it waiting for a manager's approval.
@@ -109,8 +109,8 @@ class DashboardBenchmark:
         )
 
     def _create_data(self) -> None:
-        from docg.orgs.demo import contract_nodes, quote_nodes
-        from docg.orgs.demo_documents import demo_template
+        from docg.demo.documents import demo_template
+        from docg.demo.seed import contract_nodes, quote_nodes
         from docg.orgs.models import Organization, User
         from docg.orgs.services import organization_create
         from docg.workflows.services import workflow_activate, workflow_create
@@ -118,7 +118,7 @@ class DashboardBenchmark:
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
         self.user = User.objects.create_user(email=f"benchmark-dashboard-{stamp}@docg.local", password=None)
         self.organization = organization_create(name=f"benchmark-dashboard-{stamp}", owner=self.user)
-        # The business plan has no monthly run limit (docg/orgs/billing.py plan_limit_check).
+        # The business plan has no monthly run limit (docg/orgs/billing.py plan_run_reserve).
         Organization.objects.filter(pk=self.organization.pk).update(plan="business")
         self.organization.refresh_from_db()
         self.template, _ = demo_template(organization=self.organization, by=self.user)
@@ -142,7 +142,7 @@ class DashboardBenchmark:
         return execution_start(workflow=self.workflows[name], trigger_data=trigger_data, by=self.user)
 
     def _run_workflows(self) -> None:
-        from docg.orgs.demo import DEMO_RUNS
+        from docg.demo.seed import DEMO_RUNS
 
         quote_ok, quote_refused, contract = (
             next(r.trigger_data for r in DEMO_RUNS if r.workflow == w and r.status == s)

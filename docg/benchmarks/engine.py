@@ -221,7 +221,7 @@ class EngineBenchmark:
         from docg.workflows.services import workflow_activate, workflow_create
 
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-        # The business plan has no monthly run limit (docg/orgs/billing.py plan_limit_check).
+        # The business plan has no monthly run limit (docg/orgs/billing.py plan_run_reserve).
         self.organization = Organization.objects.create(name=f"benchmark-{stamp}", plan="business")
         self.workflow = workflow_create(
             organization=self.organization,
@@ -234,9 +234,7 @@ class EngineBenchmark:
 
     def _start(self, i: int, *, enqueue: bool = True) -> WorkflowExecution:
         """execution_start, as the API calls it; with enqueue=False the start message is not sent (run inline)."""
-        from unittest import mock
-
-        from docg.executions import actors
+        from docg.executions import dispatch
         from docg.executions.engine import execution_start
 
         def start() -> WorkflowExecution:
@@ -246,7 +244,7 @@ class EngineBenchmark:
 
         if enqueue:
             return start()
-        with mock.patch.object(actors, "send", lambda *args, **kwargs: None):
+        with dispatch.captured():  # held here, never sent: this process runs the steps itself
             return start()
 
     # --- 1. calibration: queries per step, unloaded timings ----------------------------------

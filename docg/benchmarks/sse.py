@@ -1,6 +1,6 @@
 """`manage.py benchmark sse`: many SSE clients on one server process, publish→receive latency.
 
-Starts daphne on a loopback port (this configuration's database and Redis), opens
+Starts the Procfile's web line on a loopback port (this configuration's database and Redis), opens
 C concurrent SSE connections to one execution's stream (plain asyncio sockets, so
 the client side stays light), publishes E events through the same stream
 interface the engine uses, and reports latency percentiles, deliveries/s, the
@@ -8,18 +8,18 @@ server's memory per connection and the Redis connections it holds.
 """
 
 import asyncio
-import os
 import re
 import resource
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection
+
+from docg.benchmarks.procfile import procfile_process
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -89,20 +89,15 @@ class SSEBenchmark:
         return execution, stream_token_issue(execution=execution, user=user)
 
     def _server(self, port: int) -> subprocess.Popen:
-        env = {**os.environ, "DOCG_EMBEDDED_WORKER": "false", "STREAM_TOKEN_TTL_SECONDS": "3600"}
+        env = {"DOCG_EMBEDDED_WORKER": "false", "STREAM_TOKEN_TTL_SECONDS": "3600", "DEBUG": "false"}
         db = connection.settings_dict
         if db["ENGINE"].endswith("postgresql"):
             env["DATABASE_URL"] = (
                 f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
             )
-        daphne = Path(sys.executable).with_name("daphne")
-        return subprocess.Popen(  # noqa: S603 (fixed command line)
-            [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        line, process = procfile_process("web", port=port, env=env)
+        self.write(f"  web server: {line}")
+        return process
 
     # --- clients ------------------------------------------------------------------------
     async def _client(self, port: int, path: str, ready: asyncio.Event, counter: list, latencies: list, done):
@@ -181,7 +176,7 @@ class SSEBenchmark:
             redis_before = self._redis_clients()
             rss_before = _tree_rss_kib(server.pid)
             path = f"/api/v1/sse/executions/{execution.pk}/stream?token={token}"
-            self.write(f"Opening {self.clients} SSE clients on one daphne process (port {port})…")
+            self.write(f"Opening {self.clients} SSE clients on one web server process (port {port})…")
             result = asyncio.run(self._run_with_probe(port, path, key, publish, server.pid))
             redis_during = result.pop("redis_during")
             rss_during = result.pop("rss_during")

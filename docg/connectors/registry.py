@@ -1,8 +1,10 @@
 """The connector registry: every app docg knows, with its triggers, actions and parameter schemas.
 
-Each connector package under docg/connectors/<slug>/ declares an `App` in its
-`actions.py` / `triggers.py` and calls `register()`. `GET /api/v1/apps` and
-workflow activation read from here.
+Each provider package under docg/providers/<slug>/ declares an `App` in its
+`actions.py` / `triggers.py` and calls `register()`; the providers app's ready()
+imports them (`autodiscover`). `GET /api/v1/apps` and workflow activation read
+from here. The SDK knows its providers only by that package name: it imports
+none of them.
 """
 
 from collections.abc import Callable

@@ -2,15 +2,22 @@
 
 Handlers are plain functions `handler(ctx, params) -> ActionResult`. They get
 rendered, schema-checked parameters and a context; they never touch the run
-state (the engine does), so a handler is easy to test on its own.
+state: what must change on the run (its status, its delivery record) is in the
+result, and the engine writes it, so a handler is easy to test on its own.
+
+The SDK knows no workflow, document or run: `expression_context` is the data
+the engine evaluated the parameters with, and document helpers for actions are
+in docg/providers/documents_io.py.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError, translated
+from docg.connectors.choices import ConnectionStatus
 
 
 @dataclass
@@ -25,13 +32,8 @@ class ActionContext:
     language: str
     connection: Any = None
     expression_context: dict[str, Any] = field(default_factory=dict)
-
-    def evaluate(self, source: str) -> Any:
-        from docg.workflows.expressions import evaluate, render_string
-
-        if "{{" in source or "{%" in source:
-            return render_string(source, self.expression_context)
-        return evaluate(source, self.expression_context)
+    # Set by the engine: tells the run about a document this step stored (its log line and live event).
+    on_document: Callable[[Any], None] | None = None
 
     def say(self, message: Any, **params: Any) -> str:
         """A gettext_lazy message in the organization's language, its %(name)s placeholders filled from `params`."""
@@ -39,8 +41,6 @@ class ActionContext:
 
     def active_connection(self, provider: str, label: str):
         """The step's connection, which must be active and for `provider`; else a permanent error."""
-        from docg.connectors.choices import ConnectionStatus
-
         connection = self.connection
         if connection is None or connection.status != ConnectionStatus.ACTIVE or connection.provider != provider:
             state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
@@ -51,49 +51,11 @@ class ActionContext:
             )
         return connection
 
-    def organization_document(self, document_id: Any, *, purpose: Any):
-        """A generated document of the run's organization (another organization's id is "not found").
-
-        `purpose` (gettext_lazy, a verb: "sign") says what the step wanted to do with it.
-        """
-        import uuid
-
-        from docg.documents.models import GeneratedDocument
-
-        try:
-            key = uuid.UUID(str(document_id))
-        except ValueError:
-            key = None
-        document = GeneratedDocument.objects.filter(organization=self.organization, pk=key).first() if key else None
-        if document is None:
-            raise DocgError(
-                "document.not_found",
-                self.say(
-                    _("The document to %(purpose)s (%(document_id)s) does not exist."),
-                    purpose=self.say(purpose),
-                    document_id=document_id,
-                ),
-                {"document_id": str(document_id)},
-            )
+    def document_stored(self, document: Any) -> Any:
+        """Tell the run about a document this step stored (storage itself does not); returns the document."""
+        if self.on_document is not None:
+            self.on_document(document)
         return document
-
-    def store_pdf(self, **fields: Any):
-        """Store a PDF as the run's GeneratedDocument; a failing storage backend is a transient error."""
-        from django.db import DatabaseError
-
-        from docg.documents.storage import document_store
-
-        try:
-            return document_store(organization=self.organization, execution=self.execution, **fields)
-        except DatabaseError:
-            raise
-        except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-            raise DocgError(
-                "storage.unavailable",
-                self.say(_("The PDF could not be stored; docg will try again.")),
-                {"exception": type(exc).__name__, "message": str(exc)},
-                transient=True,
-            ) from exc
 
     @property
     def outgoing_headers(self) -> dict[str, str]:
@@ -114,3 +76,6 @@ class ActionResult:
     delay_seconds: int = 0
     # The execution status once this step succeeded (e.g. "ready" when a document exists, "sent").
     status: str | None = None
+    # What an e-mail action reports of its delivery; the engine keeps it as the run's `delivery_state`.
+    # (A failed send reports it in its error's technical details, under the same name.)
+    delivery_state: dict[str, Any] | None = None

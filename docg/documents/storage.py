@@ -1,4 +1,7 @@
-"""Generated documents: bytes into Django's default storage, the row, its audit and its event.
+"""Generated documents: bytes into Django's default storage, the row and its audit.
+
+Storage knows nothing of runs: a step that stores a document tells its run
+(log line, live event) through its ActionContext (`ctx.document_stored`).
 
 The default storage is S3-compatible (AWS S3, DigitalOcean Spaces) when
 AWS_STORAGE_BUCKET_NAME is set, else the local MEDIA_ROOT (config/settings/base.py).
@@ -87,24 +90,11 @@ def document_store(
                 },
                 correlation_id=correlation_id,
             )
-            if execution is not None:
-                _announce(execution, document)
     except BaseException:
         # The row never committed: do not leave an orphan file behind.
         document.file.storage.delete(document.file.name)
         raise
     return document
-
-
-def _announce(execution: Any, document: GeneratedDocument) -> None:
-    from docg.executions.choices import LogDomain
-    from docg.executions.events import publish_event
-    from docg.executions.logger import log_ok
-
-    message = f"Document '{document.name}' generated ({document.size_bytes} bytes)."
-    details = {"document_id": str(document.pk), "node_key": document.node_key, "content_type": document.content_type}
-    log_ok(execution=execution, domain=LogDomain.RENDER, message=message, details=details)
-    publish_event(execution, "log.appended", {"level": "ok", "domain": "render", "message": message, **details})
 
 
 def document_for_step(*, execution: Any, node_key: str) -> GeneratedDocument | None:

@@ -1,46 +1,59 @@
 """Dramatiq actors: ids in, services called. One step actor per queue, so slow provider I/O
-(documents, emails, signatures, webhooks) never waits behind quick steps."""
+(documents, emails, signatures, webhooks) never waits behind quick steps.
+
+The top of the executions app: actors call the engine, and register themselves with
+docg.executions.dispatch, which the engine sends through without importing this module.
+"""
+
+from collections.abc import Callable
 
 import dramatiq
 from django.db import close_old_connections
 
-QUEUES = ("default", "documents", "emails", "signatures", "webhooks", "approvals")
+from docg.executions import dispatch
+from docg.executions.engine import execution_begin, step_run
+
 # The engine takes care of its own retries (with attempts recorded on the steps).
 _OPTIONS = {"max_retries": 0, "time_limit": 15 * 60 * 1000}
 
 
-@dramatiq.actor(queue_name="default", actor_name="docg.start_execution", **_OPTIONS)
-def start_execution(execution_id: str) -> None:
-    from docg.executions.engine import execution_begin
-
-    _run_chain(execution_begin(execution_id=execution_id), "default")
-
-
-def _run_step(queue: str):
-    def run(step_id: str) -> None:
-        _run_chain((step_id, queue), queue)
-
-    run.__name__ = f"run_step_{queue}"
-    return dramatiq.actor(run, queue_name=queue, actor_name=f"docg.run_step.{queue}", **_OPTIONS)
-
-
-STEP_ACTORS = {queue: _run_step(queue) for queue in QUEUES}
-
-
-def _run_chain(next_step, queue: str) -> None:
+def _chain(next_step: tuple[str, str] | None, queue: str) -> None:
     """Run steps back to back while the next one belongs on this queue and needs no wait."""
-    from docg.executions.engine import step_run
-
-    try:
-        while next_step is not None and next_step[1] == queue:
-            next_step = step_run(step_id=next_step[0], queue=queue)
-        if next_step is not None:
-            send(next_step[1], next_step[0])
-    finally:
-        close_old_connections()
+    while next_step is not None and next_step[1] == queue:
+        next_step = step_run(step_id=next_step[0], queue=queue)
+    if next_step is not None:
+        dispatch.step_enqueue(step_id=next_step[0], queue=next_step[1])
 
 
-def send(queue: str, object_id: str, *, delay_ms: int = 0) -> None:
-    """Enqueue the start of an execution ("start") or a step on its queue."""
-    actor = start_execution if queue == "start" else STEP_ACTORS.get(queue, STEP_ACTORS["default"])
-    actor.send_with_options(args=(object_id,), delay=delay_ms or None)
+def execution_start_handle(execution_id: str) -> None:
+    """A start message: preflight, the trigger, then the first steps that belong on the default queue."""
+    _chain(execution_begin(execution_id=execution_id), dispatch.DEFAULT_QUEUE)
+
+
+def _step_handler(queue: str) -> Callable[[str], None]:
+    def handle(step_id: str) -> None:
+        _chain((step_id, queue), queue)
+
+    return handle
+
+
+def _actor(queue: str, run: Callable[[str], None], *, queue_name: str, actor_name: str) -> dramatiq.Actor:
+    def receive(object_id: str) -> None:
+        try:
+            run(object_id)
+        finally:
+            close_old_connections()
+
+    receive.__name__ = actor_name.removeprefix("docg.").replace(".", "_")
+    actor = dramatiq.actor(receive, queue_name=queue_name, actor_name=actor_name, **_OPTIONS)
+    dispatch.route_register(queue, actor=actor, run=run)
+    return actor
+
+
+start_execution = _actor(
+    dispatch.START, execution_start_handle, queue_name=dispatch.DEFAULT_QUEUE, actor_name="docg.start_execution"
+)
+STEP_ACTORS = {
+    queue: _actor(queue, _step_handler(queue), queue_name=queue, actor_name=f"docg.run_step.{queue}")
+    for queue in dispatch.QUEUES
+}

@@ -1,9 +1,10 @@
-"""What a step's expressions can see, and the definition a run follows."""
+"""A run's expression context (what a step's expressions can see), and the frozen definition it follows."""
 
 from typing import Any
 
 from docg.executions.choices import StepStatus
 from docg.executions.models import ExecutionStep, WorkflowExecution
+from docg.workflows.models import WorkflowDatastore
 
 DATASTORE_LIMIT = 1000
 
@@ -31,16 +32,7 @@ def definition_nodes(execution: WorkflowExecution) -> list[dict[str, Any]]:
     return definition(execution)["nodes"]
 
 
-def node_index(nodes: list[dict], key: str) -> int:
-    for index, node in enumerate(nodes):
-        if node["key"] == key:
-            return index
-    raise KeyError(key)
-
-
 def expression_context(execution: WorkflowExecution) -> dict[str, Any]:
-    from docg.workflows.models import WorkflowDatastore
-
     steps = dict(
         ExecutionStep.objects.filter(execution=execution, status=StepStatus.SUCCESS)
         .order_by("index", "attempt")

@@ -14,10 +14,12 @@ from django.utils import timezone
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
 from docg.common.errors import DocgError
-from docg.executions import engine, outcomes, steps
+from docg.executions import dispatch
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes
+from docg.executions.engine import approval_continue, execution_start, trigger_data_check
 from docg.executions.events import publish_event
+from docg.executions.locks import approval_lock, execution_lock
 from docg.executions.logger import log_ok
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.state import TERMINAL, can_transition, execution_transition
@@ -47,7 +49,7 @@ def _audit(execution, action: str, by, **metadata) -> None:
 @transaction.atomic
 def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> WorkflowExecution:
     """Stop the run: later steps never start; a step in flight has its result discarded."""
-    execution = steps._lock_execution(execution.pk)
+    execution = execution_lock(execution.pk)
     if not can_transition(execution.status, ExecutionStatus.CANCELED):
         raise _conflict(execution, "canceled")
     execution_transition(execution=execution, target=ExecutionStatus.CANCELED)
@@ -67,7 +69,7 @@ def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> W
 @transaction.atomic
 def execution_pause(*, execution: WorkflowExecution, by) -> WorkflowExecution:
     """Hold the run after its current step; `resume` continues it."""
-    execution = steps._lock_execution(execution.pk)
+    execution = execution_lock(execution.pk)
     if execution.status == ExecutionStatus.PAUSED or not can_transition(execution.status, ExecutionStatus.PAUSED):
         raise _conflict(execution, "paused")
     execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
@@ -81,12 +83,12 @@ def execution_resume(
     *, execution: WorkflowExecution, by, approved: bool = True, changes: dict[str, Any] | None = None
 ) -> WorkflowExecution:
     """Continue a paused run, or re-run preflight on a run under review with `changes` merged into its data."""
-    execution = steps._lock_execution(execution.pk)
+    execution = execution_lock(execution.pk)
     if execution.status == ExecutionStatus.NEEDS_REVIEW:
         if not approved:
             return _reject(execution, by)
         merged = _merge(execution.trigger_data, changes or {})
-        engine._check_trigger_data(merged)
+        trigger_data_check(merged)
         execution_transition(
             execution=execution,
             target=ExecutionStatus.QUEUED,
@@ -96,7 +98,7 @@ def execution_resume(
         )
         _audit(execution, AuditAction.EXECUTION_RESUMED, by, changed=sorted(changes or {}))
         publish_event(execution, "execution.status_changed", {"reason": "resumed"})
-        outcomes._send_on_commit("start", execution.pk)
+        dispatch.execution_enqueue(execution_id=execution.pk)
         return execution
     if execution.status != ExecutionStatus.PAUSED:
         raise _conflict(execution, "resumed")
@@ -112,13 +114,13 @@ def execution_resume(
         execution_transition(execution=execution, target=ExecutionStatus.QUEUED)
         _audit(execution, AuditAction.EXECUTION_RESUMED, by)
         publish_event(execution, "execution.status_changed", {"reason": "resumed"})
-        outcomes._send_on_commit("start", execution.pk)
+        dispatch.execution_enqueue(execution_id=execution.pk)
         return execution
     execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     _audit(execution, AuditAction.EXECUTION_RESUMED, by)
     publish_event(execution, "execution.status_changed", {"reason": "resumed"})
     nodes = definition_nodes(execution)
-    queues = {n["key"]: steps._operation(n).queue if steps._operation(n) else "default" for n in nodes}
+    queues = {n["key"]: dispatch.node_queue(n) for n in nodes}
     now = timezone.now()
     for step in ExecutionStep.objects.filter(execution=execution, status__in=[StepStatus.PENDING, StepStatus.RUNNING]):
         # A pending step's lease is its due time (after a delay or a retry backoff) plus one lease:
@@ -127,7 +129,8 @@ def execution_resume(
         if step.status == StepStatus.PENDING and step.lease_expires_at:
             due = step.lease_expires_at - timedelta(seconds=settings.STEP_LEASE_SECONDS)
         delay_ms = max(0, int((due - now).total_seconds() * 1000))
-        outcomes._send_on_commit(queues.get(step.node_key, "default"), step.pk, delay_ms=delay_ms)
+        queue = queues.get(step.node_key, dispatch.DEFAULT_QUEUE)
+        dispatch.step_enqueue(step_id=step.pk, queue=queue, delay_ms=delay_ms)
     return execution
 
 
@@ -159,7 +162,7 @@ def execution_retry(
         keys = [n["key"] for n in definition_nodes(execution)]
         if from_step not in keys[1:]:
             raise DocgError("retry.unknown_step", f"This workflow has no step {from_step!r} to retry from.")
-    return engine.execution_start(
+    return execution_start(
         workflow=execution.workflow,
         trigger_data=execution.trigger_data if trigger_data is None else trigger_data,
         by=by,
@@ -173,10 +176,10 @@ def execution_retry(
 @transaction.atomic
 def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: str = "") -> WorkflowApproval:
     """Record a person's decision; approval resumes the run, rejection cancels it."""
-    approval = WorkflowApproval.objects.select_for_update().get(pk=approval.pk)
+    # Execution first, then approval (docg.executions.locks), as cancel and the step claims lock.
+    execution, approval = approval_lock(approval_id=approval.pk)
     if approval.status != ApprovalStatus.PENDING:
         raise DocgError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
-    execution = steps._lock_execution(approval.execution_id)
     approval.status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     approval.decided_by = by if getattr(by, "is_authenticated", False) else None
     approval.decided_at = timezone.now()
@@ -187,7 +190,7 @@ def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: 
     )
     if approved:
         _audit(execution, AuditAction.EXECUTION_RESUMED, by, approval_id=str(approval.pk))
-        engine.approval_continue(execution=execution, approval=approval)
+        approval_continue(execution=execution, approval=approval)
     else:
         ExecutionStep.objects.filter(pk=approval.step_id).update(
             status=StepStatus.FAILURE, error_code="approval.rejected", finished_at=timezone.now()

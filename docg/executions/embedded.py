@@ -1,7 +1,7 @@
 """The embedded mode's worker: the same Dramatiq actors on threads inside the web process.
 
 Started once per process when DOCG_EMBEDDED_WORKER is set (`make run` sets it),
-so a single `daphne` process serves pages and runs workflows with no Redis.
+so a single web server process serves pages and runs workflows with no Redis.
 """
 
 import atexit
@@ -19,8 +19,6 @@ def start_embedded_worker(threads: int = 4) -> dramatiq.Worker:
     global _worker
     with _lock:
         if _worker is None:
-            import docg.executions.actors  # noqa: F401  (declares the actors on the broker)
-
             _worker = dramatiq.Worker(dramatiq.get_broker(), worker_threads=threads, worker_timeout=200)
             _worker.start()
             atexit.register(_worker.stop)

@@ -1,7 +1,11 @@
-"""The execution engine: starting runs, preflight and the trigger step, and going on after an approval.
+"""The execution engine's public face: starting runs, preflight and the trigger step, and going on
+after an approval or a signature.
 
-Running the steps themselves (claims, leases, inline chains, retries) is in
-steps.py; the lease sweep that recovers from dead workers is in reaper.py.
+Inside the executions app, imports go one way: actors → control, reaper → engine →
+steps → outcomes → dispatch, locks → context, phases, state, events, logger, leases.
+Running the steps themselves (claims, leases, inline chains) is in steps.py; how a
+run goes on, fails, waits or ends in outcomes.py; queue messages in dispatch.py;
+the lease sweep that recovers from dead workers in reaper.py.
 """
 
 import json
@@ -14,27 +18,38 @@ from django.utils import timezone
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log
 from docg.common.errors import DocgError
-from docg.executions import phases
+from docg.executions import dispatch, phases
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, Phase, StepStatus
-from docg.executions.context import definition_nodes, node_index
+from docg.executions.context import definition_nodes
 from docg.executions.errors import as_step_error, human_message
 from docg.executions.events import event_batch, publish_event
+from docg.executions.locks import execution_lock
 from docg.executions.logger import log_batch, log_error, log_ok, log_warn
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
-from docg.executions.outcomes import _complete, _send_on_commit
+from docg.executions.outcomes import execution_complete, step_advance
+from docg.executions.preflight import preflight_for_execution
 from docg.executions.state import execution_transition
-from docg.executions.steps import _advance, _lock_execution, step_run
-from docg.orgs.billing import plan_limit_check
+from docg.executions.steps import step_run
+from docg.orgs.billing import plan_run_reservation
 from docg.workflows.choices import WorkflowStatus
+from docg.workflows.graph import default_next, node_index
 from docg.workflows.models import Workflow
 
-__all__ = ["approval_continue", "execution_begin", "execution_start", "signature_continue", "step_run"]
+__all__ = [
+    "approval_continue",
+    "execution_begin",
+    "execution_start",
+    "signature_continue",
+    "step_run",
+    "trigger_data_check",
+]
 
 
 # --- starting ---------------------------------------------------------------------
 
 
-def _check_trigger_data(trigger_data: Any) -> dict:
+def trigger_data_check(trigger_data: Any) -> dict:
+    """The trigger data itself if a run may take it (a JSON object within the size limit); else an DocgError."""
     if not isinstance(trigger_data, dict):
         raise DocgError("trigger_data.not_an_object", "trigger_data must be a JSON object.")
     size = len(json.dumps(trigger_data, default=str))
@@ -63,12 +78,11 @@ def execution_start(
 
     `correlation_id`: the id a trigger already sent to its provider (the HubSpot deal fetch), kept as the run's.
     """
-    trigger_data = _check_trigger_data(trigger_data)
+    trigger_data = trigger_data_check(trigger_data)
     if until_phase and until_phase not in phases.STOPPABLE:
         raise DocgError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
-    with transaction.atomic():
-        # First, so the organization row is locked before anything else: the plan's monthly limit.
-        plan_limit_check(organization=workflow.organization_id)
+    # The plan's monthly limit: one conditional UPDATE before the transaction, given back if it fails.
+    with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic():
         workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
         if parent is None and (workflow.status != WorkflowStatus.ACTIVE or version is None):
@@ -110,14 +124,12 @@ def execution_start(
             message="Run queued.",
             details={"trigger_keys": sorted(trigger_data)},
         )
-        _send_on_commit("start", execution.pk)
+        dispatch.execution_enqueue(execution_id=execution.pk)
     return execution
 
 
 def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
     """Run preflight and the trigger step; return the first action step to run as (step_id, queue)."""
-    from docg.executions.preflight import preflight_for_execution
-
     execution = WorkflowExecution.objects.select_related("workflow_version", "organization").get(pk=execution_id)
     if execution.status != ExecutionStatus.QUEUED:
         return None  # A redelivered start message, or the run was canceled.
@@ -128,7 +140,7 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
         _fail_preflight(execution_id, as_step_error(exc))
         return None
     with transaction.atomic(), event_batch(), log_batch():
-        execution = _lock_execution(execution_id)
+        execution = execution_lock(execution_id)
         if execution.status != ExecutionStatus.QUEUED:
             return None
         phases.record(execution, Phase.PREFLIGHT, started, timezone.now())
@@ -167,7 +179,7 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
         execution_transition(execution=execution, target=ExecutionStatus.RUNNING, **preflight_fields)
         publish_event(execution, "execution.status_changed", {})
         if execution.until_phase == Phase.PREFLIGHT:
-            _complete(execution, reason="until_phase")
+            execution_complete(execution=execution, reason="until_phase")
             return None
         nodes = definition_nodes(execution)
         now = timezone.now()
@@ -184,16 +196,18 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
             duration_ms=0,
         )
         phases.record(execution, Phase.TRIGGER, started, now)
-        next_key = phases.default_next(nodes, 0)
+        next_key = default_next(nodes, 0)
         next_key, index = _reuse_parent_steps(execution, nodes, next_key, trigger.index)
-        advanced = _advance(execution, nodes, index, next_key, delay_seconds=0, current_queue="default")
+        advanced = step_advance(
+            execution=execution, nodes=nodes, index=index, next_key=next_key, current_queue=dispatch.DEFAULT_QUEUE
+        )
         execution.save(update_fields=["phase_metrics", "progress", "updated_at"])
         return advanced[:2] if advanced else None
 
 
 def _fail_preflight(execution_id, error: DocgError) -> None:
     with transaction.atomic():
-        execution = _lock_execution(execution_id)
+        execution = execution_lock(execution_id)
         if execution.status != ExecutionStatus.QUEUED:
             return
         human = human_message("internal", language=execution.organization.language, node="preflight")
@@ -241,7 +255,7 @@ def _reuse_parent_steps(execution: WorkflowExecution, nodes: list, next_key: str
             duration_ms=0,
         )
         chosen = (previous.data_out or {}).get("next") if nodes[node_index(nodes, next_key)].get("branches") else None
-        next_key = chosen or phases.default_next(nodes, node_index(nodes, next_key))
+        next_key = chosen or default_next(nodes, node_index(nodes, next_key))
     return next_key, index
 
 
@@ -260,8 +274,8 @@ def approval_continue(*, execution: WorkflowExecution, approval: WorkflowApprova
     execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     publish_event(execution, "execution.status_changed", {"reason": "approved"})
     nodes = definition_nodes(execution)
-    next_key = phases.default_next(nodes, node_index(nodes, step.node_key))
-    _advance(execution, nodes, step.index, next_key, delay_seconds=0, current_queue="")
+    next_key = default_next(nodes, node_index(nodes, step.node_key))
+    step_advance(execution=execution, nodes=nodes, index=step.index, next_key=next_key)
     execution.save(update_fields=["progress", "updated_at"])
 
 
@@ -285,7 +299,7 @@ def signature_continue(*, execution: WorkflowExecution, node_key: str = "") -> b
     publish_event(execution, "execution.status_changed", {"reason": "signed"})
     nodes = definition_nodes(execution)
     phases.complete(execution, Phase.SIGNATURE, timezone.now())
-    next_key = phases.default_next(nodes, node_index(nodes, step.node_key))
-    _advance(execution, nodes, step.index, next_key, delay_seconds=0, current_queue="")
+    next_key = default_next(nodes, node_index(nodes, step.node_key))
+    step_advance(execution=execution, nodes=nodes, index=step.index, next_key=next_key)
     execution.save(update_fields=["phase_metrics", "progress", "updated_at"])
     return True

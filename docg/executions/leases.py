@@ -17,6 +17,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from docg.executions.choices import StepStatus
+from docg.executions.models import ExecutionStep
+
 logger = logging.getLogger(__name__)
 
 
@@ -39,9 +42,6 @@ class LeaseKeeper:
             self._held.pop(str(step_id), None)
 
     def _run(self) -> None:
-        from docg.executions.choices import StepStatus
-        from docg.executions.models import ExecutionStep
-
         while True:
             self._wake.wait(max(settings.STEP_LEASE_SECONDS / 3, 0.2))
             with self._lock:

@@ -1,4 +1,4 @@
-"""A Dramatiq middleware that runs the lease sweep (and the periodic Google Forms poll) inside every worker process."""
+"""A Dramatiq middleware that runs the lease sweep inside every worker process."""
 
 from dramatiq.middleware import Middleware
 
@@ -6,19 +6,13 @@ from dramatiq.middleware import Middleware
 class ReaperMiddleware(Middleware):
     def __init__(self) -> None:
         self.thread = None
-        self.forms_poller = None
 
     def after_worker_boot(self, broker, worker) -> None:
         from docg.executions.reaper import ReaperThread
-        from docg.providers.google.schedule import FormsPollThread
 
         self.thread = ReaperThread()
         self.thread.start()
-        self.forms_poller = FormsPollThread()
-        self.forms_poller.start()
 
     def before_worker_shutdown(self, broker, worker) -> None:
         if self.thread is not None:
             self.thread.stop()
-        if self.forms_poller is not None:
-            self.forms_poller.stop()

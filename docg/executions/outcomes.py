@@ -1,6 +1,8 @@
-"""How a run ends or waits: a failed step (retried or final), an approval request, completion.
+"""How a run goes on, ends or waits: the next step, a failed step (retried or final), an approval
+request, completion.
 
-Each is written in the caller's transaction, with its audit row and events.
+Each is written in the caller's transaction (which holds the execution's lock), with its
+audit row and events; queue messages leave through dispatch after that transaction commits.
 """
 
 import json
@@ -13,36 +15,14 @@ from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
 from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionResult
+from docg.executions import dispatch
 from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
 from docg.executions.errors import human_message, recommended_action
 from docg.executions.events import publish_event
 from docg.executions.logger import log_error, log_ok, log_warn
-from docg.executions.models import ExecutionStep, WorkflowApproval
+from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.state import can_transition, execution_transition
-
-# Statuses in which steps may run (the document/delivery/signature statuses included).
-RUNNABLE = frozenset(
-    {
-        ExecutionStatus.RUNNING,
-        ExecutionStatus.READY,
-        ExecutionStatus.SENDING,
-        ExecutionStatus.SENT,
-        ExecutionStatus.SIGNING,
-        ExecutionStatus.SIGNED,
-    }
-)
-
-
-def _queue_of(operation) -> str:
-    return operation.queue if operation is not None else "default"
-
-
-def _send_on_commit(queue: str, object_id, *, delay_ms: int = 0) -> None:
-    from django.db import transaction
-
-    from docg.executions import actors
-
-    transaction.on_commit(lambda: actors.send(queue, str(object_id), delay_ms=delay_ms))
+from docg.workflows.graph import node_index, node_operation
 
 
 def _retry_backoff(attempt: int, tech: dict) -> float:
@@ -56,7 +36,54 @@ def _retry_backoff(attempt: int, tech: dict) -> float:
     return min(wait, settings.STEP_RETRY_MAX_SECONDS)
 
 
-def _fail_step(execution, step, node, operation, error: DocgError) -> None:
+def step_advance(
+    *,
+    execution: WorkflowExecution,
+    nodes: list[dict],
+    index: int,
+    next_key: str | None,
+    delay_seconds: int = 0,
+    current_queue: str = "",
+    defer: bool = False,
+) -> tuple[str, str, ExecutionStep] | None:
+    """Create the step after the one at `index` (in the caller's transaction), or complete the run.
+
+    Returns (step id, queue, step) when the caller may run it right away (no delay, and it
+    belongs on `current_queue`); otherwise its message is sent after commit and None returned.
+    With `defer`, a step the caller runs right away is not inserted yet: the caller saves it
+    once, finished (one INSERT instead of INSERT + UPDATE).
+    """
+    if not next_key:
+        execution_complete(execution=execution, reason="end")
+        return None
+    position = node_index(nodes, next_key)
+    queue = dispatch.node_queue(nodes[position])
+    runs_here = not delay_seconds and queue == current_queue
+    step = ExecutionStep(
+        organization_id=execution.organization_id,
+        execution=execution,
+        node_key=next_key,
+        index=index + 1,
+        status=StepStatus.PENDING,
+        # If this message is lost (worker killed between commit and send), the reaper resends it.
+        lease_expires_at=timezone.now() + timedelta(seconds=delay_seconds + settings.STEP_LEASE_SECONDS),
+    )
+    if not (defer and runs_here):
+        step.save(force_insert=True)
+    # Progress by position in the definition: monotonic, and no COUNT query per step.
+    progress = max(execution.progress, min(99, int(100 * position / max(len(nodes), 1))))
+    if progress != execution.progress:
+        execution.progress = progress
+        publish_event(execution, "execution.progress", {"progress": progress})
+    if not runs_here:
+        dispatch.step_enqueue(step_id=step.pk, queue=queue, delay_ms=delay_seconds * 1000)
+        return None
+    return str(step.pk), queue, step
+
+
+def step_fail(*, execution: WorkflowExecution, step: ExecutionStep, node: dict, error: DocgError) -> None:
+    """Record a step's failure: a transient error within the node's attempts is retried later, else the run fails."""
+    operation = node_operation(node)
     language = execution.organization.language
     step.status = StepStatus.FAILURE
     step.error_code = error.code
@@ -90,7 +117,7 @@ def _fail_step(execution, step, node, operation, error: DocgError) -> None:
             details=step.error_tech,
             message=f"{step.error_human} Trying again in {backoff:g} s (attempt {retry.attempt}).",
         )
-        _send_on_commit(_queue_of(operation), retry.pk, delay_ms=int(backoff * 1000))
+        dispatch.step_enqueue(step_id=retry.pk, queue=dispatch.operation_queue(operation), delay_ms=int(backoff * 1000))
         return
     action = recommended_action(error.code, execution_id=execution.pk, node_key=step.node_key)
     execution_transition(
@@ -113,7 +140,8 @@ def _fail_step(execution, step, node, operation, error: DocgError) -> None:
     publish_event(execution, "execution.failed", {"error_code": error.code, "node_key": step.node_key})
 
 
-def _request_approval(execution, step, result: ActionResult) -> None:
+def approval_request(*, execution: WorkflowExecution, step: ExecutionStep, result: ActionResult) -> WorkflowApproval:
+    """The step waits for a person: an approval is opened and the run paused."""
     approval = WorkflowApproval.objects.create(
         organization_id=execution.organization_id,
         execution=execution,
@@ -129,9 +157,11 @@ def _request_approval(execution, step, result: ActionResult) -> None:
         {"approval_id": str(approval.pk), "node_key": step.node_key, "message": approval.message},
     )
     publish_event(execution, "execution.status_changed", {"reason": "approval"})
+    return approval
 
 
-def _complete(execution, *, reason: str) -> None:
+def execution_complete(*, execution: WorkflowExecution, reason: str) -> None:
+    """The run completed: at its end, stopped by a filter, or at its `until_phase`."""
     if not can_transition(execution.status, ExecutionStatus.COMPLETED):
         execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)

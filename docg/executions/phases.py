@@ -1,4 +1,4 @@
-"""Phase timings (preflight, trigger, render, delivery, signature) and the default flow between nodes."""
+"""Phase timings (preflight, trigger, render, delivery, signature) kept on the execution."""
 
 from datetime import datetime
 
@@ -33,11 +33,3 @@ def complete(execution, phase: str, at: datetime) -> None:
 def record(execution, phase: str, started: datetime, completed: datetime) -> None:
     start(execution, phase, started)
     complete(execution, phase, completed)
-
-
-def default_next(nodes: list[dict], index: int) -> str | None:
-    """A node's `next`, else the following node in list order; None at the end."""
-    node = nodes[index]
-    if node.get("next"):
-        return node["next"]
-    return nodes[index + 1]["key"] if index + 1 < len(nodes) else None

@@ -13,19 +13,18 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from docg.executions import dispatch
 from docg.executions.choices import ExecutionStatus, StepStatus
-from docg.executions.context import definition_nodes, node_index
+from docg.executions.context import definition_nodes
 from docg.executions.models import ExecutionStep, WorkflowExecution
-from docg.executions.outcomes import RUNNABLE
-from docg.executions.steps import _operation
+from docg.executions.state import RUNNABLE
+from docg.workflows.graph import node_index
 
 logger = logging.getLogger(__name__)
 
 
 def reap_stuck(*, limit: int = 500) -> list[str]:
     """Resend every pending/running step whose lease expired; return their ids."""
-    from docg.executions import actors
-
     now = timezone.now()
     resent = []
     with transaction.atomic():
@@ -41,14 +40,13 @@ def reap_stuck(*, limit: int = 500) -> list[str]:
         )
         for step in stuck:
             nodes = definition_nodes(step.execution)
-            operation = _operation(nodes[node_index(nodes, step.node_key)])
-            queue = operation.queue if operation is not None else "default"
+            queue = dispatch.node_queue(nodes[node_index(nodes, step.node_key)])
             if step.status == StepStatus.PENDING:
                 # Not claimed yet: only the message was lost; give the resend a fresh lease.
                 step.lease_expires_at = now + timedelta(seconds=settings.STEP_LEASE_SECONDS)
                 step.save(update_fields=["lease_expires_at", "updated_at"])
             # A running step keeps its expired lease: the resent message may claim it.
-            transaction.on_commit(lambda q=queue, s=str(step.pk): actors.send(q, s))
+            dispatch.step_enqueue(step_id=step.pk, queue=queue)
             resent.append(str(step.pk))
     if resent:
         logger.warning("Re-enqueued %d step(s) whose lease had expired: %s", len(resent), ", ".join(resent))
@@ -59,8 +57,6 @@ def reap_stuck(*, limit: int = 500) -> list[str]:
 def restart_stalled(*, limit: int = 500) -> list[str]:
     """Resend the start of runs still queued a lease after their last change (start message lost,
     or the worker died during preflight); a start for a run that already began does nothing."""
-    from docg.executions import actors
-
     now = timezone.now()
     with transaction.atomic():
         ids = [
@@ -73,7 +69,7 @@ def restart_stalled(*, limit: int = 500) -> list[str]:
         # Touched so that a run merely waiting behind a long queue is resent once per lease, not every sweep.
         WorkflowExecution.objects.filter(pk__in=ids).update(updated_at=now)
         for execution_id in ids:
-            transaction.on_commit(lambda e=execution_id: actors.send("start", e))
+            dispatch.execution_enqueue(execution_id=execution_id)
     if ids:
         logger.warning("Re-sent the start of %d run(s) still queued: %s", len(ids), ", ".join(ids))
     return ids

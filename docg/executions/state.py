@@ -6,8 +6,11 @@ Nothing else in docg assigns `WorkflowExecution.status`.
 from django.utils import timezone
 
 from docg.executions.choices import ExecutionStatus as S
+from docg.executions.models import WorkflowExecution
 
 TERMINAL = frozenset({S.COMPLETED, S.FAILED, S.CANCELED})
+# Statuses in which steps may run (the document/delivery/signature statuses included).
+RUNNABLE = frozenset({S.RUNNING, S.READY, S.SENDING, S.SENT, S.SIGNING, S.SIGNED})
 
 # While a run is active it may render, send, render again and send again: from any
 # active status it can start a document (ready), an email (sending) or a signature
@@ -54,8 +57,6 @@ def execution_transition(*, execution, target: str, **fields) -> None:
     row's status changed since `execution` was read. Other `fields` are written in
     the same UPDATE.
     """
-    from docg.executions.models import WorkflowExecution
-
     current = execution.status
     if not can_transition(current, target):
         raise IllegalTransition(current, target)

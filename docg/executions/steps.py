@@ -13,42 +13,33 @@ A step that succeeded is never run again: a redelivered message finds it done.
 """
 
 import json
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from docg.common.errors import DocgError
-from docg.connectors import registry
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import phases
 from docg.executions.choices import LogDomain, StepStatus
-from docg.executions.context import definition_nodes, expression_context, node_index
+from docg.executions.context import definition_nodes, expression_context
+from docg.executions.document_log import document_announce
 from docg.executions.errors import as_step_error
 from docg.executions.events import event_batch, publish_event
 from docg.executions.leases import keeper, new_lease
+from docg.executions.locks import step_lock
 from docg.executions.logger import log_batch, log_ok
 from docg.executions.models import ExecutionStep, WorkflowExecution
-from docg.executions.outcomes import RUNNABLE, _complete, _fail_step, _queue_of, _request_approval, _send_on_commit
-from docg.executions.state import TERMINAL, can_transition, execution_transition
+from docg.executions.outcomes import approval_request, execution_complete, step_advance, step_fail
+from docg.executions.state import RUNNABLE, TERMINAL, can_transition, execution_transition
 from docg.workflows.expressions import ExpressionError, render_value
-from docg.workflows.graph import schema_errors
+from docg.workflows.graph import default_next, node_index, node_operation, schema_errors
 
 # Inline steps run back to back in one transaction up to this many, then commit and go on.
 MAX_INLINE_CHAIN = 50
 # A running step whose worker died is taken over at most this many times, then it fails.
 MAX_TAKEOVERS = 3
-
-
-def _lock_execution(execution_id) -> WorkflowExecution:
-    return WorkflowExecution.objects.select_for_update(of=("self",)).select_related("organization").get(pk=execution_id)
-
-
-def _operation(node: dict):
-    return registry.find_operation(node["app"], node["kind"], node["operation"])
 
 
 def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
@@ -66,13 +57,11 @@ def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
 
 
 def _claim(step_id):
-    # Locks are always taken execution first, then step (cancel and approvals do the same),
-    # so a claim and a cancel can never deadlock.
-    execution_id = ExecutionStep.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
-    if execution_id is None:
+    # Execution first, then step (docg.executions.locks), so a claim and a cancel can never deadlock.
+    locked = step_lock(step_id=step_id)
+    if locked is None:
         return None
-    execution = _lock_execution(execution_id)
-    step = ExecutionStep.objects.select_for_update().get(pk=step_id)
+    execution, step = locked
     if step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
         return None  # Already finished: a redelivered message does nothing.
     now = timezone.now()
@@ -87,7 +76,7 @@ def _claim(step_id):
             nodes = definition_nodes(execution)
             node = nodes[node_index(nodes, step.node_key)]
             error = DocgError("step.abandoned", str(takeovers - 1), dict(step.error_tech), human="")
-            _fail_step(execution, step, node, _operation(node), error)
+            step_fail(execution=execution, step=step, node=node, error=error)
             return None
     if execution.status in TERMINAL:
         _skip(step, "The run had ended before this step started.")
@@ -96,7 +85,7 @@ def _claim(step_id):
         return None  # Paused or under review: the step waits; resume sends it again.
     nodes = definition_nodes(execution)
     node = nodes[node_index(nodes, step.node_key)]
-    return step, execution, node, _operation(node)
+    return step, execution, node, node_operation(node)
 
 
 def _mark_running(step, execution, node, operation, *, token=None, lease=None) -> None:
@@ -171,7 +160,7 @@ def _run_inline_chain(step, execution, node, operation, queue):
         step = outcome[2]
         nodes = definition_nodes(execution)
         node = nodes[node_index(nodes, step.node_key)]
-        operation = _operation(node)
+        operation = node_operation(node)
         if operation is None or not operation.inline:
             step.save(force_insert=True)  # the pending row the I/O step will claim
             _save_execution(execution)
@@ -208,8 +197,10 @@ def _run_outside_transaction(step, execution, node, operation, token, queue):
     finally:
         keeper.release(step.pk)
     with transaction.atomic(), event_batch(), log_batch():
-        execution = _lock_execution(step.execution_id)
-        step = ExecutionStep.objects.select_for_update().get(pk=step.pk)
+        locked = step_lock(step_id=step.pk)
+        if locked is None:
+            return None  # The run was deleted meanwhile.
+        execution, step = locked
         if step.status != StepStatus.RUNNING or step.lease_token != token:
             return None  # Presumed dead and taken over: the other run's result counts.
         outcome = _record(execution, step, node, operation, params, result, error, queue)
@@ -243,6 +234,7 @@ def _action_context(execution, step, node, context) -> ActionContext:
         language=execution.organization.language,
         connection=connection,
         expression_context=context,
+        on_document=lambda document: document_announce(execution=execution, document=document),
     )
 
 
@@ -262,11 +254,12 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
     step.data_in = params if isinstance(params, dict) else {"parameters": params}
     step.lease_expires_at = None
     step.lease_token = None
+    _keep_delivery_state(execution, result, error)
     if execution.status in TERMINAL:
         _skip(step, f"The run was {execution.status} while this step ran; its result was discarded.")
         return None
     if error is not None:
-        _fail_step(execution, step, node, operation, error)
+        step_fail(execution=execution, step=step, node=node, error=error)
         return None
     step.status = StepStatus.WAITING if result.wait else StepStatus.SUCCESS
     step.data_out = result.output
@@ -289,53 +282,33 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
         details={"output": result.output},
     )
     if result.wait == "approval":
-        _request_approval(execution, step, result)
+        approval_request(execution=execution, step=step, result=result)
         return None
     if result.wait == "signature":
         return None  # the provider's webhook calls engine.signature_continue when everyone signed
     if result.stop:
-        _complete(execution, reason="filter")
+        execution_complete(execution=execution, reason="filter")
         return None
     if operation is not None and operation.phase and operation.phase == execution.until_phase:
-        _complete(execution, reason="until_phase")
+        execution_complete(execution=execution, reason="until_phase")
         return None
     nodes = definition_nodes(execution)
-    next_key = result.next if result.next is not None else phases.default_next(nodes, node_index(nodes, node["key"]))
-    return _advance(execution, nodes, step.index, next_key, result.delay_seconds, queue, defer=defer_next)
-
-
-def _advance(
-    execution, nodes, index: int, next_key: str | None, delay_seconds: int, current_queue: str, *, defer: bool = False
-):
-    """Create the next step (in the caller's transaction) or complete the run.
-
-    Returns (step id, queue, step) when the caller may run it right away, else None.
-    With `defer`, a step the caller runs right away is not inserted yet: the
-    caller saves it once, finished (one INSERT instead of INSERT + UPDATE).
-    """
-    if not next_key:
-        _complete(execution, reason="end")
-        return None
-    node = nodes[node_index(nodes, next_key)]
-    queue = _queue_of(_operation(node))
-    runs_here = not delay_seconds and queue == current_queue
-    step = ExecutionStep(
-        organization_id=execution.organization_id,
+    next_key = result.next if result.next is not None else default_next(nodes, node_index(nodes, node["key"]))
+    return step_advance(
         execution=execution,
-        node_key=next_key,
-        index=index + 1,
-        status=StepStatus.PENDING,
-        # If this message is lost (worker killed between commit and send), the reaper resends it.
-        lease_expires_at=timezone.now() + timedelta(seconds=delay_seconds + settings.STEP_LEASE_SECONDS),
+        nodes=nodes,
+        index=step.index,
+        next_key=next_key,
+        delay_seconds=result.delay_seconds,
+        current_queue=queue,
+        defer=defer_next,
     )
-    if not (defer and runs_here):
-        step.save(force_insert=True)
-    # Progress by position in the definition: monotonic, and no COUNT query per step.
-    progress = max(execution.progress, min(99, int(100 * (node_index(nodes, next_key)) / max(len(nodes), 1))))
-    if progress != execution.progress:
-        execution.progress = progress
-        publish_event(execution, "execution.progress", {"progress": progress})
-    if not runs_here:
-        _send_on_commit(queue, step.pk, delay_ms=delay_seconds * 1000)
-        return None
-    return str(step.pk), queue, step
+
+
+def _keep_delivery_state(execution, result, error) -> None:
+    # An e-mail action's record of what left docg (sent, dry run, a failed attempt) is kept even when the
+    # run ended while it ran: the message went out all the same. Not a status: no state machine.
+    state = result.delivery_state if result is not None else (error.details.get("delivery_state") if error else None)
+    if state is not None:
+        WorkflowExecution.objects.filter(pk=execution.pk).update(delivery_state=state)
+        execution.delivery_state = state

@@ -15,7 +15,7 @@ class Organization(models.Model):
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     settings = models.JSONField(default=dict, blank=True)
-    # Billing, written only by docg/orgs/billing.py from Stripe's answers and webhooks.
+    # Billing, written only by docg/providers/stripe/billing.py from Stripe's answers and webhooks.
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_subscription_id = models.CharField(max_length=255, blank=True)
     subscription_status = models.CharField(max_length=32, blank=True)
@@ -113,3 +113,22 @@ class BillingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.stripe_event_id}"
+
+
+class PlanUsage(models.Model):
+    """Runs an organization started in one calendar month (UTC): the count its plan's quota checks.
+
+    Taking a run is one conditional UPDATE of this row (docg/orgs/billing.py
+    plan_run_reserve), so concurrent starts never overshoot the limit and no
+    lock outlives that statement.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The month's first day.")
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "month"], name="plan_usage_org_month_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.month:%Y-%m}: {self.runs}"

@@ -2,8 +2,10 @@
 
 Recipients are checked again when the step runs (preflight could not see
 addresses an earlier step produces); attachments are the run organization's
-GeneratedDocuments by id; the run's `delivery_state` and the "document.sent"
-audit rows record what left docg.
+GeneratedDocuments by id; the "document.sent" audit rows record what left docg.
+The run's `delivery_state` is the engine's to write: a handler returns it in
+`ActionResult.delivery_state`, or, for a failed send, in the error's technical
+details under "delivery_state".
 """
 
 import hashlib
@@ -20,8 +22,8 @@ from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
-from docg.executions.models import WorkflowExecution
-from docg.providers.smtp.recipients import is_valid_email, split_addresses
+from docg.providers.documents_io import organization_document
+from docg.providers.recipients import is_valid_email, split_addresses
 
 Recipients = dict[str, list[tuple[str, str]]]
 _ATTEMPT = re.compile(r":\d+$")
@@ -45,7 +47,7 @@ def email_attachments(*, ctx: ActionContext, params: dict) -> list[GeneratedDocu
     """The documents named by `attachments` (one id or a list), each of the run's organization."""
     ids = params.get("attachments") or []
     ids = [ids] if isinstance(ids, str) else ids
-    return [ctx.organization_document(i, purpose=pgettext_lazy("document purpose", "attach")) for i in ids]
+    return [organization_document(ctx, i, purpose=pgettext_lazy("document purpose", "attach")) for i in ids]
 
 
 def message_id_for(idempotency_key: str, sender: str) -> str:
@@ -75,28 +77,24 @@ def email_summary(*, recipients: Recipients, subject: str, documents: list[Gener
     }
 
 
-def delivery_state_keep(*, ctx: ActionContext, state: dict) -> None:
-    """Store the run's record of the e-mail."""
-    # delivery_state is the run's record of the e-mail, not its status: a plain update, no state machine.
-    WorkflowExecution.objects.filter(pk=ctx.execution.pk).update(delivery_state=state)
-
-
-def delivery_dry_run(*, ctx: ActionContext, summary: dict, state: dict) -> ActionResult:
+def delivery_dry_run(*, summary: dict, state: dict) -> ActionResult:
     """A dry run: nothing leaves docg and the run goes on as "running", not "sent"."""
-    delivery_state_keep(ctx=ctx, state=state)
-    return ActionResult(output={**summary, "dry_run": True, "delivery_state": state}, status=ExecutionStatus.RUNNING)
+    output = {**summary, "dry_run": True, "delivery_state": state}
+    return ActionResult(output=output, status=ExecutionStatus.RUNNING, delivery_state=state)
 
 
 def delivery_failed(*, ctx: ActionContext, error: DocgError, message: str, identity: dict) -> None:
-    """Record a failed send ("retrying" when the error is transient) before the error propagates."""
-    state = {
-        "status": "retrying" if error.transient else "failed",
-        **identity,
-        "error_code": error.code,
-        "error": message,
-        "attempt": getattr(ctx.step, "attempt", 1),
+    """Put the failed send's record ("retrying" when the error is transient) on the error, for the engine to keep."""
+    error.details = {
+        **(error.details or {}),
+        "delivery_state": {
+            "status": "retrying" if error.transient else "failed",
+            **identity,
+            "error_code": error.code,
+            "error": message,
+            "attempt": getattr(ctx.step, "attempt", 1),
+        },
     }
-    delivery_state_keep(ctx=ctx, state=state)
 
 
 def delivery_record_sent(
@@ -104,11 +102,10 @@ def delivery_record_sent(
     ctx: ActionContext,
     summary: dict,
     documents: list[GeneratedDocument],
-    state: dict,
     metadata: dict,
     email_target_id: str,
 ) -> None:
-    """Store the sent state and one "document.sent" audit row per attachment (or one for the e-mail) together."""
+    """One "document.sent" audit row per attachment (or one for the e-mail), in one transaction."""
     metadata = {
         **metadata,
         "to": summary["to"],
@@ -118,7 +115,6 @@ def delivery_record_sent(
     # An e-mail without attachments is still a delivery worth a trace.
     targets = [("document", d.pk, {"name": d.name}) for d in documents] or [("email", email_target_id, {})]
     with transaction.atomic():
-        delivery_state_keep(ctx=ctx, state=state)
         for target_type, target_id, extra in targets:
             audit_log(
                 organization=ctx.organization,

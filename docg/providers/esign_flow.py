@@ -1,47 +1,62 @@
-"""What the e-signature connectors (ClickSign, ZapSign) share, provider-neutral.
+"""The e-signature flow ClickSign and ZapSign share, provider-neutral: one module.
 
 The action side: signers checked, the step's SignatureRequests found again on a
-retry, `signature.requested` announced. The webhook side: the body parsed, stale
-deliveries refused, a signer moved out of `pending` with its event and audit
-row, and the run continued once every signer signed. The signed PDF's fetch and
-storage are in signed_files.py.
+retry (the run hears `signature.requested` through executions.signatures). The
+webhook side: the body parsed, stale deliveries refused, the delivery applied by
+`executions.signatures.signature_progress` (which moves signers and continues
+the run: a provider never writes run state) and, once every signer signed, the
+signed PDF fetched and stored.
+
+The signed PDF: the webhook that completes an envelope claims the fetch inside
+its transaction (`signed_fetch_schedule`, rows locked), so one envelope is
+fetched once however many deliveries arrive; the download runs after commit on
+the `signatures` queue, never in the webhook's request or transaction.
+Transient provider errors (the file not rendered yet, 429, 5xx) are retried
+with backoff by Dramatiq. The stored document belongs to the run (`execution`,
+the signature step's `node_key`) and every SignatureRequest of the envelope
+names it in `provider_data["signed_document_id"]`. No event goes to the run's
+live stream: the run may already have ended, and its stream ends with the
+terminal event. Each provider keeps only its download and its Dramatiq actor
+(<slug>/signed_file.py).
 """
 
 import json
+import logging
 from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from docg.audit.choices import ActorType, AuditAction
-from docg.audit.services import audit_log
 from docg.common.errors import DocgError
+from docg.connectors.choices import ConnectionStatus
+from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import GeneratedDocument, SignatureRequest
-from docg.executions.choices import ExecutionStatus
-from docg.executions.events import publish_event
-from docg.executions.models import WorkflowExecution
-from docg.executions.state import execution_transition
+from docg.documents.storage import document_store
+from docg.executions.choices import ExecutionStatus, LogDomain
+from docg.executions.logger import log_ok
+from docg.executions.signatures import Targets, signature_progress
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE_SECONDS = 72 * 3600
 FUTURE_SKEW = timedelta(minutes=5)
 
-# What a webhook's kind of event makes of a pending signer, how it is audited and what the live stream hears.
-TARGET_STATUS = {
-    "signed": SignatureStatus.SIGNED,
-    "declined": SignatureStatus.DECLINED,
-    "expired": SignatureStatus.EXPIRED,
+FETCH_OPTIONS = {
+    "queue_name": "signatures",
+    "max_retries": 8,
+    "min_backoff": 2_000,
+    "max_backoff": 120_000,
+    "time_limit": 5 * 60 * 1000,
+    # Only a transient provider error is worth another try; anything else is logged and dropped.
+    "retry_when": lambda retries, exc: retries < 8 and isinstance(exc, DocgError) and exc.transient,
 }
-AUDIT_ACTION = {
-    "signed": AuditAction.SIGNATURE_SIGNED,
-    "declined": AuditAction.SIGNATURE_DECLINED,
-    "expired": AuditAction.SIGNATURE_EXPIRED,
-}
-STREAM_EVENT = {"signed": "signature.signed", "declined": "signature.declined"}
 
 
 # --- The action: send a document to be signed ----------------------------------------
@@ -78,28 +93,6 @@ def step_signature_requests(*, ctx: ActionContext, provider: str, node_key: str)
         SignatureRequest.objects.filter(
             execution=ctx.execution, provider=provider, provider_data__node_key=node_key
         ).order_by("created_at")
-    )
-
-
-def signature_requested_record(
-    *, ctx: ActionContext, request: SignatureRequest, document: GeneratedDocument, node_key: str
-) -> None:
-    """Announce one signer's request on the run's live stream and in the audit log."""
-    details = {
-        "signature_request_id": str(request.pk),
-        "provider": request.provider,
-        "envelope_id": request.envelope_id,
-        "signer_email": request.signer_email,
-        "document_id": str(document.pk),
-    }
-    publish_event(ctx.execution, "signature.requested", details)
-    audit_log(
-        organization=ctx.organization,
-        action=AuditAction.SIGNATURE_REQUESTED,
-        target_type="signature_request",
-        target_id=request.pk,
-        metadata={**details, "execution_id": str(ctx.execution.pk), "node_key": node_key},
-        correlation_id=ctx.correlation_id,
     )
 
 
@@ -145,60 +138,135 @@ def refuse_stale(occurred_at: Any) -> None:
         )
 
 
-def signature_request_mark(
+def envelope_delivery_apply(
     *,
-    request: SignatureRequest,
+    connection: DataSourceConnection,
+    envelope: QuerySet[SignatureRequest],
     kind: str,
     event: str,
-    execution: WorkflowExecution,
-    organization_id: Any,
-    provider_data: dict | None = None,
-) -> None:
-    """Move a pending signer to signed/declined/expired (`kind`), with its stream event and audit row.
-
-    The caller holds the row locks, in the webhook's transaction.
-    """
-    request.status = TARGET_STATUS[kind]
-    if kind == "signed":
-        request.signed_at = timezone.now()
-    request.provider_data = {**(request.provider_data or {}), **(provider_data or {}), f"{kind}_event": event}
-    request.save(update_fields=["status", "signed_at", "provider_data", "updated_at"])
-    details = {
-        "signature_request_id": str(request.pk),
-        "provider": request.provider,
-        "envelope_id": request.envelope_id,
-        "signer_email": request.signer_email,
+    targets: Targets,
+    fetch_actor: Any,
+    delivery_key: str = "",
+) -> dict[str, Any]:
+    """Apply one verified delivery to the envelope's signers and run; queue the signed PDF once all signed."""
+    with transaction.atomic():
+        progress = signature_progress(
+            envelope=envelope, kind=kind, event=event, targets=targets, delivery_key=delivery_key
+        )
+        if progress is None:
+            return {"event": event, "ignored": True, "changed": []}
+        if progress.duplicate:
+            return {"event": event, "ignored": False, "duplicate": True, "changed": []}
+        signed_fetch_schedule(requests=progress.requests, connection=connection, actor=fetch_actor)
+    return {
         "event": event,
+        "ignored": False,
+        "duplicate": False,
+        "changed": progress.changed,
+        "completed": progress.completed,
     }
-    if kind in STREAM_EVENT:
-        publish_event(execution, STREAM_EVENT[kind], details)
-    audit_log(
-        organization=organization_id,
-        action=AUDIT_ACTION[kind],
-        actor_type=ActorType.WEBHOOK,
-        target_type="signature_request",
-        target_id=request.pk,
-        metadata={**details, "execution_id": str(execution.pk)},
-        correlation_id=execution.correlation_id,
+
+
+# --- The signed PDF: fetched once, after commit, and stored -------------------------
+
+
+def envelope_requests(*, provider: str, envelope_id: str, connection_id: str) -> list[SignatureRequest]:
+    """The envelope's SignatureRequests, oldest first, with their documents and runs."""
+    return list(
+        SignatureRequest.objects.filter(
+            provider=provider, envelope_id=envelope_id, provider_data__connection_id=connection_id
+        )
+        .select_related("document", "execution")
+        .order_by("created_at")
     )
 
 
-def signature_envelope_complete(
-    *, execution: WorkflowExecution, requests: list[SignatureRequest], node_key: str = ""
-) -> bool:
-    """When every signer has signed: announce it and let the waiting run go on as `signed`; else False."""
+def signed_fetch_claim(requests: list[SignatureRequest]) -> bool:
+    """In the webhook's transaction (rows locked): True once, when every signer has signed."""
     if not requests or any(r.status != SignatureStatus.SIGNED for r in requests):
         return False
-    first = requests[0]
-    publish_event(
-        execution,
-        "signature.completed",
-        {"provider": first.provider, "envelope_id": first.envelope_id, "signers": len(requests)},
-    )
-    # The run waited in `signing` on its signature step: it is `signed` now and goes on.
-    from docg.executions.engine import signature_continue
-
-    continued = signature_continue(execution=execution, node_key=node_key)
-    if not continued and execution.status == ExecutionStatus.SIGNING:
-        execution_transition(execution=execution, target=ExecutionStatus.SIGNED)
+    if any((r.provider_data or {}).get("signed_file") for r in requests):
+        return False
+    for request in requests:
+        request.provider_data = {**(request.provider_data or {}), "signed_file": "queued"}
+        request.save(update_fields=["provider_data", "updated_at"])
     return True
+
+
+def active_connection(connection_id: str, provider: str) -> DataSourceConnection | None:
+    """The connection if it is still active for `provider`."""
+    return DataSourceConnection.objects.filter(
+        pk=connection_id, provider=provider, status=ConnectionStatus.ACTIVE
+    ).first()
+
+
+def signed_document_store(*, requests: list[SignatureRequest], data: bytes, provider: str) -> GeneratedDocument | None:
+    """Store the signed PDF and point the envelope's rows at it; None if another fetch stored it first."""
+    first = requests[0]
+    original = first.document
+    stem = original.name.rsplit(".", 1)[0] if original else f"{provider}-{first.envelope_id}"
+    node_key = str((first.provider_data or {}).get("node_key") or "")
+    execution = first.execution
+    metadata: dict[str, Any] = {
+        "provider": provider,
+        "envelope_id": first.envelope_id,
+        "signed": True,
+        "source_document_id": str(original.pk) if original else "",
+        "execution_id": str(execution.pk),
+        "correlation_id": str(execution.correlation_id),
+    }
+    # execution=None: the row is pointed at the run below, by the one fetch that stored it first.
+    document = document_store(
+        organization=first.organization,
+        name=f"{stem}-signed.pdf",
+        data=data,
+        content_type="application/pdf",
+        node_key=node_key,
+        metadata=metadata,
+    )
+    with transaction.atomic():
+        rows = list(SignatureRequest.objects.select_for_update().filter(pk__in=[r.pk for r in requests]))
+        if any((r.provider_data or {}).get("signed_document_id") for r in rows):
+            stored_first = True
+        else:
+            stored_first = False
+            GeneratedDocument.objects.filter(pk=document.pk).update(execution=execution)
+            document.execution = execution
+            for row in rows:
+                row.provider_data = {
+                    **(row.provider_data or {}),
+                    "signed_file": "stored",
+                    "signed_document_id": str(document.pk),
+                }
+                row.save(update_fields=["provider_data", "updated_at"])
+            log_ok(
+                execution=execution,
+                domain=LogDomain.SIGNATURE,
+                message=f"Signed document '{document.name}' stored ({document.size_bytes} bytes).",
+                details={"document_id": str(document.pk), **metadata},
+            )
+    if stored_first:
+        logger.info("Signed file of %s envelope %s was stored by another fetch", provider, first.envelope_id)
+        return None
+    return document
+
+
+def signed_fetch_schedule(*, requests: list[SignatureRequest], connection: DataSourceConnection, actor: Any) -> None:
+    """In the webhook's transaction: once every signer signed, queue `actor` to fetch the file after commit."""
+    if signed_fetch_claim(requests):
+        envelope_id, connection_id = requests[0].envelope_id, str(connection.pk)
+        transaction.on_commit(lambda: actor.send(envelope_id, connection_id))
+
+
+def signed_fetch_begin(
+    *, provider: str, label: str, envelope_id: str, connection_id: str
+) -> tuple[list[SignatureRequest], DataSourceConnection] | None:
+    """The envelope's rows and its active connection, or None when there is nothing (more) to fetch."""
+    requests = envelope_requests(provider=provider, envelope_id=envelope_id, connection_id=connection_id)
+    if not requests or any((r.provider_data or {}).get("signed_document_id") for r in requests):
+        return None
+    connection = active_connection(connection_id, provider)
+    if connection is None:
+        logger.warning("%s connection %s is gone; signed file of %s not fetched", label, connection_id, envelope_id)
+        return None
+    return requests, connection

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from docg.common.errors import translated
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
-from docg.providers.smtp.recipients import invalid_addresses, split_addresses
+from docg.providers.recipients import invalid_addresses, split_addresses
 from docg.workflows.expressions import ExpressionError, referenced_paths, render_value
 
 ADDRESS_FIELDS = ("to", "cc", "bcc")

@@ -17,15 +17,35 @@ def is_expression(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
+def node_index(nodes: list[NodeDict], key: str) -> int:
+    """The position of the node with this key; KeyError when there is none."""
+    for index, node in enumerate(nodes):
+        if node["key"] == key:
+            return index
+    raise KeyError(key)
+
+
+def node_operation(node: NodeDict) -> registry.Operation | None:
+    """The connector operation a node runs; None when its app or operation is unknown."""
+    return registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
+
+
+def default_next(nodes: list[NodeDict], index: int) -> str | None:
+    """A node's `next`, else the following node in list order; None at the end."""
+    node = nodes[index]
+    if node.get("next"):
+        return node["next"]
+    return nodes[index + 1]["key"] if index + 1 < len(nodes) else None
+
+
 def successors(nodes: list[NodeDict], index: int) -> list[str]:
     """Keys a node can hand over to: explicit `next`, each branch, `else`, or the next node in list order."""
     node = nodes[index]
+    if not node.get("branches"):
+        return [t for t in [default_next(nodes, index)] if t]
     following = nodes[index + 1]["key"] if index + 1 < len(nodes) else ""
-    targets = [b.get("next", "") for b in node.get("branches") or []]
-    if node.get("branches"):
-        targets.append(node.get("else") or following)
-    else:
-        targets.append(node.get("next") or following)
+    targets = [b.get("next", "") for b in node["branches"]]
+    targets.append(node.get("else") or following)
     return [t for t in targets if t]
 
 
@@ -118,7 +138,7 @@ def activation_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
         key = node["key"]
         if index and trigger_key in successors(nodes, index):
             problems.append(_problem(key, "next", "targets_trigger", "No node may lead back to the trigger."))
-        operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
+        operation = node_operation(node)
         if registry.get_app(node.get("app", "")) is None:
             problems.append(_problem(key, "app", "unknown_app", f"There is no app {node.get('app')!r}."))
             continue

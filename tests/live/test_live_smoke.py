@@ -62,7 +62,7 @@ def test_hubspot_accepts_the_token_and_names_its_portal(cast, settings):
 @needs("DOCG_LIVE_HUBSPOT_TOKEN", "DOCG_LIVE_HUBSPOT_DEAL_ID")
 @pytest.mark.django_db
 def test_hubspot_deal_is_read_with_its_associations(cast, settings):
-    from docg.providers.hubspot.triggers import fetch_deal_bundle
+    from docg.providers.hubspot.deals import fetch_deal_bundle
 
     settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "hubspot": REAL_ROOTS["hubspot"]}
     connection = _connection(cast, "hubspot", {"access_token": env("DOCG_LIVE_HUBSPOT_TOKEN")})

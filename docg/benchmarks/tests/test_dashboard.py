@@ -84,3 +84,11 @@ def test_a_page_that_does_not_answer_200_fails_the_command(monkeypatch):
 def test_bad_dashboard_benchmark_arguments_are_refused():
     with pytest.raises(CommandError):
         call_command("benchmark", "dashboard", "--requests", "0")
+
+
+@pytest.mark.parametrize(
+    "args", [["--requests", "0"], ["--concurrency", "0"], ["--worker-processes", "0"], ["--single", "-1"]]
+)
+def test_bad_webhook_benchmark_arguments_are_refused(args):
+    with pytest.raises(CommandError):
+        call_command("benchmark", "webhook", *args)

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from docg.common.errors import DocgError
 from docg.dashboard.context import can_manage, dashboard_view
-from docg.orgs.billing import PAID_STATUSES, billing_checkout_start, billing_portal_link, billing_summary
+from docg.orgs.billing import PAID_STATUSES, billing_summary
+from docg.providers.stripe.billing import billing_checkout_start, billing_portal_link
 
 
 def _require_manage(request: HttpRequest) -> None:

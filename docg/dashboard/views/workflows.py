@@ -27,10 +27,11 @@ from docg.connectors.models import DataSourceConnection
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
+from docg.executions.selectors import RunSummary, workflow_run_summaries
 from docg.workflows import services
 from docg.workflows.api.serializers import WorkflowInput
 from docg.workflows.models import Workflow
-from docg.workflows.selectors import RunSummary, workflow_run_summaries, workflows_with_nodes
+from docg.workflows.selectors import workflows_with_nodes
 from docg.workflows.services import node_to_dict
 
 PAGE_SIZE = 50

@@ -17,8 +17,8 @@ run: those checks are left to the step itself.
 from typing import Any
 
 from docg.common.errors import DocgError
-from docg.documents.rendering.action import template_bytes, template_for
 from docg.documents.rendering.errors import human
+from docg.documents.rendering.templates import template_bytes, template_for
 from docg.documents.rendering.variables import resolves, template_placeholders
 from docg.workflows.expressions import ExpressionError, render_value
 

@@ -9,7 +9,6 @@ from pptx import Presentation
 from docg.audit.models import AuditEvent
 from docg.connectors.runtime import ActionContext
 from docg.documents.models import GeneratedDocument
-from docg.documents.rendering.action import render_handler
 from docg.documents.rendering.preflight import render_preflight
 from docg.documents.rendering.samples import contract_data, contract_docx, deck_data, deck_pptx
 from docg.documents.tests.render_helpers import stored_template, text_of, xml_parts
@@ -17,6 +16,7 @@ from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.streams import execution_key, get_streams
 from docg.executions.tests.conftest import action, active_workflow
+from docg.providers.template_render import render_handler
 from tests.fixtures.cast import api_client_for
 from tests.fixtures.engine import wait_for_status
 

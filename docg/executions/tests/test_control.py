@@ -146,22 +146,21 @@ def test_retry_of_a_run_in_progress_is_a_conflict(cast, worker, testkit):
     assert wait_for_status(execution.pk, *DONE).status == ExecutionStatus.COMPLETED
 
 
-def test_a_run_paused_before_it_began_starts_when_resumed(cast, testkit, monkeypatch):
-    from docg.executions import actors
+def test_a_run_paused_before_it_began_starts_when_resumed(cast, testkit):
+    from docg.executions import dispatch
     from docg.executions.engine import execution_begin, step_run
 
-    sent = []
-    monkeypatch.setattr(actors, "send", lambda queue, object_id, **kw: sent.append((queue, object_id)))
     workflow = active_workflow(cast, action("once", "count", app="testkit", parameters={"name": "once"}))
-    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
-    execution_pause(execution=execution, by=cast.alice)
-    assert execution_begin(execution_id=execution.pk) is None  # the start message finds it paused
+    with dispatch.captured() as sent:
+        execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+        execution_pause(execution=execution, by=cast.alice)
+        assert execution_begin(execution_id=execution.pk) is None  # the start message finds it paused
 
-    resumed = execution_resume(execution=execution, by=cast.alice)
-    assert resumed.status == ExecutionStatus.QUEUED
-    assert sent == [("start", str(execution.pk))] * 2
-    step_id, queue = execution_begin(execution_id=execution.pk)
-    step_run(step_id=step_id, queue=queue)
+        resumed = execution_resume(execution=execution, by=cast.alice)
+        assert resumed.status == ExecutionStatus.QUEUED
+        assert [(m.queue, m.object_id) for m in sent] == [("start", str(execution.pk))] * 2
+        step_id, queue = execution_begin(execution_id=execution.pk)
+        step_run(step_id=step_id, queue=queue)
     assert wait_for_status(execution.pk, *DONE).status == ExecutionStatus.COMPLETED
     assert testkit.counts["once"] == 1
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from docg.common.errors import DocgError
-from docg.executions import actors
+from docg.executions import dispatch
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, StepStatus
 from docg.executions.control import approval_decide, execution_resume
 from docg.executions.engine import execution_begin, execution_start, step_run
@@ -275,53 +275,52 @@ def test_until_phase_preflight_stops_after_preflight(cast, worker, testkit):
     assert testkit.counts["after"] == 0
 
 
-def test_duplicate_step_delivery_has_one_effect(cast, testkit, monkeypatch):
-    sent = []
-    monkeypatch.setattr(actors, "send", lambda queue, object_id, **kw: sent.append((queue, object_id)))
-    workflow = active_workflow(
-        cast,
-        action("once", "count", app="testkit", parameters={"name": "once"}),
-        action("held", "block", app="testkit"),
-    )
-    execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
-    assert sent == [("start", str(execution.pk))]
-    step_id, queue = execution_begin(execution_id=execution.pk)
+def test_duplicate_step_delivery_has_one_effect(cast, testkit):
+    with dispatch.captured() as sent:
+        workflow = active_workflow(
+            cast,
+            action("once", "count", app="testkit", parameters={"name": "once"}),
+            action("held", "block", app="testkit"),
+        )
+        execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+        assert [(m.queue, m.object_id) for m in sent] == [("start", str(execution.pk))]
+        step_id, queue = execution_begin(execution_id=execution.pk)
 
-    held = step_run(step_id=step_id, queue=queue)
-    assert held is not None  # the next step, to run right here
-    assert step_run(step_id=step_id, queue=queue) is None  # the same message again
-    assert testkit.counts["once"] == 1
+        held = step_run(step_id=step_id, queue=queue)
+        assert held is not None  # the next step, to run right here
+        assert step_run(step_id=step_id, queue=queue) is None  # the same message again
+        assert testkit.counts["once"] == 1
 
-    # A duplicate that arrives while the first delivery is still running does nothing either.
-    def deliver():
-        try:
-            step_run(step_id=held[0], queue=held[1])
-        finally:
-            connection.close()
+        # A duplicate that arrives while the first delivery is still running does nothing either.
+        def deliver():
+            try:
+                step_run(step_id=held[0], queue=held[1])
+            finally:
+                connection.close()
 
-    first = threading.Thread(target=deliver)
-    first.start()
-    assert testkit.started.wait(5)
-    assert step_run(step_id=held[0], queue=held[1]) is None
-    testkit.release.set()
-    first.join(5)
-    assert testkit.counts["block"] == 1
-    assert step_run(step_id=held[0], queue=held[1]) is None
-    assert testkit.counts == {"once": 1, "block": 1}
-    done = wait_for_status(execution.pk, ExecutionStatus.COMPLETED)
-    assert [(s.node_key, s.status) for s in _steps(done)] == [
-        ("start", "success"),
-        ("once", "success"),
-        ("held", "success"),
-    ]
+        first = threading.Thread(target=deliver)
+        first.start()
+        assert testkit.started.wait(5)
+        assert step_run(step_id=held[0], queue=held[1]) is None
+        testkit.release.set()
+        first.join(5)
+        assert testkit.counts["block"] == 1
+        assert step_run(step_id=held[0], queue=held[1]) is None
+        assert testkit.counts == {"once": 1, "block": 1}
+        done = wait_for_status(execution.pk, ExecutionStatus.COMPLETED)
+        assert [(s.node_key, s.status) for s in _steps(done)] == [
+            ("start", "success"),
+            ("once", "success"),
+            ("held", "success"),
+        ]
 
 
 def test_redelivered_message_through_the_broker_has_no_second_effect(cast, worker, testkit):
     workflow = active_workflow(cast, action("once", "count", app="testkit", parameters={"name": "once"}))
     done = _finished(execution_start(workflow=workflow, trigger_data={}, by=cast.alice))
     step = done.steps.get(node_key="once")
-    actors.send("default", str(step.pk))
-    actors.send("default", str(step.pk))
+    dispatch.step_enqueue(step_id=step.pk, queue="default")
+    dispatch.step_enqueue(step_id=step.pk, queue="default")
     worker.broker.join("default", timeout=5000)
     worker.join()
     assert testkit.counts["once"] == 1
@@ -385,18 +384,16 @@ def test_start_refuses_an_unknown_until_phase(cast):
     assert caught.value.code == "until_phase.invalid"
 
 
-def test_a_run_whose_start_message_was_lost_is_restarted_by_the_sweep(cast, worker, monkeypatch, settings):
+def test_a_run_whose_start_message_was_lost_is_restarted_by_the_sweep(cast, worker, settings):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from docg.executions.reaper import reap_stuck
 
-    real_send, lost = actors.send, []
-    monkeypatch.setattr(actors, "send", lambda queue, object_id, **kw: lost.append(object_id))
-    execution = execution_start(workflow=active_workflow(cast, NOOP), trigger_data={}, by=cast.alice)
-    assert lost == [str(execution.pk)]
-    monkeypatch.setattr(actors, "send", real_send)
+    with dispatch.captured() as lost:
+        execution = execution_start(workflow=active_workflow(cast, NOOP), trigger_data={}, by=cast.alice)
+    assert [m.object_id for m in lost] == [str(execution.pk)]
 
     assert reap_stuck() == []  # queued moments ago: its message may simply be on its way
     long_ago = timezone.now() - timedelta(seconds=settings.STEP_LEASE_SECONDS + 1)

@@ -10,7 +10,7 @@ from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.connectors.errors import retry_after_details
 from docg.connectors.registry import App, Operation
-from docg.executions import actors
+from docg.executions import dispatch
 from docg.executions.choices import StepStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionLog, ExecutionStep
@@ -40,17 +40,10 @@ def limited_app():
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Every step message the engine enqueues, with its delay; the messages still go to the worker."""
-    calls: list[tuple[str, int]] = []
-    original = actors.send
-
-    def recording(queue: str, object_id: str, *, delay_ms: int = 0) -> None:
-        calls.append((object_id, delay_ms))
-        original(queue, object_id, delay_ms=delay_ms)
-
-    monkeypatch.setattr(actors, "send", recording)
-    return calls
+def sent():
+    """Every message the engine enqueues, with its delay; the messages still go to the worker."""
+    with dispatch.captured(deliver=True) as messages:
+        yield messages
 
 
 def _second_attempt(cast, retry_after: str) -> tuple[ExecutionStep, ExecutionStep]:
@@ -71,7 +64,10 @@ def _scheduled_in(step: ExecutionStep, settings) -> float:
 
 
 def _delay_of(sent, step: ExecutionStep) -> float:
-    return wait_until(lambda: [d for pk, d in sent if pk == str(step.pk)], what="the retry message")[0] / 1000
+    return (
+        wait_until(lambda: [m.delay_ms for m in sent if m.object_id == str(step.pk)], what="the retry message")[0]
+        / 1000
+    )
 
 
 def test_retry_after_120_schedules_the_next_attempt_120_s_later(cast, worker, limited_app, sent, settings):

@@ -1,4 +1,4 @@
-"""SSE over a real daphne server on loopback, with real Redis: replay, resets, heartbeats, auth."""
+"""SSE over the real web server (the Procfile line) on loopback, with real Redis: replay, resets, heartbeats, auth."""
 
 import pytest
 import redis

@@ -141,7 +141,7 @@ def test_a_stream_token_still_opens_only_its_execution(live_server_asgi, cast):
 
 
 def test_the_django_view_applies_the_same_rules(cast):
-    # The ASGI fast path serves the stream under daphne; the plain Django view must refuse alike.
+    # The ASGI fast path serves the stream under the web server; the plain Django view must refuse alike.
     request = RequestFactory().get("/api/v1/sse/stream", {"organization": str(cast.globex.pk)})
     request.COOKIES.update(
         {settings.SESSION_COOKIE_NAME: _session_cookie(cast.bob)["Cookie"].split("=", 1)[1]}

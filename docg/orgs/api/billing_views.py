@@ -1,25 +1,19 @@
-"""Billing endpoints: GET /billing (plan, usage, limit), POST /billing/checkout and /billing/portal → {url}.
+"""Billing endpoint: GET /billing (plan, usage, limit); the base view of every billing endpoint.
 
 Every member may read the summary (a run refused for the plan's limit sends
-them here); only owners and admins open Stripe sessions.
+them here); only owners and admins open Stripe sessions (POST /billing/checkout
+and /billing/portal, in docg/providers/stripe/billing_views.py).
 """
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from docg.common.api.tenancy import membership_for_request
-from docg.orgs.billing import billing_checkout_start, billing_portal_link, billing_summary
-from docg.orgs.choices import MANAGER_ROLES, Plan
-
-
-class CheckoutInput(serializers.Serializer):
-    plan = serializers.ChoiceField(choices=[Plan.PRO.value, Plan.BUSINESS.value])
-
-
-UrlOutput = inline_serializer("BillingSessionUrl", {"url": serializers.URLField()})
+from docg.orgs.billing import billing_summary
+from docg.orgs.choices import MANAGER_ROLES
 
 
 class UsageOutput(serializers.Serializer):
@@ -47,7 +41,9 @@ class SummaryOutput(serializers.Serializer):
     plans = PlanOutput(many=True)
 
 
-class _BillingView(APIView):
+# The base of every billing endpoint: any member of the request's organization; with
+# `manager_only`, its owners and admins. (A comment: a docstring would become each operation's description.)
+class BillingView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     manager_only = False
 
@@ -60,26 +56,7 @@ class _BillingView(APIView):
             raise PermissionDenied("Only the organization's owners and admins manage billing.")
 
 
-class BillingSummaryView(_BillingView):
+class BillingSummaryView(BillingView):
     @extend_schema(responses={200: SummaryOutput})
     def get(self, request):
         return Response(SummaryOutput(billing_summary(organization=request.organization)).data)
-
-
-class BillingCheckoutView(_BillingView):
-    manager_only = True
-
-    @extend_schema(request=CheckoutInput, responses={200: UrlOutput})
-    def post(self, request):
-        data = CheckoutInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        url = billing_checkout_start(organization=request.organization, by=request.user, **data.validated_data)
-        return Response({"url": url})
-
-
-class BillingPortalView(_BillingView):
-    manager_only = True
-
-    @extend_schema(request=None, responses={200: UrlOutput})
-    def post(self, request):
-        return Response({"url": billing_portal_link(organization=request.organization, by=request.user)})

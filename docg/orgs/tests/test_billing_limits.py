@@ -1,18 +1,21 @@
 """The plan's monthly run limit: a clear 402 through the API, the generic webhook and retries."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from docg.common.errors import DocgError
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import execution_transition
 from docg.executions.tests.builders import PREPARE, active_workflow
-from docg.orgs.billing import executions_this_month, month_start
-from docg.orgs.models import Organization
+from docg.orgs.billing import month_start, runs_this_month
+from docg.orgs.models import Organization, PlanUsage
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +86,9 @@ def test_runs_of_last_month_do_not_count_and_upgrading_lifts_the_limit(cast, ali
         execution_start(workflow=workflow, trigger_data={"n": n}, by=cast.alice)
     _assert_limit_error(_start(alice_api, workflow))
     # The month turned: those two runs now belong to the previous one.
-    WorkflowExecution.objects.filter(organization=cast.acme).update(created_at=month_start() - timedelta(seconds=1))
-    assert executions_this_month(organization=cast.acme) == 0
+    last_month = (month_start() - timedelta(seconds=1)).replace(day=1).date()
+    PlanUsage.objects.filter(organization=cast.acme).update(month=last_month)
+    assert runs_this_month(organization=cast.acme) == 0
     assert _start(alice_api, workflow).status_code == 202
     assert _start(alice_api, workflow).status_code == 202
     _assert_limit_error(_start(alice_api, workflow))
@@ -99,3 +103,43 @@ def test_the_month_is_counted_in_utc(cast):
     start = month_start()
     assert (start.day, start.hour, start.minute, start.utcoffset()) == (1, 0, 0, timedelta(0))
     assert start <= timezone.now()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_starts_at_the_last_free_run_let_exactly_one_through(cast, tight_limits):
+    workflow = active_workflow(cast, PREPARE)
+    execution_start(workflow=workflow, trigger_data={"n": 0}, by=cast.alice)
+    parallel = 5
+    barrier = threading.Barrier(parallel, timeout=10)
+    outcomes: list[str] = []
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            execution_start(workflow=workflow, trigger_data={"n": 1}, by=cast.alice)
+            outcomes.append("started")
+        except DocgError as exc:
+            outcomes.append(exc.code)
+        except BaseException as exc:  # reported below, not lost in the thread
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start, daemon=True) for _ in range(parallel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(outcomes) == ["plan_limit_reached"] * (parallel - 1) + ["started"]
+    assert WorkflowExecution.objects.filter(organization=cast.acme).count() == 2
+    assert runs_this_month(organization=cast.acme) == 2
+
+
+def test_a_start_that_fails_after_taking_a_run_gives_it_back(cast, tight_limits):
+    workflow = active_workflow(cast, PREPARE, activate=False)
+
+    with pytest.raises(DocgError, match="not active"):
+        execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+
+    assert runs_this_month(organization=cast.acme) == 0

@@ -19,11 +19,12 @@ from docg.connectors.choices import Provider
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
+from docg.executions.signatures import signature_request_record
 from docg.providers.clicksign.client import ClickSignClient, ClickSignSettings, translate
+from docg.providers.documents_io import organization_document
 from docg.providers.esign_flow import (
     clean_signers,
     signature_dry_run,
-    signature_requested_record,
     step_signature_requests,
 )
 
@@ -137,14 +138,14 @@ def _build(client: ClickSignClient, requests: list, document: GeneratedDocument,
         _remember(requests, notified=True)
 
 
-def _announce(ctx: ActionContext, requests: list[SignatureRequest], document: GeneratedDocument, node_key: str):
+def _announce(ctx: ActionContext, requests: list[SignatureRequest], node_key: str) -> None:
     """signature.requested (event + audit) once per signer, in one transaction, after the envelope is live."""
     with transaction.atomic():
         for request in requests:
             if (request.provider_data or {}).get("requested"):
                 continue
             _remember([request], requested=True)
-            signature_requested_record(ctx=ctx, request=request, document=document, node_key=node_key)
+            signature_request_record(execution=ctx.execution, request=request, node_key=node_key)
 
 
 def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
@@ -154,7 +155,7 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
     except DocgError as exc:
         exc.human = translate(exc, ctx.language)
         raise
-    document = ctx.organization_document(params["document_id"], purpose=pgettext_lazy("document purpose", "sign"))
+    document = organization_document(ctx, params["document_id"], purpose=pgettext_lazy("document purpose", "sign"))
     signers = clean_signers(ctx, params)
     deadline = _deadline(ctx, params.get("deadline"))
     name = str(params.get("name") or document.name)[:255]
@@ -170,6 +171,6 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
     except DocgError as exc:
         exc.human = translate(exc, ctx.language)
         raise
-    _announce(ctx, requests, document, node_key)
+    _announce(ctx, requests, node_key)
     output = {**_output(requests), "document_id": str(document.pk)}
     return ActionResult(output=output, status=ExecutionStatus.SIGNING, wait="signature")

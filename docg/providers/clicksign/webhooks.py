@@ -1,4 +1,4 @@
-"""ClickSign webhooks: verify, then move signers to signed/declined/expired and the run to `signed`.
+"""ClickSign webhooks: verify, then let executions.signatures move the signers and the run on.
 
 Each ClickSign connection has its own URL, /hooks/clicksign/{connection_id}, and
 its own HMAC key (`credentials["webhook_secret"]`, the secret ClickSign shows when
@@ -32,25 +32,14 @@ import hashlib
 import hmac
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
-from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
-from docg.executions.models import WorkflowExecution
 from docg.providers.clicksign.signed_file import fetch_signed_file
-from docg.providers.esign_flow import (
-    parse,
-    refuse_stale,
-    signature_envelope_complete,
-    signature_request_mark,
-    text_value,
-)
-from docg.providers.signed_files import signed_fetch_schedule
-from docg.workflows.models import WebhookDelivery
+from docg.providers.esign_flow import envelope_delivery_apply, parse, refuse_stale, text_value
 
 __all__ = ["HMAC_HEADER", "authenticate", "handle_delivery", "parse"]
 
@@ -138,44 +127,18 @@ def handle_delivery(*, connection: DataSourceConnection, raw: bytes, data: dict)
     if not kind or not keys:
         return {"event": name, "ignored": True, "changed": []}
     refuse_stale(_dict(data.get("event")).get("occurred_at"))
-    delivery_key = f"clicksign:{hashlib.sha256(raw).hexdigest()}"
-    changed: list[str] = []
-    completed = False
-    with transaction.atomic():
-        requests = list(
-            SignatureRequest.objects.select_for_update()
-            .filter(organization_id=connection.organization_id, provider=PROVIDER)
-            .filter(provider_data__connection_id=str(connection.pk))
-            .filter(Q(envelope_id__in=keys) | Q(provider_data__document_key__in=sorted(keys)))
-            .exclude(envelope_id="")
-            .order_by("created_at")
-        )
-        if not requests:
-            return {"event": name, "ignored": True, "changed": []}
-        execution = WorkflowExecution.objects.select_for_update().get(pk=requests[0].execution_id)
-        try:
-            with transaction.atomic():
-                WebhookDelivery.objects.create(
-                    organization_id=connection.organization_id,
-                    workflow_id=execution.workflow_id,
-                    idempotency_key=delivery_key,
-                    execution=execution,
-                )
-        except IntegrityError:
-            return {"event": name, "ignored": False, "duplicate": True, "changed": []}
-        for request in _targets(kind, requests, named):
-            if request.status != SignatureStatus.PENDING:
-                continue  # a signer leaves `pending` once; a later, contradicting event changes nothing
-            signature_request_mark(
-                request=request,
-                kind=kind,
-                event=name,
-                execution=execution,
-                organization_id=connection.organization_id,
-            )
-            changed.append(str(request.pk))
-        if changed and kind == "signed":
-            node_key = str((requests[0].provider_data or {}).get("node_key") or "")
-            completed = signature_envelope_complete(execution=execution, requests=requests, node_key=node_key)
-        signed_fetch_schedule(requests=requests, connection=connection, actor=fetch_signed_file)
-    return {"event": name, "ignored": False, "duplicate": False, "changed": changed, "completed": completed}
+    envelope = (
+        SignatureRequest.objects.filter(organization_id=connection.organization_id, provider=PROVIDER)
+        .filter(provider_data__connection_id=str(connection.pk))
+        .filter(Q(envelope_id__in=keys) | Q(provider_data__document_key__in=sorted(keys)))
+        .exclude(envelope_id="")
+    )
+    return envelope_delivery_apply(
+        connection=connection,
+        envelope=envelope,
+        kind=kind,
+        event=name,
+        targets=lambda requests: [(r, {}) for r in _targets(kind, requests, named)],
+        fetch_actor=fetch_signed_file,
+        delivery_key=f"clicksign:{hashlib.sha256(raw).hexdigest()}",
+    )

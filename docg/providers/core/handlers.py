@@ -7,6 +7,7 @@ import httpx
 from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
 from docg.connectors.runtime import ActionContext, ActionResult
+from docg.workflows.expressions import evaluate, render_string
 
 MAX_RESPONSE_BYTES = 256 * 1024
 
@@ -17,10 +18,17 @@ def _truthy(value) -> bool:
     return bool(value)
 
 
+def _condition(source: str, context: dict):
+    # A branch's `when` is a bare expression ("trigger.amount > 1000") or a template ("{{ … }}").
+    if "{{" in source or "{%" in source:
+        return render_string(source, context)
+    return evaluate(source, context)
+
+
 def branch(ctx: ActionContext, params: dict) -> ActionResult:
     node = ctx.node
     for index, option in enumerate(node.get("branches") or []):
-        if _truthy(ctx.evaluate(option["when"])):
+        if _truthy(_condition(option["when"], ctx.expression_context)):
             return ActionResult(output={"branch": index, "next": option["next"]}, next=option["next"])
     # No branch matched: `else`, or (with no else) the node's default successor.
     fallback = node.get("else") or None

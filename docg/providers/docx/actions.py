@@ -3,8 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from docg.connectors.registry import App, Operation, register
-from docg.documents.rendering.action import OUTPUT, PARAMETERS, render_handler
 from docg.documents.rendering.preflight import render_preflight
+from docg.providers.template_render import OUTPUT, PARAMETERS, render_handler
 
 app = register(
     App(

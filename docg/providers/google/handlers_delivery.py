@@ -13,6 +13,7 @@ from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
+from docg.providers.documents_io import organization_document
 from docg.providers.email_delivery import (
     delivery_dry_run,
     delivery_failed,
@@ -29,7 +30,7 @@ from docg.providers.google.common import google_client, step_tag, translated
 
 
 def drive_upload(ctx: ActionContext, params: dict) -> ActionResult:
-    document = ctx.organization_document(params["document_id"], purpose=pgettext_lazy("document purpose", "upload"))
+    document = organization_document(ctx, params["document_id"], purpose=pgettext_lazy("document purpose", "upload"))
     folder_id = str(params["folder_id"]).strip()
     name = str(params.get("name") or document.name)
     summary = {"document_id": str(document.pk), "folder_id": folder_id, "name": name}
@@ -102,7 +103,7 @@ def gmail_send(ctx: ActionContext, params: dict) -> ActionResult:
     }
     identity = {"provider": "gmail", "message_id": summary["message_id"]}
     if ctx.dry_run:
-        return delivery_dry_run(ctx=ctx, summary=summary, state={"status": "dry_run", **identity})
+        return delivery_dry_run(summary=summary, state={"status": "dry_run", **identity})
     client = google_client(ctx)
     raw = base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
     try:
@@ -123,9 +124,8 @@ def gmail_send(ctx: ActionContext, params: dict) -> ActionResult:
         ctx=ctx,
         summary=summary,
         documents=documents,
-        state=state,
         metadata={**identity, "gmail_id": state["gmail_id"], "node_key": ctx.node.get("key", "")},
         email_target_id=summary["message_id"],
     )
     output = {**summary, "gmail_id": state["gmail_id"], "thread_id": state["thread_id"], "delivery_state": state}
-    return ActionResult(output=output, status=ExecutionStatus.SENT)
+    return ActionResult(output=output, status=ExecutionStatus.SENT, delivery_state=state)

@@ -22,6 +22,7 @@ from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.storage import document_for_step
 from docg.executions.choices import ExecutionStatus
+from docg.providers.documents_io import pdf_store
 from docg.providers.google.client import GoogleClient
 from docg.providers.google.common import google_client, step_tag, translated
 from docg.providers.google.messages import google_error
@@ -150,7 +151,8 @@ def fill(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
         "google_file_url": KINDS[kind][1].format(id=file_id),
         "occurrences_changed": _occurrences(answer),
     }
-    document = ctx.store_pdf(
+    document = pdf_store(
+        ctx,
         node_key=node_key,
         name=name,
         data=pdf,

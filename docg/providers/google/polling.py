@@ -22,6 +22,7 @@ from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
+from docg.executions.engine import execution_start
 from docg.providers.google.client import GoogleClient
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import WebhookDelivery, Workflow, WorkflowDatastore
@@ -110,8 +111,6 @@ def _keep_watermark(workflow: Workflow, form_id: str, watermark: str) -> None:
 
 def _start_once(workflow: Workflow, form_id: str, response: dict) -> bool:
     """Start the run for one response unless a run for it exists; True when a run started."""
-    from docg.executions.engine import execution_start
-
     key = f"google_forms:{form_id}:{response['responseId']}"[:200]
     try:
         with transaction.atomic():

@@ -1,5 +1,5 @@
-"""The periodic hook: every worker process runs a FormsPollThread (started next to the reaper by
-docg.executions.middleware.ReaperMiddleware); the first worker to claim an interval enqueues the poll.
+"""The periodic hook: every worker process runs a FormsPollThread (started by FormsPollMiddleware, a
+Dramatiq middleware in settings' DRAMATIQ_BROKER); the first worker to claim an interval enqueues the poll.
 
 The claim is a cache key (Redis in production) that lives one interval, so N
 workers enqueue one poll per interval, not N. A missed claim only delays the
@@ -12,6 +12,7 @@ import threading
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
+from dramatiq.middleware import Middleware
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +50,18 @@ class FormsPollThread(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+class FormsPollMiddleware(Middleware):
+    """Runs the Forms poll schedule inside every worker process, from boot to shutdown."""
+
+    def __init__(self) -> None:
+        self.thread: FormsPollThread | None = None
+
+    def after_worker_boot(self, broker, worker) -> None:
+        self.thread = FormsPollThread()
+        self.thread.start()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        if self.thread is not None:
+            self.thread.stop()

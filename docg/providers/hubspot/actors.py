@@ -20,6 +20,10 @@ from docg.audit.choices import ActorType
 from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
+from docg.executions.engine import execution_start
+from docg.providers.hubspot.client import MESSAGES
+from docg.providers.hubspot.deals import deal_matches, event_summary, trigger_data_for, workflow_trigger
+from docg.workflows.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +50,11 @@ def process_deal_event(delivery_id: str, connection_id: str, event: dict[str, An
 
 def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str, Any]) -> str | None:
     """Enrich one queued deal event and start its run; returns the execution id (None: no run)."""
-    from docg.executions.engine import execution_start
-    from docg.providers.hubspot.client import MESSAGES
-    from docg.providers.hubspot.triggers import _event_summary, deal_matches, trigger_data_for
-    from docg.providers.hubspot.webhooks import _trigger
-    from docg.workflows.models import WebhookDelivery
-
     delivery = WebhookDelivery.objects.select_related("workflow__active_version").filter(pk=delivery_id).first()
     connection = DataSourceConnection.objects.select_related("organization").filter(pk=connection_id).first()
     if delivery is None or connection is None or delivery.execution_id:
         return None
-    parameters = _trigger(delivery.workflow).get("parameters") or {}
+    parameters = workflow_trigger(delivery.workflow).get("parameters") or {}
     # The run's correlation id: the deal fetch below is the run's first outgoing call.
     correlation_id = str(uuid.uuid4())
     try:
@@ -78,7 +76,7 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
         # The pipeline / stage filters cannot be judged without the deal: the run starts anyway, so the
         # business user sees what went wrong (preflight blocks it with this code and its fix).
         data = {
-            "event": _event_summary(event),
+            "event": event_summary(event),
             "raw_event": event,
             "enrichment_error": {
                 "code": exc.code,

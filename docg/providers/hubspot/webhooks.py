@@ -30,7 +30,8 @@ from django.db import IntegrityError, transaction
 from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
-from docg.providers.hubspot.triggers import event_matches
+from docg.providers.hubspot.actors import process_deal_event
+from docg.providers.hubspot.deals import event_matches, workflow_trigger
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import WebhookDelivery, Workflow
 
@@ -106,19 +107,13 @@ def parse_events(raw: bytes) -> list[dict[str, Any]]:
     return data
 
 
-def _trigger(workflow: Workflow) -> dict[str, Any]:
-    version = workflow.active_version
-    nodes = ((version.definition or {}).get("nodes") if version else None) or [{}]
-    return nodes[0]
-
-
 def matching_workflows(connection: DataSourceConnection, event: dict[str, Any]) -> list[Workflow]:
     found = []
     workflows = Workflow.objects.select_related("active_version").filter(
         organization_id=connection.organization_id, status=WorkflowStatus.ACTIVE
     )
     for workflow in workflows:
-        trigger = _trigger(workflow)
+        trigger = workflow_trigger(workflow)
         if (trigger.get("app"), trigger.get("operation")) != ("hubspot", "deal_event"):
             continue
         if trigger.get("connection") and str(trigger["connection"]) != str(connection.pk):
@@ -129,8 +124,6 @@ def matching_workflows(connection: DataSourceConnection, event: dict[str, Any]) 
 
 
 def enqueue(delivery_id: str, connection_id: str, event: dict[str, Any]) -> None:
-    from docg.providers.hubspot.actors import process_deal_event
-
     process_deal_event.send(delivery_id, connection_id, event)
 
 

@@ -22,8 +22,8 @@ from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.oauth import fresh_access_token
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
-from docg.documents.rendering.action import KINDS, document_name, render_bytes, template_bytes, template_for
 from docg.documents.rendering.errors import render_error, step_error
+from docg.documents.rendering.templates import KINDS, document_name, render_bytes, template_bytes, template_for
 from docg.documents.storage import document_for_step, document_store
 from docg.executions.choices import ExecutionStatus
 from docg.providers.email_delivery import (
@@ -97,11 +97,12 @@ def _fill_output(document: GeneratedDocument, **extra: Any) -> dict[str, Any]:
 
 def _store(ctx: ActionContext, **kwargs: Any) -> GeneratedDocument:
     try:
-        return document_store(organization=ctx.organization, execution=ctx.execution, **kwargs)
+        document = document_store(organization=ctx.organization, execution=ctx.execution, **kwargs)
     except DatabaseError:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
         raise render_error("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
+    return ctx.document_stored(document)
 
 
 def _fill(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
@@ -239,7 +240,7 @@ def send_mail(ctx: ActionContext, params: dict) -> ActionResult:
     summary = email_summary(recipients=recipients, subject=message["subject"], documents=documents)
     if ctx.dry_run:
         state = {"status": "dry_run", "provider": "outlook", "accepted": [], "refused": {}}
-        return delivery_dry_run(ctx=ctx, summary=summary, state=state)
+        return delivery_dry_run(summary=summary, state=state)
     try:
         graph_client(ctx, connection).send_mail(
             message=message, save_to_sent_items=bool(params.get("save_to_sent_items", True))
@@ -260,8 +261,8 @@ def send_mail(ctx: ActionContext, params: dict) -> ActionResult:
         ctx=ctx,
         summary=summary,
         documents=documents,
-        state=state,
         metadata={"provider": "outlook", "node_key": ctx.node.get("key", "")},
         email_target_id=ctx.idempotency_key,
     )
-    return ActionResult(output={**summary, "dry_run": False, "delivery_state": state}, status=ExecutionStatus.SENT)
+    output = {**summary, "dry_run": False, "delivery_state": state}
+    return ActionResult(output=output, status=ExecutionStatus.SENT, delivery_state=state)

@@ -12,6 +12,7 @@ from docg.documents.models import GeneratedDocument
 from docg.documents.pdf import PdfConversionError, convert_to_pdf
 from docg.documents.storage import document_for_step
 from docg.executions.choices import ExecutionStatus
+from docg.providers.documents_io import organization_document, pdf_store
 
 CONVERSION_TIMEOUT_SECONDS = 60
 PDF = "application/pdf"
@@ -20,7 +21,7 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 def source_document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
     """A generated document of the run's organization (another organization's id is "not found")."""
-    return ctx.organization_document(document_id, purpose=pgettext_lazy("document purpose", "convert"))
+    return organization_document(ctx, document_id, purpose=pgettext_lazy("document purpose", "convert"))
 
 
 def _result(document: GeneratedDocument, source: GeneratedDocument) -> ActionResult:
@@ -58,7 +59,8 @@ def convert(ctx: ActionContext, params: dict) -> ActionResult:
             {"document_id": str(source.pk), **exc.details},
             transient=exc.transient,
         ) from exc
-    document = ctx.store_pdf(
+    document = pdf_store(
+        ctx,
         template=source.template,
         node_key=ctx.step.node_key,
         name=_pdf_name(source, params.get("filename")),

@@ -21,8 +21,8 @@ from docg.providers.email_delivery import (  # message_id_for: imported from her
     message_id_for,
     mime_attach,
 )
+from docg.providers.recipients import is_valid_email
 from docg.providers.smtp.client import SmtpClient, SmtpSettings, translate
-from docg.providers.smtp.recipients import is_valid_email
 
 SMTP_TIMEOUT_SECONDS = 30
 
@@ -94,7 +94,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
     }
     if ctx.dry_run:
         state = {"status": "dry_run", "message_id": summary["message_id"], "accepted": [], "refused": {}}
-        return delivery_dry_run(ctx=ctx, summary=summary, state=state)
+        return delivery_dry_run(summary=summary, state=state)
     try:
         delivery = SmtpClient(settings).send(message, sender=sender, recipients=envelope)
     except DocgError as exc:
@@ -115,8 +115,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
         ctx=ctx,
         summary=summary,
         documents=documents,
-        state=state,
         metadata={"message_id": summary["message_id"], "node_key": getattr(ctx.step, "node_key", "")},
         email_target_id=summary["message_id"],
     )
-    return ActionResult(output={**summary, "delivery_state": state}, status=ExecutionStatus.SENT)
+    return ActionResult(output={**summary, "delivery_state": state}, status=ExecutionStatus.SENT, delivery_state=state)

@@ -12,7 +12,7 @@ import stripe
 from django.conf import settings
 
 from docg.common.errors import DocgError
-from docg.orgs.billing import billing_apply_event
+from docg.providers.stripe.billing import billing_apply_event
 
 
 def stripe_event_verify(*, payload: bytes, signature: str) -> dict:

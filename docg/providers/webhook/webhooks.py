@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 
 from docg.audit.choices import ActorType
 from docg.common.errors import DocgError
+from docg.executions.engine import execution_start
 from docg.workflows.models import WebhookDelivery, Workflow
 
 TIMESTAMP_HEADER = "x-docg-timestamp"
@@ -100,8 +101,6 @@ def webhook_receive(
     *, workflow_id: Any, secret: str, raw: bytes, content_type: str, headers: dict[str, str]
 ) -> tuple[Any, bool]:
     """Authenticate a delivery and start (or find) its run; returns (execution, created)."""
-    from docg.executions.engine import execution_start
-
     workflow = Workflow.objects.select_related("active_version").filter(pk=workflow_id).first()
     if workflow is None or not hmac.compare_digest(workflow.webhook_secret.encode(), secret.encode()):
         raise _not_found()

@@ -8,10 +8,11 @@ from docg.connectors.choices import Provider
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
+from docg.executions.signatures import signature_request_record
+from docg.providers.documents_io import organization_document
 from docg.providers.esign_flow import (
     clean_signers,
     signature_dry_run,
-    signature_requested_record,
     step_signature_requests,
 )
 from docg.providers.zapsign.client import ZapSignClient, ZapSignSettings
@@ -25,7 +26,7 @@ def _settings(ctx: ActionContext) -> ZapSignSettings:
 
 
 def _document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
-    return ctx.organization_document(document_id, purpose=pgettext_lazy("document purpose", "sign"))
+    return organization_document(ctx, document_id, purpose=pgettext_lazy("document purpose", "sign"))
 
 
 def _output(envelope_id: str, requests: list[SignatureRequest]) -> dict:
@@ -101,6 +102,6 @@ def create_document(ctx: ActionContext, params: dict) -> ActionResult:
                 provider_data={"node_key": node_key, "connection_id": connection_id, "processed": []},
             )
             requests.append(request)
-            signature_requested_record(ctx=ctx, request=request, document=document, node_key=node_key)
+            signature_request_record(execution=ctx.execution, request=request, node_key=node_key)
     output = {**_output(envelope_id, requests), "document_id": str(document.pk)}
     return ActionResult(output=output, status=ExecutionStatus.SIGNING, wait="signature")

@@ -1,7 +1,7 @@
 """ZapSign's signed PDF: GET /docs/{token}/ for `signed_file`, download, store.
 
 Queued once per envelope by the webhook that finds every signer signed; the
-claim and the storing are provider-neutral (docg/providers/signed_files.py).
+claim and the storing are provider-neutral (docg/providers/esign_flow.py).
 Until ZapSign has rendered the file, `zapsign.file_not_ready` is transient and
 Dramatiq retries.
 """
@@ -11,7 +11,7 @@ import dramatiq
 from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
 from docg.documents.models import GeneratedDocument
-from docg.providers.signed_files import FETCH_OPTIONS, signed_document_store, signed_fetch_begin
+from docg.providers.esign_flow import FETCH_OPTIONS, signed_document_store, signed_fetch_begin
 
 
 def zapsign_signed_file_fetch(*, envelope_id: str, connection_id: str) -> GeneratedDocument | None:

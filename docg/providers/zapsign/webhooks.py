@@ -1,4 +1,4 @@
-"""ZapSign webhooks: authenticate, then move signers to signed/declined/expired and the run to `signed`.
+"""ZapSign webhooks: authenticate, then let executions.signatures move the signers and the run on.
 
 ZapSign signs nothing (no HMAC), so a delivery is authenticated twice before
 anything is read or stored: the URL carries an unguessable token and the
@@ -27,22 +27,11 @@ When the last signer signs, the signed PDF is fetched after commit (signed_file.
 import hmac
 from typing import Any
 
-from django.db import transaction
-
 from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
-from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
-from docg.executions.models import WorkflowExecution
-from docg.providers.esign_flow import (
-    parse,
-    refuse_stale,
-    signature_envelope_complete,
-    signature_request_mark,
-    text_value,
-)
-from docg.providers.signed_files import signed_fetch_schedule
+from docg.providers.esign_flow import envelope_delivery_apply, parse, refuse_stale, text_value
 from docg.providers.zapsign.signed_file import fetch_signed_file
 
 __all__ = ["SECRET_HEADER", "authenticate", "handle_delivery", "parse", "refuse_stale"]
@@ -117,6 +106,20 @@ def interpret(data: dict) -> tuple[str, str, list[str] | None]:
     return "", envelope, []
 
 
+def _pick(kind: str, envelope: str, tokens: list[str] | None, requests: list[SignatureRequest]):
+    """The signers a delivery names, each with its processed key: one (envelope, signer, event) counts once."""
+    picked = []
+    for request in requests:
+        if tokens is not None and request.external_id not in tokens:
+            continue
+        key = f"{envelope}:{request.external_id}:{kind}"
+        processed = list((request.provider_data or {}).get("processed") or [])
+        if key in processed:
+            continue  # a replayed delivery: the first one counted
+        picked.append((request, {"processed": [*processed, key]}))
+    return picked
+
+
 def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str, Any]:
     """Apply one authenticated delivery; returns what changed (empty lists for a replay)."""
     kind, envelope, tokens = interpret(data)
@@ -125,39 +128,17 @@ def handle_delivery(*, connection: DataSourceConnection, data: dict) -> dict[str
     raw_event = text_value(data.get("event_type")).lower()
     if not kind or not envelope:
         return {"event": raw_event, "ignored": True, "changed": []}
-    changed: list[str] = []
-    with transaction.atomic():
-        requests = list(
-            SignatureRequest.objects.select_for_update()
-            .filter(
-                organization_id=connection.organization_id,
-                provider=PROVIDER,
-                envelope_id=envelope,
-                provider_data__connection_id=str(connection.pk),
-            )
-            .order_by("created_at")
-        )
-        if not requests:
-            return {"event": raw_event, "ignored": True, "changed": []}
-        execution = WorkflowExecution.objects.select_for_update().get(pk=requests[0].execution_id)
-        for request in requests:
-            if tokens is not None and request.external_id not in tokens:
-                continue
-            key = f"{envelope}:{request.external_id}:{kind}"
-            data_ = request.provider_data or {}
-            processed = list(data_.get("processed") or [])
-            if key in processed or request.status != SignatureStatus.PENDING:
-                continue  # a replayed (or later, contradicting) delivery: the first one counted
-            signature_request_mark(
-                request=request,
-                kind=kind,
-                event=raw_event,
-                execution=execution,
-                organization_id=connection.organization_id,
-                provider_data={"processed": [*processed, key]},
-            )
-            changed.append(str(request.pk))
-        completed = bool(changed) and kind == "signed"
-        completed = completed and signature_envelope_complete(execution=execution, requests=requests)
-        signed_fetch_schedule(requests=requests, connection=connection, actor=fetch_signed_file)
-    return {"event": raw_event, "ignored": False, "changed": changed, "completed": completed}
+    requests = SignatureRequest.objects.filter(
+        organization_id=connection.organization_id,
+        provider=PROVIDER,
+        envelope_id=envelope,
+        provider_data__connection_id=str(connection.pk),
+    )
+    return envelope_delivery_apply(
+        connection=connection,
+        envelope=requests,
+        kind=kind,
+        event=raw_event,
+        targets=lambda rows: _pick(kind, envelope, tokens, rows),
+        fetch_actor=fetch_signed_file,
+    )

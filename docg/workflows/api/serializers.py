@@ -1,10 +1,9 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from docg.common.api.fields import TenantPrimaryKeyRelatedField
+from docg.common.api.fields import JsonObjectField, TenantPrimaryKeyRelatedField
 from docg.common.api.serializers import StrictInput
 from docg.connectors.models import DataSourceConnection
-from docg.executions.api.serializers import JsonObjectField
 from docg.workflows.choices import NodeKind
 from docg.workflows.models import Workflow, WorkflowVersion
 from docg.workflows.services import node_to_dict

@@ -3,6 +3,7 @@
 - engine:    `--executions N --steps K --workers W [--processes P] [--keep]`
 - sse:       `--clients C --events E [--rate R]`
 - render:    `--docs N --workers W [--pdf]`
+- webhook:   `--requests N --concurrency C --single S --worker-processes P` (the Procfile's processes, over HTTP)
 - dashboard: `--executions N --requests R [--keep]`
 """
 
@@ -13,7 +14,9 @@ class Command(BaseCommand):
     help = "Benchmark the engine, the live event stream, document rendering or the dashboard on this configuration."
 
     def add_arguments(self, parser):
-        parser.add_argument("target", choices=["engine", "sse", "render", "dashboard"], help="What to benchmark.")
+        parser.add_argument(
+            "target", choices=["engine", "webhook", "sse", "render", "dashboard"], help="What to benchmark."
+        )
         engine = parser.add_argument_group("engine")
         engine.add_argument(
             "--executions", type=int, default=None, help="Executions to run (engine: under load, 500; dashboard: 300)."
@@ -48,10 +51,19 @@ class Command(BaseCommand):
         render = parser.add_argument_group("render")
         render.add_argument("--docs", type=int, default=50, help="Documents to render per kind.")
         render.add_argument("--pdf", action="store_true", help="Also convert to PDF through LibreOffice.")
-        dashboard = parser.add_argument_group("dashboard (also --executions, --workers, --timeout, --keep)")
-        dashboard.add_argument("--requests", type=int, default=50, help="Requests per dashboard page.")
+        webhook = parser.add_argument_group("webhook (also --steps, --timeout, --keep)")
+        webhook.add_argument(
+            "--requests", type=int, default=None, help="webhook: POSTs under load (2000); dashboard: 50."
+        )
+        webhook.add_argument("--concurrency", type=int, default=20, help="webhook: requests in flight at once.")
+        webhook.add_argument("--single", type=int, default=50, help="webhook: requests sent one at a time first.")
+        webhook.add_argument(
+            "--worker-processes", type=int, default=1, help="webhook: copies of the Procfile's worker line to start."
+        )
 
     def handle(self, *args, target, **options):
+        if target == "webhook":
+            return self._webhook(**options)
         if target == "sse":
             return self._sse(**options)
         if target == "render":
@@ -82,6 +94,22 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
 
+    def _webhook(self, *, requests, concurrency, single, worker_processes, steps, timeout, keep, **_):
+        from docg.benchmarks.webhook import WebhookBenchmark
+
+        if (requests is not None and requests < 1) or concurrency < 1 or single < 0 or worker_processes < 1:
+            raise CommandError(
+                "--requests, --concurrency and --worker-processes must be at least 1; --single at least 0."
+            )
+        self.stdout.write("docg webhook benchmark: the Procfile's web and worker processes, driven over HTTP")
+        try:
+            WebhookBenchmark(
+                requests=2000 if requests is None else requests, concurrency=concurrency, steps=steps, single=single,
+                worker_processes=worker_processes, timeout=timeout or 600, keep=keep, write=self.stdout.write,
+            ).run()  # fmt: skip
+        except (ValueError, RuntimeError) as exc:
+            raise CommandError(str(exc)) from exc
+
     def _sse(self, *, clients, events, rate, **_):
         from docg.benchmarks.sse import SSEBenchmark
 
@@ -103,7 +131,7 @@ class Command(BaseCommand):
 
         benchmark = DashboardBenchmark(
             executions=300 if executions is None else executions,
-            requests=requests,
+            requests=50 if requests is None else requests,
             workers=workers,
             keep=keep,
             timeout=timeout,

@@ -12,6 +12,7 @@ from docg.audit.choices import ActorType
 from docg.common.errors import DocgError
 from docg.executions import phases
 from docg.executions.choices import ExecutionStatus
+from docg.executions.embedded import start_embedded_worker
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import TERMINAL
@@ -51,8 +52,6 @@ class Command(BaseCommand):
         if isinstance(dramatiq.get_broker(), StubBroker):
             # Embedded mode: the queue lives in this process's memory, where no separate
             # worker can see it, so this process runs the actors and stays for the run.
-            from docg.executions.embedded import start_embedded_worker
-
             start_embedded_worker()
             wait = True
         try:

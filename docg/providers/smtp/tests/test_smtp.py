@@ -15,10 +15,10 @@ from docg.executions.engine import execution_start
 from docg.executions.models import ExecutionStep
 from docg.executions.streams import execution_key, get_streams
 from docg.executions.tests.conftest import action, active_workflow
+from docg.providers.recipients import split_addresses
 from docg.providers.smtp.client import SmtpClient, SmtpSettings, translate
 from docg.providers.smtp.handlers import message_id_for
 from docg.providers.smtp.preflight import send_email_preflight
-from docg.providers.smtp.recipients import split_addresses
 from tests.fixtures.engine import wait_for_status, wait_until
 from tests.fixtures.processes import free_port
 from tests.fixtures.smtp import smtp_credentials

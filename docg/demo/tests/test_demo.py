@@ -7,12 +7,12 @@ from django.core.management import call_command
 
 from docg.audit.models import AuditEvent
 from docg.audit.services import audit_verify
+from docg.demo.documents import REQUIRED_VARIABLES
+from docg.demo.seed import CONTRACT_WORKFLOW, DEMO_RUNS, QUOTE_WORKFLOW, RENEWAL_WORKFLOW, demo_seed
 from docg.documents.models import GeneratedDocument, Template, TemplateVersion
-from docg.executions import actors
+from docg.executions import dispatch
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, StepStatus
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
-from docg.orgs.demo import CONTRACT_WORKFLOW, DEMO_RUNS, QUOTE_WORKFLOW, RENEWAL_WORKFLOW, demo_seed
-from docg.orgs.demo_documents import REQUIRED_VARIABLES
 from docg.orgs.models import Membership, Organization, User
 from docg.workflows import graph
 from docg.workflows.choices import WorkflowStatus
@@ -138,21 +138,16 @@ def test_each_run_has_its_audit_rows_and_the_chain_verifies():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_committed_seed_runs_its_own_steps_and_sends_no_queue_message(monkeypatch):
+def test_committed_seed_runs_its_own_steps_and_sends_no_queue_message():
     # With real commits the engine's on_commit hooks fire: none may reach the broker,
     # or a worker elsewhere would race the seed for the same steps.
-    sent = []
-
-    def record(queue, object_id, **kwargs):
-        sent.append((queue, object_id))
-
-    monkeypatch.setattr(actors, "send", record)
-
-    seed()
-    second = seed()
-
-    assert sent == []
-    assert actors.send is record  # put back after seeding
+    with dispatch.captured() as sent:
+        seed()
+        second = seed()
+        assert sent == []
+        # Once seeding is over, messages go out again.
+        dispatch.execution_enqueue(execution_id="after")
+    assert [m.object_id for m in sent] == ["after"]
     assert "nothing new" in second
     statuses = sorted(WorkflowExecution.objects.values_list("status", flat=True))
     assert statuses == ["completed", "failed", "needs_review", "paused"]

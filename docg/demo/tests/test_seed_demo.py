@@ -4,8 +4,8 @@ import re
 import pytest
 from django.core.management import call_command
 
+from docg.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
 from docg.orgs.choices import Role
-from docg.orgs.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
 from docg.orgs.models import Membership, Organization, User
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import Workflow, WorkflowVersion

@@ -1,30 +1,28 @@
 """Demo data for a fresh installation (`make run`): a login, an organization that shows the product.
 
-The "Demo Co" organization gets a contract template (docg/orgs/demo_documents.py),
+The "Demo Co" organization gets a contract template (docg/demo/documents.py),
 three workflows built only from connectors that need no outside service, and a
-few past runs in different states. The runs go through the real engine, run
-here step by step as the worker would, so their steps, logs, state changes and
-audit rows are what a real run leaves. Everything is looked up first (by name,
-or by the deal number a run received): seeding again adds nothing.
+few past runs in different states. The runs go through the real engine, their
+queue messages run in this process (docg.executions.dispatch's inline mode), so
+their steps, logs, state changes and audit rows are what a real run leaves, and
+no worker elsewhere races the seed for them. Everything is looked up first (by
+name, or by the deal number a run received): seeding again adds nothing.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from django.db import transaction
 
 from docg.audit.choices import ActorType
 from docg.common.errors import DocgError
-from docg.connectors import registry
+from docg.demo.documents import demo_template, sample_items
 from docg.documents.models import Template
-from docg.executions.choices import StepStatus
-from docg.executions.context import definition_nodes, node_index
-from docg.executions.models import ExecutionStep, WorkflowExecution
+from docg.executions import dispatch
+from docg.executions.engine import execution_start
+from docg.executions.models import WorkflowExecution
 from docg.orgs.choices import Role
-from docg.orgs.demo_documents import demo_template, sample_items
 from docg.orgs.models import Organization, User
 from docg.orgs.services import organization_create, organization_register
 from docg.workflows.choices import WorkflowStatus
@@ -269,57 +267,8 @@ def _demo_workflow(
     return workflow
 
 
-# A run that keeps asking for more steps than this has gone wrong; the seed stops driving it.
-MAX_DEMO_STEPS = 20
-
-
-@contextmanager
-def _engine_messages_held() -> Iterator[None]:
-    """Keep the engine's queue messages from leaving this process while it runs the demo's steps itself.
-
-    With Redis, a worker elsewhere would otherwise race this process for the same
-    steps (harmless, the engine is built for it, but the seed would return before
-    its runs settle). Steps left pending are found in the database, not in messages.
-    """
-    from docg.executions import actors
-
-    send = actors.send
-    actors.send = lambda *args, **kwargs: None
-    try:
-        yield
-    finally:
-        actors.send = send
-
-
-def _queue_of(step: ExecutionStep) -> str:
-    nodes = definition_nodes(step.execution)
-    node = nodes[node_index(nodes, step.node_key)]
-    operation = registry.find_operation(node["app"], node["kind"], node["operation"])
-    return operation.queue if operation is not None else "default"
-
-
-def _run_here(execution_id: Any) -> None:
-    """Do what the worker does with a run's messages, in this process, until the run ends or waits."""
-    from docg.executions.engine import execution_begin, step_run
-
-    next_step = execution_begin(execution_id=execution_id)
-    for _ in range(MAX_DEMO_STEPS):
-        while next_step is not None:
-            next_step = step_run(step_id=next_step[0], queue=next_step[1])
-        # A step on another queue (documents, approvals) was handed to a message: run it here.
-        pending = (
-            ExecutionStep.objects.select_related("execution__workflow_version")
-            .filter(execution_id=execution_id, status=StepStatus.PENDING)
-            .order_by("index", "attempt")
-            .first()
-        )
-        if pending is None:
-            return
-        next_step = (str(pending.pk), _queue_of(pending))
-
-
 def demo_run(*, workflow: Workflow, trigger_data: dict) -> tuple[WorkflowExecution | None, str]:
-    """The run of `workflow` for this deal: found, or started as its webhook would and run to rest here.
+    """The run of `workflow` for this deal: found, or started as its webhook would and run to rest in this process.
 
     Returns (execution, "") when it existed, (execution, "created") when made now,
     and (None, reason) when it cannot be made (the workflow is not active, the plan's limit).
@@ -328,12 +277,9 @@ def demo_run(*, workflow: Workflow, trigger_data: dict) -> tuple[WorkflowExecuti
     existing = WorkflowExecution.objects.filter(workflow=workflow, trigger_data__deal__number=number).first()
     if existing is not None:
         return existing, ""
-    from docg.executions.engine import execution_start
-
     try:
-        with _engine_messages_held():
+        with dispatch.inline():
             execution = execution_start(workflow=workflow, trigger_data=trigger_data, actor_type=ActorType.WEBHOOK)
-            _run_here(execution.pk)
     except DocgError as exc:
         return None, exc.message
     execution.refresh_from_db()

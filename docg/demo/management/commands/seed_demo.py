@@ -3,7 +3,7 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand
 
-from docg.orgs.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
+from docg.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):

@@ -1,4 +1,7 @@
-"""Recipient lists as workflows write them: a list, or one string with commas or semicolons."""
+"""E-mail recipient lists as workflows write them: a list, or one string with commas or semicolons.
+
+Shared by every e-mail action and the preflight checks (not only SMTP's).
+"""
 
 from email.utils import getaddresses
 from typing import Any
