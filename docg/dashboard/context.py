@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from docg.dashboard.input import refuse_unstorable_post
 from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
 from docg.orgs.models import Membership
 from docg.orgs.selectors import memberships_of
@@ -74,6 +75,9 @@ def dashboard_view(view: Callable) -> Callable:
             return render(request, "dashboard/no_organization.html", status=200)
         request.membership = membership
         request.organization = membership.organization
+        refused = refuse_unstorable_post(request)
+        if refused is not None:
+            return refused
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -7,7 +7,6 @@ same way. Problems come back as `{node_key, field, message}` for the editor to s
 beside the offending step and field.
 """
 
-import json
 import re
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from docg.common.api.exceptions import ApiError
+from docg.common.untrusted import UntrustedValueError, loads_untrusted
 from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
@@ -142,9 +142,11 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def _payload(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     try:
-        payload = json.loads(request.body or b"{}")
+        payload = loads_untrusted(request.body or b"{}")
     except RequestDataTooBig:
         return None, _error(_("This workflow is too large to save."), status=413)
+    except UntrustedValueError as exc:
+        return None, _error(_("This workflow cannot be saved: %(why)s") % {"why": str(exc)})
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         return None, _error(_("The editor sent something that is not valid JSON. Reload the page and try again."))
     if not isinstance(payload, dict):
