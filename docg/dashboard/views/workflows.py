@@ -43,7 +43,11 @@ _REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property$")
 @dashboard_view
 def home(request: HttpRequest) -> HttpResponse:
     """The current organization's workflows with their last run and recent success rate."""
-    queryset = workflows_with_nodes().filter(organization=request.organization).order_by("-updated_at")
+    queryset = (
+        workflows_with_nodes()
+        .filter(organization=request.organization, archived_at__isnull=True)
+        .order_by("-updated_at")
+    )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     workflows = list(page.object_list)
     summaries = workflow_run_summaries(organization=request.organization, workflow_ids=[w.pk for w in workflows])
