@@ -396,3 +396,21 @@ def test_unstorable_json_is_400_naming_the_field(alice_api, path, raw, field):
     error = response.json()["error"]
     assert error["code"] == "invalid_json_value"
     assert field in error["details"], error
+
+
+def test_every_route_answers_options_without_a_server_error(cast):
+    """OPTIONS on the stream-token route was a 500 (AssertionError: no serializer_class)."""
+    world.populate(cast.acme, cast.alice)
+    client = api_client_for(cast.alice)
+    client.raise_request_exception = False
+    own = str(Workflow.objects.get(organization=cast.acme).pk)
+    checked = 0
+    for route in api_routes():
+        model = route["name"].split("-")[0]
+        url = reverse(route["name"], kwargs={p: _own_id(cast.acme, model) or own for p in route["params"]})
+        response = client.options(url)
+        assert response.status_code < 500, f"OPTIONS {url}: {response.status_code} {response.content[:200]!r}"
+        checked += 1
+    assert checked >= 30
+    execution = _own_id(cast.acme, "workflowexecution")
+    assert client.options(f"/api/v1/executions/{execution}/stream-token").status_code == 200
