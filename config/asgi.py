@@ -17,6 +17,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from config.websockets import websocket_urlpatterns  # noqa: E402
 from docg.common.body_limit import BodyLimitMiddleware  # noqa: E402
+from docg.common.websocket_origin import allowed_origins_only  # noqa: E402
 from docg.executions.sse_asgi import SSEApplication  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -24,6 +25,6 @@ application = ProtocolTypeRouter(
         # Live streams are served beside Django (no thread or connection per open stream).
         # Oversized bodies are refused as they arrive, before Django reads them into memory.
         "http": BodyLimitMiddleware(SSEApplication(ASGIStaticFilesHandler(django_asgi_app))),
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": allowed_origins_only(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
