@@ -237,6 +237,13 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Per client address and per account on routes that take a password or create an account
+# (docg.common.api.throttling); "<count>/<second|minute|hour|day>".
+AUTH_THROTTLE_RATES = {
+    "credentials_ip": env("AUTH_THROTTLE_IP_RATE", default="30/minute"),
+    "credentials_account": env("AUTH_THROTTLE_ACCOUNT_RATE", default="10/minute"),
+}
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),

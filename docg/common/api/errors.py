@@ -1,5 +1,6 @@
 """Every API error has one shape: {"error": {"code", "message", "details"}}."""
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -66,7 +67,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             message = detail if isinstance(detail, str) else _first_message(detail)
         if code in (None, "error", "invalid", "not_found", "parse_error", "authentication_failed"):
             code = _DEFAULT_CODES.get(status_code, "error") if code != "parse_error" else "malformed_json"
-        body = error_body(str(code), str(message))
+        # A throttled client learns when to come back in the body too, not only in Retry-After.
+        wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+        body = error_body(str(code), str(message), {"retry_after": math.ceil(wait)} if wait is not None else None)
     response.data = body
     return response
 
