@@ -93,6 +93,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker threads write beside the web requests: wait for the lock
     # instead of failing, and take it at BEGIN so two writers never deadlock on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# Each process keeps its PostgreSQL connections in a bounded pool (0 turns it off), so a burst of
+# requests waits for a free connection instead of opening more until the server refuses them all.
+# A request that waits longer than the timeout answers 503 with Retry-After (docg.common.api.unavailable).
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool, not Django, keeps connections open
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
+    }
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"

@@ -1,6 +1,7 @@
 """Every API error has one shape: {"error": {"code", "message", "details"}}."""
 
 import math
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -10,7 +11,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from docg.common.api import unavailable
 from docg.common.api.exceptions import ApiError
+from docg.common.api.unavailable import is_database_unavailable, retry_after_seconds
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict:
@@ -41,6 +44,9 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if is_database_unavailable(exc):
+        wait = retry_after_seconds()
+        return Response(unavailable.error_body(wait), status=503, headers={"Retry-After": str(wait)})
     if isinstance(exc, ApiError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -106,6 +112,10 @@ def handler403(request, exception=None):
 
 def handler500(request):
     from django.views.defaults import server_error
+
+    # Called inside Django's except block: the exception being handled is the current one.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return unavailable.database_unavailable_response(api=_is_api(request))
 
     return _plain_or_json(
         request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal error.", server_error
