@@ -385,7 +385,7 @@ def test_dashboard_json_boxes_refuse_unstorable_values_with_a_message(cast, clie
     ("path", "raw", "field"),
     [
         ("/api/v1/workflows",
-         b'{"name": "x", "nodes": [{"key": "s", "parameters": {"to": "\\ud800"}}]}', "nodes.0.parameters.to"),
+         b'{"name": "x", "nodes": [{"key": "s", "parameters": {"to": "\\ud800"}}]}', "nodes[0].parameters.to"),
         ("/api/v1/connections", b'{"provider": "smtp", "name": "m", "config": {"port": 1e400}}', "config.port"),
         ("/api/v1/connections", b'{"provider": "smtp", "name": "m\\u0000"}', "name"),
     ],
@@ -414,3 +414,23 @@ def test_every_route_answers_options_without_a_server_error(cast):
     assert checked >= 30
     execution = _own_id(cast.acme, "workflowexecution")
     assert client.options(f"/api/v1/executions/{execution}/stream-token").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hooks/00000000-0000-0000-0000-000000000000/secret",
+        "/hooks/zapsign/00000000-0000-0000-0000-000000000000/token",
+        "/hooks/clicksign/00000000-0000-0000-0000-000000000000",
+        "/hooks/hubspot/",
+        "/hooks/stripe/",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_hooks_answer_other_methods_with_405_in_the_error_shape(client, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405, (path, response.status_code)
+    assert response["Allow"] == "POST"
+    error = response.json()["error"]
+    assert error["code"] == "method_not_allowed"
+    assert "POST" in error["message"]

@@ -21,7 +21,7 @@ _UNENCODABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class UntrustedValueError(ValueError):
-    """A value that cannot be stored; `field` is its dotted path ("" for the whole body)."""
+    """A value that cannot be stored; `field` is its path, `nodes[1].parameters.to` ("" for the whole body)."""
 
     def __init__(self, field: str, message: str):
         self.field = field
@@ -69,7 +69,7 @@ def check_json(value: Any, *, field: str = "", max_depth: int = MAX_JSON_DEPTH) 
                                               text_problem(key_text) or "")  # fmt: skip
                 stack.append((child, _join(path, key_text), level + 1))
         elif isinstance(item, list):
-            stack.extend((child, _join(path, index), level + 1) for index, child in enumerate(item))
+            stack.extend((child, f"{path}[{index}]", level + 1) for index, child in enumerate(item))
         elif isinstance(item, str):
             check_text(item, path)
         elif isinstance(item, float) and not math.isfinite(item):
