@@ -177,7 +177,8 @@ STORAGES = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 TEMPLATE_MAX_UPLOAD_BYTES = env.int("TEMPLATE_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploads past 256 KB are spooled to a temporary file as they arrive and inspected from there.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- E-mail docg sends itself (approvers' notifications) ------------------------------
 # EMAIL_URL as smtp://user:password@host:25, smtp+tls://…:587 or smtp+ssl://…:465; by default
