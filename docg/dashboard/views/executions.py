@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from docg.audit.choices import ActorType, AuditAction
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.run_outputs import attach_outputs, run_documents
@@ -345,7 +345,7 @@ def execution_control(request, pk, verb: str):
     except ValueError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(back)
-    except ApiError as exc:
+    except DocgError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
     messages.success(request, CONTROL_DONE[verb])

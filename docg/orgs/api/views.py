@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from docg.common.api.throttling import CREDENTIAL_THROTTLES
 from docg.orgs.api.serializers import (
     OrganizationOutput,
     OrganizationUpdateInput,
@@ -27,6 +28,7 @@ REGISTER_ACCEPTED = (
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
+    throttle_classes = CREDENTIAL_THROTTLES
 
     @extend_schema(
         request=RegisterInput,
@@ -48,6 +50,7 @@ class RegisterView(APIView):
 
 class TokenView(TokenObtainPairView):
     serializer_class = TokenObtainSerializer
+    throttle_classes = CREDENTIAL_THROTTLES
 
 
 class TokenRefresh(TokenRefreshView):
