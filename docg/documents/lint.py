@@ -236,3 +236,36 @@ def describe_location(location: dict[str, Any], language: str = "en") -> str:
         if "paragraph" in location:
             pieces.append(f"{pgettext('template part', 'paragraph')} {location['paragraph'] + 1}")
     return ", ".join(pieces)
+
+
+_FROM_ZERO = ("table", "row", "cell", "textbox", "paragraph")
+
+
+def location_for_clients(location: Any) -> Any:
+    """A stored template location with its numbers counted from 1, as `describe_location` (and so the dashboard)
+    shows them. Stored locations count tables, rows, cells and paragraphs from 0; slides and headers from 1."""
+    if not isinstance(location, dict) or "part" not in location:
+        return location
+    out = {k: (v + 1 if k in _FROM_ZERO and isinstance(v, int) else v) for k, v in location.items()}
+    if isinstance(out.get("nested"), list):
+        out["nested"] = [
+            {k: (v + 1 if k in _FROM_ZERO and isinstance(v, int) else v) for k, v in n.items()}
+            if isinstance(n, dict)
+            else n
+            for n in out["nested"]
+        ]
+    return out
+
+
+def locations_for_clients(items: Any, key: str = "location") -> Any:
+    """`location_for_clients` on each item's `location` (or, with key="locations", each of its locations)."""
+    if not isinstance(items, list):
+        return items
+    result = []
+    for item in items:
+        if isinstance(item, dict) and key in item:
+            value = item[key]
+            item = {**item, key: [location_for_clients(v) for v in value] if isinstance(value, list)
+                    else location_for_clients(value)}  # fmt: skip
+        result.append(item)
+    return result

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from docg.common.api.serializers import StrictInput
+from docg.documents.lint import locations_for_clients
 from docg.documents.models import GeneratedDocument, Template, TemplateVersion
 
 
@@ -18,12 +19,13 @@ def _filename(row: Template | TemplateVersion) -> str:
     return row.file.name.rsplit("/", 1)[-1] if row.file else ""
 
 
-# These describe the stored JSON for the schema; responses hand the JSON back as it is stored.
+# These describe the stored JSON for the schema; responses hand it back with its numbers counted from 1.
 class LocationOutput(serializers.Serializer):
-    """Where a tag sits; keys beyond `part`, `paragraph` and `text` appear where they apply. Indexes from 0."""
+    """Where a tag sits; keys beyond `part`, `paragraph` and `text` appear where they apply. Numbers from 1."""
 
     part = serializers.ChoiceField(choices=["body", "header", "footer", "footnote", "endnote", "slide", "notes"])
     slide = serializers.IntegerField(required=False, help_text="From 1, as PowerPoint numbers slides.")
+    # table, row, cell, textbox and paragraph: from 1 too, as the dashboard shows them.
     header = serializers.IntegerField(required=False)
     footer = serializers.IntegerField(required=False)
     footnote = serializers.CharField(required=False)
@@ -66,12 +68,14 @@ class TemplateVariablesOutput(serializers.Serializer):
 
 @extend_schema_field(VariableOutput(many=True))
 class VariablesField(serializers.JSONField):
-    pass
+    def to_representation(self, value):
+        return locations_for_clients(super().to_representation(value), key="locations")
 
 
 @extend_schema_field(LintErrorOutput(many=True))
 class LintErrorsField(serializers.JSONField):
-    pass
+    def to_representation(self, value):
+        return locations_for_clients(super().to_representation(value))
 
 
 class TemplateOutput(serializers.ModelSerializer):

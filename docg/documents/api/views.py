@@ -16,6 +16,7 @@ from docg.documents.api.serializers import (
     TemplateVersionOutput,
 )
 from docg.documents.choices import TemplateKind
+from docg.documents.lint import locations_for_clients
 from docg.documents.models import GeneratedDocument, Template
 from docg.orgs.api.base import TenantViewSet
 
@@ -78,7 +79,13 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     @extend_schema(responses=TemplateVariablesOutput)
     @action(detail=True, methods=["get"], filter_backends=[])
     def variables(self, request, pk=None):
-        return Response(selectors.template_placeholders(template=self.get_object()))
+        found = selectors.template_placeholders(template=self.get_object())
+        return Response(
+            {
+                "variables": locations_for_clients(found["variables"], key="locations"),
+                "placeholders": locations_for_clients(found["placeholders"]),
+            }
+        )
 
 
 class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

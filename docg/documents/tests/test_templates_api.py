@@ -2,6 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from docg.audit.models import AuditEvent
+from docg.documents.lint import describe_location
 from docg.documents.models import Template, TemplateVersion
 from docg.documents.tests import corpus
 
@@ -51,7 +52,7 @@ def test_upload_with_lint_errors_is_kept_and_lists_them(alice_api):
     assert response.status_code == 201
     errors = response.json()["lint_errors"]
     assert [e["code"] for e in errors] == ["template.unbalanced_block", "template.unknown_filter"]
-    assert [e["location"]["paragraph"] for e in errors] == [0, 1]
+    assert [e["location"]["paragraph"] for e in errors] == [1, 2]  # counted from 1, as the dashboard says
 
 
 def test_new_version_becomes_current_and_keeps_the_old_file(alice_api, cast):
@@ -99,7 +100,16 @@ def test_variables_lists_names_with_locations_and_every_placeholder(alice_api):
     body = response.json()
     variables = {v["name"]: v["locations"] for v in body["variables"]}
     assert variables["contract.number"][0]["part"] == "header"
-    assert variables["items"][0]["table"] == 0
+    # Counted from 1, as the dashboard says them ("table 1, row 2, …"); stored from 0.
+    assert variables["items"][0]["table"] == 1
+    stored = Template.objects.get(pk=template_id).variables
+    [items] = [v for v in stored if v["name"] == "items"]
+    assert items["locations"][0]["table"] == 0
+    first = items["locations"][0]
+    assert variables["items"][0]["paragraph"] == first["paragraph"] + 1
+    assert describe_location(first).endswith(f"paragraph {first['paragraph'] + 1}")
+    detail = alice_api.get(f"/api/v1/templates/{template_id}").json()
+    assert {v["name"]: v["locations"] for v in detail["variables"]}["items"][0]["table"] == 1
     tags = [p["tag"] for p in body["placeholders"]]
     assert "{%tr endfor %}" in tags
     assert "{{ item.name }}" in tags

@@ -8,6 +8,7 @@ from docg.audit.models import AuditEvent
 from docg.common.api.fields import JsonObjectField
 from docg.common.api.serializers import StrictInput
 from docg.connectors import registry
+from docg.documents.lint import locations_for_clients
 from docg.executions import phases
 from docg.executions.choices import ExecutionStatus, Phase
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
@@ -121,9 +122,15 @@ def localized_actions(actions: Any) -> Any:
 
 
 def localized_report(report: Any) -> Any:
+    """A preflight report for clients: actions in their language, template locations counted from 1."""
     if not isinstance(report, dict) or "recommended_actions" not in report:
         return report
-    return {**report, "recommended_actions": localized_actions(report["recommended_actions"])}
+    out = {**report, "recommended_actions": localized_actions(report["recommended_actions"])}
+    for name in ("blocking", "warnings"):
+        out[name] = locations_for_clients(report.get(name))
+    if isinstance(report.get("groups"), dict):
+        out["groups"] = {domain: locations_for_clients(issues) for domain, issues in report["groups"].items()}
+    return out
 
 
 @extend_schema_field(CurrentStepShape(allow_null=True))
