@@ -6,6 +6,7 @@ class ActorType(models.TextChoices):
     USER = "user", _("User")
     SYSTEM = "system", _("System")
     WEBHOOK = "webhook", "Webhook"
+    API_KEY = "api_key", _("API key")
 
 
 class AuditAction(models.TextChoices):
@@ -34,3 +35,10 @@ class AuditAction(models.TextChoices):
     WORKFLOW_DEACTIVATED = "workflow.deactivated"
     ORGANIZATION_CREATED = "organization.created"
     ORGANIZATION_UPDATED = "organization.updated"
+    MEMBER_INVITED = "member.invited"
+    MEMBER_JOINED = "member.joined"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    INVITATION_REVOKED = "invitation.revoked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"

@@ -28,6 +28,7 @@ NAVIGATION = [
     ("dashboard:connections", _("Connections")),
     ("dashboard:metrics", _("Metrics")),
     ("dashboard:billing", _("Billing")),
+    ("dashboard:members", _("Members")),
 ]
 
 

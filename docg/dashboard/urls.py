@@ -10,6 +10,7 @@ from docg.dashboard.routes import (
     executions,
     metrics,
     runs,
+    team,
     templates,
     workflows,
 )
@@ -31,4 +32,5 @@ urlpatterns = [
     *connections.urlpatterns,
     *metrics.urlpatterns,
     *billing.urlpatterns,
+    *team.urlpatterns,
 ]
