@@ -72,9 +72,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
 
     @extend_schema(request=MemberUpdateInput, responses=MemberOutput)
     def partial_update(self, request, pk=None):
+        membership = self.get_object()  # a foreign id is a 404 before the body is looked at
         data = MemberUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = member_role_change(membership=self.get_object(), by=request.membership, **data.validated_data)
+        membership = member_role_change(membership=membership, by=request.membership, **data.validated_data)
         return Response(MemberOutput(membership).data)
 
     @extend_schema(request=None, responses={204: None})
