@@ -14,10 +14,10 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from tests import world
 from docg.orgs.api_keys import api_key_create
 from docg.orgs.members import invitation_create
 from docg.orgs.models import Membership
+from tests import world
 from tests.fixtures.cast import api_client_for
 from tests.routes import WRITE_METHODS, api_routes, openapi_path, openapi_spec, tenant_rows
 
