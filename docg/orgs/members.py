@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
@@ -176,7 +177,12 @@ def invitation_accept(
                 details={"name": ["required"], "password": ["required"]},
             )
         account = User(email=invitation.email, name=name.strip())
-        validate_password(password, account)
+        try:
+            validate_password(password, account)
+        except DjangoValidationError as exc:
+            raise ApiError(
+                "invalid_password", " ".join(exc.messages), details={"password": list(exc.messages)}
+            ) from exc
         account.set_password(password)
         account.save()
     membership, joined = Membership.objects.get_or_create(

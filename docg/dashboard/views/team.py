@@ -7,6 +7,7 @@ decision; a refusal (ApiError) comes back as a message on the page.
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -185,9 +186,12 @@ def api_key_delete(request: HttpRequest, key_id) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view
+@login_required
 def organization_new(request: HttpRequest) -> HttpResponse:
-    """GET/POST /organizations/new/: create another organization, owned by the user, and switch to it."""
+    """GET/POST /organizations/new/: create an organization, owned by the user, and switch to it.
+
+    Not a `dashboard_view`: a user without any organization (all left, or never had one) starts here.
+    """
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organization = organization_create(name=form.cleaned_data["name"], owner=request.user)

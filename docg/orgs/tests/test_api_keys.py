@@ -107,3 +107,28 @@ def test_another_organizations_keys_are_404(cast, alice_api):
     assert alice_api.get(f"/api/v1/api-keys/{api_key.pk}").status_code == 404
     assert alice_api.delete(f"/api/v1/api-keys/{api_key.pk}").status_code == 404
     assert ApiKey.objects.get(pk=api_key.pk).revoked_at is None
+
+
+def test_a_key_opens_its_own_organizations_live_stream_only(cast):
+    from docg.common.api.exceptions import ApiError
+    from docg.orgs import tenancy
+
+    key = make_key(cast)
+    caller = tenancy.stream_caller(token="", authorization=f"Api-Key {key}", session_key="", organization_header="")
+    assert caller.organization_id == cast.acme.pk and caller.user.is_api_key
+    with pytest.raises(ApiError) as foreign:
+        tenancy.stream_caller(
+            token="", authorization=f"Api-Key {key}", session_key="", organization_header=str(cast.globex.pk)
+        )
+    assert foreign.value.status_code == 404
+    with pytest.raises(ApiError) as wrong:
+        tenancy.stream_caller(token="", authorization="Api-Key nope.nope", session_key="", organization_header="")
+    assert wrong.value.status_code == 401
+
+
+def test_the_key_cannot_sign_in_as_a_person(cast):
+    make_key(cast)
+    principal = ApiKey.objects.get().user
+    assert not principal.has_usable_password()
+    response = APIClient().post("/api/v1/auth/token", {"email": principal.email, "password": ""}, format="json")
+    assert response.status_code in (400, 401)

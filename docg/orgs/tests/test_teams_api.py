@@ -193,3 +193,19 @@ def test_a_user_creates_another_organization_and_switches_to_it(cast, alice_api)
     members = alice_api.get("/api/v1/members", HTTP_X_ORGANIZATION_ID=labs).json()["results"]
     assert [m["user"]["email"] for m in members] == ["alice@example.com"]
     assert AuditEvent.objects.filter(organization_id=labs, action="organization.created").exists()
+
+
+def test_a_weak_password_is_refused_with_the_reasons(cast):
+    token = alice_invites(cast, "dora@example.com")
+    response = APIClient().post(
+        "/api/v1/invitations/accept", {"token": token, "name": "Dora", "password": "123"}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_password"
+    assert response.json()["error"]["details"]["password"]
+    assert Invitation.objects.get().status == "pending"
+
+
+def test_without_an_account_the_name_and_password_are_asked_for(cast):
+    token = alice_invites(cast, "dora@example.com")
+    response = APIClient().post("/api/v1/invitations/accept", {"token": token}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "account_details_required"
