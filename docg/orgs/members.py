@@ -71,6 +71,8 @@ def invitation_create(*, organization: Organization, by: Membership, email: str,
     """Invite `email` with `role`; the email (with the one-time link) leaves after commit. Returns (row, token)."""
     _require_rank(by=by, role=role)
     email = email.strip().lower()
+    if User.objects.filter(email__iexact=email, is_api_key=True).exists():
+        raise ApiError("invalid_email", _("This address belongs to an API key."), details={"email": [email]})
     if members_of(organization=organization).filter(user__email__iexact=email).exists():
         raise ApiError(
             "already_member", _("%(email)s is already a member.") % {"email": email}, details={"email": [email]}

@@ -132,3 +132,18 @@ def test_the_key_cannot_sign_in_as_a_person(cast):
     assert not principal.has_usable_password()
     response = APIClient().post("/api/v1/auth/token", {"email": principal.email, "password": ""}, format="json")
     assert response.status_code in (400, 401)
+
+
+def test_a_run_started_with_a_key_is_audited_under_the_keys_name(cast, client):
+    from docg.executions.tests.builders import PREPARE, active_workflow
+
+    workflow = active_workflow(cast, PREPARE, name="Contracts")
+    started = key_client(make_key(cast)).post(
+        f"/api/v1/workflows/{workflow.pk}/executions", {"trigger_data": {"customer": "Ana"}}, format="json"
+    )
+    assert started.status_code in (200, 201, 202), started.json()
+    row = AuditEvent.objects.get(action="execution.started")
+    assert (row.actor_type, row.actor_id) == ("api_key", "Zapier")
+    client.force_login(cast.alice)
+    tab = client.get(f"/executions/{started.json()['id']}/audit/")
+    assert tab.status_code == 200 and "<code data-actor-key>Zapier</code>" in tab.content.decode()
