@@ -12,6 +12,7 @@ from docg.dashboard.routes import (
     runs,
     team,
     templates,
+    volume,
     workflows,
 )
 from docg.dashboard.views import shell
@@ -32,5 +33,6 @@ urlpatterns = [
     *connections.urlpatterns,
     *metrics.urlpatterns,
     *billing.urlpatterns,
+    *volume.urlpatterns,
     *team.urlpatterns,
 ]
