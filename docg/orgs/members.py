@@ -16,7 +16,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from docg.audit.choices import AuditAction
@@ -107,7 +107,15 @@ def invitation_link(token: str) -> str:
 
 
 def invitation_send(*, invitation: Invitation, token: str) -> None:
-    """Email the invitation through Django's email backend (EMAIL_URL; the console in `make run`)."""
+    """Email the invitation through Django's email backend (EMAIL_URL; the console in `make run`).
+
+    In the organization's language: the invitee has no preference docg knows of yet.
+    """
+    with translation.override(invitation.organization.language):
+        _invitation_send(invitation, token)
+
+
+def _invitation_send(invitation: Invitation, token: str) -> None:
     inviter = invitation.invited_by.name or invitation.invited_by.email if invitation.invited_by else "docg"
     context = {
         "inviter": inviter,

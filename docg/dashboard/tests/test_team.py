@@ -76,3 +76,23 @@ def test_someone_without_an_organization_can_create_one(client, cast):
 def test_an_unknown_invitation_link_is_a_404_page(client):
     response = client.get("/invitations/not-a-token/")
     assert response.status_code == 404 and 'data-invitation-error="invitation_not_found"' in response.content.decode()
+
+
+def test_a_portuguese_organization_reads_the_page_and_sends_the_invitation_in_portuguese(
+    client, cast, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+    from django.utils import translation
+
+    cast.acme.language = "pt-br"
+    cast.acme.save(update_fields=["language"])
+    client.force_login(cast.alice)
+    try:
+        page = client.get("/members/").content.decode()
+        assert "Convidar alguém" in page and "Membros" in page
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post("/members/invite/", {"email": "dora@example.com", "role": "member"})
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)
+    (message,) = mail.outbox
+    assert "convidou você" in message.subject and "Aceite o convite" in message.body
