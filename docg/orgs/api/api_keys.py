@@ -1,5 +1,6 @@
 """API keys over the API (owners and admins): create (the key is in that one answer), list, revoke."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
@@ -9,6 +10,21 @@ from docg.orgs.api.base import TenantViewSet
 from docg.orgs.api_keys import api_key_create, api_key_revoke
 from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.models import ApiKey
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Api-Key <key>` in the OpenAPI schema (registered by being defined)."""
+
+    target_class = "docg.orgs.tenancy.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An organization's API key, sent as `Api-Key <key>`; no X-Organization-ID needed.",
+        }
 
 
 class ApiKeyOutput(serializers.ModelSerializer):
