@@ -100,12 +100,6 @@ def api_key_caller(raw: str) -> tuple[Any, ApiKey]:
     return api_key.user, api_key
 
 
-def request_api_key(request: Any) -> ApiKey | None:
-    """The API key a request authenticated with, if any."""
-    auth = getattr(request, "auth", None)
-    return auth if isinstance(auth, ApiKey) else None
-
-
 # --- the header (REST API, live streams) --------------------------------------------------
 def membership_for_header(*, user: Any, header: str) -> Membership:
     """The caller's membership in the organization named by the header value (or their only one).
@@ -135,7 +129,11 @@ def membership_for_header(*, user: Any, header: str) -> Membership:
 
 
 def membership_for_request(request: Any) -> Membership:
-    """The API caller's membership, from X-Organization-ID (see `membership_for_header`)."""
+    """The API caller's membership, from X-Organization-ID (see `membership_for_header`).
+
+    An API key's principal belongs to the key's organization only, so for a key the header may be
+    left out and any other organization is a 404.
+    """
     return membership_for_header(user=request.user, header=request.META.get(ORG_HEADER, ""))
 
 
