@@ -213,12 +213,24 @@ def invitation_accept(
 
 
 # --- members -----------------------------------------------------------------------------------
-def _lock_owners(organization_id) -> list[Membership]:
-    return list(
+def _lock(membership: Membership, by: Membership) -> tuple[Membership, Membership, list[Membership]]:
+    """Lock the organization's owner rows, then the target; return (target, by, owners), all read afresh.
+
+    Owners are always locked first and in pk order, so two owners changing each other at once
+    queue up instead of deadlocking, and the second sees the first one's result.
+    """
+    owners = list(
         Membership.objects.select_for_update()
-        .filter(organization_id=organization_id, role=Role.OWNER, user__is_api_key=False)
+        .filter(organization_id=membership.organization_id, role=Role.OWNER, user__is_api_key=False)
         .order_by("pk")
     )
+    target = Membership.objects.select_for_update().select_related("user").filter(pk=membership.pk).first()
+    by = Membership.objects.select_related("user").filter(pk=by.pk).first()
+    if target is None:
+        raise ApiError("not_found", _("Not found."), status_code=404)
+    if by is None:
+        raise ApiError("forbidden", _("Only owners and admins manage members."), status_code=403)
+    return target, by, owners
 
 
 def _require_can_touch(*, target: Membership, by: Membership, new_role: str | None = None) -> None:
@@ -227,8 +239,7 @@ def _require_can_touch(*, target: Membership, by: Membership, new_role: str | No
         raise ApiError("forbidden", _("Only an owner can change or remove an owner."), status_code=403)
 
 
-def _require_other_owner(target: Membership) -> None:
-    owners = _lock_owners(target.organization_id)
+def _require_other_owner(target: Membership, owners: list[Membership]) -> None:
     if target.role == Role.OWNER and [o.pk for o in owners] == [target.pk]:
         raise ApiError(
             "last_owner", _("An organization needs an owner: make someone else owner first."), status_code=409
@@ -238,12 +249,12 @@ def _require_other_owner(target: Membership) -> None:
 @transaction.atomic
 def member_role_change(*, membership: Membership, by: Membership, role: str) -> Membership:
     """Give a member another role (the last owner stays owner)."""
-    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    membership, by, owners = _lock(membership, by)
     _require_can_touch(target=membership, by=by, new_role=role)
     if membership.role == role:
         return membership
     if role != Role.OWNER:
-        _require_other_owner(membership)
+        _require_other_owner(membership, owners)
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -261,10 +272,10 @@ def member_role_change(*, membership: Membership, by: Membership, role: str) -> 
 @transaction.atomic
 def member_remove(*, membership: Membership, by: Membership) -> None:
     """Take a member out of the organization (never the last owner). Members may also leave themselves."""
-    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    membership, by, owners = _lock(membership, by)
     if membership.pk != by.pk:
         _require_can_touch(target=membership, by=by)
-    _require_other_owner(membership)
+    _require_other_owner(membership, owners)
     audit_log(
         organization=membership.organization_id,
         action=AuditAction.MEMBER_REMOVED,
