@@ -20,7 +20,7 @@ from rest_framework_api_key.crypto import KeyGenerator
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.models import ApiKey, Membership, Organization, User
 
@@ -40,16 +40,16 @@ def api_key_create(
 ) -> tuple[ApiKey, str]:
     """Create a key; returns (row, the key itself), which is never shown again."""
     if getattr(by.user, "is_api_key", False):
-        raise ApiError("forbidden", _("API keys are created by people, not by other keys."), status_code=403)
+        raise DocgError("forbidden", _("API keys are created by people, not by other keys."), status_code=403)
     if by.role not in MANAGER_ROLES:
-        raise ApiError("forbidden", _("Only owners and admins manage API keys."), status_code=403)
+        raise DocgError("forbidden", _("Only owners and admins manage API keys."), status_code=403)
     if role == Role.OWNER and by.role != Role.OWNER:
-        raise ApiError("forbidden", _("Only an owner can create a key with the owner role."), status_code=403)
+        raise DocgError("forbidden", _("Only an owner can create a key with the owner role."), status_code=403)
     name = name.strip()
     if ApiKey.objects.filter(organization=organization, name__iexact=name).exists():
-        raise ApiError("name_taken", _("A key with this name exists already."), details={"name": [name]})
+        raise DocgError("name_taken", _("A key with this name exists already."), details={"name": [name]})
     if expires_at is not None and expires_at <= timezone.now():
-        raise ApiError("invalid_expiry", _("The expiry must be in the future."), details={"expires_at": ["past"]})
+        raise DocgError("invalid_expiry", _("The expiry must be in the future."), details={"expires_at": ["past"]})
     key_id = uuid.uuid4()
     principal = User(email=f"{key_id}@{PRINCIPAL_EMAIL_DOMAIN}", name=name, is_api_key=True)
     principal.set_unusable_password()
@@ -82,7 +82,7 @@ def api_key_create(
 def api_key_revoke(*, api_key: ApiKey, by: Membership) -> ApiKey:
     """Revoke a key at once: its next request is refused. The row stays for the audit's sake."""
     if by.role not in MANAGER_ROLES:
-        raise ApiError("forbidden", _("Only owners and admins manage API keys."), status_code=403)
+        raise DocgError("forbidden", _("Only owners and admins manage API keys."), status_code=403)
     updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if updated:
         # The principal keeps no access through any other path.

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.models import Invitation, Membership, Organization, User
 
@@ -38,7 +38,7 @@ def invitation_find(*, token: str) -> Invitation:
     """The invitation a token names, whatever its state; unknown tokens are a 404."""
     invitation = Invitation.objects.select_related("organization").filter(token_hash=_token_hash(token or "")).first()
     if invitation is None:
-        raise ApiError("invitation_not_found", _("This invitation link is not valid."), status_code=404)
+        raise DocgError("invitation_not_found", _("This invitation link is not valid."), status_code=404)
     return invitation
 
 
@@ -46,11 +46,11 @@ def invitation_check(invitation: Invitation) -> None:
     """Refuse an invitation that was used, revoked or has expired (each with its own code)."""
     status = invitation.status
     if status == "accepted":
-        raise ApiError("invitation_used", _("This invitation was already used."), status_code=410)
+        raise DocgError("invitation_used", _("This invitation was already used."), status_code=410)
     if status == "revoked":
-        raise ApiError("invitation_revoked", _("This invitation was withdrawn."), status_code=410)
+        raise DocgError("invitation_revoked", _("This invitation was withdrawn."), status_code=410)
     if status == "expired":
-        raise ApiError("invitation_expired", _("This invitation has expired: ask for a new one."), status_code=410)
+        raise DocgError("invitation_expired", _("This invitation has expired: ask for a new one."), status_code=410)
 
 
 # --- invitations -------------------------------------------------------------------------------
@@ -61,9 +61,9 @@ def _token_hash(token: str) -> str:
 
 def _require_rank(*, by: Membership, role: str) -> None:
     if by.role not in MANAGER_ROLES:
-        raise ApiError("forbidden", _("Only owners and admins manage members."), status_code=403)
+        raise DocgError("forbidden", _("Only owners and admins manage members."), status_code=403)
     if role == Role.OWNER and by.role != Role.OWNER:
-        raise ApiError("forbidden", _("Only an owner can make someone an owner."), status_code=403)
+        raise DocgError("forbidden", _("Only an owner can make someone an owner."), status_code=403)
 
 
 @transaction.atomic
@@ -72,9 +72,9 @@ def invitation_create(*, organization: Organization, by: Membership, email: str,
     _require_rank(by=by, role=role)
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email, is_api_key=True).exists():
-        raise ApiError("invalid_email", _("This address belongs to an API key."), details={"email": [email]})
+        raise DocgError("invalid_email", _("This address belongs to an API key."), details={"email": [email]})
     if members_of(organization=organization).filter(user__email__iexact=email).exists():
-        raise ApiError(
+        raise DocgError(
             "already_member", _("%(email)s is already a member.") % {"email": email}, details={"email": [email]}
         )
     # A new invitation replaces a pending one: only the latest link works.
@@ -144,7 +144,7 @@ def invitation_revoke(*, invitation: Invitation, by: Membership) -> Invitation:
         revoked_at=timezone.now()
     )
     if not updated:
-        raise ApiError("invitation_not_pending", _("Only a pending invitation can be withdrawn."), status_code=409)
+        raise DocgError("invitation_not_pending", _("Only a pending invitation can be withdrawn."), status_code=409)
     audit_log(
         organization=invitation.organization_id,
         action=AuditAction.INVITATION_REVOKED,
@@ -171,7 +171,7 @@ def invitation_accept(
     invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=found.pk)
     invitation_check(invitation)
     if user is not None and user.is_authenticated and user.email.lower() != invitation.email.lower():
-        raise ApiError(
+        raise DocgError(
             "invitation_other_email",
             _("This invitation is for %(email)s: sign in with that account to accept it.")
             % {"email": invitation.email},
@@ -181,7 +181,7 @@ def invitation_accept(
     created = account is None
     if created:
         if not name.strip() or not password:
-            raise ApiError(
+            raise DocgError(
                 "account_details_required",
                 _("Choose your name and a password to create your account."),
                 details={"name": ["required"], "password": ["required"]},
@@ -190,7 +190,7 @@ def invitation_accept(
         try:
             validate_password(password, account)
         except DjangoValidationError as exc:
-            raise ApiError(
+            raise DocgError(
                 "invalid_password", " ".join(exc.messages), details={"password": list(exc.messages)}
             ) from exc
         account.set_password(password)
@@ -227,21 +227,21 @@ def _lock(membership: Membership, by: Membership) -> tuple[Membership, Membershi
     target = Membership.objects.select_for_update().select_related("user").filter(pk=membership.pk).first()
     by = Membership.objects.select_related("user").filter(pk=by.pk).first()
     if target is None:
-        raise ApiError("not_found", _("Not found."), status_code=404)
+        raise DocgError("not_found", _("Not found."), status_code=404)
     if by is None:
-        raise ApiError("forbidden", _("Only owners and admins manage members."), status_code=403)
+        raise DocgError("forbidden", _("Only owners and admins manage members."), status_code=403)
     return target, by, owners
 
 
 def _require_can_touch(*, target: Membership, by: Membership, new_role: str | None = None) -> None:
     _require_rank(by=by, role=new_role or Role.MEMBER)
     if target.role == Role.OWNER and by.role != Role.OWNER:
-        raise ApiError("forbidden", _("Only an owner can change or remove an owner."), status_code=403)
+        raise DocgError("forbidden", _("Only an owner can change or remove an owner."), status_code=403)
 
 
 def _require_other_owner(target: Membership, owners: list[Membership]) -> None:
     if target.role == Role.OWNER and [o.pk for o in owners] == [target.pk]:
-        raise ApiError(
+        raise DocgError(
             "last_owner", _("An organization needs an owner: make someone else owner first."), status_code=409
         )
 

@@ -1,7 +1,7 @@
 """Teams in the dashboard: members and invitations, API keys, another organization, accepting an invitation.
 
 The same services as the REST API (docg/orgs/members.py, docg/orgs/api_keys.py) make every
-decision; a refusal (ApiError) comes back as a message on the page.
+decision; a refusal (DocgError) comes back as a message on the page.
 """
 
 from django import forms
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import can_manage, dashboard_view, member_object
 from docg.orgs import tenancy
 from docg.orgs.api_keys import api_key_create, api_key_revoke, api_keys_of
@@ -82,7 +82,7 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _refused(request: HttpRequest, exc: ApiError) -> None:
+def _refused(request: HttpRequest, exc: DocgError) -> None:
     messages.error(request, exc.message)
 
 
@@ -98,7 +98,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         invitation, _token = invitation_create(
             organization=request.organization, by=request.membership, **form.cleaned_data
         )
-    except ApiError as exc:
+    except DocgError as exc:
         _refused(request, exc)
     else:
         messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
@@ -112,7 +112,7 @@ def invitation_withdraw(request: HttpRequest, invitation_id) -> HttpResponse:
     invitation = member_object(request, Invitation.objects.all(), pk=invitation_id)
     try:
         invitation_revoke(invitation=invitation, by=request.membership)
-    except ApiError as exc:
+    except DocgError as exc:
         _refused(request, exc)
     return redirect("dashboard:members")
 
@@ -127,7 +127,7 @@ def member_role(request: HttpRequest, membership_id) -> HttpResponse:
         raise Http404("No such role.")
     try:
         member_role_change(membership=membership, by=request.membership, role=role)
-    except ApiError as exc:
+    except DocgError as exc:
         _refused(request, exc)
     return redirect("dashboard:members")
 
@@ -140,7 +140,7 @@ def member_delete(request: HttpRequest, membership_id) -> HttpResponse:
         _require_manage(request)
     try:
         member_remove(membership=membership, by=request.membership)
-    except ApiError as exc:
+    except DocgError as exc:
         _refused(request, exc)
         return redirect("dashboard:members")
     if membership.pk == request.membership.pk:
@@ -160,7 +160,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             _api_key, created_key = api_key_create(
                 organization=request.organization, by=request.membership, **form.cleaned_data
             )
-        except ApiError as exc:
+        except DocgError as exc:
             _refused(request, exc)
         else:
             form = ApiKeyForm()
@@ -208,7 +208,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_find(token=token)
         invitation_check(invitation)
-    except ApiError as exc:
+    except DocgError as exc:
         return render(request, "dashboard/team/invitation.html", {"error": exc}, status=exc.status_code)
     has_account = User.objects.filter(email__iexact=invitation.email, is_api_key=False).exists()
     signed_in = request.user.is_authenticated
@@ -219,7 +219,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         details = form.cleaned_data if form is not None else {}
         try:
             membership, created = invitation_accept(token=token, user=request.user if signed_in else None, **details)
-        except ApiError as exc:
+        except DocgError as exc:
             error = exc
         else:
             if created or signed_in:

@@ -110,18 +110,18 @@ def test_another_organizations_keys_are_404(cast, alice_api):
 
 
 def test_a_key_opens_its_own_organizations_live_stream_only(cast):
-    from docg.common.api.exceptions import ApiError
+    from docg.common.errors import DocgError
     from docg.orgs import tenancy
 
     key = make_key(cast)
     caller = tenancy.stream_caller(token="", authorization=f"Api-Key {key}", session_key="", organization_header="")
     assert caller.organization_id == cast.acme.pk and caller.user.is_api_key
-    with pytest.raises(ApiError) as foreign:
+    with pytest.raises(DocgError) as foreign:
         tenancy.stream_caller(
             token="", authorization=f"Api-Key {key}", session_key="", organization_header=str(cast.globex.pk)
         )
     assert foreign.value.status_code == 404
-    with pytest.raises(ApiError) as wrong:
+    with pytest.raises(DocgError) as wrong:
         tenancy.stream_caller(token="", authorization="Api-Key nope.nope", session_key="", organization_header="")
     assert wrong.value.status_code == 401
 

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.choices import Role
 from docg.orgs.members import member_remove
 from docg.orgs.models import Membership
@@ -25,7 +25,7 @@ def test_two_owners_removing_each_other_leave_one_owner(cast):
             barrier.wait()
             member_remove(membership=target, by=by)
             outcomes.append("removed")
-        except ApiError as exc:
+        except DocgError as exc:
             outcomes.append(exc.code)
         finally:
             connection.close()
