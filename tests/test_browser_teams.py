@@ -91,7 +91,7 @@ def test_members_roles_organizations_and_api_keys_in_the_browser(cast, browser, 
 
     # The last owner cannot leave.
     page.locator('tr[data-member="alice@example.com"] [data-action=remove-member]').click()
-    expect(page.locator('[data-message="error"]')).to_contain_text("needs an owner")
+    expect(page.locator(".messages .message.error")).to_contain_text("needs an owner")
     assert Membership.objects.filter(organization=cast.acme, user=cast.alice).exists()
 
     # API keys: shown once, then only the prefix; revoked with one click.

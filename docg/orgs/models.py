@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from docg.orgs.choices import Language, Plan, Role
+from docg.orgs.choices import ApiKeyStatus, InvitationStatus, Language, Plan, Role
 
 
 class Organization(models.Model):
@@ -161,14 +161,18 @@ class Invitation(models.Model):
         return f"{self.email} → {self.organization} ({self.role})"
 
     @property
-    def status(self) -> str:
+    def status(self) -> InvitationStatus:
         if self.accepted_at:
-            return "accepted"
+            return InvitationStatus.ACCEPTED
         if self.revoked_at:
-            return "revoked"
+            return InvitationStatus.REVOKED
         if self.expires_at <= timezone.now():
-            return "expired"
-        return "pending"
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
 
 
 class ApiKey(models.Model):
@@ -202,9 +206,13 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
-    def status(self) -> str:
+    def status(self) -> ApiKeyStatus:
         if self.revoked_at:
-            return "revoked"
+            return ApiKeyStatus.REVOKED
         if self.expires_at and self.expires_at <= timezone.now():
-            return "expired"
-        return "active"
+            return ApiKeyStatus.EXPIRED
+        return ApiKeyStatus.ACTIVE
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
