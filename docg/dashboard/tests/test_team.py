@@ -96,3 +96,16 @@ def test_a_portuguese_organization_reads_the_page_and_sends_the_invitation_in_po
         translation.activate(settings.LANGUAGE_CODE)
     (message,) = mail.outbox
     assert "convidou você" in message.subject and "Aceite o convite" in message.body
+
+
+def test_an_owner_elsewhere_cannot_manage_members_here(client, cast):
+    from docg.orgs.services import organization_create
+
+    zeta = organization_create(name="Zeta", owner=cast.bob)  # bob is a member of Acme, owner of Zeta
+    client.force_login(cast.bob)
+    assert client.post("/organization/", {"organization": str(zeta.pk)}).status_code == 302
+    vera = Membership.objects.get(organization=cast.acme, user=cast.vera)
+    assert client.post(f"/members/{vera.pk}/role/", {"role": "admin"}).status_code == 404
+    assert client.post(f"/members/{vera.pk}/remove/").status_code == 404
+    vera.refresh_from_db()
+    assert vera.role == "viewer"
