@@ -98,7 +98,9 @@ def invitation_create(*, organization: Organization, by: Membership, email: str,
         metadata={"email": email, "role": role},
         **user_actor(by.user),
     )
-    transaction.on_commit(lambda: invitation_send(invitation=invitation, token=token))
+    # robust: a mail server that is down must not turn a saved invitation into an error page (it is
+    # logged; inviting again sends a new link).
+    transaction.on_commit(lambda: invitation_send(invitation=invitation, token=token), robust=True)
     return invitation, token
 
 
