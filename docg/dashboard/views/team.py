@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from docg.common.api.throttling import CREDENTIAL_THROTTLES
 from docg.common.errors import DocgError
 from docg.dashboard.context import can_manage, dashboard_view, member_object
 from docg.orgs import tenancy
@@ -58,6 +59,16 @@ class AcceptForm(forms.Form):
     password = forms.CharField(label=gettext_lazy("Password"), max_length=128, strip=False, widget=forms.PasswordInput)
 
 
+def _throttled(request: HttpRequest) -> DocgError | None:
+    """The API's credential throttles (per client address, per email or token) for a dashboard form post."""
+    throttles = [throttle() for throttle in CREDENTIAL_THROTTLES]
+    refused = [t for t in throttles if not t.allow_request(request, None)]
+    if not refused:
+        return None
+    wait = max(int(t.wait() or 1) for t in refused)
+    return DocgError("throttled", _("Too many attempts. Try again in %(n)d seconds.") % {"n": wait}, status_code=429)
+
+
 def _require_manage(request: HttpRequest) -> None:
     if not can_manage(request):
         raise Http404("Not available for your role.")
@@ -90,6 +101,10 @@ def _refused(request: HttpRequest, exc: DocgError) -> None:
 @dashboard_view
 def member_invite(request: HttpRequest) -> HttpResponse:
     _require_manage(request)
+    refused = _throttled(request)
+    if refused is not None:
+        messages.error(request, refused.message)
+        return redirect("dashboard:members")
     form = InviteForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter a valid email address and role."))
@@ -215,7 +230,9 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     other_user = signed_in and request.user.email.lower() != invitation.email.lower()
     form = AcceptForm(request.POST or None) if not has_account else None
     error = None
-    if request.method == "POST" and not other_user and (form is None or form.is_valid()):
+    if request.method == "POST" and (refused := _throttled(request)) is not None:
+        error = refused
+    elif request.method == "POST" and not other_user and (form is None or form.is_valid()):
         details = form.cleaned_data if form is not None else {}
         try:
             membership, created = invitation_accept(token=token, user=request.user if signed_in else None, **details)
@@ -236,4 +253,5 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "dashboard/team/invitation.html",
         {"invitation": invitation, "form": form, "other_user": other_user, "error": error, "has_account": has_account},
+        status=429 if error is not None and error.code == "throttled" else 200,
     )

@@ -1,6 +1,7 @@
 """Teams over the API: members (list, change role, remove), invitations (invite, list, withdraw, accept).
 
-Ordinary DRF views, so the project's throttle classes apply to them like to any other route.
+Sending an invitation and accepting one (which may create an account) are throttled like the
+token and register routes (docg.common.api.throttling).
 """
 
 from drf_spectacular.utils import extend_schema
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from docg.common.api.serializers import StrictInput
+from docg.common.api.throttling import CREDENTIAL_THROTTLES
 from docg.orgs.api.base import TenantViewSet
 from docg.orgs.api.serializers import OrganizationBrief, UserOutput
 from docg.orgs.choices import MANAGER_ROLES, Role
@@ -91,6 +93,12 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     serializer_class = InvitationOutput
     action_roles = dict.fromkeys(("list", "retrieve", "create", "destroy"), MANAGER_ROLES)
 
+    def get_throttles(self):
+        # Each invitation sends an email: slowed per client and per invited address.
+        if self.action == "create":
+            return [throttle() for throttle in CREDENTIAL_THROTTLES]
+        return super().get_throttles()
+
     @extend_schema(request=InvitationInput, responses={201: InvitationOutput})
     def create(self, request):
         data = InvitationInput(data=request.data)
@@ -114,6 +122,7 @@ class InvitationAcceptView(APIView):
     """
 
     permission_classes = [permissions.AllowAny]
+    throttle_classes = CREDENTIAL_THROTTLES
 
     @extend_schema(request=InvitationAcceptInput, responses={200: InvitationAcceptOutput})
     def post(self, request):

@@ -209,3 +209,21 @@ def test_without_an_account_the_name_and_password_are_asked_for(cast):
     token = alice_invites(cast, "dora@example.com")
     response = APIClient().post("/api/v1/invitations/accept", {"token": token}, format="json")
     assert response.status_code == 400 and response.json()["error"]["code"] == "account_details_required"
+
+
+def test_accepting_and_sending_invitations_are_throttled(cast, alice_api, settings, monkeypatch):
+    import uuid
+
+    from rest_framework.throttling import SimpleRateThrottle
+
+    settings.AUTH_THROTTLE_RATES = {"credentials_ip": "100/minute", "credentials_account": "3/minute"}
+    # Counts live in the shared cache: this test counts under keys of its own.
+    monkeypatch.setattr(SimpleRateThrottle, "cache_format", f"throttle_{uuid.uuid4().hex}_%(scope)s_%(ident)s")
+    token = alice_invites(cast, "dora@example.com")
+    codes = [
+        APIClient().post("/api/v1/invitations/accept", {"token": token, "password": "x"}, format="json").status_code
+        for _ in range(5)
+    ]
+    assert codes[:3] == [400] * 3 and codes[3:] == [429, 429]
+    sent = [invite(alice_api, "erin@example.com").status_code for _ in range(5)]
+    assert sent[-1] == 429
