@@ -147,3 +147,5 @@ def test_a_run_started_with_a_key_is_audited_under_the_keys_name(cast, client):
     client.force_login(cast.alice)
     tab = client.get(f"/executions/{started.json()['id']}/audit/")
     assert tab.status_code == 200 and "<code data-actor-key>Zapier</code>" in tab.content.decode()
+    page = client.get(f"/executions/{started.json()['id']}/").content.decode()
+    assert "by the API key Zapier" in page and "api-keys.docg.invalid" not in page
