@@ -246,6 +246,8 @@ FERNET_KEYS = env.list("FERNET_KEYS", default=[_development_fernet_key(SECRET_KE
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Integrations: `Authorization: Api-Key <key>` (docg/orgs/api_keys.py).
+        "docg.orgs.tenancy.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,6 +6,7 @@ class ActorType(models.TextChoices):
     USER = "user", _("User")
     SYSTEM = "system", _("System")
     WEBHOOK = "webhook", "Webhook"
+    API_KEY = "api_key", _("API key")
 
 
 class AuditAction(models.TextChoices):
@@ -35,3 +36,10 @@ class AuditAction(models.TextChoices):
     WORKFLOW_DEACTIVATED = "workflow.deactivated", _("Workflow deactivated")
     ORGANIZATION_CREATED = "organization.created", _("Organization created")
     ORGANIZATION_UPDATED = "organization.updated", _("Organization changed")
+    MEMBER_INVITED = "member.invited", _("Member invited")
+    MEMBER_JOINED = "member.joined", _("Member joined")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Member's role changed")
+    MEMBER_REMOVED = "member.removed", _("Member removed")
+    INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
+    API_KEY_CREATED = "api_key.created", _("API key created")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")

@@ -31,6 +31,7 @@ NAVIGATION = [
     ("dashboard:billing", _("Billing")),
     ("dashboard:retention", _("Retention")),
     ("dashboard:subscriptions", _("Subscriptions")),
+    ("dashboard:members", _("Members")),
 ]
 
 

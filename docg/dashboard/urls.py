@@ -10,6 +10,7 @@ from docg.dashboard.routes import (
     executions,
     metrics,
     runs,
+    team,
     templates,
     volume,
     workflows,
@@ -35,4 +36,5 @@ urlpatterns = [
     *metrics.urlpatterns,
     *billing.urlpatterns,
     *volume.urlpatterns,
+    *team.urlpatterns,
 ]

@@ -18,7 +18,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from docg.audit.choices import ActorType, AuditAction
-from docg.audit.services import audit_log
+from docg.audit.services import audit_log, user_actor
 from docg.common.errors import DocgError
 from docg.common.untrusted import UntrustedValueError, check_json
 from docg.executions import dispatch, phases
@@ -109,6 +109,8 @@ def execution_start(
             **({"correlation_id": correlation_id} if correlation_id else {}),
         )
         actor = {"actor_type": actor_type, "actor_id": str(by.pk) if getattr(by, "pk", None) else ""}
+        if getattr(by, "is_api_key", False):
+            actor = user_actor(by)  # an integration's run: the audit names its API key
         audit_log(
             organization=workflow.organization_id,
             action=AuditAction.EXECUTION_RETRIED if parent else AuditAction.EXECUTION_STARTED,

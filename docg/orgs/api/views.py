@@ -8,6 +8,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from docg.common.api.throttling import CREDENTIAL_THROTTLES
 from docg.orgs.api.serializers import (
+    OrganizationCreateInput,
     OrganizationOutput,
     OrganizationUpdateInput,
     RegisterInput,
@@ -15,9 +16,9 @@ from docg.orgs.api.serializers import (
     TokenObtainSerializer,
     TokenRefreshSerializer,
 )
-from docg.orgs.choices import MANAGER_ROLES
+from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.models import Organization
-from docg.orgs.services import organization_update, registration_request
+from docg.orgs.services import organization_create, organization_update, registration_request
 
 REGISTER_ACCEPTED = (
     "If this email had no account, it now has one with this organization: sign in with "
@@ -61,7 +62,7 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """The caller's organizations, each with the caller's role.
 
     Scoped by membership rather than by X-Organization-ID: this is how a client
-    discovers which organizations it may choose.
+    discovers which organizations it may choose. POST creates another one, owned by the caller.
     """
 
     serializer_class = OrganizationOutput
@@ -75,6 +76,16 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             .annotate(role=F("memberships__role"))
             .order_by("-created_at", "-id")
         )
+
+    @extend_schema(request=OrganizationCreateInput, responses={201: OrganizationOutput})
+    def create(self, request):
+        if request.user.is_api_key:
+            raise PermissionDenied("An API key acts for its own organization only.")
+        data = OrganizationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = organization_create(owner=request.user, **data.validated_data)
+        organization.role = Role.OWNER
+        return Response(OrganizationOutput(organization).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OrganizationUpdateInput, responses=OrganizationOutput)
     def partial_update(self, request, pk=None):
