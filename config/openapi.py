@@ -20,6 +20,26 @@ LOCATIONS = (
 )
 
 OPERATIONS: dict[str, tuple[str, str]] = {
+    "GET /api/v1/api-keys": (
+        "List API keys",
+        f"Keys for integrations: clients send `Authorization: Api-Key <key>` and no X-Organization-ID. {MANAGE}",
+    ),
+    "POST /api/v1/api-keys": ("Create an API key", f"The key is shown once, in this answer only. {MANAGE}"),
+    "GET /api/v1/api-keys/{id}": ("Get an API key", f"Its name, prefix and last use; never the key. {ONE}"),
+    "DELETE /api/v1/api-keys/{id}": ("Revoke an API key", f"Calls with it are refused from now on. {MANAGE}"),
+    "GET /api/v1/invitations": ("List invitations", f"Pending invitations by email, valid 7 days. {MANAGE}"),
+    "POST /api/v1/invitations": ("Invite someone", f"Emails a link that joins the organization with a role. {MANAGE}"),
+    "GET /api/v1/invitations/{id}": ("Get an invitation", f"Its email, role and expiry. {ONE}"),
+    "DELETE /api/v1/invitations/{id}": ("Withdraw an invitation", f"Its link stops working. {MANAGE}"),
+    "POST /api/v1/invitations/accept": (
+        "Accept an invitation",
+        "With the token from the invitation email: joins the organization, creating the account if needed.",
+    ),
+    "GET /api/v1/members": ("List members", "The organization's people and their roles."),
+    "GET /api/v1/members/{id}": ("Get a member", f"A person's role in the organization. {ONE}"),
+    "PATCH /api/v1/members/{id}": ("Change a member's role", f"{MANAGE}"),
+    "DELETE /api/v1/members/{id}": ("Remove a member", "Owners and admins remove anyone; anyone may leave."),
+    "POST /api/v1/organizations": ("Create an organization", "A new organization with the caller as its owner."),
     "GET /api/v1/approvals": (
         "List approvals",
         f"Approvals the organization's runs asked for, pending ones first. {LIST}",

@@ -11,6 +11,18 @@ from docg.orgs.choices import Language
 from docg.orgs.models import Organization, User
 
 
+class UserOutput(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name"]
+
+
+class OrganizationBrief(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name"]
+
+
 class RegisterInput(StrictInput):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, min_length=8, max_length=128, trim_whitespace=False)
@@ -31,7 +43,7 @@ class RegisterInput(StrictInput):
 
 
 class RegisterOutput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["accepted"])
+    status = serializers.CharField(help_text="Always `accepted`.")
     message = serializers.CharField()
 
 
