@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.schemas import output_schema, signature_parameters
-from docg.providers.clicksign import checks, handlers, signed_file  # noqa: F401  (checker and actor register)
+from docg.providers.clicksign import checks, envelope_ops, handlers, signed_file  # noqa: F401  (they register)
 
 app = register(
     App(
