@@ -46,7 +46,7 @@ def _signers(state) -> dict:
 
 @pytest.mark.django_db
 def test_signature_state_follows_each_signer_from_request_to_decline(cast, clicksign_api):
-    conn, execution, document_key, (ana, bruno) = _signing(cast)
+    conn, execution, document_key, (ana, _bruno) = _signing(cast)
     state = _state(execution)
     [envelope] = state["envelopes"]
     assert envelope["provider"] == "clicksign" and envelope["envelope_id"] == ana.envelope_id
@@ -137,7 +137,7 @@ def test_a_reminder_notifies_each_pending_signer_at_clicksign_and_is_recorded(ca
 
 @pytest.mark.django_db
 def test_nothing_to_remind_once_everyone_signed(cast, clicksign_api, alice_api, vera_api):
-    conn, execution, document_key, (ana, bruno) = _signing(cast)
+    conn, _execution, document_key, (ana, bruno) = _signing(cast)
     assert vera_api.post(f"/api/v1/signature-requests/{ana.pk}/remind").status_code == 403
     for request in (ana, bruno):
         hook(conn, event("sign", document_key, signer={"key": request.external_id}))
@@ -147,7 +147,7 @@ def test_nothing_to_remind_once_everyone_signed(cast, clicksign_api, alice_api, 
 
 @pytest.mark.django_db
 def test_cancelling_a_signing_run_withdraws_the_envelope_at_clicksign(cast, clicksign_api, alice_api):
-    _conn, execution, _key, (ana, bruno) = _signing(cast)
+    _conn, execution, _key, (ana, _bruno) = _signing(cast)
     execution_cancel(execution=execution, by=cast.alice, reason="deal lost")
     before = len(clicksign_api.api_calls())
     outcomes = execution_envelopes_withdraw(execution_id=execution.pk)
