@@ -27,6 +27,7 @@ SESSION_KEY = "docg_organization_id"
 # The main navigation after Workflows and Runs; an area whose routes do not exist yet is left out.
 NAVIGATION = [
     ("dashboard:approvals", _("Approvals")),
+    ("dashboard:signatures", _("Signatures")),
     ("dashboard:templates", _("Templates")),
     ("dashboard:documents", _("Documents")),
     ("dashboard:connections", _("Connections")),

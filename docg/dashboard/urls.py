@@ -10,6 +10,7 @@ from docg.dashboard.routes import (
     executions,
     metrics,
     runs,
+    signatures,
     templates,
     workflows,
 )
@@ -26,6 +27,7 @@ urlpatterns = [
     *runs.urlpatterns,
     *executions.urlpatterns,
     *approvals.urlpatterns,
+    *signatures.urlpatterns,
     *templates.urlpatterns,
     *documents.urlpatterns,
     *connections.urlpatterns,
