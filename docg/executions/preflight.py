@@ -120,12 +120,16 @@ def _connection_issues(node: dict, connections: dict, language: str) -> list[dic
     return []
 
 
-def _hook_issues(node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
+def _hook_issues(
+    node: dict, organization, trigger_data: dict, language: str, earlier_steps: list[str] | None = None
+) -> list[dict]:
     operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
     hook = getattr(operation, "preflight", None)
     if hook is None:
         return []
-    return list(hook(node=node, organization=organization, trigger_data=trigger_data, language=language))
+    # A hook that checks where its input comes from (a document to sign) is told which steps run before it.
+    extra = {"earlier_steps": earlier_steps or []} if getattr(hook, "wants_earlier_steps", False) else {}
+    return list(hook(node=node, organization=organization, trigger_data=trigger_data, language=language, **extra))
 
 
 def _trigger_issues(node: dict, organization, trigger_data: dict, language: str, connections: dict) -> list[dict]:
@@ -163,7 +167,7 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
     # listing every field the steps miss because of it would only bury that.
     # A hook says so with `trigger_data_unusable` on its issue.
     trigger_blocked = any(i.get("trigger_data_unusable") for i in issues)
-    for node in nodes[1:]:
+    for position, node in enumerate(nodes[1:], start=1):
         missing = [] if trigger_blocked else _unresolved(node, trigger_data, context)
         if missing:
             names = sorted({n for m in missing for n in m["names"]})
@@ -180,7 +184,8 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
                 )
             )
         issues += _connection_issues(node, connections, language)
-        issues += _hook_issues(node, organization, trigger_data, language)
+        earlier = [n.get("key", "") for n in nodes[:position]]
+        issues += _hook_issues(node, organization, trigger_data, language, earlier)
     blocking = [i for i in issues if i["severity"] == "blocking"]
     warnings = [i for i in issues if i["severity"] != "blocking"]
     actions, seen = [], set()
