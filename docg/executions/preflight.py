@@ -120,15 +120,14 @@ def _connection_issues(node: dict, connections: dict, language: str) -> list[dic
     return []
 
 
-def _hook_issues(
-    node: dict, organization, trigger_data: dict, language: str, earlier_steps: list[str] | None = None
-) -> list[dict]:
+def _hook_issues(node: dict, organization, trigger_data: dict, language: str, run: dict | None = None) -> list[dict]:
     operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
     hook = getattr(operation, "preflight", None)
     if hook is None:
         return []
-    # A hook that checks where its input comes from (a document to sign) is told which steps run before it.
-    extra = {"earlier_steps": earlier_steps or []} if getattr(hook, "wants_earlier_steps", False) else {}
+    # A hook names in `wants` what else it needs to know: `earlier_steps` (the keys of the steps before
+    # this one: where a document to sign comes from), `correlation_id` (the run's, for provider calls).
+    extra = {name: (run or {}).get(name) for name in getattr(hook, "wants", ())}
     return list(hook(node=node, organization=organization, trigger_data=trigger_data, language=language, **extra))
 
 
@@ -144,8 +143,10 @@ def _trigger_issues(node: dict, organization, trigger_data: dict, language: str,
     return issues
 
 
-def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None) -> dict:
-    """Check a definition against trigger data; nothing is written or sent."""
+def preflight_check(
+    *, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None, correlation_id: Any = None
+) -> dict:
+    """Check a definition against trigger data; nothing is written or sent (providers may be asked, read-only)."""
     language = organization.language
     context = {
         "trigger": trigger_data,
@@ -184,8 +185,8 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
                 )
             )
         issues += _connection_issues(node, connections, language)
-        earlier = [n.get("key", "") for n in nodes[:position]]
-        issues += _hook_issues(node, organization, trigger_data, language, earlier)
+        run = {"earlier_steps": [n.get("key", "") for n in nodes[:position]], "correlation_id": correlation_id}
+        issues += _hook_issues(node, organization, trigger_data, language, run)
     blocking = [i for i in issues if i["severity"] == "blocking"]
     warnings = [i for i in issues if i["severity"] != "blocking"]
     actions, seen = [], set()
@@ -209,4 +210,5 @@ def preflight_for_execution(execution) -> dict:
         nodes=definition_nodes(execution),
         trigger_data=execution.trigger_data,
         execution_id=execution.pk,
+        correlation_id=str(execution.correlation_id),
     )

@@ -160,5 +160,5 @@ def signature_preflight(*, provider: str, name: str):
         return issues + ([document] if document else [])
 
     # docg.executions.preflight passes the keys of the steps before this one to hooks that ask.
-    hook.wants_earlier_steps = True  # type: ignore[attr-defined]
+    hook.wants = ("earlier_steps",)  # type: ignore[attr-defined]
     return hook
