@@ -29,6 +29,8 @@ $(STAMP): $(REQUIREMENTS)
 	touch $@
 
 run: export DJANGO_SETTINGS_MODULE = config.settings.base
+# The port served is also the default of FRONTEND_URL (webhook URLs, OAuth callbacks): config/settings/environment.py.
+run: export PORT := $(PORT)
 run: venv
 	$(VENV)/bin/python manage.py migrate --noinput
 	$(VENV)/bin/python manage.py seed_demo

@@ -12,6 +12,7 @@ from docg.dashboard.routes import (
     runs,
     signatures,
     templates,
+    volume,
     workflows,
 )
 from docg.dashboard.views import shell
@@ -33,4 +34,5 @@ urlpatterns = [
     *connections.urlpatterns,
     *metrics.urlpatterns,
     *billing.urlpatterns,
+    *volume.urlpatterns,
 ]

@@ -13,12 +13,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from docg.common.api.filters import UtcDateTimeFilter
-from docg.common.api.views import TenantViewSet
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
 from docg.executions.envelopes import envelope_remind
 from docg.executions.models import WorkflowExecution
 from docg.executions.signature_state import signature_state_of, signer_state
+from docg.orgs.api.base import TenantViewSet
 
 E_SIGNATURE_PROVIDERS = [("clicksign", "ClickSign"), ("zapsign", "ZapSign")]
 

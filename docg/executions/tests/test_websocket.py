@@ -10,7 +10,7 @@ from django.db import transaction
 from config.asgi import application
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
-from docg.executions.stream_auth import stream_token_issue
+from docg.orgs.tenancy import stream_token_issue
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
 
