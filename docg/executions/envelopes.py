@@ -26,9 +26,8 @@ from django.utils.translation import gettext
 
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
@@ -38,9 +37,9 @@ from docg.executions.logger import log_error, log_ok
 from docg.executions.models import WorkflowExecution
 from docg.executions.signature_state import signature_state_refresh
 
-# (connection, the envelope's pending rows) -> the provider's answer, or ConnectorError.
+# (connection, the envelope's pending rows) -> the provider's answer, or DocgError.
 Remind = Callable[[DataSourceConnection, list[SignatureRequest]], dict]
-# (connection, the envelope's pending rows, reason) -> the provider's answer, or ConnectorError.
+# (connection, the envelope's pending rows, reason) -> the provider's answer, or DocgError.
 Cancel = Callable[[DataSourceConnection, list[SignatureRequest], str], dict]
 
 
@@ -95,35 +94,35 @@ def _details(rows: list[SignatureRequest]) -> dict[str, Any]:
 
 
 def envelope_remind(*, request: SignatureRequest, by: Any) -> dict[str, Any]:
-    """Ask the provider to e-mail the envelope's pending signers again, and record when (ApiError if it refuses)."""
+    """Ask the provider to e-mail the envelope's pending signers again, and record when (DocgError if it refuses)."""
     envelope = SignatureRequest.objects.filter(
         organization_id=request.organization_id, provider=request.provider, envelope_id=request.envelope_id
     )
     rows = _pending(envelope)
     if not request.envelope_id or not rows:
-        raise ApiError("signature.not_pending", gettext("Nobody is waiting to sign this envelope."), status_code=409)
+        raise DocgError("signature.not_pending", gettext("Nobody is waiting to sign this envelope."), status_code=409)
     operations = envelope_operations(request.provider)
     if operations is None:
-        raise ApiError(
+        raise DocgError(
             "signature.remind_unsupported",
             gettext("Reminders are not available for %(provider)s.") % {"provider": request.provider},
             status_code=400,
         )
     connection = _connection(rows[0])
     if connection is None:
-        raise ApiError(
+        raise DocgError(
             "connection.inactive",
             gettext("The connection that sent this envelope is no longer active: reconnect it to send a reminder."),
             status_code=409,
         )
     try:
         answer = operations.remind(connection, rows)
-    except ConnectorError as exc:
-        raise ApiError(
+    except DocgError as exc:
+        raise DocgError(
             "signature.remind_failed",
-            exc.message_human,
-            status_code=429 if exc.code.endswith("rate_limited") else 502,
-            details={"code": exc.code},
+            exc.human,
+            {"code": exc.code},
+            status_code=429 if exc.code.endswith("rate_limited") or exc.code == "rate_limit" else 502,
         ) from exc
     now = timezone.now().isoformat()
     with transaction.atomic():
@@ -232,13 +231,13 @@ def _withdrawal_failed(execution_id: Any, rows: list[SignatureRequest], code: st
 def execution_envelopes_withdraw(*, execution_id: Any) -> list[dict[str, Any]]:
     """Withdraw a canceled run's pending envelopes at their providers; each outcome is recorded on the run.
 
-    Raises the ConnectorError of a transient refusal after recording it, so the actor tries again.
+    Raises the DocgError of a transient refusal after recording it, so the actor tries again.
     """
     execution = WorkflowExecution.objects.filter(pk=execution_id).first()
     if execution is None or execution.status != ExecutionStatus.CANCELED:
         return []
     outcomes: list[dict[str, Any]] = []
-    retry: ConnectorError | None = None
+    retry: DocgError | None = None
     for (provider, envelope_id), rows in _envelopes(execution).items():
         operations = envelope_operations(provider)
         connection = _connection(rows[0])
@@ -249,8 +248,8 @@ def execution_envelopes_withdraw(*, execution_id: Any) -> list[dict[str, Any]]:
             continue
         try:
             answer = operations.cancel(connection, rows, gettext("The run was canceled."))
-        except ConnectorError as exc:
-            _withdrawal_failed(execution.pk, rows, exc.code, exc.message_human)
+        except DocgError as exc:
+            _withdrawal_failed(execution.pk, rows, exc.code, exc.human)
             outcomes.append({"envelope_id": envelope_id, "status": "failed", "code": exc.code})
             retry = retry or (exc if exc.transient else None)
             continue
@@ -267,7 +266,7 @@ def execution_envelopes_withdraw(*, execution_id: Any) -> list[dict[str, Any]]:
     max_retries=WITHDRAW_RETRIES,
     min_backoff=2_000,
     max_backoff=60_000,
-    retry_when=lambda retries, exc: retries < WITHDRAW_RETRIES and isinstance(exc, ConnectorError) and exc.transient,
+    retry_when=lambda retries, exc: retries < WITHDRAW_RETRIES and isinstance(exc, DocgError) and exc.transient,
 )
 def withdraw_envelopes(execution_id: str) -> None:
     execution_envelopes_withdraw(execution_id=execution_id)

@@ -12,6 +12,9 @@ import re
 import uuid
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import translated
 from docg.connectors.choices import ConnectionStatus
 from docg.documents.models import GeneratedDocument
 from docg.providers.preflight_checks import (
@@ -20,7 +23,6 @@ from docg.providers.preflight_checks import (
     chosen_connection,
     node_label,
     resolve_now,
-    say,
 )
 from docg.workflows.expressions import referenced_paths
 
@@ -48,11 +50,7 @@ def _signer_issues(node: dict, organization: Any, trigger_data: dict, language: 
             bad.append({"index": index, "name": name, "email": email})
     issues = []
     if not resolved:
-        message = say(
-            language=language,
-            en=f"Step '{label}' has nobody to sign: add at least one signer.",
-            pt=f"A etapa '{label}' não tem ninguém para assinar: adicione ao menos um signatário.",
-        )
+        message = translated(_("Step '%(label)s' has nobody to sign: add at least one signer."), language, label=label)
         issues.append(
             blocking_issue(
                 code="signature.no_signers",
@@ -65,10 +63,12 @@ def _signer_issues(node: dict, organization: Any, trigger_data: dict, language: 
         )
     for signer in bad:
         shown = f"{signer['name'] or '?'} <{signer['email'] or '?'}>"
-        message = say(
-            language=language,
-            en=f"Signer {signer['index'] + 1} of step '{label}' needs a name and a valid e-mail: {shown}.",
-            pt=f"O signatário {signer['index'] + 1} da etapa '{label}' precisa de nome e e-mail válido: {shown}.",
+        message = translated(
+            _("Signer %(number)s of step '%(label)s' needs a name and a valid e-mail: %(shown)s."),
+            language,
+            number=signer["index"] + 1,
+            label=label,
+            shown=shown,
         )
         issues.append(
             blocking_issue(
@@ -105,10 +105,10 @@ def _document_issue(node: dict, organization: Any, language: str, earlier_steps:
             problem = "unknown_document"
     if not problem:
         return None
-    message = say(
-        language=language,
-        en=f"Step '{label}' must sign a document made by an earlier step: choose that step's document.",
-        pt=f"A etapa '{label}' deve assinar um documento gerado por uma etapa anterior: escolha esse documento.",
+    message = translated(
+        _("Step '%(label)s' must sign a document made by an earlier step: choose that step's document."),
+        language,
+        label=label,
     )
     return blocking_issue(
         code="signature.document_missing",
@@ -130,8 +130,7 @@ def signature_preflight(*, provider: str, name: str):
             node=node,
             organization=organization,
             provider=provider,
-            name_en=name,
-            name_pt=name,
+            name=name,
             language=language,
             only_active=False,
         )
@@ -139,12 +138,16 @@ def signature_preflight(*, provider: str, name: str):
             issue["domain"] = "signature"
         if connection is not None and connection.status != ConnectionStatus.ACTIVE:
             # The generic check reports it under permissions; the signature domain says what it stops.
-            message = say(
-                language=language,
-                en=f"The {name} connection '{connection.name}' is {connection.status}: reconnect it to send "
-                f"step '{node_label(node)}' for signature.",
-                pt=f"A conexão {name} '{connection.name}' está {connection.status}: reconecte-a para enviar "
-                f"a etapa '{node_label(node)}' para assinatura.",
+            message = translated(
+                _(
+                    "The %(name)s connection '%(connection_name)s' is %(connection_status)s: reconnect it to "
+                    "send step '%(label_)s' for signature."
+                ),
+                language,
+                name=name,
+                connection_name=connection.name,
+                connection_status=connection.status,
+                label_=node_label(node),
             )
             issues.append(
                 blocking_issue(

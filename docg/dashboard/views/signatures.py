@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.documents.choices import SignatureStatus
 from docg.documents.models import SignatureRequest
@@ -64,8 +64,8 @@ def signature_remind(request: HttpRequest, pk) -> HttpResponse:
     signature_request = member_object(request, SignatureRequest.objects.all(), pk=pk)
     try:
         envelope_remind(request=signature_request, by=request.user)
-    except ApiError as exc:
-        messages.error(request, exc.message)
+    except DocgError as exc:
+        messages.error(request, exc.human)
     else:
         messages.success(request, _("Reminder sent: the signers who have not signed yet get the e-mail again."))
     back = request.POST.get("next", "")

@@ -1,7 +1,7 @@
 """ClickSign's part in reminders and withdrawals (docg.executions.envelopes decides what they do to a run)."""
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 from docg.documents.models import SignatureRequest
 from docg.executions.envelopes import envelope_operations_register
@@ -26,8 +26,8 @@ def remind(connection: DataSourceConnection, rows: list[SignatureRequest]) -> di
             if row.external_id:
                 client.notify_signer(envelope_id=row.envelope_id, signer_id=row.external_id)
                 notified.append(row.external_id)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, _language(connection))
+    except DocgError as exc:
+        exc.human = translate(exc, _language(connection))
         raise
     return {"notified": notified}
 
@@ -36,8 +36,8 @@ def cancel(connection: DataSourceConnection, rows: list[SignatureRequest], reaso
     """Cancel the envelope at ClickSign."""
     try:
         answer = _client(connection, rows).cancel_envelope(envelope_id=rows[0].envelope_id)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, _language(connection))
+    except DocgError as exc:
+        exc.human = translate(exc, _language(connection))
         raise
     data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
     attributes = data.get("attributes") if isinstance(data.get("attributes"), dict) else {}

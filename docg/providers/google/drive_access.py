@@ -13,12 +13,13 @@ import uuid
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError, translated
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 from docg.providers.google.client import GoogleClient
-from docg.providers.preflight_checks import blocking_issue, node_label, say
+from docg.providers.preflight_checks import blocking_issue, node_label
 
 CACHE_SECONDS = 60
 PREFLIGHT_TIMEOUT_SECONDS = 10.0
@@ -44,12 +45,12 @@ def drive_file_access(
         correlation_id = correlation_id or str(uuid.uuid4())
         client = GoogleClient(access_token=token, correlation_id=correlation_id, timeout=PREFLIGHT_TIMEOUT_SECONDS)
         answer: dict[str, Any] = {"file": client.drive_file_capabilities(file_id=file_id, what=what)}
-    except ConnectorError as exc:
+    except DocgError as exc:
         answer = {
             "error": exc.code,
             "transient": exc.transient,
-            "status": exc.details_tech.get("status_code"),
-            "reasons": exc.details_tech.get("reasons") or [],
+            "status": exc.details.get("status_code"),
+            "reasons": exc.details.get("reasons") or [],
         }
         if exc.transient:
             return answer
@@ -70,12 +71,14 @@ def scope_issues(*, node: dict, connection: DataSourceConnection, language: str)
     granted = set(connection.scopes or [])
     if not granted or granted & DRIVE_SCOPES:
         return []
-    message = say(
-        language=language,
-        en=f"The Google connection '{connection.name}' was not allowed to use Google Drive, which step "
-        f"'{node_label(node)}' needs: reconnect it and allow every permission asked.",
-        pt=f"A conexão Google '{connection.name}' não tem permissão para o Google Drive, necessária à etapa "
-        f"'{node_label(node)}': reconecte-a e permita todas as permissões pedidas.",
+    message = translated(
+        _(
+            "The Google connection '%(connection_name)s' was not allowed to use Google Drive, which "
+            "step '%(label_)s' needs: reconnect it and allow every permission asked."
+        ),
+        language,
+        connection_name=connection.name,
+        label_=node_label(node),
     )
     tech = {"connection": str(connection.pk), "granted": sorted(granted), "needs_one_of": sorted(DRIVE_SCOPES)}
     return [
@@ -88,42 +91,45 @@ def _error_issue(answer: dict, *, node: dict, field: str, file_id: str, language
     tech = {"file_id": file_id, "field": field, **answer}
     code = answer["error"]
     if answer.get("transient"):
-        message = say(
-            language=language,
-            en=f"Google Drive did not answer whether step '{label}' can use {file_id}; the step will find out.",
-            pt=f"O Google Drive não respondeu se a etapa '{label}' pode usar {file_id}; a etapa verificará.",
+        message = translated(
+            _("Google Drive did not answer whether step '%(label)s' can use %(file_id)s; the step will find out."),
+            language,
+            label=label,
+            file_id=file_id,
         )
         return _issue("permissions.unchecked", "permissions", node, message, tech, field, severity="warning")
     if code == "oauth_expired":
-        message = say(
-            language=language,
-            en=f"The Google connection of step '{label}' was refused by Google: reconnect it.",
-            pt=f"A conexão Google da etapa '{label}' foi recusada pelo Google: conecte de novo.",
+        message = translated(
+            _("The Google connection of step '%(label)s' was refused by Google: reconnect it."), language, label=label
         )
         return _issue("oauth_expired", "permissions", node, message, tech, field)
     if code == "google.not_found":
         if folder:
-            message = say(
-                language=language,
-                en=f"The Google Drive folder {file_id} of step '{label}' does not exist or is not shared with "
-                "the connected account: pick another folder.",
-                pt=f"A pasta {file_id} do Google Drive da etapa '{label}' não existe ou não está compartilhada "
-                "com a conta conectada: escolha outra pasta.",
+            message = translated(
+                _(
+                    "The Google Drive folder %(file_id)s of step '%(label)s' does not exist or is not shared "
+                    "with the connected account: pick another folder."
+                ),
+                language,
+                file_id=file_id,
+                label=label,
             )
             return _issue("delivery.folder_missing", "delivery", node, message, tech, field)
-        message = say(
-            language=language,
-            en=f"The Google template file {file_id} of step '{label}' does not exist or is not shared with the "
-            "connected account: pick another file.",
-            pt=f"O arquivo-modelo {file_id} do Google da etapa '{label}' não existe ou não está compartilhado "
-            "com a conta conectada: escolha outro arquivo.",
+        message = translated(
+            _(
+                "The Google template file %(file_id)s of step '%(label)s' does not exist or is not shared "
+                "with the connected account: pick another file."
+            ),
+            language,
+            file_id=file_id,
+            label=label,
         )
         return _issue("permissions.file_not_found", "permissions", node, message, tech, field)
     if "insufficientPermissions" in (answer.get("reasons") or []):
-        message = say(
-            language=language,
-            en=f"The Google connection of step '{label}' lacks a permission Drive asks for: reconnect it.",
-            pt=f"A conexão Google da etapa '{label}' não tem uma permissão que o Drive exige: reconecte-a.",
+        message = translated(
+            _("The Google connection of step '%(label)s' lacks a permission Drive asks for: reconnect it."),
+            language,
+            label=label,
         )
         return _issue("permissions.scope_missing", "permissions", node, message, tech, field)
     return _denied(node=node, field=field, file_id=file_id, language=language, folder=folder, tech=tech)
@@ -132,20 +138,24 @@ def _error_issue(answer: dict, *, node: dict, field: str, file_id: str, language
 def _denied(*, node: dict, field: str, file_id: str, language: str, folder: bool, tech: dict) -> dict:
     label = node_label(node)
     if folder:
-        message = say(
-            language=language,
-            en=f"The connected Google account may not add files to folder {file_id} (step '{label}'): "
-            "pick a folder it can write to, or share this one with edit rights.",
-            pt=f"A conta Google conectada não pode adicionar arquivos à pasta {file_id} (etapa '{label}'): "
-            "escolha uma pasta em que ela possa escrever, ou compartilhe esta com permissão de edição.",
+        message = translated(
+            _(
+                "The connected Google account may not add files to folder %(file_id)s (step '%(label)s'): "
+                "pick a folder it can write to, or share this one with edit rights."
+            ),
+            language,
+            file_id=file_id,
+            label=label,
         )
         return _issue("permissions.folder_not_writable", "permissions", node, message, tech, field)
-    message = say(
-        language=language,
-        en=f"The connected Google account may not copy the template {file_id} (step '{label}'): "
-        "share the file with it.",
-        pt=f"A conta Google conectada não pode copiar o modelo {file_id} (etapa '{label}'): "
-        "compartilhe o arquivo com ela.",
+    message = translated(
+        _(
+            "The connected Google account may not copy the template %(file_id)s (step '%(label)s'): "
+            "share the file with it."
+        ),
+        language,
+        file_id=file_id,
+        label=label,
     )
     return _issue("permissions.file_denied", "permissions", node, message, tech, field)
 

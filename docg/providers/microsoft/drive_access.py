@@ -13,12 +13,13 @@ import uuid
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError, translated
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 from docg.providers.microsoft.client import GraphClient
-from docg.providers.preflight_checks import blocking_issue, node_label, say
+from docg.providers.preflight_checks import blocking_issue, node_label
 
 CACHE_SECONDS = 60
 PREFLIGHT_TIMEOUT_SECONDS = 10.0
@@ -33,13 +34,13 @@ def _ask(client: GraphClient, *, drive_id: str, folder: str) -> dict[str, Any]:
     """{"ok": True} or {"error": code, "where": "drive"|"folder", "transient": bool}."""
     try:
         client.drive_get(drive_id=drive_id or None)
-    except ConnectorError as exc:
+    except DocgError as exc:
         return {"error": exc.code, "where": "drive", "transient": exc.transient}
     if not folder:
         return {"ok": True}
     try:
         item = client.drive_item(path=folder, drive_id=drive_id or None)
-    except ConnectorError as exc:
+    except DocgError as exc:
         if exc.code == "microsoft.not_found":
             return {"ok": True, "folder_created_on_upload": True}
         return {"error": exc.code, "where": "folder", "transient": exc.transient}
@@ -58,7 +59,7 @@ def destination_access(
         return cached
     try:
         token = fresh_access_token(connection=connection)
-    except ConnectorError as exc:
+    except DocgError as exc:
         return {"error": exc.code, "where": "drive", "transient": exc.transient}
     headers = {"X-Correlation-ID": correlation_id or str(uuid.uuid4())}
     answer = _ask(
@@ -75,12 +76,14 @@ def access_issues(
     """Scope, drive and folder issues for a step that uploads to `folder` in `drive_id` (empty: the OneDrive)."""
     label = node_label(node)
     if connection.scopes and not _has_files_scope(list(connection.scopes)):
-        message = say(
-            language=language,
-            en=f"The Microsoft connection '{connection.name}' may not write files, which step '{label}' needs: "
-            "reconnect it and allow every permission asked.",
-            pt=f"A conexão Microsoft '{connection.name}' não pode gravar arquivos, o que a etapa '{label}' exige: "
-            "reconecte-a e permita todas as permissões pedidas.",
+        message = translated(
+            _(
+                "The Microsoft connection '%(connection_name)s' may not write files, which step '%(label)s'"
+                " needs: reconnect it and allow every permission asked."
+            ),
+            language,
+            connection_name=connection.name,
+            label=label,
         )
         tech = {"connection": str(connection.pk), "granted": list(connection.scopes)}
         issue = blocking_issue(
@@ -94,10 +97,10 @@ def access_issues(
     where = "drive_id" if answer["where"] == "drive" else "folder"
     location = {"parameters": [where]}
     if answer.get("transient"):
-        message = say(
-            language=language,
-            en=f"Microsoft did not answer whether step '{label}' can write to its folder; the step will find out.",
-            pt=f"A Microsoft não respondeu se a etapa '{label}' pode gravar na pasta; a etapa verificará.",
+        message = translated(
+            _("Microsoft did not answer whether step '%(label)s' can write to its folder; the step will find out."),
+            language,
+            label=label,
         )
         issue = blocking_issue(
             code="permissions.unchecked", domain="permissions", node=node, message=message, tech=tech, location=location
@@ -105,17 +108,18 @@ def access_issues(
         return [{**issue, "severity": "warning"}]
     code = answer["error"]
     if code == "oauth_expired":
-        message = say(
-            language=language,
-            en=f"The Microsoft connection of step '{label}' was refused by Microsoft: reconnect it.",
-            pt=f"A conexão Microsoft da etapa '{label}' foi recusada pela Microsoft: conecte de novo.",
+        message = translated(
+            _("The Microsoft connection of step '%(label)s' was refused by Microsoft: reconnect it."),
+            language,
+            label=label,
         )
         return [blocking_issue(code="oauth_expired", domain="permissions", node=node, message=message, tech=tech)]
     if answer["where"] == "drive" and code == "microsoft.not_found":
-        message = say(
-            language=language,
-            en=f"The SharePoint library {drive_id} of step '{label}' does not exist: pick another one.",
-            pt=f"A biblioteca do SharePoint {drive_id} da etapa '{label}' não existe: escolha outra.",
+        message = translated(
+            _("The SharePoint library %(drive_id)s of step '%(label)s' does not exist: pick another one."),
+            language,
+            drive_id=drive_id,
+            label=label,
         )
         return [
             blocking_issue(
@@ -123,12 +127,14 @@ def access_issues(
                 location=location,
             )
         ]  # fmt: skip
-    message = say(
-        language=language,
-        en=f"The connected Microsoft account may not write to '{folder or drive_id or 'OneDrive'}' (step "
-        f"'{label}'): pick a folder it can write to, or ask for access.",
-        pt=f"A conta Microsoft conectada não pode gravar em '{folder or drive_id or 'OneDrive'}' (etapa "
-        f"'{label}'): escolha uma pasta em que ela possa gravar, ou peça acesso.",
+    message = translated(
+        _(
+            "The connected Microsoft account may not write to '%(target)s' (step '%(label)s'): pick a "
+            "folder it can write to, or ask for access."
+        ),
+        language,
+        target=folder or drive_id or "OneDrive",
+        label=label,
     )
     return [
         blocking_issue(
