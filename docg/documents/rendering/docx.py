@@ -32,6 +32,7 @@ from docg.documents.rendering.errors import classify, render_error, template_lin
 from docg.documents.rendering.markers import FILTERS, wrap_markers
 from docg.documents.rendering.media import DocxHelpers
 from docg.documents.rendering.richtext import bind, rich
+from docg.documents.rendering.text import clean_text
 from docg.workflows.expressions import environment
 
 logger = logging.getLogger(__name__)
@@ -39,22 +40,10 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
-# XML 1.0 refuses these characters. docxtpl parses its output with a *recovering* parser, which
-# answers one of them by dropping every `<`, `>` and `&` after it; in a header, python-docx's strict
-# parser fails the render instead. A vertical tab is Word's manual line break and a form feed a
-# page's end: both become a line break (docxtpl turns "\n" into <w:br/>, "\t" into <w:tab/>);
-# "\a" would be a new paragraph in docxtpl, which breaks nesting inside links and cells: dropped.
-_INVALID_XML = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
-_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
 # What docxtpl's own clean-up treats as the inside of a tag (same pattern, same reach).
 _IN_TAG = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]\})")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
-def clean_text(value: str) -> str:
-    """`value` with what XML cannot hold removed, Word's line-break characters as newlines."""
-    return _INVALID_XML.sub("", _LINE_BREAKS.sub("\n", value))
 
 
 def _text(value: Any, *args: Any, **kwargs: Any) -> str:
@@ -204,7 +193,7 @@ def render_docx(
         tpl.init_docx()
     except Exception as exc:  # python-docx raises several types for a broken package
         raise render_error("template.unreadable", f"not a readable Word document ({type(exc).__name__})") from exc
-    helpers = DocxHelpers(tpl, organization_id=organization_id)
+    helpers = DocxHelpers(tpl, organization_id=organization_id, render=render_docx)
     helpers.context = context
     previous = bind(tpl)
     try:

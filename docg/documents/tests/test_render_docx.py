@@ -131,7 +131,7 @@ def test_helpers_do_not_open_the_document_object(tag, tmp_path):
 
 
 def test_a_template_that_loops_for_ever_is_stopped(settings):
-    from docg.documents.rendering.templates import render_bytes
+    from docg.documents.rendering.render import render_bytes
 
     settings.DOCUMENT_RENDER_TIMEOUT_SECONDS = 1
     endless = _one_paragraph("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}")
