@@ -114,6 +114,12 @@ class HubSpotClient:
         """GET /crm/v3/objects/deals/{dealId}?properties=…"""
         return self._call("GET", f"/crm/v3/objects/deals/{deal_id}", params={"properties": ",".join(properties)})
 
+    def get_object(self, object_type: str, object_id: str, *, properties: list[str]) -> dict[str, Any]:
+        """GET /crm/v3/objects/{objectType}/{objectId}?properties=… (a contact or company)."""
+        return self._call(
+            "GET", f"/crm/v3/objects/{object_type}/{object_id}", params={"properties": ",".join(properties)}
+        )
+
     def associated_ids(self, from_type: str, object_id: str, to_type: str) -> list[str]:
         """GET /crm/v4/objects/{fromType}/{id}/associations/{toType}, every page: the associated record ids."""
         ids: list[str] = []
