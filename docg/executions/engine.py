@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log
 from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, check_json
 from docg.executions import dispatch, phases
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, Phase, StepStatus
 from docg.executions.context import definition_nodes
@@ -54,6 +55,10 @@ def trigger_data_check(trigger_data: Any) -> dict:
     """The trigger data itself if a run may take it (a JSON object within the size limit); else an DocgError."""
     if not isinstance(trigger_data, dict):
         raise DocgError("trigger_data.not_an_object", "trigger_data must be a JSON object.")
+    try:  # every start path (API, webhooks, dashboard, triggers): storable in jsonb, or a 400
+        check_json(trigger_data, field="trigger_data")
+    except UntrustedValueError as exc:
+        raise DocgError("trigger_data.invalid", str(exc), details={exc.field: [exc.message]}) from exc
     size = len(json.dumps(trigger_data, default=str))
     if size > settings.MAX_TRIGGER_DATA_BYTES:
         raise DocgError(

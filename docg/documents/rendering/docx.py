@@ -23,7 +23,7 @@ import threading
 import zipfile
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 
 from jinja2 import Template as JinjaTemplate
 from jinja2 import TemplateSyntaxError
@@ -212,7 +212,7 @@ def render_docx(
     return out.getvalue()
 
 
-def _read_parts(template: bytes) -> list[tuple[str, str]]:
+def _read_parts(template: bytes | IO[bytes]) -> list[tuple[str, str]]:
     """(entry name, xml) of each part docxtpl renders, each through lxml and back as docxtpl reads it.
 
     Word writes entities (`&quot;`) and declarations the raw bytes would show Jinja but
@@ -222,7 +222,7 @@ def _read_parts(template: bytes) -> list[tuple[str, str]]:
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     found = []
-    with zipfile.ZipFile(io.BytesIO(template)) as package:
+    with zipfile.ZipFile(io.BytesIO(template) if isinstance(template, bytes) else template) as package:
         for name in package.namelist():
             if re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes)\.xml", name):
                 root = etree.fromstring(package.read(name), parser)
@@ -241,7 +241,7 @@ def docx_parts(template: bytes) -> list[tuple[str, str]]:
     return sorted(found, key=lambda item: (order.get(item[0], 1), item[0]))
 
 
-def docx_part_errors(template: bytes) -> dict[str, tuple[str, str]]:
+def docx_part_errors(template: bytes | IO[bytes]) -> dict[str, tuple[str, str]]:
     """{entry name: (Jinja's message, text of the paragraph it points at)} for each part the renderer cannot parse.
 
     The same clean-up and environment as render_docx: a template that fails only after

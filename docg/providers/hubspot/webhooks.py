@@ -19,7 +19,6 @@ changes nothing — and a worker message that fetches the deal and starts the ru
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from typing import Any
@@ -28,6 +27,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from docg.common.errors import DocgError
+from docg.common.untrusted import loads_untrusted
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.providers.hubspot.actors import process_deal_event
@@ -92,7 +92,7 @@ def verify(*, method: str, uri: str, body: bytes, headers: dict[str, str], now: 
 
 def parse_events(raw: bytes) -> list[dict[str, Any]]:
     try:
-        data = json.loads(raw or b"[]", parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+        data = loads_untrusted(raw or b"[]")
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if isinstance(data, dict):

@@ -16,7 +16,6 @@ that window answers with the first run: a captured delivery is useless later.
 
 import hashlib
 import hmac
-import json
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from docg.audit.choices import ActorType
 from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, check_json, loads_untrusted
 from docg.executions.engine import execution_start
 from docg.workflows.models import WebhookDelivery, Workflow
 
@@ -40,13 +40,15 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     """A JSON object or a form body as a dict; anything else is a 400."""
     if content_type.startswith("application/x-www-form-urlencoded"):
         try:
-            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+            return check_json(dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)))
         except UnicodeDecodeError as exc:
             raise DocgError("webhook.bad_body", "The form body is not UTF-8.") from exc
+        except UntrustedValueError as exc:
+            raise DocgError("webhook.bad_body", f"The form body cannot be stored: {exc}") from exc
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+        data = loads_untrusted(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
