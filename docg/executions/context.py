@@ -32,12 +32,14 @@ def definition_nodes(execution: WorkflowExecution) -> list[dict[str, Any]]:
     return definition(execution)["nodes"]
 
 
-def expression_context(execution: WorkflowExecution) -> dict[str, Any]:
-    steps = dict(
-        ExecutionStep.objects.filter(execution=execution, status=StepStatus.SUCCESS)
-        .order_by("index", "attempt")
-        .values_list("node_key", "data_out")
-    )
+def expression_context(execution: WorkflowExecution, *, steps: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the run's expressions see; `steps` (node key → output) when the caller holds them, else read back."""
+    if steps is None:
+        steps = dict(
+            ExecutionStep.objects.filter(execution=execution, status=StepStatus.SUCCESS)
+            .order_by("index", "attempt")
+            .values_list("node_key", "data_out")
+        )
     datastore = dict(
         WorkflowDatastore.objects.filter(workflow_id=execution.workflow_id)
         .order_by("key")
