@@ -73,17 +73,21 @@ def execution_start(
     parent: WorkflowExecution | None = None,
     from_step: str = "",
     correlation_id: Any = None,
+    workflow_read: bool = False,
 ) -> WorkflowExecution:
     """Queue a run of the workflow's active version; the worker runs preflight and the steps.
 
     `correlation_id`: the id a trigger already sent to its provider (the HubSpot deal fetch), kept as the run's.
+    `workflow_read`: the caller has just read `workflow` with its active version (select_related) to decide
+    on this very request (the webhook intake), so it is not read a second time.
     """
     trigger_data = trigger_data_check(trigger_data)
     if until_phase and until_phase not in phases.STOPPABLE:
         raise ApiError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
     # The plan's monthly limit: one conditional UPDATE before the transaction, given back if it fails.
     with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic():
-        workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
+        if not workflow_read:
+            workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
         if parent is None and (workflow.status != WorkflowStatus.ACTIVE or version is None):
             raise ApiError(

@@ -97,6 +97,11 @@ def _verify_signature(*, secret: str, raw: bytes, headers: dict[str, str], heade
     return "hmac-sha256:" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+def _start(workflow: Workflow, data: dict):
+    # The workflow and its active version were read above, to check this very delivery.
+    return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK, workflow_read=True)
+
+
 def webhook_receive(
     *, workflow_id: Any, secret: str, raw: bytes, content_type: str, headers: dict[str, str]
 ) -> tuple[Any, bool]:
@@ -127,7 +132,7 @@ def webhook_receive(
     # captured delivery replayed with a new (unsigned) Idempotency-Key header.
     keys = [k for k in dict.fromkeys((key[:200], replay_key)) if k]
     if not keys:
-        return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK), True
+        return _start(workflow, data), True
     try:
         with transaction.atomic():
             deliveries = [
@@ -136,7 +141,7 @@ def webhook_receive(
                 )
                 for k in keys
             ]
-            execution = execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK)
+            execution = _start(workflow, data)
             for delivery in deliveries:
                 delivery.execution = execution
                 delivery.save(update_fields=["execution", "updated_at"])
