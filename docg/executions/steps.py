@@ -21,7 +21,7 @@ from django.utils import timezone
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import phases
-from docg.executions.choices import LogDomain, StepStatus
+from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes, expression_context
 from docg.executions.document_log import document_announce
 from docg.executions.errors import StepError, as_step_error
@@ -194,7 +194,8 @@ def _run_inline_chain(step, execution, node, operation, queue, *, context=None, 
 
 def _chain_end(execution, new_steps: list) -> None:
     ExecutionStep.objects.bulk_create(new_steps)
-    _save_execution(execution)
+    if execution.status != ExecutionStatus.COMPLETED:  # execution_complete wrote the run's fields already
+        _save_execution(execution)
 
 
 def _perform_in_savepoint(execution, step, node, operation, context):
