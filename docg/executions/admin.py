@@ -3,7 +3,16 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from docg.common.admin_search import UUIDSearchMixin
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
+from docg.executions.volume_models import (
+    BulkOperation,
+    BulkOperationItem,
+    DeliveryAttempt,
+    EventDelivery,
+    EventSubscription,
+    RetentionPolicy,
+)
 
 
 def _all_fields(model) -> tuple[str, ...]:
@@ -43,7 +52,7 @@ class ExecutionStepInline(_ViewOnlyMixin, admin.TabularInline):
 
 
 @admin.register(WorkflowExecution)
-class WorkflowExecutionAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+class WorkflowExecutionAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "workflow",
@@ -100,7 +109,7 @@ class WorkflowExecutionAdmin(_ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ExecutionStep)
-class ExecutionStepAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+class ExecutionStepAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
     list_display = ("node_key", "index", "attempt", "status", "execution", "organization", "started_at", "duration_ms")
     list_filter = ("status", "started_at")
     list_select_related = ("execution", "organization")
@@ -119,7 +128,7 @@ class ExecutionStepAdmin(_ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ExecutionLog)
-class ExecutionLogAdmin(admin.ModelAdmin):
+class ExecutionLogAdmin(UUIDSearchMixin, admin.ModelAdmin):
     """Logs are a record, strictly read-only: no add, no change, no delete, no actions."""
 
     list_display = ("timestamp", "level", "domain", "short_message", "execution", "step", "organization")
@@ -162,7 +171,7 @@ class ExecutionLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowApproval)
-class WorkflowApprovalAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+class WorkflowApprovalAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
     """Decisions resume or stop a run, so they go through the approval service, not this form."""
 
     list_display = ("node_key", "status", "execution", "organization", "decided_by", "decided_at", "created_at")
@@ -186,3 +195,61 @@ class WorkflowApprovalAdmin(_ViewOnlyMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+
+# --- operating at volume: bulk operations, event subscriptions, retention ---------------------------------
+
+
+@admin.register(BulkOperation)
+class BulkOperationAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    """Bulk retries and cancels, read only: they move only through docg.executions.bulk (and its audit rows)."""
+
+    list_display = ("id", "organization", "action", "status", "total", "done", "failed", "canceled", "created_at")
+    list_filter = ("action", "status")
+    list_select_related = ("organization",)
+    search_fields = ("id", "organization__name")
+    readonly_fields = _all_fields(BulkOperation)
+
+
+@admin.register(BulkOperationItem)
+class BulkOperationItemAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "operation", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("id",)
+    readonly_fields = _all_fields(BulkOperationItem)
+
+
+@admin.register(EventSubscription)
+class EventSubscriptionAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    """Outgoing webhooks, read only: owners manage them in the dashboard and the API, where changes are audited."""
+
+    list_display = ("url", "organization", "is_active", "failing_since", "disabled_at", "created_at")
+    list_filter = ("is_active",)
+    list_select_related = ("organization",)
+    search_fields = ("url", "organization__name")
+    readonly_fields = _all_fields(EventSubscription)
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ("event_type", "subscription", "status", "attempts", "last_status_code", "created_at")
+    list_filter = ("status", "event_type")
+    search_fields = ("event_id", "id")
+    readonly_fields = _all_fields(EventDelivery)
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ("delivery", "number", "status_code", "latency_ms", "created_at")
+    search_fields = ("id",)
+    readonly_fields = _all_fields(DeliveryAttempt)
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+    """Each organization's retention, read only: owners set it in the dashboard or the API (audited)."""
+
+    list_display = ("organization", "run_days", "document_days", "updated_at")
+    list_select_related = ("organization",)
+    search_fields = ("organization__name",)
+    readonly_fields = _all_fields(RetentionPolicy)

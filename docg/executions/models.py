@@ -122,3 +122,14 @@ class WorkflowApproval(TenantModel):
 
     def __str__(self) -> str:
         return f"approval {self.node_key} ({self.status})"
+
+
+# Issue 15's tables live in their own module; importing them here registers them with the app.
+from docg.executions.volume_models import (  # noqa: E402, F401
+    BulkOperation,
+    BulkOperationItem,
+    DeliveryAttempt,
+    EventDelivery,
+    EventSubscription,
+    RetentionPolicy,
+)

@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from docg.common.api.exceptions import ApiError
-from docg.common.api.views import TenantViewSet
 from docg.executions import selectors as execution_selectors
 from docg.executions.api.filters import RunFilter, filtered
 from docg.executions.api.serializers import (
@@ -25,6 +24,7 @@ from docg.executions.api.serializers import (
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.preflight import preflight_check
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import Role
 from docg.workflows import selectors
 
@@ -76,5 +76,6 @@ class WorkflowRunViewSet(TenantViewSet):
             organization=request.organization,
             nodes=workflow.active_version.definition["nodes"],
             trigger_data=data.validated_data["trigger_data"],
+            workflow_id=workflow.pk,
         )
         return Response(report)

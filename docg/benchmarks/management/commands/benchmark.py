@@ -5,6 +5,7 @@
 - render:    `--docs N --workers W [--pdf]`
 - webhook:   `--requests N --concurrency C --single S --worker-processes P` (the Procfile's processes, over HTTP)
 - dashboard: `--executions N --requests R [--keep]`
+- purge:     `--executions N --steps K --logs L --batch-size B` (the retention purge, on PostgreSQL)
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "target", choices=["engine", "webhook", "sse", "render", "dashboard"], help="What to benchmark."
+            "target", choices=["engine", "webhook", "sse", "render", "dashboard", "purge"], help="What to benchmark."
         )
         engine = parser.add_argument_group("engine")
         engine.add_argument(
@@ -61,7 +62,13 @@ class Command(BaseCommand):
             "--worker-processes", type=int, default=1, help="webhook: copies of the Procfile's worker line to start."
         )
 
+        purge = parser.add_argument_group("purge (also --executions, --steps)")
+        purge.add_argument("--logs", type=int, default=4, help="purge: log lines per run.")
+        purge.add_argument("--batch-size", type=int, default=500, help="purge: runs per batch transaction.")
+
     def handle(self, *args, target, **options):
+        if target == "purge":
+            return self._purge(**options)
         if target == "webhook":
             return self._webhook(**options)
         if target == "sse":
@@ -141,3 +148,13 @@ class Command(BaseCommand):
             benchmark.run()
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from exc
+
+    def _purge(self, *, executions, steps, logs, batch_size, **_):
+        from docg.benchmarks.purge import PurgeBenchmark
+
+        executions = 100_000 if executions is None else executions
+        if executions < 1 or steps < 1 or logs < 0 or batch_size < 1:
+            raise CommandError("--executions, --steps and --batch-size must be at least 1.")
+        PurgeBenchmark(
+            executions=executions, steps=steps, logs=logs, batch_size=batch_size, write=self.stdout.write
+        ).run()
