@@ -80,8 +80,8 @@ def execution_start(
     """Queue a run of the workflow's active version; the worker runs preflight and the steps.
 
     `correlation_id`: the id a trigger already sent to its provider (the HubSpot deal fetch), kept as the run's.
-    `workflow_read`: the caller has just read `workflow` with its active version (select_related) to decide
-    on this very request (the webhook intake), so it is not read a second time.
+    `workflow_read`: the caller has just read `workflow` with its active version and organization
+    (select_related) to decide on this very request (the webhook intake), so it is not read a second time.
     """
     trigger_data = trigger_data_check(trigger_data)
     if until_phase and until_phase not in phases.STOPPABLE:
@@ -89,14 +89,14 @@ def execution_start(
     # The plan's monthly limit: one conditional UPDATE before the transaction, given back if it fails.
     with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic():
         if not workflow_read:
-            workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
+            workflow = Workflow.objects.select_related("active_version", "organization").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
         if parent is None and (workflow.status != WorkflowStatus.ACTIVE or version is None):
             raise ApiError(
                 "workflow.inactive", "This workflow is not active: activate it before running it.", status_code=409
             )
         execution = WorkflowExecution.objects.create(
-            organization_id=workflow.organization_id,
+            organization=workflow.organization,  # its language writes the log line below
             workflow=workflow,
             workflow_version=version,
             trigger_data=trigger_data,

@@ -106,7 +106,7 @@ def webhook_receive(
     *, workflow_id: Any, secret: str, raw: bytes, content_type: str, headers: dict[str, str]
 ) -> tuple[Any, bool]:
     """Authenticate a delivery and start (or find) its run; returns (execution, created)."""
-    workflow = Workflow.objects.select_related("active_version").filter(pk=workflow_id).first()
+    workflow = Workflow.objects.select_related("active_version", "organization").filter(pk=workflow_id).first()
     if workflow is None or not hmac.compare_digest(workflow.webhook_secret.encode(), secret.encode()):
         raise _not_found()
     version = workflow.active_version
