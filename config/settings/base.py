@@ -108,6 +108,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker threads write beside the web requests: wait for the lock
     # instead of failing, and take it at BEGIN so two writers never deadlock on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# Each process keeps its PostgreSQL connections in a bounded pool (0 turns it off), so a burst of
+# requests waits for a free connection instead of opening more until the server refuses them all.
+# A request that waits longer than the timeout answers 503 with Retry-After (docg.common.api.unavailable).
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool, not Django, keeps connections open
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
+    }
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"
@@ -177,7 +189,8 @@ STORAGES = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 TEMPLATE_MAX_UPLOAD_BYTES = env.int("TEMPLATE_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploads past 256 KB are spooled to a temporary file as they arrive and inspected from there.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- E-mail docg sends itself (approvers' notifications) ------------------------------
 # EMAIL_URL as smtp://user:password@host:25, smtp+tls://…:587 or smtp+ssl://…:465; by default
@@ -259,7 +272,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "docg.common.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "docg.common.api.metadata.TolerantMetadata",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Per client address and per account on routes that take a password or create an account
+# (docg.common.api.throttling); "<count>/<second|minute|hour|day>".
+AUTH_THROTTLE_RATES = {
+    "credentials_ip": env("AUTH_THROTTLE_IP_RATE", default="30/minute"),
+    "credentials_account": env("AUTH_THROTTLE_ACCOUNT_RATE", default="10/minute"),
 }
 
 SIMPLE_JWT = {

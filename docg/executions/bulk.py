@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from docg.audit.choices import ActorType
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import control
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import TERMINAL, IllegalTransition, TransitionConflict
@@ -71,14 +71,14 @@ def bulk_selection(*, organization: Organization | Any, action: str, filter: dic
     workflow = filter.get("workflow")
     if workflow:
         if not Workflow.objects.filter(organization_id=org_id, pk=workflow).exists():
-            raise ApiError("bulk.unknown_workflow", _("No such workflow."), details={"workflow": str(workflow)})
+            raise DocgError("bulk.unknown_workflow", _("No such workflow."), details={"workflow": str(workflow)})
         runs = runs.filter(workflow_id=workflow)
     ids = [str(i) for i in filter.get("ids") or []]
     if ids:
         found = {str(pk) for pk in runs.filter(pk__in=ids).values_list("pk", flat=True)}
         unknown = sorted(set(ids) - found)
         if unknown:
-            raise ApiError("bulk.unknown_runs", _("Some runs do not exist."), details={"ids": unknown})
+            raise DocgError("bulk.unknown_runs", _("Some runs do not exist."), details={"ids": unknown})
         runs = runs.filter(pk__in=ids)
     if filter.get("status"):
         runs = runs.filter(status=filter["status"])
@@ -116,9 +116,9 @@ def bulk_create(*, organization, by, action: str, filter: dict, from_step: str =
     """
     org_id = getattr(organization, "pk", organization)
     if action not in BulkAction.values:
-        raise ApiError("bulk.unknown_action", _("Unknown bulk action."), details={"action": action})
+        raise DocgError("bulk.unknown_action", _("Unknown bulk action."), details={"action": action})
     if from_step and action != BulkAction.RETRY:
-        raise ApiError("bulk.from_step_needs_retry", _("from_step only applies to a retry."))
+        raise DocgError("bulk.from_step_needs_retry", _("from_step only applies to a retry."))
     with transaction.atomic():
         Organization.objects.select_for_update().only("id").get(pk=org_id)
         runs = bulk_selection(organization=org_id, action=action, filter=filter)
@@ -126,7 +126,7 @@ def bulk_create(*, organization, by, action: str, filter: dict, from_step: str =
         active = BulkOperation.objects.filter(organization_id=org_id, workflow_id=workflow_id, status__in=BULK_ACTIVE)
         running = active.values_list("pk", flat=True).first()
         if running:
-            raise ApiError(
+            raise DocgError(
                 "bulk.already_running",
                 _("A bulk operation on these runs is already in progress: wait for it or cancel it."),
                 status_code=409,
@@ -134,9 +134,9 @@ def bulk_create(*, organization, by, action: str, filter: dict, from_step: str =
             )
         ids = list(runs.values_list("pk", flat=True)[: max_runs() + 1])
         if not ids:
-            raise ApiError("bulk.no_runs", _("No run matches this filter."), details={"filter": _plain(filter)})
+            raise DocgError("bulk.no_runs", _("No run matches this filter."), details={"filter": _plain(filter)})
         if len(ids) > max_runs():
-            raise ApiError(
+            raise DocgError(
                 "bulk.too_many",
                 _("A bulk operation acts on at most %(limit)d runs: narrow the filter.") % {"limit": max_runs()},
                 details={"limit": max_runs()},
@@ -167,7 +167,7 @@ def bulk_cancel(*, operation: BulkOperation, by) -> BulkOperation:
         # Waits for a batch in flight: it holds this row until it commits.
         operation = BulkOperation.objects.select_for_update().get(pk=operation.pk)
         if operation.status not in BULK_ACTIVE:
-            raise ApiError(
+            raise DocgError(
                 "bulk.not_active",
                 _("This bulk operation has already ended."),
                 status_code=409,
@@ -214,7 +214,7 @@ def bulk_batch(*, operation_id: Any) -> bool:
                     item.result_execution = _act(operation, item.execution, by)
                 item.status = BulkItemStatus.DONE
                 done += 1
-            except (ApiError, IllegalTransition, TransitionConflict) as exc:
+            except (DocgError, IllegalTransition, TransitionConflict) as exc:
                 item.status = BulkItemStatus.FAILED
                 item.error_code = getattr(exc, "code", "") or "execution.illegal_transition"
                 item.error_human = str(getattr(exc, "message", "") or exc)

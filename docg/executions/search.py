@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.models import WorkflowExecution
 
@@ -28,13 +28,13 @@ def _like(text: str) -> str:
 def search_query_check(q: str) -> str:
     q = (q or "").strip()
     if len(q) < MIN_QUERY or len(q) > MAX_QUERY:
-        raise ApiError(
+        raise DocgError(
             "search.query_length",
             f"Search for {MIN_QUERY} to {MAX_QUERY} characters.",
             details={"q": [f"{MIN_QUERY} to {MAX_QUERY} characters."]},
         )
     if "\x00" in q:
-        raise ApiError("search.query_invalid", "The search may not contain NUL characters.", details={"q": ["NUL"]})
+        raise DocgError("search.query_invalid", "The search may not contain NUL characters.", details={"q": ["NUL"]})
     return q
 
 

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from docg.audit.models import AuditEvent
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request, url_problem
 from docg.documents.models import SignatureRequest
 from docg.executions.volume_models import DeliveryAttempt, DeliveryStatus, EventDelivery, EventSubscription
@@ -90,10 +90,10 @@ def sign(secret: str, timestamp: str, body: str) -> str:
 def _check(url: str, event_types: list[str]) -> None:
     problem = url_problem(url)
     if problem:
-        raise ApiError("subscription.bad_url", problem, details={"url": [problem]})
+        raise DocgError("subscription.bad_url", problem, details={"url": [problem]})
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown or not event_types:
-        raise ApiError(
+        raise DocgError(
             "subscription.bad_event_types",
             _("Choose event types among: %(types)s.") % {"types": ", ".join(EVENT_TYPES)},
             details={"event_types": unknown},

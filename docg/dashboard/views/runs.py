@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, loads_untrusted
 from docg.dashboard.context import dashboard_view, member_object, require_write
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
@@ -54,7 +55,9 @@ def parse_json_object(text: str, *, empty_ok: bool = True) -> dict:
             return {}
         raise ValueError(gettext('Enter the data as JSON, for example {"customer": "Ana"}.'))
     try:
-        value = json.loads(text)
+        value = loads_untrusted(text)
+    except UntrustedValueError as exc:
+        raise ValueError(gettext("This data cannot be saved: %(why)s") % {"why": str(exc)}) from exc
     except json.JSONDecodeError as exc:
         raise ValueError(
             gettext("This is not valid JSON (line %(line)d, column %(col)d): %(msg)s.")
@@ -181,7 +184,7 @@ def workflow_run(request, pk):
                         dry_run=data["dry_run"],
                         until_phase=data["until_phase"],
                     )
-                except ApiError as exc:
+                except DocgError as exc:
                     form.add_error(None, exc.message)
                 else:
                     return HttpResponseRedirect(reverse("dashboard:execution", args=[execution.pk]))

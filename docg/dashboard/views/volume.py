@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import can_manage, dashboard_view, member_object, require_write
 from docg.executions import bulk, retention, subscriptions
 from docg.executions.choices import ExecutionStatus
@@ -66,7 +66,7 @@ def bulk_new(request: HttpRequest) -> HttpResponse:
             context["preview"] = bulk.bulk_preview(
                 organization=request.organization, action=context["action"], filter=chosen
             )
-        except ApiError as exc:
+        except DocgError as exc:
             messages.error(request, exc.message)
     return render(request, "dashboard/volume/bulk_form.html", context)
 
@@ -100,7 +100,7 @@ def bulk_cancel(request: HttpRequest, pk) -> HttpResponse:
     try:
         bulk.bulk_cancel(operation=operation, by=request.user)
         messages.success(request, _("The bulk operation was canceled; runs not reached yet are left alone."))
-    except ApiError as exc:
+    except DocgError as exc:
         messages.error(request, exc.message)
     return redirect("dashboard:bulk-detail", pk=operation.pk)
 
@@ -168,7 +168,7 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
             )
             secret = created.secret
             messages.success(request, _("Subscription added. Copy its secret now: it is not shown again."))
-        except ApiError as exc:
+        except DocgError as exc:
             messages.error(request, exc.message)
     rows = []
     for subscription in EventSubscription.objects.filter(organization=request.organization):

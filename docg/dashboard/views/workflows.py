@@ -7,7 +7,6 @@ same way. Problems come back as `{node_key, field, message}` for the editor to s
 beside the offending step and field.
 """
 
-import json
 import re
 from typing import Any
 
@@ -20,7 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, loads_untrusted
 from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
@@ -43,7 +43,11 @@ _REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property$")
 @dashboard_view
 def home(request: HttpRequest) -> HttpResponse:
     """The current organization's workflows with their last run and recent success rate."""
-    queryset = workflows_with_nodes().filter(organization=request.organization).order_by("-updated_at")
+    queryset = (
+        workflows_with_nodes()
+        .filter(organization=request.organization, archived_at__isnull=True)
+        .order_by("-updated_at")
+    )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     workflows = list(page.object_list)
     summaries = workflow_run_summaries(organization=request.organization, workflow_ids=[w.pk for w in workflows])
@@ -74,7 +78,7 @@ def workflow_new(request: HttpRequest) -> HttpResponse:
         try:
             data = _validated(request, payload, partial=False)
             workflow = services.workflow_create(organization=request.organization, by=request.user, **data)
-        except ApiError as exc:
+        except DocgError as exc:
             return _problems_response(exc, _("This workflow cannot be saved yet."))
         messages.success(request, _("Workflow saved."))
         url = reverse("dashboard:workflow", args=[workflow.pk])
@@ -95,7 +99,7 @@ def workflow_detail(request: HttpRequest, pk) -> HttpResponse:
         try:
             data = _validated(request, payload, partial=True)
             services.workflow_update(workflow=workflow, by=request.user, **data)
-        except ApiError as exc:
+        except DocgError as exc:
             return _problems_response(exc, _("This workflow cannot be saved yet."))
         return JsonResponse({"id": str(workflow.pk), "saved": True})
     return render(request, "dashboard/workflows/editor.html", _editor_context(request, workflow))
@@ -109,7 +113,7 @@ def workflow_activate(request: HttpRequest, pk) -> HttpResponse:
     require_write(request)
     try:
         version = services.workflow_activate(workflow=workflow, by=request.user)
-    except ApiError as exc:
+    except DocgError as exc:
         if _wants_json(request):
             return _problems_response(exc, _("This workflow cannot be activated yet."))
         messages.error(request, _("This workflow cannot be activated yet: %(reason)s") % {"reason": exc.message})
@@ -142,9 +146,11 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def _payload(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     try:
-        payload = json.loads(request.body or b"{}")
+        payload = loads_untrusted(request.body or b"{}")
     except RequestDataTooBig:
         return None, _error(_("This workflow is too large to save."), status=413)
+    except UntrustedValueError as exc:
+        return None, _error(_("This workflow cannot be saved: %(why)s") % {"why": str(exc)})
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         return None, _error(_("The editor sent something that is not valid JSON. Reload the page and try again."))
     if not isinstance(payload, dict):
@@ -156,7 +162,7 @@ def _validated(request: HttpRequest, payload: dict, *, partial: bool) -> dict:
     """The API's input checks (types, slugs, the organization's own connections), as service arguments."""
     serializer = WorkflowInput(data=payload, partial=partial, context={"organization": request.organization})
     if not serializer.is_valid():
-        raise ApiError(
+        raise DocgError(
             "validation_error",
             _("Some fields need attention."),
             details={"errors": input_problems(serializer.errors, payload)},
@@ -168,7 +174,7 @@ def _error(message: str, *, status: int = 400, problems: list | None = None) -> 
     return JsonResponse({"message": message, "problems": problems or []}, status=status)
 
 
-def _problems_response(exc: ApiError, headline: str) -> JsonResponse:
+def _problems_response(exc: DocgError, headline: str) -> JsonResponse:
     """Problems with a step or field go beside it; the headline says what did not happen."""
     problems = exc.details.get("errors") if isinstance(exc.details, dict) else None
     if not problems:

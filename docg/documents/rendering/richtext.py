@@ -25,7 +25,8 @@ from html.parser import HTMLParser
 from typing import Any
 from xml.sax.saxutils import escape
 
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error
+from docg.documents.rendering.text import clean_text
 
 MAX_RICH_CHARS = 200_000
 _MAX_DEPTH = 12
@@ -406,13 +407,12 @@ class RichText:
 
 def rich(value: Any) -> RichText:
     """The `rich` filter: a data value (Markdown or HTML subset) as rich text."""
-    from docg.documents.rendering.docx import clean_text
 
     if isinstance(value, RichText):
         return value
     text = "" if value is None else str(value)
     if len(text) > MAX_RICH_CHARS:
-        raise RenderError("template.render_failed", f"rich text longer than {MAX_RICH_CHARS} characters")
+        raise render_error("template.render_failed", f"rich text longer than {MAX_RICH_CHARS} characters")
     return RichText(parse(clean_text(text)))
 
 

@@ -10,11 +10,8 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from django.conf import settings
-
 from docg.documents.models import Template
-from docg.documents.rendering.errors import RenderError
-from docg.documents.rendering.limits import RenderTimeout, time_budget
+from docg.documents.rendering.errors import render_error
 
 KINDS = {
     "docx": ("Word", ".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -31,29 +28,29 @@ def template_for(*, organization: Any, template_id: Any, kind: str) -> Template:
     try:
         pk = uuid.UUID(str(template_id))
     except ValueError:
-        raise RenderError("template.not_found", str(template_id)[:80], template_id=str(template_id)[:80])
+        raise render_error("template.not_found", str(template_id)[:80], template_id=str(template_id)[:80])
     template = Template.objects.filter(organization=organization, pk=pk).first()
     if template is None:
-        raise RenderError("template.not_found", str(pk), template_id=str(pk))
+        raise render_error("template.not_found", str(pk), template_id=str(pk))
     if template.kind != kind:
-        raise RenderError("template.wrong_kind", KINDS[kind][0], template_id=str(pk), kind=template.kind)
+        raise render_error("template.wrong_kind", KINDS[kind][0], template_id=str(pk), kind=template.kind)
     return template
 
 
 def template_bytes(template: Template) -> bytes:
-    """The template's file; RenderError `template.unreadable` (transient: storage may come back)."""
+    """The template's file; DocgError `template.unreadable` (transient: storage may come back)."""
     key = (template.pk, template.version, template.sha256, template.file.name)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
     if not template.file:
-        raise RenderError("template.unreadable", "the template has no file", template_id=str(template.pk))
+        raise render_error("template.unreadable", "the template has no file", template_id=str(template.pk))
     try:
         with template.file.open("rb") as handle:
             data = handle.read()
     except Exception as exc:  # any storage backend's failure (disk, S3)
-        raise RenderError(
+        raise render_error(
             "template.unreadable", f"{type(exc).__name__}: {exc}", transient=True, template_id=str(template.pk)
         ) from exc
     with _cache_lock:
@@ -61,25 +58,6 @@ def template_bytes(template: Template) -> bytes:
         while sum(len(v) for v in _cache.values()) > _CACHE_BYTES and len(_cache) > 1:
             _cache.popitem(last=False)
     return data
-
-
-def render_bytes(kind: str, source: bytes, data: dict[str, Any], *, organization_id: Any = None) -> bytes:
-    """Render within DOCUMENT_RENDER_TIMEOUT_SECONDS (default 60)."""
-    from docg.documents.rendering.docx import render_docx
-    from docg.documents.rendering.pptx import render_pptx
-
-    budget = float(getattr(settings, "DOCUMENT_RENDER_TIMEOUT_SECONDS", 60))
-    try:
-        with time_budget(budget):
-            if kind == "docx":
-                return render_docx(source, data, organization_id=organization_id)
-            return render_pptx(source, data)
-    except RenderTimeout as exc:
-        raise RenderError("template.render_timeout", f"more than {budget:g} s") from exc
-    except RenderError as exc:
-        if exc.code == "template.render_timeout":
-            exc.detail = f"more than {budget:g} s"
-        raise
 
 
 def document_name(requested: Any, template: Template, kind: str) -> str:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import selectors
 from docg.executions.api.filters import ExecutionFilter
 from docg.executions.api.serializers import ExecutionSummaryOutput
@@ -42,7 +42,7 @@ class ExecutionSearchViewSet(TenantViewSet):
         workflow = request.query_params.get("workflow")
         if workflow and not Workflow.objects.filter(organization=request.organization, pk=workflow).exists():
             # A valid id (the filter checked it) of no workflow here: say so rather than answer nothing.
-            raise ApiError("search.unknown_workflow", _("No such workflow."), details={"workflow": [workflow]})
+            raise DocgError("search.unknown_workflow", _("No such workflow."), details={"workflow": [workflow]})
         q = request.query_params.get("q")
         if q is not None or required:
             runs = executions_matching(runs, organization=request.organization, q=q or "")

@@ -11,7 +11,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import selectors as execution_selectors
 from docg.executions.api.filters import RunFilter, filtered
 from docg.executions.api.serializers import (
@@ -69,7 +69,7 @@ class WorkflowRunViewSet(TenantViewSet):
         data = PreflightInput(data=request.data)
         data.is_valid(raise_exception=True)
         if workflow.active_version is None:
-            raise ApiError(
+            raise DocgError(
                 "workflow.inactive", "This workflow has no active version: activate it first.", status_code=409
             )
         report = preflight_check(

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from docg.common.api.throttling import CREDENTIAL_THROTTLES
 from docg.orgs.api.serializers import (
     OrganizationOutput,
     OrganizationUpdateInput,
@@ -22,6 +23,7 @@ from docg.orgs.services import organization_register, organization_update
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
+    throttle_classes = CREDENTIAL_THROTTLES
 
     @extend_schema(request=RegisterInput, responses={201: RegisterOutput})
     def post(self, request):
@@ -35,6 +37,7 @@ class RegisterView(APIView):
 
 class TokenView(TokenObtainPairView):
     serializer_class = TokenObtainSerializer
+    throttle_classes = CREDENTIAL_THROTTLES
 
 
 class TokenRefresh(TokenRefreshView):
