@@ -7,6 +7,7 @@ so may the trigger (a HubSpot deal that could not be read), whose named
 connection is checked like an action's.
 """
 
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone, translation
@@ -61,6 +62,12 @@ def _resolves(data: Any, path: list[str]) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
+def _paths(source: str) -> tuple[str, ...]:
+    # Frozen versions bring the same sources back on every run: parse each once per process.
+    return tuple(referenced_paths(source))
+
+
 def _unresolved(node: dict, trigger_data: dict, context: dict) -> list[dict]:
     found = []
     sources = list(parameter_strings(node.get("parameters") or {}))
@@ -69,9 +76,7 @@ def _unresolved(node: dict, trigger_data: dict, context: dict) -> list[dict]:
         if "{{" not in source and "{%" not in source and not where.endswith(".when"):
             continue
         missing = [
-            p
-            for p in referenced_paths(source)
-            if p.startswith("trigger.") and not _resolves(trigger_data, p.split(".")[1:])
+            p for p in _paths(source) if p.startswith("trigger.") and not _resolves(trigger_data, p.split(".")[1:])
         ]
         if not missing:
             continue
