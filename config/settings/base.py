@@ -92,21 +92,25 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # No ATOMIC_REQUESTS: it breaks async views (SSE); services open their own transactions.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# psycopg's pool: a request borrows an open connection and gives it back at its end. Under ASGI each
+# request runs in a thread of its own, so without it every request opened a connection (and PostgreSQL
+# started a backend for it). On by default unless CONN_MAX_AGE asks for persistent connections instead,
+# as the Procfile's worker line does: its threads live long, and a kept connection is cheaper for them.
+# Bounded, so a burst of requests waits for a free connection instead of opening more until PostgreSQL
+# refuses them all; a request that waits past the timeout answers 503 with Retry-After
+# (docg.common.api.unavailable).
+_POOL = env.bool("DATABASE_POOL", default=not DATABASES["default"]["CONN_MAX_AGE"])
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections beside a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker threads write beside the web requests: wait for the lock
     # instead of failing, and take it at BEGIN so two writers never deadlock on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-# Each process keeps its PostgreSQL connections in a bounded pool (0 turns it off), so a burst of
-# requests waits for a free connection instead of opening more until the server refuses them all.
-# A request that waits longer than the timeout answers 503 with Retry-After (docg.common.api.unavailable).
-DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
-if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool, not Django, keeps connections open
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1,
-        "max_size": DB_POOL_MAX_SIZE,
-        "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
-    }
 DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -24,6 +24,7 @@ from docg.orgs import tenancy
 # The main navigation after Workflows and Runs; an area whose routes do not exist yet is left out.
 NAVIGATION = [
     ("dashboard:approvals", _("Approvals")),
+    ("dashboard:signatures", _("Signatures")),
     ("dashboard:templates", _("Templates")),
     ("dashboard:documents", _("Documents")),
     ("dashboard:connections", _("Connections")),

@@ -72,6 +72,38 @@ ACTIONS = {
     "rate_limit": ("retry_later", N_("Retry later"), N_("Run this execution again in a few minutes.")),
     "data.unresolved_variables": ("map_fields", N_("Map fields"), N_("Provide the missing fields, then resume.")),
     "template.not_found": ("select_template", N_("Choose a template"), N_("Pick the template this step should use.")),
+    "signature.invalid_signer": ("edit_step", N_("Fix the signer"), N_("Give every signer a name and a valid e-mail.")),
+    "signature.no_signers": ("edit_step", N_("Add a signer"), N_("Add at least one signer to the step.")),
+    "signature.document_missing": (
+        "edit_step",
+        N_("Choose the document"),
+        N_("Sign the document an earlier step makes."),
+    ),
+    "delivery.folder_missing": (
+        "edit_step",
+        N_("Pick another folder"),
+        N_("Choose a folder the connection can write to."),
+    ),
+    "permissions.folder_not_writable": (
+        "edit_step",
+        N_("Pick another folder"),
+        N_("Choose a folder docg may write to."),
+    ),
+    "permissions.file_not_found": (
+        "edit_step",
+        N_("Pick another file"),
+        N_("The file is gone or hidden: choose another."),
+    ),
+    "permissions.file_denied": (
+        "fix_permissions",
+        N_("Fix permissions"),
+        N_("Share the file with the connected account."),
+    ),
+    "permissions.scope_missing": (
+        "reconnect_provider",
+        N_("Reconnect"),
+        N_("Reconnect, allowing every permission asked."),
+    ),
 }
 
 
@@ -96,6 +128,8 @@ def recommended_action(
         "reconnect_provider": "/api/v1/connections",
         "fix_permissions": "/api/v1/connections",
         "select_template": "/api/v1/templates",
+        # The step's parameters are the workflow's: PATCH the workflow's definition.
+        "edit_step": f"/api/v1/workflows/{workflow_id}" if workflow_id else "/api/v1/workflows",
     }
     if execution_id is None:
         start = f"/api/v1/workflows/{workflow_id}/executions"

@@ -43,6 +43,7 @@ from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.documents.storage import document_store
 from docg.executions.choices import ExecutionStatus, LogDomain
 from docg.executions.logger import log_ok
+from docg.executions.signature_state import signature_state_refresh
 from docg.executions.signatures import Targets, signature_progress
 
 logger = logging.getLogger(__name__)
@@ -241,6 +242,7 @@ def signed_document_store(*, requests: list[SignatureRequest], data: bytes, prov
                     "signed_document_id": str(document.pk),
                 }
                 row.save(update_fields=["provider_data", "updated_at"])
+            signature_state_refresh(execution_id=execution.pk)
             log_ok(
                 execution=execution,
                 domain=LogDomain.SIGNATURE,

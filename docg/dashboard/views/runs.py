@@ -82,6 +82,7 @@ def action_links(actions: list[dict], *, workflow_id: Any) -> list[dict[str, Any
         "fix_permissions": "/connections/",
         "select_template": "/templates/",
         "map_fields": f"/workflows/{workflow_id}/",
+        "edit_step": f"/workflows/{workflow_id}/",
     }
     links = []
     for action in actions:

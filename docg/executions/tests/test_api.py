@@ -43,6 +43,7 @@ EXECUTION_FIELDS = {
     "until_phase",
 }
 transactional = pytest.mark.django_db(transaction=True)
+RUN_STATE_QUERIES = 3
 
 
 def start(client, workflow, **body):
@@ -568,3 +569,20 @@ def test_recommended_actions_and_step_types_follow_the_clients_language(cast, al
     assert run["recommended_actions"][0]["label"] == "Reconectar"
     assert run["current_step"]["node_type"] == "core.set_variables"
     assert run["current_step"]["node_type_label"] == "Definir variáveis"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("steps", [1, 10])
+def test_the_run_state_takes_the_same_few_queries_however_many_steps(cast, alice_api, django_assert_num_queries, steps):
+    from docg.executions import dispatch
+
+    workflow = active_workflow(
+        cast, *[action(f"s{i}", "set_variables", parameters={"variables": {"i": i}}) for i in range(steps)]
+    )
+    with dispatch.inline():
+        execution_id = started(alice_api, workflow)
+    assert ExecutionStep.objects.filter(execution_id=execution_id).count() == steps + 1
+    # The user, the membership that scopes the organization, the run with its version.
+    with django_assert_num_queries(RUN_STATE_QUERIES):
+        response = alice_api.get(f"/api/v1/executions/{execution_id}")
+    assert response.json()["status"] == ExecutionStatus.COMPLETED

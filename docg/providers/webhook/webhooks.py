@@ -99,11 +99,16 @@ def _verify_signature(*, secret: str, raw: bytes, headers: dict[str, str], heade
     return "hmac-sha256:" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+def _start(workflow: Workflow, data: dict):
+    # The workflow and its active version were read above, to check this very delivery.
+    return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK, workflow_read=True)
+
+
 def webhook_receive(
     *, workflow_id: Any, secret: str, raw: bytes, content_type: str, headers: dict[str, str]
 ) -> tuple[Any, bool]:
     """Authenticate a delivery and start (or find) its run; returns (execution, created)."""
-    workflow = Workflow.objects.select_related("active_version").filter(pk=workflow_id).first()
+    workflow = Workflow.objects.select_related("active_version", "organization").filter(pk=workflow_id).first()
     if workflow is None or not hmac.compare_digest(workflow.webhook_secret.encode(), secret.encode()):
         raise _not_found()
     version = workflow.active_version
@@ -131,7 +136,7 @@ def webhook_receive(
     # captured delivery replayed with a new (unsigned) Idempotency-Key header.
     keys = [k for k in dict.fromkeys((key[:200], replay_key)) if k]
     if not keys:
-        return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK), True
+        return _start(workflow, data), True
     try:
         with transaction.atomic():
             deliveries = [
@@ -140,7 +145,7 @@ def webhook_receive(
                 )
                 for k in keys
             ]
-            execution = execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK)
+            execution = _start(workflow, data)
             for delivery in deliveries:
                 delivery.execution = execution
                 delivery.save(update_fields=["execution", "updated_at"])
