@@ -20,6 +20,16 @@ LOCATIONS = (
 )
 
 OPERATIONS: dict[str, tuple[str, str]] = {
+    "GET /api/v1/executions/{id}/signatures": (
+        "List a run's signature requests",
+        "Each request the run sent for signing, with its signers and their state.",
+    ),
+    "GET /api/v1/signature-requests": ("List signature requests", f"Requests sent for signing by any run. {LIST}"),
+    "GET /api/v1/signature-requests/{id}": ("Get a signature request", f"Its provider, document and signers. {ONE}"),
+    "POST /api/v1/signature-requests/{id}/remind": (
+        "Remind the signers",
+        f"Ask the provider to remind the signers who have not signed yet. {WRITE}",
+    ),
     "GET /api/v1/api-keys": (
         "List API keys",
         f"Keys for integrations: clients send `Authorization: Api-Key <key>` and no X-Organization-ID. {MANAGE}",
