@@ -3,6 +3,10 @@
 Dramatiq's Redis broker only requeues a dead worker's messages after its
 heartbeat timeout, and then only by chance, so docg keeps its own lease on every
 pending or running step and resends those whose lease has passed.
+
+A dead worker is usually found sooner, by its heartbeat (docg.executions.heartbeat):
+reap_orphans takes over its running steps at once and resends what it may have
+been holding unstarted.
 """
 
 import logging
@@ -13,10 +17,10 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from docg.executions import dispatch
+from docg.executions import dispatch, heartbeat
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.context import definition_nodes
-from docg.executions.models import ExecutionStep, WorkflowExecution
+from docg.executions.models import ExecutionStep, WorkerHeartbeat, WorkflowExecution
 from docg.executions.state import RUNNABLE
 from docg.workflows.graph import node_index
 
@@ -75,15 +79,73 @@ def restart_stalled(*, limit: int = 500) -> list[str]:
     return ids
 
 
+def reap_orphans(*, limit: int = 500) -> list[str]:
+    """Take over the steps of workers whose heartbeat stopped; return the ids of the steps resent.
+
+    Each dead worker is handled once (its row is locked, then deleted). Its running steps
+    get an expired lease and are resent, so the next claim takes them over. The messages
+    it had fetched but not started would come back only after the broker's own timeout
+    (Redis) or at once (RabbitMQ): its due pending steps and its queued runs are resent
+    too; a duplicate finds its step claimed or done, or its run started, and does nothing.
+    """
+    if not heartbeat.workers_dead():
+        return []
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS)
+    resent = []
+    with transaction.atomic():
+        dead = list(WorkerHeartbeat.objects.select_for_update(skip_locked=True).filter(beat_at__lt=cutoff))
+        if not dead:
+            return []
+        last_beat = max(worker.beat_at for worker in dead)
+        steps = (
+            ExecutionStep.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("execution__workflow_version")
+            .filter(execution__status__in=RUNNABLE)
+        )
+        running = steps.filter(status=StepStatus.RUNNING, worker_id__in=[worker.pk for worker in dead])
+        # Due (not delayed: a pending step's lease is its due time plus a lease) and older than the last beat.
+        pending = steps.filter(
+            status=StepStatus.PENDING,
+            created_at__lt=last_beat,
+            lease_expires_at__lte=now + timedelta(seconds=settings.STEP_LEASE_SECONDS),
+        )
+        for step in [*running[:limit], *pending.order_by("created_at")[:limit]]:
+            if step.status == StepStatus.RUNNING:
+                step.lease_expires_at = now  # expired: the resent message's claim takes it over
+                step.save(update_fields=["lease_expires_at", "updated_at"])
+            nodes = definition_nodes(step.execution)
+            dispatch.step_enqueue(step_id=step.pk, queue=dispatch.node_queue(nodes[node_index(nodes, step.node_key)]))
+            resent.append(str(step.pk))
+        queued = list(
+            WorkflowExecution.objects.select_for_update(skip_locked=True)
+            .filter(status=ExecutionStatus.QUEUED, created_at__lt=last_beat)
+            .values_list("pk", flat=True)[:limit]
+        )
+        for execution_id in queued:
+            dispatch.execution_enqueue(execution_id=execution_id)
+        WorkerHeartbeat.objects.filter(pk__in=[worker.pk for worker in dead]).delete()
+    logger.warning(
+        "Worker(s) %s stopped beating: resent %d step(s) and %d queued run(s)",
+        ", ".join(f"{worker.hostname}:{worker.pid}" for worker in dead),
+        len(resent),
+        len(queued),
+    )
+    return resent
+
+
 class ReaperThread(threading.Thread):
-    """Runs the sweep every REAPER_INTERVAL_SECONDS inside a worker process until stopped."""
+    """Runs the sweep inside a worker process right after boot (a restarted worker recovers what its
+    predecessor left at once), then every REAPER_INTERVAL_SECONDS until stopped."""
 
     def __init__(self) -> None:
         super().__init__(name="docg-reaper", daemon=True)
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        while not self.stopping.wait(settings.REAPER_INTERVAL_SECONDS):
+        wait = 0.0
+        while not self.stopping.wait(wait):
+            wait = settings.REAPER_INTERVAL_SECONDS
             try:
                 reap_stuck()
             except Exception:  # The sweep must outlive a database hiccup.
