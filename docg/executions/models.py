@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from docg.common.models import TenantModel
@@ -170,7 +171,7 @@ class StartRequest(TenantModel):
     fingerprint = models.CharField(max_length=64)
     execution = models.ForeignKey(WorkflowExecution, null=True, on_delete=models.CASCADE, related_name="+")
     status_code = models.PositiveSmallIntegerField(default=0)
-    response = models.JSONField(null=True)
+    response = models.JSONField(null=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "key"], name="start_request_key_unique")]
