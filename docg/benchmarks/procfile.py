@@ -40,6 +40,7 @@ def procfile_process(kind: str, *, port: int, env: dict[str, str] | None = None,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return line, subprocess.Popen(  # noqa: S602 (the project's own Procfile line, run as a platform runs it)
-        f"exec {line}", shell=True, executable="/bin/bash", cwd=settings.BASE_DIR, env=environment,
+        # `env`: a line may start with variable assignments (the worker's CONN_MAX_AGE=60), which `exec` refuses.
+        f"exec env {line}", shell=True, executable="/bin/bash", cwd=settings.BASE_DIR, env=environment,
         stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

@@ -194,7 +194,8 @@ def _save_execution(execution) -> None:
 def _run_outside_transaction(step, execution, node, operation, token, queue):
     keeper.hold(step.pk, token)
     try:
-        context = expression_context(execution)
+        # Claimed: a blip from here on must not leave the step to its lease.
+        context = on_fresh_connection(lambda: expression_context(execution), what=f"reading step {step.pk}'s inputs")
         params, result, error = _perform(execution, step, node, operation, context)
         # The provider call happened: a database blip now must not make a takeover repeat it.
         # The lease is still renewed meanwhile (the keeper has its own connection).
