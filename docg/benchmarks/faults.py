@@ -183,6 +183,49 @@ def wait_for(condition, *, timeout: float, what: str, poll: float = 0.05) -> Any
         threading.Event().wait(poll)
 
 
+class RedisServer:
+    """A private, non-persistent redis-server on a free loopback port (restartable: it loses everything)."""
+
+    def __init__(self):
+        from docg.benchmarks.procfile import free_port
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+        self.start()
+
+    def start(self) -> None:
+        import shutil
+
+        import redis
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise AssertionError("redis-server is not installed on this machine.")
+        self.process = subprocess.Popen(  # noqa: S603 (the installed redis-server, fixed arguments)
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answers() -> bool:
+            try:
+                return redis.Redis.from_url(self.url, socket_timeout=0.5).ping()
+            except redis.RedisError:
+                return False
+
+        wait_for(answers, timeout=10, what=f"redis-server on {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
 # --- one scenario ------------------------------------------------------------------
 
 
@@ -328,3 +371,76 @@ def worker_env(**extra: str) -> dict[str, str]:
     env = {"SSRF_ALLOWED_NETWORKS": "127.0.0.0/8", "DOCG_EMBEDDED_WORKER": "false", "PYTHONUNBUFFERED": "1"}
     env.update(extra)
     return env
+
+
+# --- the benchmark: every fault, full size, default settings ----------------------------------
+
+
+def faults_benchmark(
+    *, runs: int, worker_processes: int, kills: int, call_seconds: float, timeout: float, write
+) -> list[FaultResult]:
+    """`manage.py benchmark faults`: each fault on fresh workers; writes the table, returns the results."""
+    import dramatiq
+
+    from docg.orgs.models import Organization
+    from docg.workflows.services import workflow_activate, workflow_create
+
+    organization = Organization.objects.create(name=f"faults-{uuid.uuid4().hex[:8]}", plan="business")
+    provider = CountingProvider(delay=call_seconds)
+    workflow = workflow_create(organization=organization, by=None, name="faults", nodes=fault_nodes(provider.url))
+    workflow_activate(workflow=workflow, by=None)
+    from django.conf import settings
+
+    write(
+        f"docg fault benchmark: {runs} runs of webhook → http_request ({call_seconds:g} s) → set_variables → "
+        f"http_request on {worker_processes} Procfile worker(s); STEP_LEASE_SECONDS={settings.STEP_LEASE_SECONDS}, "
+        f"REAPER_INTERVAL_SECONDS={settings.REAPER_INTERVAL_SECONDS:g}, "
+        f"WORKER_HEARTBEAT_SECONDS={settings.WORKER_HEARTBEAT_SECONDS:g}/"
+        f"{settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS:g}, broker {settings.BROKER_URL.split('://')[0]}"
+    )
+    results = []
+    try:
+        for fault in ("worker-kill", "pg-blip", "redis-blip"):
+            provider.calls.clear()
+            redis = RedisServer() if fault == "redis-blip" else None
+            env = worker_env(**({"REDIS_URL": redis.url, "BROKER_URL": redis.url} if redis else {}))
+            if not redis:
+                dramatiq.get_broker().flush_all()
+            workers = Workers(env)
+            for _ in range(worker_processes):
+                workers.start()
+            try:
+                result = run_fault(
+                    fault=fault, workflow=workflow, provider=provider, workers=workers, runs=runs,
+                    kills=1 if fault == "redis-blip" else kills, redis=redis, timeout=timeout,
+                )  # fmt: skip
+            finally:
+                workers.stop_all()
+                if redis:
+                    redis.stop()
+            results.append(result)
+            write(result.row() + (f" {result.notes}" if result.notes else ""))
+    finally:
+        provider.stop()
+        _cleanup(workflow)
+    write("| fault | runs | lost / stuck | duplicate provider calls | recovery |")
+    for result in results:
+        write(result.row())
+    return results
+
+
+def _cleanup(workflow) -> None:
+    """The benchmark's runs and workflow go; its organization and audit rows stay (append-only)."""
+    from docg.executions.models import ExecutionLog, WorkflowApproval
+    from docg.executions.streams import execution_key, get_streams
+    from docg.workflows.services import workflow_delete
+
+    streams = get_streams()
+    for execution_id in WorkflowExecution.objects.filter(workflow=workflow).values_list("pk", flat=True):
+        streams.delete(execution_key(execution_id))
+    with transaction.atomic():
+        ExecutionLog.objects.filter(execution__workflow=workflow).delete()
+        WorkflowApproval.objects.filter(execution__workflow=workflow).delete()
+        ExecutionStep.objects.filter(execution__workflow=workflow).delete()
+        WorkflowExecution.objects.filter(workflow=workflow).delete()
+        workflow_delete(workflow=workflow, by=None)
