@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PORT ?= 8000
 # The Procfile's web server: uvicorn on uvloop and httptools (websockets for Channels).
-UVICORN_FLAGS := --loop uvloop --http httptools --ws websockets --lifespan off --no-access-log --timeout-graceful-shutdown 2
+UVICORN_FLAGS := --loop uvloop --http httptools --ws websockets-sansio --lifespan off --no-access-log --timeout-graceful-shutdown 2
 REQUIREMENTS := $(wildcard requirements/*.txt)
 # The stamp's name carries a hash of the requirements, so editing them reinstalls
 # and a second run with nothing changed costs nothing.
@@ -29,6 +29,8 @@ $(STAMP): $(REQUIREMENTS)
 	touch $@
 
 run: export DJANGO_SETTINGS_MODULE = config.settings.base
+# The port served is also the default of FRONTEND_URL (webhook URLs, OAuth callbacks): config/settings/environment.py.
+run: export PORT := $(PORT)
 run: venv
 	$(VENV)/bin/python manage.py migrate --noinput
 	$(VENV)/bin/python manage.py seed_demo

@@ -1,7 +1,8 @@
-"""ASGI entry point: HTTP (including the async SSE views), static files and websockets.
+"""ASGI entry point: HTTP, the live SSE streams, static files and websockets.
 
-Every HTTP middleware is async-capable, so streaming views stay on the event
-loop; static files are served at the ASGI layer for the same reason.
+The SSE stream routes are answered by docg.executions.sse.SSEApplication before
+Django (no thread or database connection per open stream; see that module);
+static files (ServeStatic, config/static.py) are served at the ASGI layer so they never take a Django thread either.
 """
 
 import os
@@ -13,17 +14,17 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from config.static import StaticFilesASGI  # noqa: E402
 from config.websockets import websocket_urlpatterns  # noqa: E402
 from docg.common.body_limit import BodyLimitMiddleware  # noqa: E402
-from docg.executions.sse_asgi import SSEApplication  # noqa: E402
+from docg.executions.sse import SSEApplication  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Live streams are served beside Django (no thread or connection per open stream).
         # Oversized bodies are refused as they arrive, before Django reads them into memory.
-        "http": BodyLimitMiddleware(SSEApplication(ASGIStaticFilesHandler(django_asgi_app))),
+        "http": BodyLimitMiddleware(SSEApplication(StaticFilesASGI(django_asgi_app))),
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -24,7 +24,7 @@ urlpatterns = [
     path("hooks/clicksign/", include("docg.providers.clicksign.urls")),
     path("hooks/hubspot/", include("docg.providers.hubspot.urls")),
     path("hooks/stripe/", include("docg.providers.stripe.urls")),
-    path("oauth/", include("docg.connectors.oauth_urls")),
+    path("oauth/", include("docg.dashboard.routes.oauth")),
     path("hooks/<uuid:workflow_id>/<str:secret>", catch_hook, name="webhook-catch"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -177,3 +177,23 @@ def test_limit_is_capped_at_100(alice_api, cast):
         workflow_create(organization=cast.acme, by=cast.alice, name=f"wf {i}", nodes=linear_nodes())
     page = alice_api.get("/api/v1/workflows?limit=1000").json()
     assert len(page["results"]) == 100
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hooks/00000000-0000-0000-0000-000000000000/secret",
+        "/hooks/zapsign/00000000-0000-0000-0000-000000000000/token",
+        "/hooks/clicksign/00000000-0000-0000-0000-000000000000",
+        "/hooks/hubspot/",
+        "/hooks/stripe/",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_hooks_answer_other_methods_with_405_in_the_error_shape(client, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405, (path, response.status_code)
+    assert response["Allow"] == "POST"
+    error = response.json()["error"]
+    assert error["code"] == "method_not_allowed"
+    assert "POST" in error["message"]

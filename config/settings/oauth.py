@@ -8,9 +8,11 @@ encrypted DataSourceConnection, not into UserSocialAuth.extra_data.
 
 import environ
 
+from .environment import local_url
+
 env = environ.Env()
 
-_FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000").rstrip("/")
+_FRONTEND_URL = env("FRONTEND_URL", default=local_url()).rstrip("/")
 
 AUTHENTICATION_BACKENDS = [
     # The dashboard's email + password login.

@@ -68,9 +68,9 @@ class SSEBenchmark:
     # --- fixtures -----------------------------------------------------------------------
     def _fixtures(self):
         from docg.executions.models import WorkflowExecution
-        from docg.executions.stream_auth import stream_token_issue
         from docg.orgs.models import User
         from docg.orgs.services import organization_create
+        from docg.orgs.tenancy import stream_token_issue
         from docg.workflows.services import workflow_activate, workflow_create
 
         stamp = time.strftime("%Y%m%d%H%M%S")

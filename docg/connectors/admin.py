@@ -2,12 +2,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from docg.common.admin_search import UUIDSearchMixin
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.services import connection_revoke, connection_update
 
 
 @admin.register(DataSourceConnection)
-class DataSourceConnectionAdmin(admin.ModelAdmin):
+class DataSourceConnectionAdmin(UUIDSearchMixin, admin.ModelAdmin):
     """Credentials are never shown, edited or even decrypted here."""
 
     list_display = ("name", "provider", "status", "organization", "expires_at", "last_checked_at", "created_at")

@@ -19,8 +19,7 @@ from social_django.models import UserSocialAuth
 
 from docg.connectors import services
 from docg.connectors.oauth import token_credentials
-from docg.dashboard.context import current_membership
-from docg.orgs.choices import MANAGER_ROLES
+from docg.orgs import tenancy
 from docg.orgs.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -47,12 +46,8 @@ def _refuse(strategy, message: str):
 def _membership(strategy, backend, user) -> Membership | None:
     pending = strategy.session_get(SESSION_KEY) or {}
     if isinstance(pending, dict) and pending.get("provider") == backend.provider and pending.get("organization_id"):
-        return (
-            Membership.objects.select_related("organization")
-            .filter(user=user, organization_id=pending["organization_id"])
-            .first()
-        )
-    return current_membership(strategy.request)
+        return tenancy.membership_find(user=user, organization_id=pending["organization_id"])
+    return tenancy.session_membership(strategy.request)
 
 
 def require_connecting_writer(strategy, backend, user=None, *args: Any, **kwargs: Any):
@@ -60,7 +55,7 @@ def require_connecting_writer(strategy, backend, user=None, *args: Any, **kwargs
     if user is None or not user.is_authenticated:
         return _refuse(strategy, _("Log in to docg before connecting an account."))
     membership = _membership(strategy, backend, user)
-    if membership is None or membership.role not in MANAGER_ROLES:
+    if not tenancy.can_manage(membership):
         return _refuse(strategy, _("Your role cannot add connections to this organization."))
     return {"membership": membership}
 

@@ -2,8 +2,8 @@
 
 Every dashboard view is wrapped in `dashboard_view`: it requires a session
 login, resolves the current membership (the organization chosen with the
-switcher, kept in the session, or the user's first one) and puts it on the
-request. Objects are looked up with `member_object`, which only ever finds
+switcher, kept in the session, or the user's first one: docg.orgs.tenancy) and
+puts it on the request. Objects are looked up with `member_object`, which only ever finds
 rows of the user's own organizations: anything else is a 404.
 """
 
@@ -18,11 +18,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
-from docg.orgs.models import Membership
-from docg.orgs.selectors import memberships_of
-
-SESSION_KEY = "docg_organization_id"
+from docg.orgs import tenancy
 
 # The main navigation after Workflows and Runs; an area whose routes do not exist yet is left out.
 NAVIGATION = [
@@ -35,58 +31,27 @@ NAVIGATION = [
 ]
 
 
-def _memberships(request: HttpRequest) -> list[Membership]:
-    cached = getattr(request, "_docg_memberships", None)
-    if cached is None:
-        cached = list(memberships_of(user=request.user).order_by("organization__name"))
-        request._docg_memberships = cached
-    return cached
-
-
-def current_membership(request: HttpRequest) -> Membership | None:
-    memberships = _memberships(request)
-    chosen = request.session.get(SESSION_KEY)
-    for membership in memberships:
-        if str(membership.organization_id) == chosen:
-            return membership
-    return memberships[0] if memberships else None
-
-
-def choose_organization(request: HttpRequest, organization_id: str) -> Membership | None:
-    """Make `organization_id` the session's organization if the user belongs to it."""
-    for membership in _memberships(request):
-        if str(membership.organization_id) == str(organization_id):
-            request.session[SESSION_KEY] = str(membership.organization_id)
-            request.membership = membership
-            request.organization = membership.organization
-            return membership
-    return None
-
-
 def dashboard_view(view: Callable) -> Callable:
     """Login required; `request.membership` / `request.organization` set; no organization → a help page."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
-        membership = current_membership(request)
+        membership = tenancy.session_membership(request)
         if membership is None:
             return render(request, "dashboard/no_organization.html", status=200)
-        request.membership = membership
-        request.organization = membership.organization
+        tenancy.request_bind(request, membership)
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
 def can_write(request: HttpRequest) -> bool:
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.role in WRITER_ROLES
+    return tenancy.can_write(getattr(request, "membership", None))
 
 
 def can_manage(request: HttpRequest) -> bool:
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.role in MANAGER_ROLES
+    return tenancy.can_manage(getattr(request, "membership", None))
 
 
 def require_write(request: HttpRequest) -> None:
@@ -102,7 +67,7 @@ def member_object(request: HttpRequest, queryset: QuerySet, **lookup: Any) -> Mo
     instead of answering 404; a row of an organization the user is not in is a 404.
     Writes (POST and friends) only find rows of the current organization.
     """
-    organization_ids = [m.organization_id for m in _memberships(request)]
+    organization_ids = [m.organization_id for m in tenancy.session_memberships(request)]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         # A write acts only inside the current organization, whose role the view checked: never
         # switch first, or a viewer here who writes elsewhere could act on this organization's rows.
@@ -111,7 +76,7 @@ def member_object(request: HttpRequest, queryset: QuerySet, **lookup: Any) -> Mo
     if obj is None:
         raise Http404("Not found.")
     if obj.organization_id != request.organization.pk:
-        choose_organization(request, str(obj.organization_id))
+        tenancy.session_choose(request, obj.organization_id)
     return obj
 
 
@@ -119,13 +84,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """Template context for the page shell: the organization switcher and role flags."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    membership = getattr(request, "membership", None) or current_membership(request)
+    membership = getattr(request, "membership", None) or tenancy.session_membership(request)
     return {
-        "memberships": _memberships(request),
+        "memberships": tenancy.session_memberships(request),
         "current": membership,
         "current_organization": membership.organization if membership else None,
-        "can_write": membership is not None and membership.role in WRITER_ROLES,
-        "can_manage": membership is not None and membership.role in MANAGER_ROLES,
+        "can_write": tenancy.can_write(membership),
+        "can_manage": tenancy.can_manage(membership),
         "dashboard_nav": [(name, label) for name, label in NAVIGATION if _reverses(name)],
     }
 

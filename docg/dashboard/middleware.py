@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import check_for_language
 
-from docg.dashboard.context import current_membership
+from docg.orgs import tenancy
 
 UNTOUCHED_PREFIXES = ("/api/", "/hooks/")
 
@@ -66,7 +66,7 @@ def organization_language(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ""
-    membership = current_membership(request)
+    membership = tenancy.session_membership(request)
     if membership is None:
         return ""
     language = membership.organization.language

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
+from docg.common.admin_search import UUIDSearchMixin
 from docg.common.api.exceptions import ApiError
 from docg.documents import ooxml
 from docg.documents.models import GeneratedDocument, SignatureRequest, Template, TemplateVersion
@@ -66,7 +67,7 @@ class TemplateVersionInline(admin.TabularInline):
 
 
 @admin.register(Template)
-class TemplateAdmin(admin.ModelAdmin):
+class TemplateAdmin(UUIDSearchMixin, admin.ModelAdmin):
     form = TemplateAdminForm
     inlines = [TemplateVersionInline]
     list_display = ("name", "kind", "version", "organization", "size", "lint_error_count", "created_by", "created_at")
@@ -134,7 +135,7 @@ class TemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(TemplateVersion)
-class TemplateVersionAdmin(admin.ModelAdmin):
+class TemplateVersionAdmin(UUIDSearchMixin, admin.ModelAdmin):
     """A version is the file as it was uploaded: shown, never edited; it goes with its template."""
 
     list_display = ("template", "number", "organization", "size", "lint_error_count", "created_by", "created_at")
@@ -178,7 +179,7 @@ class TemplateVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(GeneratedDocument)
-class GeneratedDocumentAdmin(admin.ModelAdmin):
+class GeneratedDocumentAdmin(UUIDSearchMixin, admin.ModelAdmin):
     """A produced file is evidence of a run: shown, never edited."""
 
     list_display = ("name", "content_type", "size", "execution", "template", "organization", "created_at")
@@ -214,7 +215,7 @@ class GeneratedDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignatureRequest)
-class SignatureRequestAdmin(admin.ModelAdmin):
+class SignatureRequestAdmin(UUIDSearchMixin, admin.ModelAdmin):
     """Status follows the provider's webhooks; `sign_url` is the signer's bearer link and stays hidden."""
 
     list_display = ("signer_email", "signer_name", "provider", "status", "execution", "organization", "signed_at")

@@ -9,9 +9,10 @@ have), `template.syntax_error` (anything else Jinja refuses). Each error is
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from jinja2 import TemplateSyntaxError, nodes
 
-from docg.documents.placeholders import BLOCKS, CLOSER, ScopeTags, Tag, in_scope
+from docg.documents.placeholders import BLOCKS, CLOSER, ScopeTags, Tag, in_scope, marker_of
 from docg.workflows.expressions import environment
 
 # An `{% else %}` may sit in these blocks, an `{% elif %}` only in an if.
@@ -72,10 +73,13 @@ def _unclosed(tag: Tag, before: Tag | None = None) -> dict[str, Any]:
 
 
 def _unknown_names(tag: Tag) -> list[dict[str, Any]]:
+    from docg.documents.rendering.docx import DOCX_FILTERS
+
     env = environment()
+    filters = {*env.filters, *DOCX_FILTERS} if tag.dialect == "docx" else set(env.filters)
     errors = []
     for node in tag.tree.find_all((nodes.Filter, nodes.Test)) if tag.tree is not None else ():
-        known = env.filters if isinstance(node, nodes.Filter) else env.tests
+        known = filters if isinstance(node, nodes.Filter) else env.tests
         if node.name not in known:
             what = "filter" if isinstance(node, nodes.Filter) else "test"
             errors.append(
@@ -100,6 +104,79 @@ def _whole_scope(scope: ScopeTags) -> list[dict[str, Any]]:
     return []
 
 
+# What docxtpl replaces with a marker's tag alone: the whole row, cell or paragraph that holds it.
+_MARKER_REACH = {"tr": "row", "tc": "cell", "p": "paragraph"}
+
+
+def _path(location: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The location as containers from the part inwards, to compare where two tags sit."""
+    part = location.get("part")
+    path: list[tuple[str, Any]] = [("part", (part, location.get(part)))]
+    for table in [location, *location.get("nested", [])]:
+        if "table" in table:
+            path += [("table", table["table"]), ("row", table.get("row")), ("cell", table.get("cell"))]
+    if "textbox" in location:
+        path.append(("textbox", location["textbox"]))
+    path.append(("paragraph", location.get("paragraph")))
+    return path
+
+
+def _lost_to_markers(tags: list[Tag]) -> list[dict[str, Any]]:
+    """Tags in the row/cell/paragraph of a `{%tr %}`/`{%tc %}`/`{%p %}` marker: docxtpl drops them with it."""
+    places = {"row": _("table row"), "cell": _("table cell"), "paragraph": _("paragraph")}
+    errors, reported = [], set()
+    for marker in tags:
+        reach = _MARKER_REACH.get(marker_of(marker))
+        if reach is None:
+            continue
+        path = _path(marker.paragraph.location)
+        ends = [i for i, (name, _value) in enumerate(path) if name == reach]
+        if not ends:
+            continue
+        prefix = path[: ends[-1] + 1]
+        for other in tags:
+            if other is marker or id(other) in reported or _path(other.paragraph.location)[: len(prefix)] != prefix:
+                continue
+            reported.add(id(marker))  # each lost tag once, and not again as the marker of its mate
+            reported.add(id(other))
+            message = _(
+                "'%(tag)s' is in the same %(place)s as '%(marker)s': docxtpl keeps only the marker of a "
+                "%(place)s, so this tag would be lost. Give the marker a %(place)s of its own."
+            ) % {"tag": other.raw, "marker": marker.raw, "place": places[reach]}
+            errors.append(_error("template.syntax_error", message, other.location, other.raw))
+    return errors
+
+
+def _include_outside_body(scope: ScopeTags) -> list[dict[str, Any]]:
+    """include() in a header, footer or note: its clause's images and styles can only join the body."""
+    if scope.scope.name == "body" or not scope.scope.partname:
+        return []
+    return [
+        _error(
+            "template.syntax_error",
+            _("'%(tag)s': include() works in the body only, not in headers, footers or notes.") % {"tag": tag.raw},
+            tag.location,
+            tag.raw,
+        )
+        for tag in scope.tags
+        if tag.tree is not None
+        and any(isinstance(c.node, nodes.Name) and c.node.name == "include" for c in tag.tree.find_all(nodes.Call))
+    ]
+
+
+def _render_error(scope: ScopeTags) -> list[dict[str, Any]]:
+    """What Jinja says of the part once the renderer's own preprocessing ran, at the tag it points to."""
+    message, text = scope.render_error or ("", "")
+    located = next((t for t in scope.tags if text and (t.source in text or t.raw in text)), None)
+    located = located or next((t for t in scope.tags if text and text in t.paragraph.text), None)
+    if located is None and scope.tags:
+        located = scope.tags[-1] if "end of template" in message else scope.tags[0]
+    if located is None:
+        location = {"part": scope.scope.name.split(" ")[0], "text": text}
+        return [_error("template.syntax_error", message, location, "")]
+    return [_error("template.syntax_error", f"'{located.raw}': {message}", located.location, located.raw)]
+
+
 def lint(analysis: list[ScopeTags]) -> list[dict[str, Any]]:
     """Every problem in an analysed template, scope by scope, in document order."""
     errors: list[dict[str, Any]] = []
@@ -118,8 +195,12 @@ def lint(analysis: list[ScopeTags]) -> list[dict[str, Any]]:
             if tag.error:
                 found.append(_error("template.syntax_error", f"'{tag.raw}': {tag.error}", tag.location, tag.raw))
             found += _unknown_names(tag)
+        found += _lost_to_markers(scope.tags)
+        found += _include_outside_body(scope)
         if not found and any(in_scope(t) for t in scope.tags):
             found = _whole_scope(scope)
+        if not found and scope.render_error:
+            found = _render_error(scope)
         errors += found
     return errors
 

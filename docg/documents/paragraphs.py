@@ -31,8 +31,9 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _REL_TYPES = ("header", "footer", "footnotes", "endnotes")
-# Word's AutoCorrect turns quotes typographic; docxtpl turns them back before Jinja sees them.
-_TYPOGRAPHIC = str.maketrans(
+# Word's AutoCorrect turns quotes typographic; docxtpl turns them back before Jinja sees them
+# (and the PPTX renderer does the same inside tags: rendering/pptx.py).
+TYPOGRAPHIC = str.maketrans(
     {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " ", "\v": " ", "\t": " "}
 )
 
@@ -49,6 +50,8 @@ class Scope:
     paragraphs: list[Paragraph] = field(default_factory=list)
     # Scopes of one slide (its paragraphs and its notes) share a group: a slide loop binds its item in all.
     group: str = ""
+    # The package entry a DOCX scope comes from ("word/header1.xml"), to match what the renderer reads.
+    partname: str = ""
 
 
 def _parser() -> etree.XMLParser:
@@ -57,7 +60,7 @@ def _parser() -> etree.XMLParser:
 
 
 def _normal(text: str) -> str:
-    return text.translate(_TYPOGRAPHIC)
+    return text.translate(TYPOGRAPHIC)
 
 
 # --- DOCX ---------------------------------------------------------------------------------------
@@ -138,19 +141,19 @@ def docx_scopes(stream: IO[bytes]) -> list[Scope]:
     scopes = []
     with zipfile.ZipFile(stream) as package:
         body = etree.fromstring(package.read("word/document.xml"), _parser()).find(f"{W}body")
-        scope = Scope("body")
+        scope = Scope("body", partname="word/document.xml")
         if body is not None:
             _walk(body, {"part": "body"}, scope.paragraphs)
         scopes.append(scope)
         parts = _docx_parts(package)
         for kind in ("header", "footer"):
             for number, name in enumerate(parts[kind], start=1):
-                scope = Scope(f"{kind} {number}")
+                scope = Scope(f"{kind} {number}", partname=name)
                 _walk(etree.fromstring(package.read(name), _parser()), {"part": kind, kind: number}, scope.paragraphs)
                 scopes.append(scope)
         for kind, note in (("footnotes", "footnote"), ("endnotes", "endnote")):
             for name in parts[kind]:
-                scope = Scope(kind)
+                scope = Scope(kind, partname=name)
                 for element in etree.fromstring(package.read(name), _parser()).iter(f"{W}{note}"):
                     if element.get(f"{W}type") in (None, "normal"):
                         _walk(element, {"part": note, note: element.get(f"{W}id")}, scope.paragraphs)

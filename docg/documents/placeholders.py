@@ -41,8 +41,11 @@ _KEYWORD = re.compile(r"^\{%[-+]?\s*(\w*)")
 _CELL_EXPRESSION = re.compile(r"^\{%[-+]?\s*(?:colspan|cellbg)\s+(.*?)\s*[-+]?%\}$", re.DOTALL)
 _CELL_MARKS = {"vm", "hm"}
 _SLIDE_LOOP = re.compile(r"^\{%-?\s*slide\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}$", re.DOTALL)
+# PPTX table-row loops (rendering/pptx.py): `{%tr for item in items %}` … `{%tr endfor %}` rows.
+_ROW_LOOP = re.compile(r"^\{%-?\s*tr\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}$", re.DOTALL)
+_ROW_END = re.compile(r"^\{%-?\s*tr\s+endfor\s*-?%\}$")
 # Names the renderers put in every context (rendering/media.py: DocxHelpers.names()).
-RENDERER_HELPERS = frozenset({"image", "link"})
+RENDERER_HELPERS = frozenset({"image", "link", "include"})
 CONTEXT_CHARS = 120
 
 
@@ -81,6 +84,8 @@ class ScopeTags:
     scope: Scope
     tags: list[Tag]
     malformed: list[Malformed]
+    # (Jinja's message, paragraph text) when the renderer's own preprocessing leaves Jinja it cannot parse.
+    render_error: tuple[str, str] | None = None
 
 
 def location_of(paragraph: Paragraph, start: int, length: int) -> dict[str, Any]:
@@ -123,6 +128,8 @@ def in_scope(tag: Tag) -> str:
         return tag.source
     if tag.dialect == "pptx" and tag.keyword == "slide" and _SLIDE_LOOP.match(tag.source):
         return ""  # taken out of the slide before rendering
+    if tag.dialect == "pptx" and tag.keyword == "tr" and (_ROW_LOOP.match(tag.source) or _ROW_END.match(tag.source)):
+        return ""  # rows repeated (and the marker rows removed) before the cells render
     if tag.dialect == "docx" and tag.keyword in _CELL_MARKS:
         return ""
     cell = _CELL_EXPRESSION.match(tag.source) if tag.dialect == "docx" else None
@@ -134,7 +141,7 @@ def in_scope(tag: Tag) -> str:
 def parseable(tag: Tag) -> str:
     """Jinja that parses on its own and reads what the tag reads ("" for tags that read nothing)."""
     keyword = tag.keyword
-    slide_loop = _SLIDE_LOOP.match(tag.source) if tag.dialect == "pptx" else None
+    slide_loop = (_SLIDE_LOOP.match(tag.source) or _ROW_LOOP.match(tag.source)) if tag.dialect == "pptx" else None
     if slide_loop:
         return "{% for " + slide_loop.group("var") + " in " + slide_loop.group("expr") + " %}{% endfor %}"
     source = in_scope(tag)
@@ -188,10 +195,27 @@ def _resolve_names(tags: list[Tag], bound: set[str]) -> None:
                 frames.append(("set", set()))
 
 
+def _docx_render_errors(stream: IO[bytes]) -> dict[str, tuple[str, str]]:
+    from docg.documents.rendering.docx import docx_part_errors
+
+    stream.seek(0)
+    try:
+        return docx_part_errors(stream.read())
+    finally:
+        stream.seek(0)
+
+
+def marker_of(tag: Tag) -> str:
+    """docxtpl's marker of a DOCX tag: "tr", "tc", "p", "r" or ""."""
+    match = _DOCXTPL_MARKER.match(tag.raw) if tag.dialect == "docx" else None
+    return tag.raw[2 : match.end()].lstrip("-+ ") if match else ""
+
+
 def analyse(stream: IO[bytes], kind: str) -> list[ScopeTags]:
     """Read a .docx/.pptx and cut, parse and resolve every tag, scope by scope."""
     dialect = "pptx" if kind == TemplateKind.PPTX else "docx"
     analysis = []
+    render_errors = _docx_render_errors(stream) if dialect == "docx" else {}
     for scope in read_scopes(stream, kind):
         tags, malformed = [], []
         for paragraph in scope.paragraphs:
@@ -200,11 +224,13 @@ def analyse(stream: IO[bytes], kind: str) -> list[ScopeTags]:
             malformed += broken
         for tag in tags:
             _parse(tag)
-        analysis.append(ScopeTags(scope, tags, malformed))
+        analysis.append(ScopeTags(scope, tags, malformed, render_errors.get(scope.partname)))
     slide_bound: dict[str, set[str]] = {}
     for scope_tags in analysis:
         for tag in scope_tags.tags:
-            if tag.dialect == "pptx" and _SLIDE_LOOP.match(tag.source):
+            # A slide's loop binds its item on the whole slide; a row loop's is bound slide-wide too
+            # (cells are scopes of their own here; the renderer checks which rows it repeats).
+            if tag.dialect == "pptx" and (_SLIDE_LOOP.match(tag.source) or _ROW_LOOP.match(tag.source)):
                 slide_bound.setdefault(scope_tags.scope.group, {"loop"}).update(tag.introduces)
     for scope_tags in analysis:
         _resolve_names(scope_tags.tags, slide_bound.get(scope_tags.scope.group, set()) if dialect == "pptx" else set())

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from docg.common.admin_search import UUIDSearchMixin
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
 
 
@@ -43,7 +44,7 @@ class ExecutionStepInline(_ViewOnlyMixin, admin.TabularInline):
 
 
 @admin.register(WorkflowExecution)
-class WorkflowExecutionAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+class WorkflowExecutionAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "workflow",
@@ -100,7 +101,7 @@ class WorkflowExecutionAdmin(_ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ExecutionStep)
-class ExecutionStepAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+class ExecutionStepAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
     list_display = ("node_key", "index", "attempt", "status", "execution", "organization", "started_at", "duration_ms")
     list_filter = ("status", "started_at")
     list_select_related = ("execution", "organization")
@@ -119,7 +120,7 @@ class ExecutionStepAdmin(_ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ExecutionLog)
-class ExecutionLogAdmin(admin.ModelAdmin):
+class ExecutionLogAdmin(UUIDSearchMixin, admin.ModelAdmin):
     """Logs are a record, strictly read-only: no add, no change, no delete, no actions."""
 
     list_display = ("timestamp", "level", "domain", "short_message", "execution", "step", "organization")
@@ -162,7 +163,7 @@ class ExecutionLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowApproval)
-class WorkflowApprovalAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+class WorkflowApprovalAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
     """Decisions resume or stop a run, so they go through the approval service, not this form."""
 
     list_display = ("node_key", "status", "execution", "organization", "decided_by", "decided_at", "created_at")

@@ -4,16 +4,18 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from docg.common.api.views import TenantViewSet
 from docg.executions.models import WorkflowExecution
-from docg.executions.stream_auth import stream_token_issue
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import Role
+from docg.orgs.tenancy import stream_token_issue
 
 
 class StreamTokenViewSet(TenantViewSet):
     base_queryset = WorkflowExecution.objects.all()
     # Reading a stream is a read: viewers may do it, though it takes a POST.
     action_roles = {"issue": frozenset(Role)}
+    # The POST takes no body: an empty input, so OPTIONS can describe it (it answered 500 without one).
+    serializer_class = serializers.Serializer
 
     @extend_schema(
         request=None,

@@ -1,7 +1,8 @@
 """The websocket twin of the SSE stream: `/ws/executions/{id}/`, same events, auth and replay rule.
 
-Auth: the dashboard session (AuthMiddlewareStack) or a stream token in the
-query string (`?token=`); `last_event_id` in the query resumes after that id.
+Auth: the dashboard session (AuthMiddlewareStack: any of the user's organizations) or
+a stream token in the query string (`?token=`), both through docg.orgs.tenancy;
+`last_event_id` in the query resumes after that id.
 Another organization's execution (or no auth) closes the socket before accept.
 """
 
@@ -9,22 +10,15 @@ import asyncio
 import json
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from docg.common.api.exceptions import ApiError
 from docg.executions.models import WorkflowExecution
 from docg.executions.sse import execution_event_source, in_thread
+from docg.orgs import tenancy
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
-
-
-@sync_to_async
-def _organization_ids(user) -> list:
-    from docg.orgs.models import Membership
-
-    return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
 
 
 class ExecutionConsumer(AsyncWebsocketConsumer):
@@ -49,16 +43,14 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
 
     async def _allowed_organizations(self, token: str, execution_id: str) -> list:
         if token:
-            from docg.executions.stream_auth import _from_token
-
-            caller = await sync_to_async(_from_token)(token)
+            caller = await in_thread(tenancy.stream_token_caller, token)
             if caller.execution_id != execution_id:
                 raise ApiError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
             return [caller.organization_id]
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             raise ApiError("not_authenticated", "Log in first.", status_code=401)
-        return await _organization_ids(user)
+        return await in_thread(lambda: tenancy.member_organization_ids(user=user))
 
     async def _pump(self, execution, last: str) -> None:
         try:
@@ -69,7 +61,7 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
                     await self.send(text_data=json.dumps({"type": "heartbeat"}))
                     continue
                 if entry is not None:
-                    data = {**entry[2], "event_id": event_id}
+                    data = {**entry.event, "event_id": event_id}
                 await self.send(text_data=json.dumps({"type": name, "id": event_id, "data": data}, default=str))
         finally:
             await self.close()

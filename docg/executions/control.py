@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
@@ -23,6 +24,8 @@ from docg.executions.locks import approval_lock, execution_lock
 from docg.executions.logger import log_ok
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.state import TERMINAL, can_transition, execution_transition
+from docg.orgs.choices import Role
+from docg.orgs.models import Membership
 
 
 def _conflict(execution: WorkflowExecution, verb: str) -> ApiError:
@@ -60,7 +63,9 @@ def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> W
     WorkflowApproval.objects.filter(execution=execution, status=ApprovalStatus.PENDING).update(
         status=ApprovalStatus.REJECTED, comment="The run was canceled.", decided_at=now, updated_at=now
     )
-    log_ok(execution=execution, domain=LogDomain.STEP, message="Run canceled.", details={"reason": reason})
+    log_ok(
+        execution=execution, domain=LogDomain.STEP, message=gettext_lazy("Run canceled."), details={"reason": reason}
+    )
     _audit(execution, AuditAction.EXECUTION_CANCELED, by, reason=reason)
     publish_event(execution, "execution.canceled", {"reason": reason})
     return execution
@@ -173,6 +178,29 @@ def execution_retry(
     )
 
 
+def _check_approver(approval: WorkflowApproval, by) -> None:
+    """Only a listed approver decides; with no list, an owner or admin. The system (no user) may always."""
+    if not getattr(by, "is_authenticated", False):
+        return
+    listed = [email.strip().lower() for email in approval.approvers or [] if isinstance(email, str)]
+    if listed:
+        if (by.email or "").strip().lower() in listed:
+            return
+        message = gettext("Only the approvers named on this step may decide it: %(emails)s.") % {
+            "emails": ", ".join(listed)
+        }
+    else:
+        role = (
+            Membership.objects.filter(organization_id=approval.organization_id, user=by)
+            .values_list("role", flat=True)
+            .first()
+        )
+        if role in (Role.OWNER, Role.ADMIN):
+            return
+        message = gettext("This step names no approvers, so only an owner or admin of the organization may decide it.")
+    raise ApiError("approval.not_an_approver", message, status_code=403)
+
+
 @transaction.atomic
 def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: str = "") -> WorkflowApproval:
     """Record a person's decision; approval resumes the run, rejection cancels it."""
@@ -180,6 +208,7 @@ def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: 
     execution, approval = approval_lock(approval_id=approval.pk)
     if approval.status != ApprovalStatus.PENDING:
         raise ApiError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
+    _check_approver(approval, by)
     approval.status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     approval.decided_by = by if getattr(by, "is_authenticated", False) else None
     approval.decided_at = timezone.now()

@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log
@@ -121,7 +123,7 @@ def execution_start(
         log_ok(
             execution=execution,
             domain=LogDomain.TRIGGER,
-            message="Run queued.",
+            message=gettext_lazy("Run queued."),
             details={"trigger_keys": sorted(trigger_data)},
         )
         dispatch.execution_enqueue(execution_id=execution.pk)
@@ -166,14 +168,21 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
                 execution=execution,
                 domain=LogDomain.PREFLIGHT,
                 details=report,
-                message=f"Preflight found {len(report['blocking'])} problem(s) to fix before the run.",
+                message=format_lazy(
+                    ngettext_lazy(
+                        "Preflight found {} problem to fix before the run.",
+                        "Preflight found {} problems to fix before the run.",
+                        len(report["blocking"]),
+                    ),
+                    len(report["blocking"]),
+                ),
             )
             publish_event(execution, "execution.status_changed", {"reason": "preflight"})
             return None
         log_ok(
             execution=execution,
             domain=LogDomain.PREFLIGHT,
-            message="Preflight passed.",
+            message=gettext_lazy("Preflight passed."),
             details={"warnings": report["warnings"]},
         )
         execution_transition(execution=execution, target=ExecutionStatus.RUNNING, **preflight_fields)

@@ -112,7 +112,17 @@ ACTIONS = {
 }
 
 
-def recommended_action(code: str, *, execution_id: Any, node_key: str = "") -> dict[str, Any] | None:
+# The same fixes when no run exists yet (preflight): there is nothing to resume or retry, only a run to start.
+BEFORE_A_RUN = {
+    "map_fields": "Add the missing fields to the trigger data, then start the run.",
+    "retry_later": "Start the run again in a few minutes.",
+}
+
+
+def recommended_action(
+    code: str, *, execution_id: Any, node_key: str = "", workflow_id: Any = None
+) -> dict[str, Any] | None:
+    """The fix for `code`; before a run exists (preflight, `execution_id` None) the run-bound fixes start one."""
     entry = ACTIONS.get(code)
     if entry is None:
         return None
@@ -124,6 +134,10 @@ def recommended_action(code: str, *, execution_id: Any, node_key: str = "") -> d
         "fix_permissions": "/api/v1/connections",
         "select_template": "/api/v1/templates",
     }
+    if execution_id is None:
+        start = f"/api/v1/workflows/{workflow_id}/executions"
+        endpoints.update(map_fields=start, retry_later=start)
+        description = BEFORE_A_RUN.get(action, description)
     return {
         "action": action,
         "label": label,

@@ -6,7 +6,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from docg.executions.choices import LogLevel
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowExecution
@@ -38,11 +39,17 @@ def execution_log(
     execution: WorkflowExecution,
     level: str,
     domain: str,
-    message: str,
+    message: str | Promise,
     details: Any = None,
     step: ExecutionStep | None = None,
 ) -> ExecutionLog:
-    """Append one log line to an execution; the correlation id comes from the execution."""
+    """Append one log line to an execution; the correlation id comes from the execution.
+
+    A lazy message (gettext_lazy, format_lazy) is written in the organization's language.
+    """
+    if isinstance(message, Promise):
+        with translation.override(execution.organization.language):
+            message = str(message)
     row = ExecutionLog(
         organization_id=execution.organization_id,
         execution=execution,

@@ -10,11 +10,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
 from docg.connectors.runtime import ActionResult
 from docg.executions import dispatch
+from docg.executions.approval_mail import approvers_notify_on_commit
 from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
 from docg.executions.errors import StepError, human_message, recommended_action
 from docg.executions.events import publish_event
@@ -114,7 +117,9 @@ def step_fail(*, execution: WorkflowExecution, step: ExecutionStep, node: dict, 
             step=step,
             domain=LogDomain.STEP,
             details=step.error_tech,
-            message=f"{step.error_human} Trying again in {backoff:g} s (attempt {retry.attempt}).",
+            message=format_lazy(
+                gettext_lazy("{} Trying again in {:g} s (attempt {})."), step.error_human, backoff, retry.attempt
+            ),
         )
         dispatch.step_enqueue(step_id=retry.pk, queue=dispatch.operation_queue(operation), delay_ms=int(backoff * 1000))
         return
@@ -149,6 +154,7 @@ def approval_request(*, execution: WorkflowExecution, step: ExecutionStep, resul
         message=result.output.get("message", ""),
         approvers=result.output.get("approvers", []),
     )
+    approvers_notify_on_commit(approval)
     execution_transition(execution=execution, target=ExecutionStatus.PAUSED)
     publish_event(
         execution,
@@ -164,7 +170,9 @@ def execution_complete(*, execution: WorkflowExecution, reason: str) -> None:
     if not can_transition(execution.status, ExecutionStatus.COMPLETED):
         execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
     execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
-    log_ok(execution=execution, domain=LogDomain.STEP, message="Run completed.", details={"reason": reason})
+    log_ok(
+        execution=execution, domain=LogDomain.STEP, message=gettext_lazy("Run completed."), details={"reason": reason}
+    )
     audit_log(
         organization=execution.organization_id,
         action=AuditAction.EXECUTION_COMPLETED,

@@ -9,7 +9,7 @@ connection is checked like an action's.
 
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
@@ -17,6 +17,7 @@ from docg.connectors.models import DataSourceConnection
 from docg.executions.context import definition_nodes
 from docg.executions.errors import human_message, recommended_action
 from docg.workflows.expressions import ExpressionError, referenced_paths, render_string
+from docg.workflows.graph import expression_errors, parameter_strings
 
 DOMAINS = ("data", "template", "permissions", "delivery", "signature")
 
@@ -49,17 +50,6 @@ class _Anything:
     __hash__ = object.__hash__
 
 
-def _strings(value: Any, where: str = ""):
-    if isinstance(value, str):
-        yield where, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _strings(item, f"{where}[{i}]")
-
-
 def _resolves(data: Any, path: list[str]) -> bool:
     for part in path:
         if isinstance(data, dict) and part in data:
@@ -73,7 +63,7 @@ def _resolves(data: Any, path: list[str]) -> bool:
 
 def _unresolved(node: dict, trigger_data: dict, context: dict) -> list[dict]:
     found = []
-    sources = list(_strings(node.get("parameters") or {}))
+    sources = list(parameter_strings(node.get("parameters") or {}))
     sources += [(f"branches[{i}].when", b.get("when", "")) for i, b in enumerate(node.get("branches") or [])]
     for where, source in sources:
         if "{{" not in source and "{%" not in source and not where.endswith(".when"):
@@ -104,6 +94,19 @@ def _issue(code: str, domain: str, node: dict, language: str, detail: str, tech:
         "details_tech": tech,
         **extra,
     }
+
+
+def _expression_issues(node: dict, language: str) -> list[dict]:
+    """What save and activation now refuse, checked again: a version frozen before still holds it."""
+    with translation.override(language):
+        errors = expression_errors(node)
+    if not errors:
+        return []
+    where = [w for _field, w, _message in errors]
+    detail = " ".join(message for _field, _where, message in errors)
+    tech = {"errors": [{"field": f, "where": w, "message": m} for f, w, m in errors]}
+    location = {"node_key": node["key"], "parameters": where}
+    return [_issue("expression.invalid", "data", node, language, detail, tech, location=location)]
 
 
 def _connection_issues(node: dict, connections: dict, language: str) -> list[dict]:
@@ -140,8 +143,13 @@ def _trigger_issues(node: dict, organization, trigger_data: dict, language: str,
     return issues
 
 
-def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None) -> dict:
-    """Check a definition against trigger data; nothing is written or sent."""
+def preflight_check(
+    *, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None, workflow_id: Any = None
+) -> dict:
+    """Check a definition against trigger data; nothing is written or sent.
+
+    With no `execution_id` (a check before any run) the recommended actions start a run of `workflow_id`.
+    """
     language = organization.language
     context = {
         "trigger": trigger_data,
@@ -164,6 +172,7 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
     # A hook says so with `trigger_data_unusable` on its issue.
     trigger_blocked = any(i.get("trigger_data_unusable") for i in issues)
     for node in nodes[1:]:
+        issues += _expression_issues(node, language)
         missing = [] if trigger_blocked else _unresolved(node, trigger_data, context)
         if missing:
             names = sorted({n for m in missing for n in m["names"]})
@@ -185,7 +194,9 @@ def preflight_check(*, organization, nodes: list[dict], trigger_data: dict, exec
     warnings = [i for i in issues if i["severity"] != "blocking"]
     actions, seen = [], set()
     for issue in issues:
-        action = recommended_action(issue["code"], execution_id=execution_id, node_key=issue["node_key"])
+        action = recommended_action(
+            issue["code"], execution_id=execution_id, node_key=issue["node_key"], workflow_id=workflow_id
+        )
         if action and (action["action"], issue["node_key"]) not in seen:
             seen.add((action["action"], issue["node_key"]))
             actions.append(action)

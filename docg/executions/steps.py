@@ -17,6 +17,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
@@ -291,7 +293,7 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
         execution=execution,
         step=step,
         domain=LogDomain.STEP,
-        message=f"Step '{node.get('label') or node['key']}' finished.",
+        message=format_lazy(gettext_lazy("Step '{}' finished."), node.get("label") or node["key"]),
         details={"output": result.output},
     )
     if result.wait == "approval":

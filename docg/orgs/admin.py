@@ -6,7 +6,8 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from docg.orgs.models import BillingEvent, Membership, Organization, User
+from docg.common.admin_search import UUIDSearchMixin
+from docg.orgs.models import BillingEvent, Membership, Organization, PlanUsage, User
 
 
 def _clean_unique_email(form: forms.ModelForm) -> str:
@@ -66,7 +67,7 @@ class MembershipOfUserInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(UUIDSearchMixin, admin.ModelAdmin):
     list_display = ("name", "language", "plan", "member_count", "created_at")
     list_filter = ("plan", "language")
     search_fields = ("name", "id__exact")
@@ -94,7 +95,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(UUIDSearchMixin, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     fieldsets = (
@@ -156,4 +157,23 @@ class BillingEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: BillingEvent | None = None) -> bool:
+        return False
+
+
+@admin.register(PlanUsage)
+class PlanUsageAdmin(admin.ModelAdmin):
+    """Runs counted against each organization's monthly quota, read only: only starting runs moves them."""
+
+    list_display = ("organization", "month", "runs")
+    list_select_related = ("organization",)
+    search_fields = ("organization__name",)
+    date_hierarchy = "month"
+    fields = ("organization", "month", "runs")
+    readonly_fields = fields
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PlanUsage | None = None) -> bool:
         return False

@@ -30,6 +30,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from docg.common.api.exceptions import ApiError
 from docg.connectors.choices import ConnectionStatus
@@ -242,7 +244,9 @@ def signed_document_store(*, requests: list[SignatureRequest], data: bytes, prov
             log_ok(
                 execution=execution,
                 domain=LogDomain.SIGNATURE,
-                message=f"Signed document '{document.name}' stored ({document.size_bytes} bytes).",
+                message=format_lazy(
+                    gettext_lazy("Signed document '{}' stored ({} bytes)."), document.name, document.size_bytes
+                ),
                 details={"document_id": str(document.pk), **metadata},
             )
     if stored_first:

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from docg.common.admin_search import UUIDSearchMixin
 from docg.common.api.exceptions import ApiError
 from docg.workflows.models import WebhookDelivery, Workflow, WorkflowDatastore, WorkflowNode, WorkflowVersion
 from docg.workflows.services import workflow_activate, workflow_deactivate, workflow_delete
@@ -93,7 +94,7 @@ class WorkflowVersionInline(admin.TabularInline):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(UUIDSearchMixin, admin.ModelAdmin):
     list_display = ("name", "organization", "status", "active_version_number", "created_by", "created_at")
     list_filter = ("status", "created_at")
     list_select_related = ("organization", "active_version", "created_by")
@@ -150,7 +151,7 @@ class WorkflowAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowNode)
-class WorkflowNodeAdmin(admin.ModelAdmin):
+class WorkflowNodeAdmin(UUIDSearchMixin, admin.ModelAdmin):
     form = WorkflowNodeForm
     list_display = ("key", "workflow", "kind", "app", "operation", "order", "organization", "connection")
     list_filter = ("kind", "app")
@@ -167,7 +168,7 @@ class WorkflowNodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowVersion)
-class WorkflowVersionAdmin(admin.ModelAdmin):
+class WorkflowVersionAdmin(UUIDSearchMixin, admin.ModelAdmin):
     list_display = ("workflow", "number", "organization", "created_by", "created_at")
     list_select_related = ("workflow", "organization", "created_by")
     search_fields = ("workflow__name", "workflow__id__exact", "id__exact")
@@ -183,7 +184,7 @@ class WorkflowVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowDatastore)
-class WorkflowDatastoreAdmin(admin.ModelAdmin):
+class WorkflowDatastoreAdmin(UUIDSearchMixin, admin.ModelAdmin):
     form = WorkflowDatastoreForm
     list_display = ("key", "workflow", "organization", "updated_at")
     list_select_related = ("workflow", "organization")
@@ -194,7 +195,7 @@ class WorkflowDatastoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(UUIDSearchMixin, admin.ModelAdmin):
     list_display = ("idempotency_key", "workflow", "execution", "organization", "created_at")
     list_select_related = ("workflow", "execution", "organization")
     search_fields = ("idempotency_key", "workflow__name", "workflow__id__exact")

@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
-from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError, nodes
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
@@ -163,6 +163,22 @@ def render_value(value: Any, context: dict[str, Any]) -> Any:
     if isinstance(value, list):
         return [render_value(v, context) for v in value]
     return value
+
+
+def syntax_error(source: str, *, bare: bool = False) -> str | None:
+    """Why Jinja cannot compile `source` (unclosed tags, an unknown filter), or None when it can.
+
+    Compiled exactly as a run will (a template, or with `bare` a branch condition's expression), so a
+    definition that passes this check never fails later for its syntax.
+    """
+    try:
+        if bare:
+            _compiled_expression(source)
+        else:
+            _compiled_template(source)
+    except TemplateSyntaxError as exc:
+        return exc.message or str(exc)
+    return None
 
 
 def referenced_paths(source: str) -> list[str]:

@@ -6,9 +6,11 @@ and the engine all judge the same thing.
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
 from docg.connectors import registry
+from docg.workflows.expressions import syntax_error
 
 NodeDict = dict[str, Any]
 
@@ -61,6 +63,42 @@ def schema_errors(schema: dict, parameters: Any) -> list[str]:
     return messages
 
 
+def parameter_strings(value: Any, where: str = ""):
+    """(path, text) of every string inside a node's parameters: `variables.total`, `items[0].name`."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from parameter_strings(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from parameter_strings(item, f"{where}[{i}]")
+
+
+def expression_errors(node: NodeDict) -> list[tuple[str, str, str]]:
+    """(field, where, message) for every {{ }} / {% %} of a node, and branch condition, Jinja cannot compile.
+
+    `field` is the form field (`parameters.<name>` or `branches`), `where` the exact place
+    (`variables.total`, `branches[0].when`), which the message names too.
+    """
+    sources = [
+        (f"parameters.{where.split('.')[0].split('[')[0]}", where, text, False)
+        for where, text in parameter_strings(node.get("parameters") or {})
+        if is_expression(text)
+    ]
+    for i, option in enumerate(node.get("branches") or []):
+        when = option.get("when") if isinstance(option, dict) else None
+        if isinstance(when, str) and when.strip():
+            sources.append(("branches", f"branches[{i}].when", when, not is_expression(when)))
+    problems = []
+    for field, where, text, bare in sources:
+        error = syntax_error(text, bare=bare)
+        if error:
+            message = _("The expression in %(where)s cannot be read: %(error)s") % {"where": where, "error": error}
+            problems.append((field, where, message))
+    return problems
+
+
 def _problem(node_key: str, field: str, code: str, message: str) -> dict[str, str]:
     return {"node_key": node_key, "field": field, "code": code, "message": message}
 
@@ -84,6 +122,9 @@ def structure_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
                 )
             if target and target == node["key"]:
                 problems.append(_problem(node["key"], field, "self_loop", "A node cannot lead to itself."))
+        problems += [
+            _problem(node["key"], f, "invalid_expression", message) for f, _w, message in expression_errors(node)
+        ]
     return problems
 
 
@@ -117,6 +158,12 @@ def _cycle(nodes: list[NodeDict]) -> list[str] | None:
 def activation_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
     """Every reason the definition cannot be activated; an empty list means it can."""
     problems = structure_errors(nodes)
+    # Named first: an unknown app explains more than what follows from it (no action, no trigger).
+    problems += [
+        _problem(n["key"], "app", "unknown_app", f"There is no app {n.get('app')!r}.")
+        for n in nodes
+        if registry.get_app(n.get("app", "")) is None
+    ]
     triggers = [n for n in nodes if n.get("kind") == "trigger"]
     if len(triggers) != 1:
         problems.append(
@@ -140,8 +187,7 @@ def activation_errors(nodes: list[NodeDict]) -> list[dict[str, str]]:
             problems.append(_problem(key, "next", "targets_trigger", "No node may lead back to the trigger."))
         operation = node_operation(node)
         if registry.get_app(node.get("app", "")) is None:
-            problems.append(_problem(key, "app", "unknown_app", f"There is no app {node.get('app')!r}."))
-            continue
+            continue  # reported above
         if operation is None:
             problems.append(
                 _problem(

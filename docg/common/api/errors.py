@@ -29,14 +29,28 @@ _DEFAULT_CODES = {
 }
 
 
+def _first_error(detail: Any, where: str = "") -> tuple[str, str]:
+    """(where, message) of the first error in DRF's nested detail: `nodes[1].parameters`.
+
+    A list serializer gives `{}` for each item without errors; those are skipped, not shown as "{}".
+    """
+    if isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if item:
+                return _first_error(item, f"{where}[{index}]" if isinstance(item, dict) else where)
+        return where, ""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if value:
+                inner = where if key in ("non_field_errors", "detail") else (f"{where}.{key}" if where else str(key))
+                return _first_error(value, inner)
+        return where, ""
+    return where, str(detail)
+
+
 def _first_message(detail: Any) -> str:
-    if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
-    if isinstance(detail, dict) and detail:
-        key, value = next(iter(detail.items()))
-        inner = _first_message(value)
-        return inner if key in ("non_field_errors", "detail") else f"{key}: {inner}"
-    return str(detail)
+    where, message = _first_error(detail)
+    return f"{where}: {message}" if where else message
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

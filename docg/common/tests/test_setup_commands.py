@@ -152,3 +152,26 @@ def test_ensure_services_starts_a_local_redis_that_is_down(settings):
         # Stop only the server this test started.
         with contextlib.suppress(redis.ConnectionError):
             redis.Redis(port=port, socket_connect_timeout=1).shutdown(nosave=True)
+
+
+def test_libreoffice_warns_when_its_python_cannot_import_uno(settings):
+    """soffice alone is not enough: without python3-uno there is no warm pool and every PDF starts cold."""
+    import sys
+
+    from docg.common.setup_checks import check_libreoffice
+
+    settings.LIBREOFFICE_PYTHON = sys.executable  # docg's virtualenv never has uno
+    result = check_libreoffice()
+    assert result.status == "WARN", result
+    assert "python3-uno" in result.detail and "cold" in result.detail, result.detail
+
+    settings.LIBREOFFICE_PYTHON = "/usr/bin/python3"  # Debian's, with python3-uno (make test installs it)
+    settings.LIBREOFFICE_SOFFICE = "soffice"
+    result = check_libreoffice()
+    assert result.status == "OK", result
+    assert "warm" in result.detail, result.detail
+
+    settings.LIBREOFFICE_SOFFICE = "/nonexistent/soffice"
+    result = check_libreoffice()
+    assert result.status == "WARN", result
+    assert "/nonexistent/soffice" in result.detail, result.detail

@@ -5,7 +5,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from docg.common.api.views import TenantViewSet
 from docg.connectors import health, registry, services
 from docg.connectors.api.serializers import (
     AppOutput,
@@ -16,6 +15,7 @@ from docg.connectors.api.serializers import (
 )
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
 
 

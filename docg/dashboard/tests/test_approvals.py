@@ -93,7 +93,11 @@ def test_approving_with_a_comment_resumes_the_run_and_leaves_the_inbox(client, c
 def test_rejecting_without_htmx_stops_the_run_and_says_so(client, cast, worker):
     execution_id = paused_run(cast)
     approval = WorkflowApproval.objects.get(execution_id=execution_id)
-    client.force_login(cast.bob)  # a member may decide
+    client.force_login(cast.bob)  # a member may not decide an approval that names no approvers
+    refused = client.post(f"/approvals/{approval.pk}/decide/", {"decision": "reject"}, follow=True)
+    assert "only an owner or admin of the organization may decide it" in refused.content.decode()
+    assert WorkflowApproval.objects.get(pk=approval.pk).status == ApprovalStatus.PENDING
+    client.force_login(cast.alice)  # the owner may
     response = client.post(f"/approvals/{approval.pk}/decide/", {"decision": "reject"}, follow=True)
     assert response.status_code == 200
     assert "Rejected: the run was stopped." in response.content.decode()
@@ -152,3 +156,25 @@ def test_an_already_decided_approval_cannot_be_decided_again(client, cast):
     assert "can no longer be decided" in swapped
     assert "/decide/" not in swapped
     assert WorkflowApproval.objects.get(pk=approval.pk).status == ApprovalStatus.APPROVED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_run_page_decides_its_pending_approval_with_a_comment(client, cast, worker):
+    execution_id = paused_run(cast)
+    approval = WorkflowApproval.objects.get(execution_id=execution_id)
+    client.force_login(cast.alice)
+    page = client.get(f"/executions/{execution_id}/").content.decode()
+    assert "Send the contract to Ana?" in page
+    assert f'action="/approvals/{approval.pk}/decide/"' in page
+    assert 'value="approve"' in page and 'value="reject"' in page and 'name="comment"' in page
+    assert f"/executions/{execution_id}/resume/" not in page  # not a bare Resume
+
+    response = client.post(
+        f"/approvals/{approval.pk}/decide/",
+        {"decision": "approve", "comment": "Checked", "next": f"/executions/{execution_id}/"},
+    )
+    assert response.status_code == 302 and response["Location"] == f"/executions/{execution_id}/"
+    assert WorkflowApproval.objects.get(pk=approval.pk).comment == "Checked"
+    wait_for_status(execution_id, ExecutionStatus.COMPLETED)
+    outside = client.post(f"/approvals/{approval.pk}/decide/", {"decision": "approve", "next": "https://evil.example/"})
+    assert outside.get("Location", "") != "https://evil.example/"

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -83,14 +84,18 @@ def _answer(request: HttpRequest, approval, *, error: str = "", status: int = 20
             "pending_count": _inbox(request, "pending").count(),
         }
         return render(request, template, context)
+    # The run page's form comes back to the run page; the inbox's to the inbox.
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = ""
     if error:
         messages.error(request, error)
-        return _render_inbox(request, "pending", status=status)
+        return redirect(back) if back else _render_inbox(request, "pending", status=status)
     if approval.status == ApprovalStatus.APPROVED:
         messages.success(request, _("Approved: the run goes on."))
     else:
         messages.success(request, _("Rejected: the run was stopped."))
-    return redirect("dashboard:approvals")
+    return redirect(back or "dashboard:approvals")
 
 
 @require_POST
@@ -114,6 +119,8 @@ def approval_decide(request: HttpRequest, pk) -> HttpResponse:
         )
     except ApiError as exc:
         approval.refresh_from_db()
+        if exc.status_code == 403:  # not one of its approvers: say who may decide
+            return _answer(request, approval, error=exc.message, status=403)
         return _answer(
             request,
             approval,

@@ -21,8 +21,8 @@ from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.errors import ConnectorError
 from docg.connectors.health import ConnectionTestResult, connection_test
 from docg.connectors.models import DataSourceConnection
-from docg.connectors.oauth_views import OAUTH_ENV, oauth_configured
 from docg.dashboard.context import can_manage, dashboard_view, member_object, require_write
+from docg.dashboard.views.oauth import OAUTH_ENV, oauth_configured
 
 logger = logging.getLogger(__name__)
 

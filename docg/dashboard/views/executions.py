@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from docg.common.api.exceptions import ApiError
-from docg.dashboard.context import _memberships, can_write, dashboard_view, member_object, require_write
+from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.views.runs import action_links, parse_json_object, pretty_json, report_view
 from docg.executions import control
-from docg.executions.choices import ExecutionStatus, LogDomain, LogLevel, Phase, StepStatus
-from docg.executions.models import WorkflowExecution
+from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, LogLevel, Phase, StepStatus
+from docg.executions.models import WorkflowApproval, WorkflowExecution
 from docg.executions.selectors import (
     execution_audit,
     execution_logs,
@@ -25,6 +25,7 @@ from docg.executions.selectors import (
     organization_executions,
 )
 from docg.executions.state import TERMINAL, can_transition
+from docg.orgs import tenancy
 from docg.workflows.models import Workflow
 
 # What the live activity list says for each event (PRODUCT.md section 6).
@@ -172,9 +173,16 @@ def _controls(request, execution: WorkflowExecution, nodes: list[dict], steps: l
     status = execution.status
     writer = can_write(request)
     failed = next((s.node_key for s in reversed(steps) if s.status == StepStatus.FAILURE), "")
+    # A run waiting for an approval is decided here (message, comment, Approve / Reject), not "resumed".
+    approval = (
+        WorkflowApproval.objects.filter(execution=execution, status=ApprovalStatus.PENDING).first()
+        if status == ExecutionStatus.PAUSED
+        else None
+    )
     return {
+        "approval": approval,
         "can_pause": writer and status != ExecutionStatus.PAUSED and can_transition(status, ExecutionStatus.PAUSED),
-        "can_resume": writer and status in (ExecutionStatus.PAUSED, ExecutionStatus.NEEDS_REVIEW),
+        "can_resume": writer and approval is None and status in (ExecutionStatus.PAUSED, ExecutionStatus.NEEDS_REVIEW),
         "can_cancel": writer and can_transition(status, ExecutionStatus.CANCELED),
         "can_retry": writer and status in TERMINAL,
         "retry_steps": [(n["key"], n.get("label") or n["key"]) for n in nodes[1:]],
@@ -208,7 +216,7 @@ def execution_detail(request, pk):
     execution = _execution(request, pk)
     context = _detail_context(request, execution)
     # EventSource sends no X-Organization-ID: with several organizations the page reads through a stream token.
-    context["needs_token"] = len(_memberships(request)) > 1
+    context["needs_token"] = len(tenancy.session_memberships(request)) > 1
     context["status_labels"] = status_labels()
     context["event_labels"] = {name: str(label) for name, label in EVENT_LABELS.items()}
     context["until_phase_label"] = Phase(execution.until_phase).label if execution.until_phase in Phase.values else ""

@@ -166,7 +166,10 @@ def workflow_run(request, pk):
                 form.add_error(None, gettext("This workflow is not active yet: activate it before running it."))
             elif request.POST.get("action") == "check":
                 checked = preflight_check(
-                    organization=request.organization, nodes=nodes, trigger_data=data["trigger_data"]
+                    organization=request.organization,
+                    nodes=nodes,
+                    trigger_data=data["trigger_data"],
+                    workflow_id=workflow.pk,
                 )
                 report = report_view(checked, nodes, workflow.pk)
             else:

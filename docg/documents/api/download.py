@@ -10,9 +10,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from docg.common.api.views import TenantViewSet
 from docg.documents.models import GeneratedDocument
 from docg.documents.storage import document_download_link, document_from_link
+from docg.orgs.api.base import TenantViewSet
 
 
 class DownloadLinkOutput(serializers.Serializer):

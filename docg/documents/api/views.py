@@ -6,7 +6,6 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from docg.common.api.views import TenantViewSet
 from docg.documents import selectors, services
 from docg.documents.api.serializers import (
     DocumentOutput,
@@ -18,6 +17,7 @@ from docg.documents.api.serializers import (
 )
 from docg.documents.choices import TemplateKind
 from docg.documents.models import GeneratedDocument, Template
+from docg.orgs.api.base import TenantViewSet
 
 
 class TemplateFilter(django_filters.FilterSet):

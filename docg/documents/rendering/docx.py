@@ -9,11 +9,13 @@ XML autoescaping because values land inside WordprocessingML.
 What a template can use: `{{ customer.name }}`, filters
 (`{{ due|date('dd/MM/yyyy', 'pt-br') }}`, `{{ total|currency('BRL') }}`),
 `{%tr for item in items %}` … `{%tr endfor %}` table-row loops, `{%p if … %}`
-paragraph conditionals, `{{ image(src, width_mm) }}`, `{{ link(url, text) }}`;
-body, headers, footers and footnotes are all rendered.
+paragraph conditionals, `{{ image(src, width_mm) }}`, `{{ link(url, text) }}`,
+`{{p clause|rich }}` (rich text from data: rendering/richtext.py), `{{r x }}` / `{{p x }}`
+for any value (rendering/markers.py); body, headers, footers and footnotes are all rendered.
 """
 
 import hashlib
+import html
 import io
 import logging
 import re
@@ -24,15 +26,52 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Template as JinjaTemplate
+from jinja2 import TemplateSyntaxError
 
 from docg.documents.rendering.errors import RenderError, classify, template_line
+from docg.documents.rendering.markers import FILTERS, wrap_markers
 from docg.documents.rendering.media import DocxHelpers
+from docg.documents.rendering.richtext import bind, rich
 from docg.workflows.expressions import environment
 
 logger = logging.getLogger(__name__)
+
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
+# XML 1.0 refuses these characters. docxtpl parses its output with a *recovering* parser, which
+# answers one of them by dropping every `<`, `>` and `&` after it; in a header, python-docx's strict
+# parser fails the render instead. A vertical tab is Word's manual line break and a form feed a
+# page's end: both become a line break (docxtpl turns "\n" into <w:br/>, "\t" into <w:tab/>);
+# "\a" would be a new paragraph in docxtpl, which breaks nesting inside links and cells: dropped.
+_INVALID_XML = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
+# What docxtpl's own clean-up treats as the inside of a tag (same pattern, same reach).
+_IN_TAG = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]\})")
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def clean_text(value: str) -> str:
+    """`value` with what XML cannot hold removed, Word's line-break characters as newlines."""
+    return _INVALID_XML.sub("", _LINE_BREAKS.sub("\n", value))
+
+
+def _text(value: Any, *args: Any, **kwargs: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# Filters only DOCX templates have (lint knows them by this table). Jinja's `safe`, `urlize` and
+# `xmlattr` mark their result as markup: in a part that is WordprocessingML, that is raw XML from
+# data (or HTML Word cannot read). Here they give text, which is escaped like any value.
+DOCX_FILTERS = {"rich": rich, "safe": _text, "urlize": _text, "xmlattr": _text}
+
+
+def _finalize(value: Any) -> Any:
+    # Jinja calls this on every `{{ … }}` result before escaping it; Markup is docg's own XML.
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return clean_text(value)
+    return value
 
 
 class _DocxEnvironment:
@@ -47,8 +86,10 @@ class _DocxEnvironment:
     autoescape = True
 
     def __init__(self, size: int = 64):
-        self._xml = environment().overlay(autoescape=True)
-        self._text = environment()
+        self._xml = environment().overlay(autoescape=True, finalize=_finalize)
+        # An overlay shares its parent's filter dict: copy it before adding docx-only filters.
+        self._xml.filters = {**self._xml.filters, **FILTERS, **DOCX_FILTERS}
+        self._text = environment().overlay(finalize=_finalize)
         self._cache: OrderedDict[bytes, JinjaTemplate] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
@@ -96,11 +137,41 @@ def paragraph_text(xml_line: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def patched_lines(xml: str) -> list[str]:
-    """The part as docxtpl hands it to Jinja: tags joined across runs, one paragraph per line."""
+def patch_xml(xml: str) -> str:
+    """A part's XML as Jinja must read it: docxtpl's clean-up, then the XML entities inside tags decoded.
+
+    docxtpl decodes `&lt;`/`&gt;` inside tags but not `&amp;` (nor `&quot;`/`&apos;`, which
+    some writers use): `{{ "R&D" }}` reached Jinja as the literal `R&amp;D` and, escaped
+    once more on output, printed `R&amp;D`. One pass, so text typed as `&lt;` stays `&lt;`.
+    """
     from docxtpl import DocxTemplate
 
-    return re.sub(r"<w:p([ >])", r"\n<w:p\1", DocxTemplate.patch_xml(None, xml)).split("\n")
+    patched = DocxTemplate.patch_xml(None, wrap_markers(xml))
+    return _IN_TAG.sub(lambda m: _ENTITY.sub(_entity, m.group(0)), patched)
+
+
+def _entity(match: re.Match) -> str:
+    name = match.group(1)
+    if name.startswith("#"):
+        code = int(name[2:], 16) if name[1:2] in "xX" else int(name[1:])
+        return chr(code) if 0 < code <= 0x10FFFF else match.group(0)
+    return _ENTITIES[name]
+
+
+def patched_lines(xml: str) -> list[str]:
+    """The part as docxtpl hands it to Jinja: tags joined across runs, one paragraph per line."""
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", patch_xml(xml)).split("\n")
+
+
+@lru_cache(maxsize=1)
+def _template_class():
+    from docxtpl import DocxTemplate
+
+    class Template(DocxTemplate):
+        def patch_xml(self, src_xml: str) -> str:
+            return patch_xml(src_xml)
+
+    return Template
 
 
 def _location(tpl, exc: BaseException) -> dict[str, Any]:
@@ -127,15 +198,17 @@ def render_docx(
 ) -> bytes:
     """Render a .docx template with `context`; RenderError (with the template location) when it cannot."""
     from docx.image.exceptions import UnrecognizedImageError
-    from docxtpl import DocxTemplate
 
-    tpl = DocxTemplate(io.BytesIO(template))
+    tpl = _template_class()(io.BytesIO(template))
     try:
         tpl.init_docx()
     except Exception as exc:  # python-docx raises several types for a broken package
         raise RenderError("template.unreadable", f"not a readable Word document ({type(exc).__name__})") from exc
     helpers = DocxHelpers(tpl, organization_id=organization_id)
+    helpers.context = context
+    previous = bind(tpl)
     try:
+        helpers.replace_placeholder_pictures(context)
         tpl.render({**helpers.names(), **context}, jinja_env=jinja_env or docx_environment(), autoescape=False)
         out = io.BytesIO()
         tpl.save(out)
@@ -145,16 +218,54 @@ def render_docx(
         raise RenderError("template.render_failed", "the template nests too deeply") from exc
     except Exception as exc:  # classified: security, missing data, syntax, filters, XML
         raise classify(exc, location=_location(tpl, exc)) from exc
+    finally:
+        bind(previous)  # a clause renders inside its document's render: give the outer one back
     return out.getvalue()
+
+
+def _read_parts(template: bytes) -> list[tuple[str, str]]:
+    """(entry name, xml) of each part docxtpl renders, each through lxml and back as docxtpl reads it.
+
+    Word writes entities (`&quot;`) and declarations the raw bytes would show Jinja but
+    the renderer never does; the body is its <w:body> element, as DocxTemplate.get_xml.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    found = []
+    with zipfile.ZipFile(io.BytesIO(template)) as package:
+        for name in package.namelist():
+            if re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes)\.xml", name):
+                root = etree.fromstring(package.read(name), parser)
+                if name == "word/document.xml":
+                    root = root.find(f"{{{root.nsmap.get('w', '')}}}body")
+                    if root is None:
+                        continue
+                found.append((name, etree.tostring(root, encoding="unicode")))
+    return found
 
 
 def docx_parts(template: bytes) -> list[tuple[str, str]]:
     """(label, xml) of each part that holds template text: body, headers, footers, footnotes."""
-    found = []
-    with zipfile.ZipFile(io.BytesIO(template)) as package:
-        for name in package.namelist():
-            match = re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes)\.xml", name)
-            if match:
-                found.append((part_label(name), package.read(name).decode("utf-8")))
     order = {"body": 0}
+    found = [(part_label(name), xml) for name, xml in _read_parts(template)]
     return sorted(found, key=lambda item: (order.get(item[0], 1), item[0]))
+
+
+def docx_part_errors(template: bytes) -> dict[str, tuple[str, str]]:
+    """{entry name: (Jinja's message, text of the paragraph it points at)} for each part the renderer cannot parse.
+
+    The same clean-up and environment as render_docx: a template that fails only after
+    docxtpl's rewriting (a marker the rewriting cannot take) is found at upload.
+    """
+    env = docx_environment()
+    errors = {}
+    for name, xml in _read_parts(template):
+        lines = patched_lines(xml)
+        try:
+            env.parse("\n".join(lines))
+        except TemplateSyntaxError as exc:
+            line = exc.lineno or 0
+            text = paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""
+            errors[name] = (exc.message or str(exc), html.unescape(text))
+    return errors

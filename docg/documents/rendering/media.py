@@ -7,6 +7,11 @@ An image source is one of:
 - a stored document of the same organization: "document:<uuid>" (or the bare id);
 - a data URI ("data:image/png;base64,…").
 At most MAX_IMAGES distinct sources per document; the same source is loaded once.
+
+A picture placed in the template (body, header or footer) whose alt text is
+`image:<data path>` (for example `image:company.logo`) is replaced by the image at
+that path in the data, keeping the template's frame, position and size (docxtpl's
+`replace_pic`); the new image is converted to the placeholder's format if needed.
 """
 
 import base64
@@ -20,6 +25,7 @@ from xml.sax.saxutils import escape
 import httpx
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.shared import Mm
+from lxml import etree
 
 from docg.common.ssrf import BlockedAddress, guarded_request
 from docg.documents.rendering.errors import RenderError
@@ -29,6 +35,12 @@ MAX_IMAGES = 50
 FETCH_TIMEOUT = 10.0
 _DATA_URI = re.compile(r"^data:image/[\w.+-]+;base64,(?P<data>.*)$", re.DOTALL)
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+_ALT_TEXT = re.compile(r"^\s*image:\s*([A-Za-z_]\w*(?:\.\w+)*)\s*$")
+_PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/bmp": "BMP", "image/tiff": "TIFF"}
 
 
 def _unavailable(src: str, why: str) -> RenderError:
@@ -139,15 +151,21 @@ class DocxHelpers:
     def __init__(self, tpl, *, organization_id: Any):
         self.tpl, self.organization_id = tpl, organization_id
         self._images: dict[str, bytes] = {}
+        self.context: dict[str, Any] = {}  # the data, for clauses rendered with it
 
-    def image(self, src: Any, width_mm: float | None = None, height_mm: float | None = None) -> _Image:
-        from docxtpl import InlineImage
-
+    def _load(self, src: Any) -> bytes:
         key = str(src)
         if key not in self._images:
             if len(self._images) >= MAX_IMAGES:
                 raise _unavailable(key, f"more than {MAX_IMAGES} images in one document")
             self._images[key] = load_image(src, organization_id=self.organization_id)
+        return self._images[key]
+
+    def image(self, src: Any, width_mm: float | None = None, height_mm: float | None = None) -> _Image:
+        from docxtpl import InlineImage
+
+        key = str(src)
+        self._load(src)
         width = Mm(float(width_mm)) if width_mm else None
         height = Mm(float(height_mm)) if height_mm else None
         return _Image(InlineImage(self.tpl, io.BytesIO(self._images[key]), width=width, height=height))
@@ -156,7 +174,74 @@ class DocxHelpers:
         url = str(url).strip()
         if not url.lower().startswith(_LINK_SCHEMES):
             raise RenderError("template.render_failed", f"links must be http(s), mailto or tel URLs (got {url[:80]!r})")
-        return _Link(self.tpl, url, str(text) if text is not None else url)
+        from docg.documents.rendering.docx import clean_text
+
+        return _Link(self.tpl, url, clean_text(str(text) if text is not None else url))
+
+    def include(self, reference: Any) -> Any:
+        from docg.documents.rendering.clauses import include
+
+        return include(self.tpl, reference, self.context, organization_id=self.organization_id)
 
     def names(self) -> dict[str, Any]:
-        return {"image": self.image, "link": self.link}
+        return {"image": self.image, "link": self.link, "include": self.include}
+
+    def replace_placeholder_pictures(self, context: dict[str, Any]) -> None:
+        """Queue, for docxtpl's save, each picture whose alt text is `image:<path>` (see the module docstring)."""
+        from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+        main = self.tpl.docx.part
+        parts = [main] + [r.target_part for r in main.rels.values() if r.reltype in (RT.HEADER, RT.FOOTER)]
+        for part in parts:
+            root = part.element if hasattr(part, "element") else etree.fromstring(part.blob)
+            for picture in root.iter(f"{{{_PIC}}}pic"):
+                properties = picture.find(f"{{{_PIC}}}nvPicPr/{{{_PIC}}}cNvPr")
+                blip = picture.find(f"{{{_PIC}}}blipFill/{{{_A}}}blip")
+                if properties is None or blip is None:
+                    continue
+                frame = next(picture.iterancestors(f"{{{_WP}}}inline", f"{{{_WP}}}anchor"), None)
+                frame_properties = frame.find(f"{{{_WP}}}docPr") if frame is not None else None
+                frame_alt = frame_properties.get("descr") or "" if frame_properties is not None else ""
+                if _ALT_TEXT.match(frame_alt) and not _ALT_TEXT.match(properties.get("descr") or ""):
+                    # Word keeps the alt text on the frame (wp:docPr); docxtpl matches the picture's own.
+                    properties.set("descr", frame_alt)
+                for attribute in ("descr", "title"):
+                    alt = properties.get(attribute) or ""
+                    match = _ALT_TEXT.match(alt)
+                    if match:
+                        rel = part.rels.get(blip.get(f"{{{_R}}}embed") or "")
+                        target = rel.target_part.content_type if rel is not None else "image/png"
+                        data = _as_format(self._load(_lookup(context, match.group(1))), target, match.group(1))
+                        self.tpl.replace_pic(alt, io.BytesIO(data))
+                        break
+
+
+def _lookup(context: dict[str, Any], path: str) -> Any:
+    value: Any = context
+    for name in path.split("."):
+        if isinstance(value, dict) and name in value:
+            value = value[name]
+        elif isinstance(value, list) and name.isdigit() and int(name) < len(value):
+            value = value[int(name)]
+        else:
+            raise RenderError(
+                "data.unresolved_variables", path, missing=[path], location={"text": f"image:{path}"[:120]}
+            )
+    return value
+
+
+def _as_format(data: bytes, content_type: str, path: str) -> bytes:
+    """`data` in the placeholder picture's format: its part keeps its name and content type."""
+    from PIL import Image, UnidentifiedImageError
+
+    wanted = _PIL_FORMATS.get(content_type.lower())
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if wanted is None or image.format == wanted:
+                return data
+            converted = image.convert("RGB") if wanted == "JPEG" else image.copy()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise _unavailable(f"image:{path}", "the file is not an image docg can place") from exc
+    out = io.BytesIO()
+    converted.save(out, format=wanted)
+    return out.getvalue()

@@ -7,6 +7,11 @@ formatting) and the other runs are removed. Runs separated by a line break are
 rendered separately. Control tags (`{% if %}`, `{% for %}`) must open and close
 within one paragraph.
 
+Repeating table rows: as `{%tr %}` in Word, put `{%tr for item in items %}` in a
+cell of a row and `{%tr endfor %}` in a cell of a later row: the rows between
+them are repeated once per item (with `item` and `loop`), and the two marker
+rows are removed. Loops may nest; each must end in the same table.
+
 Repeating a slide: put `{% slide for item in items %}` in the slide's speaker
 notes (or in any text on the slide). The slide is copied once per item, in
 place; in each copy `item` and `loop` (index, index0, first, last, length) are
@@ -20,6 +25,7 @@ from typing import Any
 
 from lxml import etree
 
+from docg.documents.paragraphs import TYPOGRAPHIC
 from docg.documents.rendering.errors import RenderError, classify
 from docg.workflows.expressions import environment
 
@@ -29,6 +35,15 @@ _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _MARKER = re.compile(r"\{%-?\s*slide\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}")
 _SKIP_RELS = ("/slideLayout", "/notesSlide")
+_TAG = re.compile(r"\{[{%#].*?[}%#]\}", re.DOTALL)
+ROW_LOOP = re.compile(r"\{%-?\s*tr\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}", re.DOTALL)
+ROW_END = re.compile(r"\{%-?\s*tr\s+endfor\s*-?%\}")
+MAX_TABLE_ROWS = 5000
+
+
+def _plain_tags(source: str) -> str:
+    """AutoCorrect writes `date(“dd/MM/yyyy”)`: inside tags, quotes are plain again (as lint reads them)."""
+    return _TAG.sub(lambda m: m.group(0).translate(TYPOGRAPHIC), source)
 
 
 def _segments(paragraph) -> list[list[Any]]:
@@ -60,6 +75,7 @@ def _render_paragraph(paragraph, context: dict[str, Any], where: dict[str, Any])
         source = "".join(_run_text(r) for r in runs)
         if "{{" not in source and "{%" not in source and "{#" not in source:
             continue
+        source = _plain_tags(source)
         try:
             rendered = environment().from_string(source).render(context)
         except Exception as exc:  # classified: security, missing data, syntax, filters
@@ -74,9 +90,73 @@ def _render_paragraph(paragraph, context: dict[str, Any], where: dict[str, Any])
             paragraph.remove(run)
 
 
+def _row_text(row) -> str:
+    return _plain_tags(" ".join(paragraph_text(p) for p in row.iter(f"{{{_A}}}p")))
+
+
+def _loop_rows(rows: list[Any], start: int, where: dict[str, Any]) -> int:
+    """The index of the `{%tr endfor %}` row closing the loop opened at rows[start]."""
+    depth = 0
+    for index in range(start, len(rows)):
+        text = _row_text(rows[index])
+        depth += len(ROW_LOOP.findall(text)) - len(ROW_END.findall(text))
+        if depth <= 0:
+            return index
+    raise RenderError(
+        "template.syntax_error", "a {%tr for %} row has no {%tr endfor %} row after it in its table", location=where
+    )
+
+
+def _expand_rows(rows: list[Any], context: dict[str, Any], where: dict[str, Any], done: dict[int, Any]) -> None:
+    """Repeat the rows between each `{%tr for %}` row and its `{%tr endfor %}` row, rendering each copy.
+
+    `rows` (rows of one table, in order) loses the loops' rows; `done` gains every paragraph
+    rendered here, so the slide's pass does not render them again (a value holding `{{ }}`
+    must stay text).
+    """
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        match = ROW_LOOP.search(_row_text(row))
+        if match is None:
+            index += 1
+            continue
+        marker = {**where, "text": match.group(0)}
+        end = _loop_rows(rows, index, marker)
+        body, anchor = rows[index + 1 : end], rows[end]
+        try:
+            expression = match.group("expr").translate(TYPOGRAPHIC)
+            items = list(environment().compile_expression(expression, undefined_to_none=False)(**context))
+        except Exception as exc:  # classified below, with the marker as location
+            raise classify(exc, location=marker) from exc
+        if len(items) * max(len(body), 1) > MAX_TABLE_ROWS:
+            raise RenderError("template.render_failed", f"more than {MAX_TABLE_ROWS} table rows", location=marker)
+        for i, item in enumerate(items):
+            item_context = {**context, match.group("var"): item, "loop": _loop(i, len(items))}
+            copies = [copy.deepcopy(r) for r in body]
+            for copy_ in copies:
+                anchor.addprevious(copy_)
+            _expand_rows(copies, item_context, where, done)  # loops nested in this item's rows first
+            for copy_ in copies:
+                for paragraph in _paragraphs(copy_):
+                    if id(paragraph) not in done:
+                        _render_paragraph(paragraph, item_context, where)
+                        done[id(paragraph)] = paragraph
+        table = row.getparent()
+        for template_row in [row, *body, anchor]:
+            table.remove(template_row)
+        del rows[index : end + 1]
+
+
 def _render_tree(root, context: dict[str, Any], where: dict[str, Any]) -> None:
+    done: dict[int, Any] = {}  # paragraphs rendered inside repeated rows (kept alive, so ids stay theirs)
+    for table in list(root.iter(f"{{{_A}}}tbl")):
+        rows = table.findall(f"{{{_A}}}tr")
+        if any(ROW_LOOP.search(_row_text(r)) for r in rows):
+            _expand_rows(rows, context, where, done)
     for index, paragraph in enumerate(_paragraphs(root), start=1):
-        _render_paragraph(paragraph, context, {**where, "paragraph": index})
+        if id(paragraph) not in done:
+            _render_paragraph(paragraph, context, {**where, "paragraph": index})
 
 
 def _find_marker(slide) -> tuple[Any, re.Match] | None:
@@ -159,7 +239,8 @@ def _expand(prs, context: dict[str, Any]) -> list[tuple[Any, dict[str, Any], int
         paragraph, match = found
         where = {"part": f"slide {number}", "text": match.group(0)}
         try:
-            items = environment().compile_expression(match.group("expr"), undefined_to_none=False)(**context)
+            expression = match.group("expr").translate(TYPOGRAPHIC)
+            items = environment().compile_expression(expression, undefined_to_none=False)(**context)
             items = list(items)
         except Exception as exc:  # classified below, with the marker as location
             raise classify(exc, location=where) from exc
@@ -201,7 +282,10 @@ def render_pptx(template: bytes, context: dict[str, Any]) -> bytes:
 
 
 def pptx_paragraphs(template: bytes) -> list[dict[str, Any]]:
-    """Every paragraph holding a tag: {part, paragraph, text, loop: (var, expr) | None}, for detection."""
+    """Every paragraph holding a tag: {part, paragraph, text, loop: (var, expr) | None, bound}, for detection.
+
+    `bound`: the item names of the slide's table-row loops.
+    """
     from pptx import Presentation
 
     prs = Presentation(io.BytesIO(template))
@@ -209,13 +293,18 @@ def pptx_paragraphs(template: bytes) -> list[dict[str, Any]]:
     for number, slide in enumerate(prs.slides, start=1):
         marker = _find_marker(slide)
         loop = (marker[1].group("var"), marker[1].group("expr")) if marker else None
+        row_loops = {
+            m.group("var")
+            for p in _paragraphs(slide.element)
+            for m in ROW_LOOP.finditer(_plain_tags(paragraph_text(p)))
+        }
         roots = [(f"slide {number}", slide.element)]
         if slide.has_notes_slide:
             roots.append((f"slide {number} notes", slide.notes_slide.element))
         for part, root in roots:
             for index, paragraph in enumerate(_paragraphs(root), start=1):
                 for runs in _segments(paragraph):
-                    text = "".join(_run_text(r) for r in runs)
+                    text = _plain_tags("".join(_run_text(r) for r in runs))
                     if "{{" in text or "{%" in text:
-                        found.append({"part": part, "paragraph": index, "text": text, "loop": loop})
+                        found.append({"part": part, "paragraph": index, "text": text, "loop": loop, "bound": row_loops})
     return found

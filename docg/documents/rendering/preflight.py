@@ -16,7 +16,8 @@ run: those checks are left to the step itself.
 
 from typing import Any
 
-from docg.documents.rendering.errors import RenderError, human
+from docg.documents.rendering.clauses import clause_check
+from docg.documents.rendering.errors import RenderError, describe_location, human
 from docg.documents.rendering.templates import template_bytes, template_for
 from docg.documents.rendering.variables import resolves, template_placeholders
 from docg.workflows.expressions import ExpressionError, render_value
@@ -44,6 +45,11 @@ def _issue(code: str, domain: str, node: dict, language: str, detail: str, tech:
     }
 
 
+def _described(error: RenderError) -> str:
+    where = describe_location(error.location)
+    return f"{error.detail} ({where})" if where else error.detail
+
+
 def _lint_issues(template: Any, node: dict, language: str) -> list[dict]:
     if not template.lint_errors:
         return []
@@ -61,17 +67,18 @@ def missing_inputs(kind: str, template: Any, source: bytes, data: dict) -> list[
     """[{name, location}] for each place the template reads an input `data` lacks."""
     own = template_placeholders(kind, source)  # required reads only (optional ones are left out)
     required = {p.name for p in own}
-    if template.variables:
-        return [
-            {"name": entry["name"], "location": location}
-            for entry in template.variables
-            if not resolves(data, entry["name"]) and _required(entry["name"], required)
-            for location in entry.get("locations") or [{}]
-        ]
-    return [
+    stored = {entry["name"] for entry in template.variables or []}
+    found = [
+        {"name": entry["name"], "location": location}
+        for entry in template.variables or []
+        if not resolves(data, entry["name"]) and _required(entry["name"], required)
+        for location in entry.get("locations") or [{}]
+    ]
+    # What the upload analysis does not list (all of it for templates without one; placeholder pictures).
+    return found + [
         {"name": p.name, "location": {"part": p.part, "paragraph": p.paragraph, "text": p.text}}
         for p in own
-        if not resolves(data, p.name)
+        if not resolves(data, p.name) and p.name not in stored and not (stored and _required(p.name, stored))
     ]
 
 
@@ -92,9 +99,22 @@ def render_preflight(kind: str):
             return issues  # the data comes from earlier steps: the step checks it when it runs
         try:
             missing = missing_inputs(kind, template, source, data)
+        except RenderError as exc:
+            if issues:
+                return issues  # the same problem, already reported by the lint stored at upload
+            tech = {"template_id": str(template.pk), "detail": exc.detail}
+            issue = _issue(exc.code, "template", node, language, _described(exc), tech)
+            return [{**issue, "location": {**exc.location, "template_id": str(template.pk)}}]
         except Exception as exc:  # a template lint could not read is reported by lint, not crashed on here
             tech = {"template_id": str(template.pk), "error": f"{type(exc).__name__}: {exc}"[:500]}
             return [*issues, _issue("template.unreadable", "template", node, language, type(exc).__name__, tech)]
+        if kind == "docx":
+            clause_errors, clause_missing = clause_check(organization_id=organization.pk, source=source, data=data)
+            missing += clause_missing
+            for error in clause_errors:
+                tech = {"template_id": str(template.pk), "detail": error.detail}
+                issue = _issue(error.code, "template", node, language, _described(error), tech)
+                issues.append({**issue, "location": {**error.location, "template_id": str(template.pk)}})
         if not missing:
             return issues
         names = sorted({m["name"] for m in missing})

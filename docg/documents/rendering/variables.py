@@ -7,14 +7,19 @@ slide's item) and helpers (`image`, `link`, `loop`, Jinja globals) are not data.
 A name guarded by `|default(…)` or `is defined` is optional.
 """
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
 
+from docg.documents.rendering.errors import RenderError
 from docg.workflows.expressions import environment
 
-NOT_DATA = frozenset({"loop", "image", "link", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "super"})
+NOT_DATA = frozenset(
+    {"loop", "image", "link", "include", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "super"}
+)
+_PICTURE_ALT = re.compile(r'\sdescr="\s*image:\s*([A-Za-z_]\w*(?:\.\w+)*)\s*"')
 _OPTIONAL_FILTERS = frozenset({"default", "d"})
 _OPTIONAL_TESTS = frozenset({"defined", "undefined", "none"})
 
@@ -128,19 +133,27 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
         lines = patched_lines(xml)
         try:
             refs, bound = references("\n".join(lines))
-        except TemplateSyntaxError:
-            continue  # lint reports malformed tags; preflight checks data
+        except TemplateSyntaxError as exc:
+            # Never skipped: a part nobody can read is a part whose data nobody checks.
+            line = exc.lineno or 0
+            text = paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""
+            location = {"part": part, "paragraph": max(line - 1, 1), "text": text}
+            raise RenderError("template.syntax_error", exc.message or str(exc), location=location) from exc
         for path, line, optional in refs:
             root = path.split(".")[0]
             if optional or root in bound or root in NOT_DATA:
                 continue
             text = paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""
             found.append(Placeholder(path, part, max(line - 1, 1), text))
+        # A placeholder picture (rendering/media.py) reads the data path its alt text names.
+        for number, line in enumerate(lines, start=1):
+            for match in _PICTURE_ALT.finditer(line):
+                found.append(Placeholder(match.group(1), part, max(number - 1, 1), f"image:{match.group(1)}"))
     return found
 
 
 def pptx_placeholders(template: bytes) -> list[Placeholder]:
-    from docg.documents.rendering.pptx import pptx_paragraphs
+    from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, pptx_paragraphs
 
     found = []
     for entry in pptx_paragraphs(template):
@@ -148,6 +161,11 @@ def pptx_placeholders(template: bytes) -> list[Placeholder]:
         sources = [entry["text"]]
         if entry["loop"] and f"in {entry['loop'][1]}" in entry["text"]:
             sources = ["{{ " + entry["loop"][1] + " }}"]  # the marker: its list is data
+        if ROW_END.search(entry["text"]):
+            sources = [ROW_END.sub("", entry["text"])]
+        row_loop = ROW_LOOP.search(entry["text"])
+        if row_loop:
+            sources = ["{{ " + row_loop.group("expr") + " }}", ROW_LOOP.sub("", entry["text"])]
         for source in sources:
             try:
                 refs, bound = references(source)
@@ -155,7 +173,7 @@ def pptx_placeholders(template: bytes) -> list[Placeholder]:
                 continue
             for path, _line, optional in refs:
                 root = path.split(".")[0]
-                if optional or root in bound or root in NOT_DATA or root == loop_var:
+                if optional or root in bound or root in NOT_DATA or root == loop_var or root in entry["bound"]:
                     continue
                 found.append(Placeholder(path, entry["part"], entry["paragraph"], entry["text"][:120]))
     return found

@@ -9,7 +9,6 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from docg.common.api.exceptions import ApiError
-from docg.common.api.views import TenantViewSet
 from docg.executions import control, selectors
 from docg.executions.api.filters import ApprovalFilter, ExecutionFilter, LogFilter, filtered
 from docg.executions.api.idempotency import IDEMPOTENCY_KEY, start_response
@@ -28,6 +27,7 @@ from docg.executions.api.serializers import (
 )
 from docg.executions.choices import LogDomain, LogLevel
 from docg.executions.state import IllegalTransition, TransitionConflict
+from docg.orgs.api.base import TenantViewSet
 
 
 class _Chronological(CursorPagination):

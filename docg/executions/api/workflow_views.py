@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from docg.common.api.exceptions import ApiError
-from docg.common.api.views import TenantViewSet
 from docg.executions import selectors as execution_selectors
 from docg.executions.api.filters import RunFilter, filtered
 from docg.executions.api.idempotency import IDEMPOTENCY_KEY, start_response
@@ -25,6 +24,7 @@ from docg.executions.api.serializers import (
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.preflight import preflight_check
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import Role
 from docg.workflows import selectors
 
@@ -80,5 +80,6 @@ class WorkflowRunViewSet(TenantViewSet):
             organization=request.organization,
             nodes=workflow.active_version.definition["nodes"],
             trigger_data=data.validated_data["trigger_data"],
+            workflow_id=workflow.pk,
         )
         return Response(report)

@@ -491,6 +491,11 @@ def test_workflow_preflight_reports_without_creating_a_run(cast, alice_api, vera
     assert [(i["code"], i["missing"]) for i in report["blocking"]] == [("data.unresolved_variables", ["trigger.email"])]
     assert report["groups"]["data"] == report["blocking"]
     assert [a["action"] for a in report["recommended_actions"]] == ["map_fields"]
+    # No run exists yet: the action starts one with the fields added, it does not resume /executions/None/.
+    [map_fields] = report["recommended_actions"]
+    assert map_fields["endpoint"] == f"/api/v1/workflows/{workflow.pk}/executions"
+    assert "None" not in str(report)
+    assert "trigger data" in map_fields["description"]
 
     fine = vera_api.post(url, {"trigger_data": {"email": "a@example.com"}}, format="json")
     assert fine.status_code == 200

@@ -154,7 +154,7 @@ def test_approval_rejected_cancels_the_run(cast, worker, testkit):
     )
     execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
     wait_for_status(execution.pk, ExecutionStatus.PAUSED)
-    approval_decide(approval=WorkflowApproval.objects.get(execution=execution), by=cast.bob, approved=False)
+    approval_decide(approval=WorkflowApproval.objects.get(execution=execution), by=cast.alice, approved=False)
     done = _finished(execution, ExecutionStatus.CANCELED)
     assert [s.node_key for s in _steps(done)] == ["start", "sign_off"]
     assert done.steps.get(node_key="sign_off").status == StepStatus.FAILURE

@@ -133,7 +133,7 @@ def test_approval_and_cancel_events(cast, worker):
     approved = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
     wait_for_status(approved.pk, ExecutionStatus.PAUSED)
     approval = WorkflowApproval.objects.get(execution=approved)
-    approval_decide(approval=approval, by=cast.bob, approved=True, comment="yes")
+    approval_decide(approval=approval, by=cast.alice, approved=True, comment="yes")
     entries = _events(wait_for_status(approved.pk, ExecutionStatus.COMPLETED))
     _assert_schema_v1(entries, approved)
     types = [e["event_type"] for _, e in entries]

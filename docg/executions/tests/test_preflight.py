@@ -262,3 +262,13 @@ def test_the_trigger_contributes_its_own_checks_and_its_connection(cast):
     assert (issue["code"], issue["node_key"]) == ("oauth_expired", "start")
     assert "could not read deal 7" in issue["message_human"]
     assert [a["action"] for a in report["recommended_actions"]] == ["reconnect_provider"]
+
+
+def test_preflight_blocks_an_expression_jinja_cannot_read(cast):
+    """A version frozen before save checked expressions still gets caught before the run fails."""
+    report = _check(cast, action("vars", "set_variables", parameters={"variables": {"total": "{{ unclosed"}}))
+    assert not report["ok"]
+    [issue] = report["blocking"]
+    assert (issue["code"], issue["domain"], issue["node_key"]) == ("expression.invalid", "data", "vars")
+    assert issue["location"] == {"node_key": "vars", "parameters": ["variables.total"]}
+    assert "variables.total" in issue["message_human"]

@@ -8,9 +8,9 @@ from django.db import transaction
 from docg.executions.event_schema import event_errors
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
-from docg.executions.stream_auth import stream_token_issue
 from docg.executions.streams import execution_key
 from docg.executions.tests import sse_client
+from docg.orgs.tenancy import stream_token_issue
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
 from tests.fixtures.cast import api_client_for

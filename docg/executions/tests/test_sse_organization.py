@@ -11,15 +11,15 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from docg.executions import sse
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
-from docg.executions.stream_auth import stream_token_issue
 from docg.executions.tests import sse_client
 from docg.orgs.choices import Role
 from docg.orgs.services import membership_add
+from docg.orgs.tenancy import stream_token_issue
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
 from tests.fixtures.cast import api_client_for
@@ -140,14 +140,34 @@ def test_a_stream_token_still_opens_only_its_execution(live_server_asgi, cast):
     assert (refused.status_code, refused.frames[0].json["error"]["code"]) == (401, "stream_token_invalid")
 
 
-def test_the_django_view_applies_the_same_rules(cast):
-    # The ASGI fast path serves the stream under the web server; the plain Django view must refuse alike.
-    request = RequestFactory().get("/api/v1/sse/stream", {"organization": str(cast.globex.pk)})
-    request.COOKIES.update(
-        {settings.SESSION_COOKIE_NAME: _session_cookie(cast.bob)["Cookie"].split("=", 1)[1]}
-    )  # fmt: skip
-    response = async_to_sync(sse.organization_stream)(request)
-    assert response.status_code == 404
-    assert b"organization_not_found" in response.content
-    request = RequestFactory().get("/api/v1/sse/stream", {"organization": "nope"})
-    assert async_to_sync(sse.organization_stream)(request).status_code == 400
+def _asgi_get(path: str, query: str = "", headers: dict | None = None) -> tuple[int, bytes]:
+    """One GET through the SSE app in this process; Django behind it answers everything else."""
+    sent: list = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def django(scope, receive, send):
+        raise AssertionError(f"{path} reached Django")
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": query.encode(),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+    async_to_sync(sse.SSEApplication(django))(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_the_asgi_app_refuses_in_process_too(cast):
+    # The same rules without a server: a foreign organization, a malformed one, no credentials.
+    cookie = _session_cookie(cast.bob)
+    status, body = _asgi_get("/api/v1/sse/stream", f"organization={cast.globex.pk}", cookie)
+    assert (status, b"organization_not_found" in body) == (404, True)
+    assert _asgi_get("/api/v1/sse/stream", "organization=nope", cookie)[0] == 400
+    assert _asgi_get(f"/api/v1/sse/executions/{uuid.uuid4()}/stream")[0] == 401

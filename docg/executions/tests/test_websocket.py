@@ -10,7 +10,7 @@ from django.db import transaction
 from config.asgi import application
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
-from docg.executions.stream_auth import stream_token_issue
+from docg.orgs.tenancy import stream_token_issue
 from docg.workflows.services import workflow_activate, workflow_create
 from docg.workflows.tests.factories import linear_nodes
 
@@ -68,3 +68,16 @@ def test_another_organization_or_no_auth_is_refused_before_accept(cast, executio
     assert (connected, code) == (False, 4401)
     connected, code, _ = _receive_all(f"/ws/executions/{execution.pk}/?token=forged")
     assert (connected, code) == (False, 4401)
+
+
+def test_the_production_web_server_carries_the_websocket(cast, execution, live_server_asgi):
+    """The same replay through the Procfile's web line (uvicorn's websocket protocol), not an in-process stub."""
+    from websockets.sync.client import connect
+
+    token = stream_token_issue(execution=execution, user=cast.alice)
+    url = live_server_asgi.url.replace("http://", "ws://") + f"/ws/executions/{execution.pk}/?token={token}"
+    types = []
+    with connect(url, open_timeout=10, close_timeout=5) as socket:
+        for text in socket:  # the server closes after the terminal event
+            types.append(json.loads(text)["type"])
+    assert types == ["execution.created", "step.started", "execution.completed"]

@@ -11,9 +11,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from docg.common.api.tenancy import membership_for_request
+from docg.orgs import tenancy
 from docg.orgs.billing import billing_summary
-from docg.orgs.choices import MANAGER_ROLES
 
 
 class UsageOutput(serializers.Serializer):
@@ -49,10 +48,8 @@ class BillingView(APIView):
 
     def check_permissions(self, request):
         super().check_permissions(request)
-        membership = membership_for_request(request)
-        request.membership = membership
-        request.organization = membership.organization
-        if self.manager_only and membership.role not in MANAGER_ROLES:
+        membership = tenancy.request_bind(request, tenancy.membership_for_request(request))
+        if self.manager_only and not tenancy.can_manage(membership):
             raise PermissionDenied("Only the organization's owners and admins manage billing.")
 
 

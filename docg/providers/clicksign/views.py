@@ -1,15 +1,13 @@
 from django.conf import settings
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from docg.common.api.errors import error_body
 from docg.common.api.exceptions import ApiError
+from docg.common.api.hooks import post_only
 from docg.providers.clicksign.webhooks import HMAC_HEADER, authenticate, handle_delivery, parse
 
 
-@csrf_exempt
-@require_POST
+@post_only
 def clicksign_hook(request, connection_id):
     """POST /hooks/clicksign/{connection_id} with Content-Hmac → 200 {changed, completed} (see webhooks.py)."""
     try:

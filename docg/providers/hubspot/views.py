@@ -1,15 +1,13 @@
 from django.conf import settings
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from docg.common.api.errors import error_body
 from docg.common.api.exceptions import ApiError
+from docg.common.api.hooks import post_only
 from docg.providers.hubspot import webhooks
 
 
-@csrf_exempt
-@require_POST
+@post_only
 def hubspot_webhook(request):
     """POST /hooks/hubspot/ (the app's webhook target URL) → 200 {queued, duplicates, ignored}."""
     try:

@@ -1,15 +1,13 @@
 from django.conf import settings
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from docg.common.api.errors import error_body
 from docg.common.api.exceptions import ApiError
+from docg.common.api.hooks import post_only
 from docg.providers.stripe.webhooks import stripe_webhook_receive
 
 
-@csrf_exempt
-@require_POST
+@post_only
 def stripe_webhook(request):
     """POST /hooks/stripe/ → 200 {received, duplicate, outcome}; a bad or stale signature is a 400."""
     try:

@@ -1,15 +1,13 @@
 from django.conf import settings
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from docg.common.api.errors import error_body
 from docg.common.api.exceptions import ApiError
+from docg.common.api.hooks import post_only
 from docg.providers.webhook.webhooks import webhook_receive
 
 
-@csrf_exempt
-@require_POST
+@post_only
 def catch_hook(request, workflow_id, secret):
     """POST /hooks/{workflow_id}/{secret} → 202 {execution_id, status} (200 for a repeated delivery)."""
     try:

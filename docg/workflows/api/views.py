@@ -3,7 +3,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from docg.common.api.views import TenantViewSet
+from docg.orgs.api.base import TenantViewSet
 from docg.orgs.choices import MANAGER_ROLES
 from docg.workflows import selectors, services
 from docg.workflows.api.filters import WorkflowFilter

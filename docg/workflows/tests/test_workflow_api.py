@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from docg.audit.models import AuditEvent
@@ -229,3 +231,71 @@ def test_another_organization_gets_404(cast, alice_api, charlie_api):
     assert charlie_api.delete(f"/api/v1/workflows/{workflow_id}").status_code == 404
     assert charlie_api.get("/api/v1/workflows").json()["results"] == []
     assert Workflow.objects.get(pk=workflow_id).name == "Contract"
+
+
+BROKEN = [
+    ("{{ unclosed", "parameters.variables", "variables.total"),
+    ("Total: {{ trigger.amount | no_such_filter }}", "parameters.variables", "variables.total"),
+    ("{% if trigger.vip %}VIP", "parameters.variables", "variables.total"),
+]
+
+
+@pytest.mark.parametrize(("source", "field", "where"), BROKEN)
+def test_save_refuses_an_expression_jinja_cannot_read_naming_node_and_field(alice_api, source, field, where):
+    nodes = linear_nodes()
+    nodes[1]["parameters"] = {"variables": {"customer": "{{ trigger.customer }}", "total": source}}
+    response = _create(alice_api, workflow_body(nodes=nodes))
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "workflow_invalid"
+    assert "prepare" in error["message"] and where in error["message"]
+    [problem] = error["details"]["errors"]
+    assert (problem["node_key"], problem["field"], problem["code"]) == ("prepare", field, "invalid_expression")
+    assert not Workflow.objects.exists()
+
+
+def test_save_refuses_a_branch_condition_jinja_cannot_read(alice_api):
+    nodes = [
+        linear_nodes()[0],
+        {"key": "pick", "kind": "action", "app": "core", "operation": "branch",
+         "branches": [{"when": "trigger.amount >", "next": "done"}]},
+        {"key": "done", "kind": "action", "app": "core", "operation": "set_variables", "parameters": {"variables": {}}},
+    ]  # fmt: skip
+    response = _create(alice_api, workflow_body(nodes=nodes))
+    assert response.status_code == 400, response.content
+    [problem] = response.json()["error"]["details"]["errors"]
+    assert (problem["node_key"], problem["field"], problem["code"]) == ("pick", "branches", "invalid_expression")
+    assert "branches[0].when" in problem["message"]
+
+
+def test_activation_refuses_an_expression_saved_before_the_check(alice_api):
+    workflow_id = _create(alice_api).json()["id"]
+    Workflow.objects.get(pk=workflow_id).nodes.filter(key="prepare").update(
+        parameters={"variables": {"customer": "{{ unclosed"}}
+    )
+    response = alice_api.post(f"/api/v1/workflows/{workflow_id}/activate")
+    assert response.status_code == 400, response.content
+    [problem] = response.json()["error"]["details"]["errors"]
+    assert (problem["node_key"], problem["field"], problem["code"]) == (
+        "prepare",
+        "parameters.variables",
+        "invalid_expression",
+    )
+    assert not WorkflowVersion.objects.filter(workflow_id=workflow_id).exists()
+
+
+def test_a_non_finite_number_is_named_with_its_node_and_field(alice_api):
+    body = json.dumps(workflow_body()).replace('"{{ trigger.customer }}"', "1e999")
+    response = alice_api.post("/api/v1/workflows", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["message"] == "nodes[1].parameters: Numbers must be finite (no NaN or Infinity)."
+
+
+def test_activation_names_the_unknown_app_of_the_only_node(alice_api):
+    nodes = [{"key": "start", "kind": "trigger", "app": "nope", "operation": "catch_hook"}]
+    workflow_id = _create(alice_api, workflow_body(nodes=nodes)).json()["id"]
+    response = alice_api.post(f"/api/v1/workflows/{workflow_id}/activate")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"] == "The workflow is not valid: node 'start': There is no app 'nope'."
+    assert [e["code"] for e in error["details"]["errors"]] == ["unknown_app", "no_actions"]

@@ -38,7 +38,10 @@ class Command(BaseCommand):
         parser.add_argument("--data", default="{}", help="trigger_data, as a JSON object (default: {}).")
         parser.add_argument("--dry-run", action="store_true", help="Render documents; send and sign nothing.")
         parser.add_argument(
-            "--until", default="", choices=sorted(phases.STOPPABLE), help="Stop the run cleanly after this phase."
+            "--until",
+            default="",
+            choices=sorted(phase.value for phase in phases.STOPPABLE),
+            help="Stop the run cleanly after this phase.",
         )
         parser.add_argument("--wait", action="store_true", help="Wait until the run ends or waits for a person.")
         parser.add_argument(

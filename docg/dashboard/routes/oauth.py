@@ -1,12 +1,12 @@
 """OAuth connect / callback routes (social-auth), mounted at /oauth/.
 
-`oauth-connect` has no namespace: the dashboard links to {% url 'oauth-connect' 'google' %}.
+Outside the dashboard's namespace: the dashboard links to {% url 'oauth-connect' 'google' %}.
 The provider redirects back to /oauth/complete/<backend>/ (social-auth's `social:complete`).
 """
 
 from django.urls import include, path
 
-from docg.connectors.oauth_views import oauth_complete, oauth_connect
+from docg.dashboard.views.oauth import oauth_complete, oauth_connect
 
 urlpatterns = [
     path("connect/<str:provider>/", oauth_connect, name="oauth-connect"),

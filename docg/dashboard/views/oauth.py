@@ -1,4 +1,9 @@
-"""GET /oauth/connect/<provider>/: start connecting a provider account to the current organization."""
+"""GET /oauth/connect/<provider>/: start connecting a provider account to the current organization.
+
+Dashboard pages: the connect view is a dashboard view (session, current organization, role),
+and both views answer with the connections page. The social-auth pipeline that stores the
+connection is docg.connectors.oauth_pipeline.
+"""
 
 from django.conf import settings
 from django.contrib import messages

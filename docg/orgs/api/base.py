@@ -1,16 +1,16 @@
 """The one base class that scopes API views to the caller's organization.
 
 Concrete viewsets declare `base_queryset`; this class filters it by the request's
-organization. Overriding `get_queryset` or setting `queryset` is refused when the
-class is defined, so no view can forget (or skip) the scoping.
+organization (worked out by docg.orgs.tenancy). Overriding `get_queryset` or setting
+`queryset` is refused when the class is defined, so no view can forget (or skip) the scoping.
 """
 
 from django.db.models import QuerySet
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from docg.common.api.tenancy import membership_for_request
-from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
+from docg.orgs import tenancy
+from docg.orgs.choices import WRITER_ROLES
 
 
 class TenantViewSet(viewsets.GenericViewSet):
@@ -31,13 +31,11 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     def check_permissions(self, request):
         super().check_permissions(request)
-        membership = membership_for_request(request)
-        request.membership = membership
-        request.organization = membership.organization
+        membership = tenancy.request_bind(request, tenancy.membership_for_request(request))
         roles = self.action_roles.get(self.action)
         if roles is None and request.method not in permissions.SAFE_METHODS:
             roles = self.write_roles
-        if roles is not None and membership.role not in roles:
+        if roles is not None and not tenancy.role_allows(membership, roles):
             raise PermissionDenied(f"Your role ({membership.role}) cannot do this here.")
 
     def get_queryset(self) -> QuerySet:
@@ -50,6 +48,3 @@ class TenantViewSet(viewsets.GenericViewSet):
         context = super().get_serializer_context()
         context["organization"] = getattr(self.request, "organization", None)
         return context
-
-
-__all__ = ["MANAGER_ROLES", "WRITER_ROLES", "TenantViewSet"]

@@ -1,0 +1,27 @@
+"""Webhook endpoints (/hooks/...): plain Django views that answer in the API's error shape."""
+
+from functools import wraps
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from docg.common.api.errors import error_body
+
+
+def post_only(view):
+    """csrf_exempt and POST only; any other method gets 405 in the error shape (require_POST sends no body)."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            response = JsonResponse(
+                error_body("method_not_allowed", _("This address accepts POST only, from the sending service.")),
+                status=405,
+            )
+            response["Allow"] = "POST"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
