@@ -9,6 +9,7 @@ def _on_beat() -> None:
 
     dispatch.outbox_drain()
     reaper.reap_orphans()
+    reaper.reap_lost_broker()  # last: it fails while the broker is down
 
 
 class ReaperMiddleware(Middleware):

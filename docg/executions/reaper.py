@@ -98,32 +98,18 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
         if not dead:
             return []
         last_beat = max(worker.beat_at for worker in dead)
-        steps = (
+        running = (
             ExecutionStep.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("execution__workflow_version")
-            .filter(execution__status__in=RUNNABLE)
+            .filter(execution__status__in=RUNNABLE, status=StepStatus.RUNNING, worker_id__in=[w.pk for w in dead])
         )
-        running = steps.filter(status=StepStatus.RUNNING, worker_id__in=[worker.pk for worker in dead])
-        # Due (not delayed: a pending step's lease is its due time plus a lease) and older than the last beat.
-        pending = steps.filter(
-            status=StepStatus.PENDING,
-            created_at__lt=last_beat,
-            lease_expires_at__lte=now + timedelta(seconds=settings.STEP_LEASE_SECONDS),
-        )
-        for step in [*running[:limit], *pending.order_by("created_at")[:limit]]:
-            if step.status == StepStatus.RUNNING:
-                step.lease_expires_at = now  # expired: the resent message's claim takes it over
-                step.save(update_fields=["lease_expires_at", "updated_at"])
-            nodes = definition_nodes(step.execution)
-            dispatch.step_enqueue(step_id=step.pk, queue=dispatch.node_queue(nodes[node_index(nodes, step.node_key)]))
+        for step in running[:limit]:
+            step.lease_expires_at = now  # expired: the resent message's claim takes it over
+            step.save(update_fields=["lease_expires_at", "updated_at"])
+            _step_resend(step)
             resent.append(str(step.pk))
-        queued = list(
-            WorkflowExecution.objects.select_for_update(skip_locked=True)
-            .filter(status=ExecutionStatus.QUEUED, created_at__lt=last_beat)
-            .values_list("pk", flat=True)[:limit]
-        )
-        for execution_id in queued:
-            dispatch.execution_enqueue(execution_id=execution_id)
+        unstarted, queued = _resend_unstarted(created_before=last_beat, limit=limit)
+        resent += unstarted
         WorkerHeartbeat.objects.filter(pk__in=[worker.pk for worker in dead]).delete()
     logger.warning(
         "Worker(s) %s stopped beating: resent %d step(s) and %d queued run(s)",
@@ -132,6 +118,60 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
         len(queued),
     )
     return resent
+
+
+def _step_resend(step: ExecutionStep) -> None:
+    nodes = definition_nodes(step.execution)
+    dispatch.step_enqueue(step_id=step.pk, queue=dispatch.node_queue(nodes[node_index(nodes, step.node_key)]))
+
+
+def _resend_unstarted(*, created_before, limit: int) -> tuple[list[str], list[str]]:
+    """Resend (caller's transaction) the due pending steps and the queued runs created before this moment."""
+    now = timezone.now()
+    pending = (
+        ExecutionStep.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("execution__workflow_version")
+        .filter(
+            execution__status__in=RUNNABLE,
+            status=StepStatus.PENDING,
+            created_at__lt=created_before,
+            # Due (not delayed): a pending step's lease is its due time plus a lease.
+            lease_expires_at__lte=now + timedelta(seconds=settings.STEP_LEASE_SECONDS),
+        )
+        .order_by("created_at")[:limit]
+    )
+    steps = []
+    for step in pending:
+        _step_resend(step)
+        steps.append(str(step.pk))
+    queued = [
+        str(pk)
+        for pk in WorkflowExecution.objects.select_for_update(skip_locked=True)
+        .filter(status=ExecutionStatus.QUEUED, created_at__lt=created_before)
+        .values_list("pk", flat=True)[:limit]
+    ]
+    for execution_id in queued:
+        dispatch.execution_enqueue(execution_id=execution_id)
+    return steps, queued
+
+
+# A key in the broker's Redis: missing means Redis lost its data (restarted empty), and every message with it.
+BROKER_MARK = "docg:broker:alive"
+
+
+def reap_lost_broker(*, limit: int = 500) -> list[str]:
+    """If the Redis broker came back empty, resend at once what its queues held (due pending steps, queued
+    runs) instead of leaving them to their leases; returns the ids resent. RabbitMQ keeps its queues on disk."""
+    import dramatiq
+
+    client = getattr(dramatiq.get_broker(), "client", None)
+    if client is None or not client.set(BROKER_MARK, "1", nx=True):
+        return []  # not Redis, or the mark (and so the queues) survived
+    with transaction.atomic():
+        steps, queued = _resend_unstarted(created_before=timezone.now(), limit=limit)
+    if steps or queued:
+        logger.warning("The broker's Redis lost its data: resent %d step(s), %d queued run(s)", len(steps), len(queued))
+    return steps + queued
 
 
 class ReaperThread(threading.Thread):
