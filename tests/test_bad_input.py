@@ -91,13 +91,13 @@ def test_json_body_over_one_megabyte_is_413_when_length_is_not_declared(alice_ap
     from django.test import RequestFactory
     from rest_framework.request import Request
 
-    from docg.common.api.exceptions import ApiError
     from docg.common.api.parsers import LimitedJSONParser
+    from docg.common.errors import DocgError
 
     raw = json.dumps({"name": "x" * (1024 * 1024 + 10)}).encode()
     request = RequestFactory().post("/api/v1/workflows", data=raw, content_type="application/json")
     del request.META["CONTENT_LENGTH"]
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DocgError) as caught:
         LimitedJSONParser().parse(BytesIO(raw), "application/json", {"request": Request(request)})
     assert caught.value.status_code == 413
 

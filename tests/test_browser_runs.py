@@ -10,12 +10,12 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
+from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.connectors.registry import App, Operation
 from docg.connectors.runtime import ActionResult
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
-from docg.executions.errors import StepError
 from docg.executions.models import ExecutionStep, WorkflowExecution
 from docg.executions.tests.builders import PREPARE, action, active_workflow
 from tests.fixtures.browser import UI_TIMEOUT_MS, logged_in_page, screenshot
@@ -39,7 +39,7 @@ def flaky_crm():
             calls["n"] += 1
             first = calls["n"] == 1
         if first:
-            raise StepError(
+            raise DocgError(
                 "crm.rejected", "422 from CRM", {"status": 422, "body": {"email": "required"}}, human=CRM_REFUSAL
             )
         return ActionResult(output={"contact_id": "c-42"})

@@ -197,6 +197,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     "docg.executions.middleware.ReaperMiddleware",
     "docg.providers.google.schedule.FormsPollMiddleware",
+    "docg.executions.periodic.PeriodicMiddleware",
 ]
 
 if REDIS_URL:
@@ -339,3 +340,22 @@ CONNECTOR_API_ROOTS = {
 
 from .billing import *  # noqa: E402, F403
 from .oauth import *  # noqa: E402, F403
+
+# --- Operating at volume (issue 15) -------------------------------------------------
+# Bulk retry/cancel: runs per operation, runs per batch transaction, and the lease after
+# which the sweep re-sends an operation whose worker died.
+BULK_MAX_RUNS = env.int("BULK_MAX_RUNS", default=10_000)
+BULK_BATCH_SIZE = env.int("BULK_BATCH_SIZE", default=50)
+BULK_LEASE_SECONDS = env.float("BULK_LEASE_SECONDS", default=60)
+# Outgoing event subscriptions: retry delays (the last repeats), how long to keep trying one
+# event, after how many days of failures a subscription is disabled, and the dispatch interval.
+SUBSCRIPTION_RETRY_SECONDS = env.list("SUBSCRIPTION_RETRY_SECONDS", cast=float, default=[10, 60, 300, 1800, 3600, 7200])
+SUBSCRIPTION_RETRY_HOURS = env.float("SUBSCRIPTION_RETRY_HOURS", default=24)
+SUBSCRIPTION_DISABLE_DAYS = env.float("SUBSCRIPTION_DISABLE_DAYS", default=3)
+SUBSCRIPTION_TICK_SECONDS = env.float("SUBSCRIPTION_TICK_SECONDS", default=5)
+# Retention defaults (an organization's policy overrides them; 0 keeps forever), how often the
+# purge runs (claimed once per interval across workers) and how many runs one batch deletes.
+RETENTION_RUN_DAYS = env.int("RETENTION_RUN_DAYS", default=0)
+RETENTION_DOCUMENT_DAYS = env.int("RETENTION_DOCUMENT_DAYS", default=0)
+RETENTION_INTERVAL_SECONDS = env.float("RETENTION_INTERVAL_SECONDS", default=3600)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)

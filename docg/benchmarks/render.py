@@ -131,7 +131,7 @@ def _line(name: str, timings: list[float], wall: float) -> str:
 
 def _pdf_series(docs: int, workers: int, write: Callable[[str], Any]) -> dict[str, Any] | None:
     try:
-        from docg.documents.pdf import convert_to_pdf
+        from docg.documents.pdf import convert_to_pdf, get_converter
     except ImportError as exc:
         write(f"  PDF                skipped: docg.documents.pdf is not available ({exc})")
         return None
@@ -148,14 +148,30 @@ def _pdf_series(docs: int, workers: int, write: Callable[[str], Any]) -> dict[st
         convert_to_pdf(rendered, "contract.docx")
         return (middle - started) * 1000, (time.perf_counter() - middle) * 1000
 
+    converter = get_converter()
+    converter.timings.clear()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pairs = list(pool.map(one, range(docs)))
     wall = time.perf_counter() - started
     pdf_ms = [p for _, p in pairs]
     total_ms = [r + p for r, p in pairs]
+    render_ms = [r for r, _ in pairs]
     write(_line("PDF conversion", pdf_ms, wall))
     write(_line("DOCX + PDF", total_ms, wall))
+    # Where a warm conversion's time goes: inside LibreOffice (load = import + layout, export = PDF filter,
+    # close), and around it (temporary files, the JSON bridge, reading the PDF back).
+    timings = list(converter.timings)
+    phases = {name: [t.get(name, 0.0) for t in timings] for name in ("load", "export", "close")}
+    outside = [t["round_trip"] - t.get("load", 0) - t.get("export", 0) - t.get("close", 0) for t in timings]
+    write(
+        "  PDF phases p50:    "
+        + "   ".join(
+            f"{name} {percentile(values, 50):.1f} ms" for name, values in phases.items() if name != "round_trip"
+        )
+        + f"   outside LibreOffice {percentile(outside, 50):.1f} ms   render {percentile(render_ms, 50):.1f} ms"
+        + f"   (pool of {converter.size})"
+    )
     return {
         "pdf_p50_ms": percentile(pdf_ms, 50),
         "pdf_p95_ms": percentile(pdf_ms, 95),

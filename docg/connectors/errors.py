@@ -1,4 +1,4 @@
-"""Connector errors, their bilingual messages, and the provider's Retry-After read once for every client."""
+"""Connector error catalogs (gettext), and the provider's Retry-After read once for every client."""
 
 import datetime
 import email.utils
@@ -7,38 +7,28 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-
-class ConnectorError(Exception):
-    """A provider call failed. `transient` errors are retried; the others fail the step."""
-
-    def __init__(self, code: str, message_human: str, details_tech: dict | None = None, *, transient: bool = False):
-        super().__init__(message_human)
-        self.code = code
-        self.message_human = message_human
-        self.details_tech = details_tech or {}
-        self.transient = transient
+from docg.common.errors import DocgError, translated
 
 
 class MessageCatalog:
-    """A connector's error messages in English and Brazilian Portuguese, keyed by code.
+    """A connector's error messages (gettext msgids with a `%(summary)s` placeholder), keyed by code.
 
-    Errors are raised in English with a language-neutral `summary` kept in
-    details_tech; the action translates them for the organization (clients have
-    no organization to ask).
+    Errors are raised in English with a language-neutral `summary` kept in the details;
+    the action translates them for the organization (clients have no organization to ask).
     """
 
-    def __init__(self, messages: dict[str, tuple[str, str]]):
+    def __init__(self, messages: dict[str, Any]):
         self.messages = messages
 
-    def error(self, code: str, summary: str, tech: dict | None = None, *, transient: bool = False) -> ConnectorError:
-        message = self.messages[code][0].format(summary=summary)
-        return ConnectorError(code, message, {**(tech or {}), "summary": summary}, transient=transient)
+    def error(self, code: str, summary: str, tech: dict | None = None, *, transient: bool = False) -> DocgError:
+        message = translated(self.messages[code], "en", summary=summary)
+        return DocgError(code, message, {**(tech or {}), "summary": summary}, transient=transient)
 
-    def translate(self, error: ConnectorError, language: str) -> str:
-        pair = self.messages.get(error.code)
-        if pair is None or "summary" not in error.details_tech or not (language or "").lower().startswith("pt"):
-            return error.message_human
-        return pair[1].format(summary=error.details_tech["summary"])
+    def translate(self, error: DocgError, language: str) -> str:
+        template = self.messages.get(error.code)
+        if template is None or "summary" not in error.details:
+            return error.human
+        return translated(template, language, summary=error.details["summary"])
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 import httpx
 from django.conf import settings
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors import services
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 
 
@@ -40,7 +39,7 @@ def connection_test(*, connection: DataSourceConnection, by=None) -> ConnectionT
     # Saved before the check existed (or through the admin): refused as bad input, nothing is called.
     problems = services.connection_address_problems(config=connection.config, credentials=connection.credentials)
     if problems:
-        raise ApiError(
+        raise DocgError(
             "connection.invalid_host",
             "This connection names a server that cannot exist: correct it and test again.",
             details=problems,
@@ -52,8 +51,8 @@ def connection_test(*, connection: DataSourceConnection, by=None) -> ConnectionT
         )
     try:
         result = checker(connection)
-    except ConnectorError as exc:
-        result = ConnectionTestResult(False, exc.code, exc.message_human, {"transient": exc.transient})
+    except DocgError as exc:
+        result = ConnectionTestResult(False, exc.code, exc.human, {"transient": exc.transient})
     services.connection_record_check(connection=connection, ok=result.ok, code=result.code, message=result.message)
     return result
 

@@ -18,9 +18,9 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 
+from docg.common.errors import DocgError
 from docg.connectors import services
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 
 OAUTH_PROVIDERS = ("hubspot", "google", "microsoft")
@@ -28,8 +28,8 @@ OAUTH_PROVIDERS = ("hubspot", "google", "microsoft")
 _DEAD_GRANT = {"invalid_grant", "bad_refresh_token", "unauthorized_client"}
 
 
-def _expired(connection: DataSourceConnection, detail: str) -> ConnectorError:
-    return ConnectorError(
+def _expired(connection: DataSourceConnection, detail: str) -> DocgError:
+    return DocgError(
         "oauth_expired",
         f"The {connection.provider} connection '{connection.name}' has expired: reconnect it.",
         {"connection_id": str(connection.pk), "provider": connection.provider, "detail": detail},
@@ -56,7 +56,7 @@ def token_endpoint(connection: DataSourceConnection) -> tuple[str, str, str]:
         tenant = (connection.config or {}).get("tenant") or settings.SOCIAL_AUTH_MICROSOFT_TENANT
         url = f"{roots['microsoft_login']}/{tenant}/oauth2/v2.0/token"
         return url, settings.SOCIAL_AUTH_MICROSOFT_KEY, settings.SOCIAL_AUTH_MICROSOFT_SECRET
-    raise ConnectorError(
+    raise DocgError(
         "connection.not_oauth",
         f"The {connection.provider} connection '{connection.name}' has no OAuth tokens to refresh.",
         {"provider": connection.provider},
@@ -94,7 +94,7 @@ def _refresh_call(connection: DataSourceConnection, refresh_token: str, correlat
     try:
         response = httpx.post(url, data=payload, headers=headers, timeout=settings.OAUTH_HTTP_TIMEOUT_SECONDS)
     except httpx.HTTPError as exc:
-        raise ConnectorError(
+        raise DocgError(
             "oauth.refresh_unavailable",
             f"Could not reach {connection.provider} to renew the connection; docg will try again.",
             {**tech, "exception": type(exc).__name__},
@@ -111,7 +111,7 @@ def _refresh_call(connection: DataSourceConnection, refresh_token: str, correlat
     error = str(body.get("error") or body.get("status") or "").lower()
     tech = {**tech, "status_code": response.status_code, "error": error}
     if response.status_code == 429 or response.status_code >= 500:
-        raise ConnectorError(
+        raise DocgError(
             "oauth.refresh_unavailable",
             f"{connection.provider} could not renew the connection right now; docg will try again.",
             tech,
@@ -119,7 +119,7 @@ def _refresh_call(connection: DataSourceConnection, refresh_token: str, correlat
         )
     if error in _DEAD_GRANT or response.status_code in (400, 401):
         raise _expired(connection, error or f"HTTP {response.status_code}")
-    raise ConnectorError("oauth.refresh_failed", f"{connection.provider} refused to renew the connection.", tech)
+    raise DocgError("oauth.refresh_failed", f"{connection.provider} refused to renew the connection.", tech)
 
 
 def fresh_access_token(*, connection: DataSourceConnection, force: bool = False, correlation_id: str = "") -> str:
@@ -134,7 +134,7 @@ def fresh_access_token(*, connection: DataSourceConnection, force: bool = False,
     if connection.status != ConnectionStatus.ACTIVE:
         raise _expired(connection, f"status {connection.status}")
     stale = str((connection.credentials or {}).get("access_token") or "")
-    failure: ConnectorError | None = None
+    failure: DocgError | None = None
     # The token POST runs while the row is locked, on purpose: a second worker that needs the
     # token waits here and then finds the new one instead of refreshing too (a refresh may
     # rotate the refresh token and invalidate the first worker's). The call is bounded by
@@ -155,9 +155,9 @@ def fresh_access_token(*, connection: DataSourceConnection, force: bool = False,
         else:
             try:
                 answer = _refresh_call(locked, str(credentials["refresh_token"]), correlation_id)
-            except ConnectorError as exc:
+            except DocgError as exc:
                 if exc.code == "oauth_expired":
-                    services.connection_mark_expired(connection=locked, reason=exc.message_human)
+                    services.connection_mark_expired(connection=locked, reason=exc.human)
                 failure = exc
             else:
                 new = token_credentials(answer, credentials)

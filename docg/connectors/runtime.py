@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import DocgError, translated
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 
 
 @dataclass
@@ -33,21 +35,18 @@ class ActionContext:
     # Set by the engine: tells the run about a document this step stored (its log line and live event).
     on_document: Callable[[Any], None] | None = None
 
-    def say(self, english: str, portuguese: str) -> str:
-        """The message in the organization's language."""
-        return portuguese if (self.language or "").lower().startswith("pt") else english
+    def say(self, message: Any, **params: Any) -> str:
+        """A gettext_lazy message in the organization's language, its %(name)s placeholders filled from `params`."""
+        return translated(message, self.language, **params)
 
     def active_connection(self, provider: str, label: str):
         """The step's connection, which must be active and for `provider`; else a permanent error."""
         connection = self.connection
         if connection is None or connection.status != ConnectionStatus.ACTIVE or connection.provider != provider:
             state = "missing" if connection is None else f"{connection.provider}/{connection.status}"
-            raise ConnectorError(
+            raise DocgError(
                 "connection.inactive",
-                self.say(
-                    f"This step needs an active {label} connection ({state}).",
-                    f"Esta etapa precisa de uma conexão {label} ativa ({state}).",
-                ),
+                self.say(_("This step needs an active %(label)s connection (%(state)s)."), label=label, state=state),
                 {"connection": str(getattr(connection, "pk", "")), "state": state},
             )
         return connection

@@ -28,6 +28,8 @@ NAVIGATION = [
     ("dashboard:connections", _("Connections")),
     ("dashboard:metrics", _("Metrics")),
     ("dashboard:billing", _("Billing")),
+    ("dashboard:retention", _("Retention")),
+    ("dashboard:subscriptions", _("Subscriptions")),
 ]
 
 

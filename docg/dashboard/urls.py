@@ -11,6 +11,7 @@ from docg.dashboard.routes import (
     metrics,
     runs,
     templates,
+    volume,
     workflows,
 )
 from docg.dashboard.views import shell
@@ -31,4 +32,5 @@ urlpatterns = [
     *connections.urlpatterns,
     *metrics.urlpatterns,
     *billing.urlpatterns,
+    *volume.urlpatterns,
 ]

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from docg.audit.choices import ActorType
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.demo.documents import demo_template, sample_items
 from docg.documents.models import Template
 from docg.executions import dispatch
@@ -280,7 +280,7 @@ def demo_run(*, workflow: Workflow, trigger_data: dict) -> tuple[WorkflowExecuti
     try:
         with dispatch.inline():
             execution = execution_start(workflow=workflow, trigger_data=trigger_data, actor_type=ActorType.WEBHOOK)
-    except ApiError as exc:
+    except DocgError as exc:
         return None, exc.message
     execution.refresh_from_db()
     return execution, "created"

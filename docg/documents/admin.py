@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
 from docg.common.admin_search import UUIDSearchMixin
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.documents import ooxml
 from docg.documents.models import GeneratedDocument, SignatureRequest, Template, TemplateVersion
 from docg.documents.services import template_add_version, template_analyse, template_create, template_delete
@@ -35,7 +35,7 @@ class TemplateAdminForm(forms.ModelForm):
                 if not self.instance._state.adding and package.kind != self.instance.kind:
                     raise ValidationError(f"This template is a {self.instance.kind}: upload a .{self.instance.kind}.")
                 template_analyse(upload=upload, kind=package.kind)
-            except ApiError as exc:
+            except DocgError as exc:
                 raise ValidationError(exc.message, code=exc.code)
         return upload
 

@@ -10,8 +10,10 @@ have), `template.syntax_error` (anything else Jinja refuses). Each error is
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 from jinja2 import TemplateSyntaxError, nodes
 
+from docg.common.errors import in_language
 from docg.documents.placeholders import BLOCKS, CLOSER, ScopeTags, Tag, in_scope, marker_of
 from docg.workflows.expressions import environment
 
@@ -206,27 +208,31 @@ def lint(analysis: list[ScopeTags]) -> list[dict[str, Any]]:
 
 
 _PARTS = {
-    "body": ("body", "corpo"),
-    "header": ("header", "cabeçalho"),
-    "footer": ("footer", "rodapé"),
-    "footnote": ("footnote", "nota de rodapé"),
-    "endnote": ("endnote", "nota de fim"),
-    "slide": ("slide", "slide"),
-    "notes": ("notes of slide", "anotações do slide"),
+    "body": pgettext_lazy("template part", "body"),
+    "header": pgettext_lazy("template part", "header"),
+    "footer": pgettext_lazy("template part", "footer"),
+    "footnote": pgettext_lazy("template part", "footnote"),
+    "endnote": pgettext_lazy("template part", "endnote"),
+    "slide": pgettext_lazy("template part", "slide"),
+    "notes": pgettext_lazy("template part", "notes of slide"),
 }
-_WORDS = {"table": ("table", "tabela"), "row": ("row", "linha"), "cell": ("cell", "célula")}
+_WORDS = {
+    "table": pgettext_lazy("template part", "table"),
+    "row": pgettext_lazy("template part", "row"),
+    "cell": pgettext_lazy("template part", "cell"),
+}
 
 
 def describe_location(location: dict[str, Any], language: str = "en") -> str:
     """`header 1, table 1, row 2, cell 1, paragraph 3`: numbers from 1, as a person counts."""
-    pt = (language or "").lower().startswith("pt")
-    part = location.get("part", "body")
-    label = _PARTS.get(part, (part, part))[1 if pt else 0]
-    number = location.get("slide") or location.get(part)
-    pieces = [f"{label} {number}" if number else label]
-    for key, words in _WORDS.items():
-        if key in location:
-            pieces.append(f"{words[1 if pt else 0]} {location[key] + 1}")
-    if "paragraph" in location:
-        pieces.append(f"{'parágrafo' if pt else 'paragraph'} {location['paragraph'] + 1}")
+    with in_language(language):
+        part = location.get("part", "body")
+        label = str(_PARTS.get(part, part))
+        number = location.get("slide") or location.get(part)
+        pieces = [f"{label} {number}" if number else label]
+        for key, word in _WORDS.items():
+            if key in location:
+                pieces.append(f"{word} {location[key] + 1}")
+        if "paragraph" in location:
+            pieces.append(f"{pgettext('template part', 'paragraph')} {location['paragraph'] + 1}")
     return ", ".join(pieces)

@@ -7,7 +7,11 @@ connects to it over a named UNO pipe, and then answers one JSON request per
 line on stdin with one JSON line on stdout:
 
     {"op": "convert", "input": "/tmp/…/document.docx", "output": "/tmp/…/document.pdf"}
-    → {"ok": true, "ms": 123}  |  {"ok": false, "error": "…", "fatal": false}
+    → {"ok": true, "ms": 123, "phases": {"load": 61, "export": 55, "close": 7}}
+    | {"ok": false, "error": "…", "fatal": false}
+
+`load` is LibreOffice's import filter and the layout it builds on load, `export`
+the PDF filter (and any layout it still forces), `close` disposing the document.
 
 A `fatal` answer means the soffice is gone or unusable; the script exits right
 after it. EOF on stdin (docg's process ended, however it ended) or
@@ -94,18 +98,28 @@ class Office:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def convert(self, source: str, target: str) -> None:
+    def convert(self, source: str, target: str) -> dict:
+        """Convert `source` to the PDF `target`; returns the milliseconds each phase took."""
+        started = time.monotonic()
         doc = self.desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0, LOAD_PROPS)
         if doc is None:
             raise ValueError("LibreOffice could not open the document")
+        loaded = exported = time.monotonic()
         try:
             export = next((f for service, f in FILTERS if doc.supportsService(service)), "writer_pdf_Export")
             doc.storeToURL(uno.systemPathToFileUrl(target), _props(FilterName=export))
+            exported = time.monotonic()
         finally:
             try:
                 doc.close(True)
             except Exception:  # CloseVetoException and friends: dispose is the hard close.
                 doc.dispose()
+        closed = time.monotonic()
+        return {
+            "load": round((loaded - started) * 1000, 1),
+            "export": round((exported - loaded) * 1000, 1),
+            "close": round((closed - exported) * 1000, 1),
+        }
 
     def warm_up(self, scratch: str) -> None:
         # The first export of each kind loads its libraries: pay that here, not on a user's document.
@@ -172,7 +186,7 @@ def main() -> int:
         try:
             if not office.alive():
                 raise RuntimeError(f"soffice exited with status {office.process.returncode}")
-            office.convert(request["input"], request["output"])
+            phases = office.convert(request["input"], request["output"])
         except Exception as exc:
             fatal = _fatal(exc, office)
             answer({"ok": False, "error": f"{type(exc).__name__}: {exc}", "fatal": fatal})
@@ -180,7 +194,7 @@ def main() -> int:
                 orphaned = False  # docg restarts this slot with the same profile
                 break
             continue
-        answer({"ok": True, "ms": round((time.monotonic() - started) * 1000)})
+        answer({"ok": True, "ms": round((time.monotonic() - started) * 1000), "phases": phases})
     office.stop()
     if orphaned:
         shutil.rmtree(args.profile, ignore_errors=True)

@@ -18,7 +18,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from django.conf import settings
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.documents.choices import TemplateKind
 
 MAX_ENTRIES = 2000
@@ -56,8 +56,8 @@ class Package:
     sha256: str
 
 
-def _refuse(code: str, message: str, status_code: int = 400, **details) -> ApiError:
-    return ApiError(f"template.{code}", message, status_code=status_code, details=details)
+def _refuse(code: str, message: str, status_code: int = 400, **details) -> DocgError:
+    return DocgError(f"template.{code}", message, status_code=status_code, details=details)
 
 
 def kind_for(filename: str) -> str:
@@ -171,7 +171,7 @@ def _check_parts(package: zipfile.ZipFile, kind: str) -> None:
 
 
 def inspect(upload: IO[bytes], filename: str) -> Package:
-    """Validate an uploaded .docx/.pptx without keeping it; raises ApiError(`template.*`) on any refusal."""
+    """Validate an uploaded .docx/.pptx without keeping it; raises DocgError(`template.*`) on any refusal."""
     kind = kind_for(filename)
     upload.seek(0, 2)
     size = upload.tell()

@@ -51,7 +51,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 from django.conf import settings
@@ -221,6 +221,9 @@ class PdfConverter:
         self.max_conversions = int(max_conversions or _setting("PDF_MAX_CONVERSIONS_PER_PROCESS", 500))
         self.pid = os.getpid()
         self.stats: Counter = Counter()
+        # Per warm conversion, the milliseconds of each phase inside LibreOffice and of the round trip
+        # (writing the file, the bridge, reading the PDF back): what `benchmark render --pdf` reports.
+        self.timings: deque[dict[str, float]] = deque(maxlen=10_000)
         self._lock = threading.Lock()
         self._closed = False
         self._slots = [_Slot(i, self) for i in range(self.size)]
@@ -240,7 +243,9 @@ class PdfConverter:
             source.write_bytes(data)
             target = workdir / "document.pdf"
             try:
-                self._convert_warm(source, target, timeout)
+                started = time.monotonic()
+                phases = self._convert_warm(source, target, timeout)
+                self.timings.append({**phases, "round_trip": (time.monotonic() - started) * 1000})
                 self._count("warm")
             except _WarmFailed as exc:
                 logger.warning("Warm PDF conversion of %r failed (%s); falling back to a cold soffice.", filename, exc)
@@ -285,7 +290,7 @@ class PdfConverter:
         with self._lock:
             self.stats[what] += 1
 
-    def _convert_warm(self, source: Path, target: Path, timeout: float) -> None:
+    def _convert_warm(self, source: Path, target: Path, timeout: float) -> dict[str, float]:
         try:
             slot = self._free.get(timeout=timeout)
         except queue.Empty:
@@ -304,7 +309,7 @@ class PdfConverter:
             if reply.get("ok"):
                 healthy = True
                 slot.conversions += 1
-                return
+                return reply.get("phases") or {}
             healthy = not reply.get("fatal")
             raise _WarmFailed(reply.get("error") or "unknown error")
         except TimeoutError as exc:

@@ -1,15 +1,17 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import translated
 from docg.documents.lint import describe_location
 from docg.documents.models import Template, TemplateVersion
 
 _HUMAN = {
-    "template.malformed_tag": ("a tag is not closed", "uma marcação não foi fechada"),
-    "template.unbalanced_block": ("a block is not closed or not opened", "um bloco não foi aberto ou fechado"),
-    "template.unknown_filter": ("it uses a filter docg does not have", "ela usa um filtro que o docg não tem"),
-    "template.syntax_error": ("a tag cannot be read", "uma marcação não pode ser lida"),
+    "template.malformed_tag": _("a tag is not closed"),
+    "template.unbalanced_block": _("a block is not closed or not opened"),
+    "template.unknown_filter": _("it uses a filter docg does not have"),
+    "template.syntax_error": _("a tag cannot be read"),
 }
 
 
@@ -31,17 +33,19 @@ def template_placeholders(*, template: Template) -> dict[str, Any]:
 
 def template_issues(template: Template, *, node_key: str = "", language: str = "en") -> list[dict[str, Any]]:
     """The template's lint errors as preflight issues (domain `template`, blocking, with their location)."""
-    pt = (language or "").lower().startswith("pt")
     issues = []
     for error in template.lint_errors or []:
         location = error.get("location") or {}
-        what = _HUMAN.get(error["code"], ("it has an error", "ele tem um erro"))[1 if pt else 0]
+        what = translated(_HUMAN.get(error["code"], _("it has an error")), language)
         where = describe_location(location, language)
         tag = error.get("tag", "")
-        message = (
-            f"O modelo '{template.name}' não pode ser usado: {what} ({where}: {tag})."
-            if pt
-            else f"Template '{template.name}' cannot be used: {what} ({where}: {tag})."
+        message = translated(
+            _("Template '%(name)s' cannot be used: %(what)s (%(where)s: %(tag)s)."),
+            language,
+            name=template.name,
+            what=what,
+            where=where,
+            tag=tag,
         )
         issues.append(
             {

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.documents import lint, ooxml, placeholders
 from docg.documents.models import Template, TemplateVersion
 from docg.orgs.models import Organization, User
@@ -18,10 +18,10 @@ def template_analyse(*, upload: Any, kind: str) -> tuple[list[dict], list[dict],
     """(variables with their locations, every placeholder, lint errors) of an inspected package."""
     try:
         analysis = placeholders.analyse(upload, kind)
-    except ApiError:
+    except DocgError:
         raise
     except Exception as exc:  # python-pptx / lxml on an odd but valid package: a 400, never a 500.
-        raise ApiError(
+        raise DocgError(
             "template.unreadable",
             "docg could not read the text of this document; open it in Office, save it again and retry.",
             details={"reason": f"{type(exc).__name__}: {exc}"[:500]},
@@ -34,7 +34,7 @@ def _prepared_version(*, organization_id: Any, template: Template, by: User | No
     """Inspect, analyse and store the upload; the returned version is not saved yet (its file is)."""
     package = ooxml.inspect(upload, upload.name or "")
     if template.kind and package.kind != template.kind:
-        raise ApiError(
+        raise DocgError(
             "template.wrong_kind", f"This template is a {template.kind}; upload a .{template.kind} file as its version."
         )
     variables, found, lint_errors = template_analyse(upload=upload, kind=package.kind)

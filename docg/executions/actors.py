@@ -63,3 +63,37 @@ STEP_ACTORS = {
     queue: _actor(queue, _step_handler(queue), queue_name=queue, actor_name=f"docg.run_step.{queue}")
     for queue in dispatch.QUEUES
 }
+
+
+@dramatiq.actor(queue_name="bulk", actor_name="docg.bulk_operation", **_OPTIONS)
+def process_bulk_operation(operation_id: str) -> None:
+    """Work through a bulk retry/cancel (docg.executions.bulk), batch by batch."""
+    from docg.executions.bulk import bulk_work
+
+    try:
+        bulk_work(operation_id=operation_id)
+    finally:
+        close_old_connections()
+
+
+@dramatiq.actor(queue_name="webhooks", actor_name="docg.deliver_events", **_OPTIONS)
+def deliver_events() -> None:
+    """Outgoing event subscriptions (docg.executions.subscriptions): new deliveries, then the due ones."""
+    from docg.executions.subscriptions import deliveries_send, subscriptions_dispatch
+
+    try:
+        subscriptions_dispatch()
+        deliveries_send()
+    finally:
+        close_old_connections()
+
+
+@dramatiq.actor(queue_name="default", actor_name="docg.retention_purge", **_OPTIONS)
+def retention_purge() -> None:
+    """Delete runs and documents past their organization's retention (docg.executions.retention)."""
+    from docg.executions.retention import retention_purge as purge
+
+    try:
+        purge()
+    finally:
+        close_old_connections()

@@ -13,6 +13,14 @@ from docg.executions.models import (
     WorkflowApproval,
     WorkflowExecution,
 )
+from docg.executions.volume_models import (
+    BulkOperation,
+    BulkOperationItem,
+    DeliveryAttempt,
+    EventDelivery,
+    EventSubscription,
+    RetentionPolicy,
+)
 
 
 def _all_fields(model) -> tuple[str, ...]:
@@ -225,3 +233,61 @@ class StartRequestAdmin(UUIDSearchMixin, _ReadOnlyAdmin):
     list_select_related = ("organization",)
     search_fields = ("key", "execution__id__exact")
     readonly_fields = _all_fields(StartRequest)
+
+
+# --- operating at volume: bulk operations, event subscriptions, retention ---------------------------------
+
+
+@admin.register(BulkOperation)
+class BulkOperationAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    """Bulk retries and cancels, read only: they move only through docg.executions.bulk (and its audit rows)."""
+
+    list_display = ("id", "organization", "action", "status", "total", "done", "failed", "canceled", "created_at")
+    list_filter = ("action", "status")
+    list_select_related = ("organization",)
+    search_fields = ("id", "organization__name")
+    readonly_fields = _all_fields(BulkOperation)
+
+
+@admin.register(BulkOperationItem)
+class BulkOperationItemAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "operation", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("id",)
+    readonly_fields = _all_fields(BulkOperationItem)
+
+
+@admin.register(EventSubscription)
+class EventSubscriptionAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    """Outgoing webhooks, read only: owners manage them in the dashboard and the API, where changes are audited."""
+
+    list_display = ("url", "organization", "is_active", "failing_since", "disabled_at", "created_at")
+    list_filter = ("is_active",)
+    list_select_related = ("organization",)
+    search_fields = ("url", "organization__name")
+    readonly_fields = _all_fields(EventSubscription)
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ("event_type", "subscription", "status", "attempts", "last_status_code", "created_at")
+    list_filter = ("status", "event_type")
+    search_fields = ("event_id", "id")
+    readonly_fields = _all_fields(EventDelivery)
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
+    list_display = ("delivery", "number", "status_code", "latency_ms", "created_at")
+    search_fields = ("id",)
+    readonly_fields = _all_fields(DeliveryAttempt)
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+    """Each organization's retention, read only: owners set it in the dashboard or the API (audited)."""
+
+    list_display = ("organization", "run_days", "document_days", "updated_at")
+    list_select_related = ("organization",)
+    search_fields = ("organization__name",)
+    readonly_fields = _all_fields(RetentionPolicy)

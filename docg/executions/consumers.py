@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.models import WorkflowExecution
 from docg.executions.sse import execution_event_source, in_thread
 from docg.orgs import tenancy
@@ -28,7 +28,7 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
         token = (query.get("token") or [""])[0]
         try:
             organizations = await self._allowed_organizations(token, execution_id)
-        except ApiError:
+        except DocgError:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         execution = await in_thread(
@@ -45,11 +45,11 @@ class ExecutionConsumer(AsyncWebsocketConsumer):
         if token:
             caller = await in_thread(tenancy.stream_token_caller, token)
             if caller.execution_id != execution_id:
-                raise ApiError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
+                raise DocgError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
             return [caller.organization_id]
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            raise ApiError("not_authenticated", "Log in first.", status_code=401)
+            raise DocgError("not_authenticated", "Log in first.", status_code=401)
         return await in_thread(lambda: tenancy.member_organization_ids(user=user))
 
     async def _pump(self, execution, last: str) -> None:

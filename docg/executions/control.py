@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import dispatch
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes
@@ -28,8 +28,8 @@ from docg.orgs.choices import Role
 from docg.orgs.models import Membership
 
 
-def _conflict(execution: WorkflowExecution, verb: str) -> ApiError:
-    return ApiError(
+def _conflict(execution: WorkflowExecution, verb: str) -> DocgError:
+    return DocgError(
         "execution.illegal_transition",
         f"This run is {execution.status}: it cannot be {verb}.",
         status_code=409,
@@ -166,7 +166,7 @@ def execution_retry(
     if from_step:
         keys = [n["key"] for n in definition_nodes(execution)]
         if from_step not in keys[1:]:
-            raise ApiError("retry.unknown_step", f"This workflow has no step {from_step!r} to retry from.")
+            raise DocgError("retry.unknown_step", f"This workflow has no step {from_step!r} to retry from.")
     return execution_start(
         workflow=execution.workflow,
         trigger_data=execution.trigger_data if trigger_data is None else trigger_data,
@@ -198,7 +198,7 @@ def _check_approver(approval: WorkflowApproval, by) -> None:
         if role in (Role.OWNER, Role.ADMIN):
             return
         message = gettext("This step names no approvers, so only an owner or admin of the organization may decide it.")
-    raise ApiError("approval.not_an_approver", message, status_code=403)
+    raise DocgError("approval.not_an_approver", message, status_code=403)
 
 
 @transaction.atomic
@@ -207,7 +207,7 @@ def approval_decide(*, approval: WorkflowApproval, by, approved: bool, comment: 
     # Execution first, then approval (docg.executions.locks), as cancel and the step claims lock.
     execution, approval = approval_lock(approval_id=approval.pk)
     if approval.status != ApprovalStatus.PENDING:
-        raise ApiError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
+        raise DocgError("approval.already_decided", f"This approval was already {approval.status}.", status_code=409)
     _check_approver(approval, by)
     approval.status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     approval.decided_by = by if getattr(by, "is_authenticated", False) else None

@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from docg.audit.choices import ActorType, AuditAction
 from docg.audit.services import audit_log
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import dispatch, phases
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, Phase, StepStatus
 from docg.executions.context import definition_nodes
-from docg.executions.errors import StepError, as_step_error, human_message
+from docg.executions.errors import as_step_error, human_message
 from docg.executions.events import event_batch, publish_event
 from docg.executions.locks import execution_lock
 from docg.executions.logger import log_batch, log_error, log_ok, log_warn
@@ -51,12 +51,12 @@ __all__ = [
 
 
 def trigger_data_check(trigger_data: Any) -> dict:
-    """The trigger data itself if a run may take it (a JSON object within the size limit); else an ApiError."""
+    """The trigger data itself if a run may take it (a JSON object within the size limit); else an DocgError."""
     if not isinstance(trigger_data, dict):
-        raise ApiError("trigger_data.not_an_object", "trigger_data must be a JSON object.")
+        raise DocgError("trigger_data.not_an_object", "trigger_data must be a JSON object.")
     size = len(json.dumps(trigger_data, default=str))
     if size > settings.MAX_TRIGGER_DATA_BYTES:
-        raise ApiError(
+        raise DocgError(
             "trigger_data.too_large",
             f"trigger_data is {size} bytes; the limit is {settings.MAX_TRIGGER_DATA_BYTES}.",
             status_code=413,
@@ -82,13 +82,13 @@ def execution_start(
     """
     trigger_data = trigger_data_check(trigger_data)
     if until_phase and until_phase not in phases.STOPPABLE:
-        raise ApiError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
+        raise DocgError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
     # The plan's monthly limit: one conditional UPDATE before the transaction, given back if it fails.
     with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic():
         workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
         if parent is None and (workflow.status != WorkflowStatus.ACTIVE or version is None):
-            raise ApiError(
+            raise DocgError(
                 "workflow.inactive", "This workflow is not active: activate it before running it.", status_code=409
             )
         execution = WorkflowExecution.objects.create(
@@ -214,13 +214,13 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
         return advanced[:2] if advanced else None
 
 
-def _fail_preflight(execution_id, error: StepError) -> None:
+def _fail_preflight(execution_id, error: DocgError) -> None:
     with transaction.atomic():
         execution = execution_lock(execution_id)
         if execution.status != ExecutionStatus.QUEUED:
             return
         human = human_message("internal", language=execution.organization.language, node="preflight")
-        tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
+        tech = json.loads(json.dumps({"detail": error.message, **error.details}, default=str))
         execution_transition(
             execution=execution,
             target=ExecutionStatus.FAILED,

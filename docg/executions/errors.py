@@ -1,102 +1,47 @@
-"""Step errors with a human message in the organization's language, and the fix we recommend."""
+"""The engine's error codes worded for people (gettext, the organization's language), and the fix we recommend."""
 
 import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
-from docg.connectors.errors import ConnectorError
+from django.utils.translation import gettext_lazy as _
 
-# code → (English, Brazilian Portuguese). `{detail}` is filled from the error.
+from docg.common.errors import DocgError, translated
+
+# The engine's codes, worded for a business user; `detail` is the error's message.
 HUMAN = {
-    "expression.failed": (
-        "A value in step '{node}' could not be computed: {detail}",
-        "Um valor da etapa '{node}' não pôde ser calculado: {detail}",
-    ),
-    "data.unresolved_variables": (
-        "Some fields this workflow needs are missing from the data: {detail}",
-        "Alguns campos de que este fluxo precisa não vieram nos dados: {detail}",
-    ),
-    "parameters.invalid": (
-        "Step '{node}' received invalid settings: {detail}",
-        "A etapa '{node}' recebeu configurações inválidas: {detail}",
-    ),
-    "action.unknown": (
-        "Step '{node}' uses an action docg does not know ({detail}).",
-        "A etapa '{node}' usa uma ação que o docg não conhece ({detail}).",
-    ),
-    "http.blocked_address": (
-        "Step '{node}' tried to call an address that is not allowed: {detail}",
-        "A etapa '{node}' tentou chamar um endereço não permitido: {detail}",
-    ),
-    "http.timeout": (
-        "The server called by step '{node}' did not answer in time.",
-        "O servidor chamado pela etapa '{node}' não respondeu a tempo.",
-    ),
-    "http.error": (
-        "The server called by step '{node}' answered with an error: {detail}",
-        "O servidor chamado pela etapa '{node}' respondeu com erro: {detail}",
-    ),
-    "connection.inactive": (
-        "The connection used by step '{node}' is not active: {detail}",
-        "A conexão usada pela etapa '{node}' não está ativa: {detail}",
-    ),
-    "oauth_expired": (
-        "The connection used by step '{node}' has expired: reconnect it.",
-        "A conexão usada pela etapa '{node}' expirou: conecte de novo.",
-    ),
-    "rate_limit": (
-        "The provider is limiting requests; docg will try again later.",
-        "O provedor está limitando as requisições; o docg tentará de novo mais tarde.",
-    ),
-    "step.abandoned": (
-        "Step '{node}' was given up after the worker running it stopped {detail} times.",
-        "A etapa '{node}' foi abandonada depois que o worker que a executava parou {detail} vezes.",
-    ),
-    "internal": (
-        "Step '{node}' failed unexpectedly. The technical details say why.",
-        "A etapa '{node}' falhou de forma inesperada. Os detalhes técnicos dizem o porquê.",
-    ),
+    "expression.failed": _("A value in step '%(node)s' could not be computed: %(detail)s"),
+    "data.unresolved_variables": _("Some fields this workflow needs are missing from the data: %(detail)s"),
+    "parameters.invalid": _("Step '%(node)s' received invalid settings: %(detail)s"),
+    "action.unknown": _("Step '%(node)s' uses an action docg does not know (%(detail)s)."),
+    "http.blocked_address": _("Step '%(node)s' tried to call an address that is not allowed: %(detail)s"),
+    "http.timeout": _("The server called by step '%(node)s' did not answer in time."),
+    "http.error": _("The server called by step '%(node)s' answered with an error: %(detail)s"),
+    "connection.inactive": _("The connection used by step '%(node)s' is not active: %(detail)s"),
+    "oauth_expired": _("The connection used by step '%(node)s' has expired: reconnect it."),
+    "rate_limit": _("The provider is limiting requests; docg will try again later."),
+    "step.abandoned": _("Step '%(node)s' was given up after the worker running it stopped %(detail)s times."),
+    "internal": _("Step '%(node)s' failed unexpectedly. The technical details say why."),
 }
 
 
 def human_message(code: str, *, language: str, node: str = "", detail: str = "", fallback: str = "") -> str:
-    pair = HUMAN.get(code)
-    if pair is None:
+    template = HUMAN.get(code)
+    if template is None:
         return fallback or detail or code
-    template = pair[1] if (language or "").lower().startswith("pt") else pair[0]
-    return template.format(node=node, detail=detail)
+    return translated(template, language, node=node, detail=detail)
 
 
-@dataclass
-class StepError(Exception):
-    """A step failed. `transient` errors are retried with backoff; the others fail the step."""
-
-    code: str
-    detail: str = ""
-    tech: dict[str, Any] = field(default_factory=dict)
-    transient: bool = False
-    human: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.detail}"
-
-
-def as_step_error(exc: BaseException) -> StepError:
+def as_step_error(exc: BaseException) -> DocgError:
     """Any exception from an action, classified; unknown exceptions are permanent `internal` errors."""
-    if isinstance(exc, StepError):
-        if not exc.tech.get("traceback"):
-            exc.tech = {**exc.tech, "exception": type(exc).__name__}
-        return exc
     tech = {
         "exception": type(exc).__name__,
-        "message": str(exc),
+        "message": exc.message if isinstance(exc, DocgError) else str(exc),
         "traceback": "".join(traceback.format_exception(exc))[-8000:],
     }
-    if isinstance(exc, ConnectorError):
-        return StepError(
-            exc.code, exc.message_human, {**tech, **exc.details_tech}, transient=exc.transient, human=exc.message_human
-        )
-    return StepError("internal", str(exc), tech)
+    if isinstance(exc, DocgError):
+        exc.details = {**tech, **exc.details}
+        return exc
+    return DocgError("internal", str(exc), tech, human="")
 
 
 # PRODUCT.md section 5: what we recommend for each error or preflight code.

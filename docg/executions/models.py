@@ -178,3 +178,14 @@ class StartRequest(TenantModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+# Issue 15's tables live in their own module; importing them here registers them with the app.
+from docg.executions.volume_models import (  # noqa: E402, F401
+    BulkOperation,
+    BulkOperationItem,
+    DeliveryAttempt,
+    EventDelivery,
+    EventSubscription,
+    RetentionPolicy,
+)

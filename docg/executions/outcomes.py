@@ -15,11 +15,12 @@ from django.utils.translation import gettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionResult
 from docg.executions import dispatch
 from docg.executions.approval_mail import approvers_notify_on_commit
 from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
-from docg.executions.errors import StepError, human_message, recommended_action
+from docg.executions.errors import human_message, recommended_action
 from docg.executions.events import publish_event
 from docg.executions.logger import log_error, log_ok, log_warn
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
@@ -83,16 +84,16 @@ def step_advance(
     return str(step.pk), queue, step
 
 
-def step_fail(*, execution: WorkflowExecution, step: ExecutionStep, node: dict, error: StepError) -> None:
+def step_fail(*, execution: WorkflowExecution, step: ExecutionStep, node: dict, error: DocgError) -> None:
     """Record a step's failure: a transient error within the node's attempts is retried later, else the run fails."""
     operation = node_operation(node)
     language = execution.organization.language
     step.status = StepStatus.FAILURE
     step.error_code = error.code
     step.error_human = error.human or human_message(
-        error.code, language=language, node=node.get("label") or node["key"], detail=error.detail
+        error.code, language=language, node=node.get("label") or node["key"], detail=error.message
     )
-    step.error_tech = json.loads(json.dumps({"detail": error.detail, **error.tech}, default=str))
+    step.error_tech = json.loads(json.dumps({"detail": error.message, **error.details}, default=str))
     step.save()
     max_attempts = operation.max_attempts if operation is not None else 1
     retrying = error.transient and step.attempt < max_attempts
@@ -102,7 +103,7 @@ def step_fail(*, execution: WorkflowExecution, step: ExecutionStep, node: dict, 
         {"step_id": str(step.pk), "node_key": step.node_key, "error_code": error.code, "retrying": retrying},
     )
     if retrying:
-        backoff = _retry_backoff(step.attempt, error.tech)
+        backoff = _retry_backoff(step.attempt, error.details)
         retry = ExecutionStep.objects.create(
             organization_id=execution.organization_id,
             execution=execution,

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.http import JsonResponse, parse_cookie
 
 from docg.common.api.errors import error_body
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.hub import RESET, get_hub
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import TERMINAL
@@ -128,7 +128,7 @@ async def find_execution(pk, organization_id) -> WorkflowExecution:
         lambda: WorkflowExecution.objects.filter(pk=pk, organization_id=organization_id).first()
     )
     if execution is None:
-        raise ApiError("not_found", "Not found.", status_code=404)
+        raise DocgError("not_found", "Not found.", status_code=404)
     return execution
 
 
@@ -279,7 +279,7 @@ class SSEApplication:
         last = headers.get("last-event-id") or (query.get("last_event_id") or [""])[0]
         try:
             body = await _open(execution_match, headers, query, last)
-        except ApiError as exc:
+        except DocgError as exc:
             return await _json(send, exc.status_code, error_body(exc.code, exc.message, exc.details))
         await send(
             {
@@ -296,7 +296,7 @@ class SSEApplication:
 
 
 async def _open(execution_match, headers: dict, query: dict, last: str):
-    """Authenticate the caller and pick the stream; ApiError (before any byte is sent) when refused."""
+    """Authenticate the caller and pick the stream; DocgError (before any byte is sent) when refused."""
     organization_header = headers.get("x-organization-id", "")
     if not execution_match:
         organization_header = tenancy.organization_choice(organization_header, (query.get("organization") or [""])[0])
@@ -310,14 +310,14 @@ async def _open(execution_match, headers: dict, query: dict, last: str):
     )
     if not execution_match:
         if caller.execution_id is not None:
-            raise ApiError("stream_token_invalid", "This stream token is for one execution only.", status_code=401)
+            raise DocgError("stream_token_invalid", "This stream token is for one execution only.", status_code=401)
         return organization_sse(caller.organization_id, last)
     try:
         pk = str(uuid.UUID(execution_match["pk"]))
     except ValueError:  # 36 dashes match the route but name nothing
-        raise ApiError("not_found", "Not found.", status_code=404)
+        raise DocgError("not_found", "Not found.", status_code=404)
     if caller.execution_id is not None and caller.execution_id != pk:
-        raise ApiError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
+        raise DocgError("stream_token_invalid", "This stream token is for another execution.", status_code=401)
     return execution_sse(await find_execution(pk, caller.organization_id), last)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
+from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import heartbeat, phases
@@ -27,7 +28,7 @@ from docg.executions.choices import LogDomain, StepStatus
 from docg.executions.context import definition_nodes, expression_context
 from docg.executions.db_retry import on_fresh_connection
 from docg.executions.document_log import document_announce
-from docg.executions.errors import StepError, as_step_error
+from docg.executions.errors import as_step_error
 from docg.executions.events import event_batch, publish_event
 from docg.executions.leases import keeper, new_lease
 from docg.executions.locks import step_lock
@@ -77,7 +78,7 @@ def _claim(step_id):
         if takeovers > MAX_TAKEOVERS:
             nodes = definition_nodes(execution)
             node = nodes[node_index(nodes, step.node_key)]
-            error = StepError("step.abandoned", str(takeovers - 1), dict(step.error_tech))
+            error = DocgError("step.abandoned", str(takeovers - 1), dict(step.error_tech), human="")
             step_fail(execution=execution, step=step, node=node, error=error)
             return None
     if execution.status in TERMINAL:
@@ -126,22 +127,24 @@ def _move_to(execution, status: str) -> None:
         execution_transition(execution=execution, target=status)
 
 
-def _perform(execution, step, node, operation, context) -> tuple[Any, ActionResult | None, StepError | None]:
+def _perform(execution, step, node, operation, context) -> tuple[Any, ActionResult | None, DocgError | None]:
     params: Any = node.get("parameters") or {}
     try:
         if operation is None or operation.handler is None:
-            raise StepError("action.unknown", f"{node['app']}.{node['operation']}")
+            raise DocgError("action.unknown", f"{node['app']}.{node['operation']}", human="")
         rendered = render_value(params, context)
         _require_json(rendered, "expression.failed", "The parameters")
         params = rendered
         problems = schema_errors(operation.parameters, params)
         if problems:
-            raise StepError("parameters.invalid", "; ".join(problems), {"errors": problems})
+            raise DocgError("parameters.invalid", "; ".join(problems), {"errors": problems}, human="")
         result = operation.handler(_action_context(execution, step, node, context), params)
         _require_json(result.output, "internal", "The action's results")
         return params, result, None
     except ExpressionError as exc:
-        error = StepError("expression.failed", str(exc), {"expression": exc.expression, "missing": exc.missing})
+        error = DocgError(
+            "expression.failed", str(exc), {"expression": exc.expression, "missing": exc.missing}, human=""
+        )
     except Exception as exc:  # An action's failure is recorded on the step, whatever it is.
         error = as_step_error(exc)
     return params, None, error
@@ -229,7 +232,7 @@ def _require_json(value: Any, code: str, what: str) -> None:
     try:
         json.dumps(value)
     except (TypeError, ValueError) as exc:
-        raise StepError(code, f"{what} include a value that is not JSON data ({exc}).")
+        raise DocgError(code, f"{what} include a value that is not JSON data ({exc}).", human="")
 
 
 def _action_context(execution, step, node, context) -> ActionContext:
@@ -323,7 +326,7 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
 def _keep_delivery_state(execution, result, error) -> None:
     # An e-mail action's record of what left docg (sent, dry run, a failed attempt) is kept even when the
     # run ended while it ran: the message went out all the same. Not a status: no state machine.
-    state = result.delivery_state if result is not None else (error.tech.get("delivery_state") if error else None)
+    state = result.delivery_state if result is not None else (error.details.get("delivery_state") if error else None)
     if state is not None:
         WorkflowExecution.objects.filter(pk=execution.pk).update(delivery_state=state)
         execution.delivery_state = state

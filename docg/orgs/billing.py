@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.choices import Plan
 from docg.orgs.models import Organization, PlanUsage
 
@@ -139,7 +139,7 @@ def plan_run_reservation(*, organization_id: Any) -> Iterator[date]:
 def _refuse(plan: str, limit: int | None, *, used: int) -> None:
     label = Plan(plan).label if plan in Plan.values else plan
     resets = next_month_start()
-    raise ApiError(
+    raise DocgError(
         "plan_limit_reached",
         (
             f"This organization has used all {limit} workflow runs included in the {label} plan this month. "

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
 from docg.orgs.models import Membership
 from docg.orgs.selectors import memberships_of
@@ -69,7 +69,7 @@ def request_bind(request: Any, membership: Membership) -> Membership:
 def membership_for_header(*, user: Any, header: str) -> Membership:
     """The caller's membership in the organization named by the header value (or their only one).
 
-    Raises ApiError: 400 for a malformed or missing choice, 404 for a foreign organization,
+    Raises DocgError: 400 for a malformed or missing choice, 404 for a foreign organization,
     403 for a user without any organization.
     """
     raw = (header or "").strip()
@@ -77,16 +77,16 @@ def membership_for_header(*, user: Any, header: str) -> Membership:
     if raw:
         org_id = _as_uuid(raw)
         if org_id is None:
-            raise ApiError("invalid_organization_header", "X-Organization-ID must be an organization's UUID.")
+            raise DocgError("invalid_organization_header", "X-Organization-ID must be an organization's UUID.")
         membership = memberships.filter(organization_id=org_id).first()
         if membership is None:
-            raise ApiError("organization_not_found", "No such organization.", status_code=404)
+            raise DocgError("organization_not_found", "No such organization.", status_code=404)
         return membership
     found = list(memberships[:2])
     if not found:
-        raise ApiError("no_organization", "You are not a member of any organization.", status_code=403)
+        raise DocgError("no_organization", "You are not a member of any organization.", status_code=403)
     if len(found) > 1:
-        raise ApiError(
+        raise DocgError(
             "organization_required",
             "You belong to several organizations: send X-Organization-ID to choose one.",
         )
@@ -110,9 +110,9 @@ def organization_choice(header: str, query: str) -> str:
         return header
     chosen = _as_uuid(query)
     if chosen is None:
-        raise ApiError("invalid_organization", "The organization parameter must be an organization's UUID.")
+        raise DocgError("invalid_organization", "The organization parameter must be an organization's UUID.")
     if header and _as_uuid(header) != chosen:
-        raise ApiError("organization_mismatch", "X-Organization-ID and the organization parameter disagree.")
+        raise DocgError("organization_mismatch", "X-Organization-ID and the organization parameter disagree.")
     return str(chosen)
 
 
@@ -164,16 +164,16 @@ def stream_token_caller(token: str) -> StreamCaller:
     try:
         payload = signing.loads(token, salt=STREAM_TOKEN_SALT, max_age=settings.STREAM_TOKEN_TTL_SECONDS)
     except signing.SignatureExpired:
-        raise ApiError("stream_token_expired", "The stream token has expired: ask for a new one.", status_code=401)
+        raise DocgError("stream_token_expired", "The stream token has expired: ask for a new one.", status_code=401)
     except signing.BadSignature:
-        raise ApiError("stream_token_invalid", "The stream token is not valid.", status_code=401)
+        raise DocgError("stream_token_invalid", "The stream token is not valid.", status_code=401)
     membership = (
         Membership.objects.select_related("user")
         .filter(user_id=payload["u"], organization_id=payload["o"], user__is_active=True)
         .first()
     )
     if membership is None:
-        raise ApiError("stream_token_invalid", "The stream token is not valid.", status_code=401)
+        raise DocgError("stream_token_invalid", "The stream token is not valid.", status_code=401)
     return StreamCaller(membership.user, membership.organization_id, payload["e"])
 
 
@@ -191,7 +191,7 @@ def stream_caller(*, token: str, authorization: str, session_key: str, organizat
     elif session_key:
         user = _user_from_session(session_key)
     if user is None or not user.is_authenticated:
-        raise ApiError("not_authenticated", "Authentication credentials were not provided.", status_code=401)
+        raise DocgError("not_authenticated", "Authentication credentials were not provided.", status_code=401)
     membership = membership_for_header(user=user, header=organization_header)
     return StreamCaller(user, membership.organization_id)
 
@@ -204,7 +204,7 @@ def _user_from_jwt(raw: str):
     try:
         return jwt.get_user(jwt.get_validated_token(raw))
     except (InvalidToken, AuthenticationFailed) as exc:
-        raise ApiError("token_not_valid", "The access token is not valid or has expired.", status_code=401) from exc
+        raise DocgError("token_not_valid", "The access token is not valid or has expired.", status_code=401) from exc
 
 
 def _user_from_session(session_key: str):

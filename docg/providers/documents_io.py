@@ -8,26 +8,31 @@ import uuid
 from typing import Any
 
 from django.db import DatabaseError
+from django.utils.translation import gettext_lazy as _
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext
 from docg.documents.models import GeneratedDocument
 from docg.documents.storage import document_store
 
 
-def organization_document(ctx: ActionContext, document_id: Any, *, purpose: str, purpose_pt: str) -> GeneratedDocument:
-    """A generated document of the run's organization (another organization's id is "not found")."""
+def organization_document(ctx: ActionContext, document_id: Any, *, purpose: Any) -> GeneratedDocument:
+    """A generated document of the run's organization (another organization's id is "not found").
+
+    `purpose` (gettext_lazy, a verb: "sign") says what the step wanted to do with it.
+    """
     try:
         key = uuid.UUID(str(document_id))
     except ValueError:
         key = None
     document = GeneratedDocument.objects.filter(organization=ctx.organization, pk=key).first() if key else None
     if document is None:
-        raise ConnectorError(
+        raise DocgError(
             "document.not_found",
             ctx.say(
-                f"The document to {purpose} ({document_id}) does not exist.",
-                f"O documento a {purpose_pt} ({document_id}) não existe.",
+                _("The document to %(purpose)s (%(document_id)s) does not exist."),
+                purpose=ctx.say(purpose),
+                document_id=document_id,
             ),
             {"document_id": str(document_id)},
         )
@@ -41,12 +46,9 @@ def pdf_store(ctx: ActionContext, **fields: Any) -> GeneratedDocument:
     except DatabaseError:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-        raise ConnectorError(
+        raise DocgError(
             "storage.unavailable",
-            ctx.say(
-                "The PDF could not be stored; docg will try again.",
-                "O PDF não pôde ser guardado; o docg tentará de novo.",
-            ),
+            ctx.say(_("The PDF could not be stored; docg will try again.")),
             {"exception": type(exc).__name__, "message": str(exc)},
             transient=True,
         ) from exc

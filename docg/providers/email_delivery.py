@@ -13,10 +13,12 @@ import re
 from email.message import EmailMessage
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
@@ -32,10 +34,10 @@ def email_recipients(*, ctx: ActionContext, params: dict) -> Recipients:
     found = {field: split_addresses(params.get(field)) for field in ("to", "cc", "bcc")}
     bad = [address for pairs in found.values() for _, address in pairs if not is_valid_email(address)]
     if bad or not found["to"]:
-        shown = ", ".join(repr(b) for b in bad) or ctx.say("no recipient", "nenhum destinatário")
-        raise ConnectorError(
+        shown = ", ".join(repr(b) for b in bad) or ctx.say(_("no recipient"))
+        raise DocgError(
             "delivery.invalid_email",
-            ctx.say(f"Invalid e-mail address: {shown}.", f"Endereço de e-mail inválido: {shown}."),
+            ctx.say(_("Invalid e-mail address: %(shown)s."), shown=shown),
             {"invalid": bad, "to": params.get("to")},
         )
     return found
@@ -45,7 +47,7 @@ def email_attachments(*, ctx: ActionContext, params: dict) -> list[GeneratedDocu
     """The documents named by `attachments` (one id or a list), each of the run's organization."""
     ids = params.get("attachments") or []
     ids = [ids] if isinstance(ids, str) else ids
-    return [organization_document(ctx, i, purpose="attach", purpose_pt="anexar") for i in ids]
+    return [organization_document(ctx, i, purpose=pgettext_lazy("document purpose", "attach")) for i in ids]
 
 
 def message_id_for(idempotency_key: str, sender: str) -> str:
@@ -81,10 +83,10 @@ def delivery_dry_run(*, summary: dict, state: dict) -> ActionResult:
     return ActionResult(output=output, status=ExecutionStatus.RUNNING, delivery_state=state)
 
 
-def delivery_failed(*, ctx: ActionContext, error: ConnectorError, message: str, identity: dict) -> None:
+def delivery_failed(*, ctx: ActionContext, error: DocgError, message: str, identity: dict) -> None:
     """Put the failed send's record ("retrying" when the error is transient) on the error, for the engine to keep."""
-    error.details_tech = {
-        **(error.details_tech or {}),
+    error.details = {
+        **(error.details or {}),
         "delivery_state": {
             "status": "retrying" if error.transient else "failed",
             **identity,

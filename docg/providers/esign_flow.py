@@ -32,10 +32,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.choices import SignatureStatus
@@ -57,7 +57,7 @@ FETCH_OPTIONS = {
     "max_backoff": 120_000,
     "time_limit": 5 * 60 * 1000,
     # Only a transient provider error is worth another try; anything else is logged and dropped.
-    "retry_when": lambda retries, exc: retries < 8 and isinstance(exc, ConnectorError) and exc.transient,
+    "retry_when": lambda retries, exc: retries < 8 and isinstance(exc, DocgError) and exc.transient,
 }
 
 
@@ -71,14 +71,14 @@ def clean_signers(ctx: ActionContext, params: dict) -> list[dict]:
         name = " ".join(str(signer.get("name") or "").split())
         email = str(signer.get("email") or "").strip()
         if not name or "@" not in email:
-            raise ConnectorError(
+            raise DocgError(
                 "signature.invalid_signer",
-                ctx.say(f"Invalid signer: {signer!r}.", f"Signatário inválido: {signer!r}."),
+                ctx.say(_("Invalid signer: %(signer)s."), signer=repr(signer)),
                 {"signer": signer},
             )
         signers.append({"name": name, "email": email})
     if not signers:
-        raise ConnectorError("signature.invalid_signer", ctx.say("No signer.", "Nenhum signatário."), {})
+        raise DocgError("signature.invalid_signer", ctx.say(_("No signer.")), {})
     return signers
 
 
@@ -107,18 +107,18 @@ def text_value(value: Any) -> str:
 
 
 def parse(raw: bytes) -> dict[str, Any]:
-    """A webhook body as a JSON object, or ApiError 400 `webhook.bad_body`."""
+    """A webhook body as a JSON object, or DocgError 400 `webhook.bad_body`."""
     try:
         data = json.loads(raw or b"{}", parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ApiError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
+        raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise ApiError("webhook.bad_body", "The body must be a JSON object.")
+        raise DocgError("webhook.bad_body", "The body must be a JSON object.")
     return data
 
 
 def refuse_stale(occurred_at: Any) -> None:
-    """ApiError 400 `webhook.stale` for a timestamp outside the accepted window; nothing for none."""
+    """DocgError 400 `webhook.stale` for a timestamp outside the accepted window; nothing for none."""
     text = occurred_at.strip() if isinstance(occurred_at, str) else ""
     if not text:
         return
@@ -127,13 +127,13 @@ def refuse_stale(occurred_at: Any) -> None:
     except ValueError:
         when = None
     if when is None:
-        raise ApiError("webhook.bad_body", f"The delivery's timestamp {text[:40]!r} is not a date-time.")
+        raise DocgError("webhook.bad_body", f"The delivery's timestamp {text[:40]!r} is not a date-time.")
     if timezone.is_naive(when):
         when = when.replace(tzinfo=UTC)
     now = timezone.now()
     max_age = timedelta(seconds=getattr(settings, "SIGNATURE_WEBHOOK_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS))
     if when < now - max_age or when > now + FUTURE_SKEW:
-        raise ApiError(
+        raise DocgError(
             "webhook.stale",
             "The delivery is too old (or dated in the future) to be applied.",
             details={"occurred_at": text, "max_age_seconds": int(max_age.total_seconds())},

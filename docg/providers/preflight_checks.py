@@ -10,6 +10,9 @@ an earlier step produces are checked when the step runs.
 import uuid
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import translated
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.providers.recipients import invalid_addresses, split_addresses
@@ -20,16 +23,6 @@ ADDRESS_FIELDS = ("to", "cc", "bcc")
 _KNOWN_NOW = ("trigger", "org")
 # What resolve_now() answers for a value that cannot be known before the run.
 UNKNOWN: Any = object()
-
-
-def is_portuguese(language: str) -> bool:
-    """True when the organization reads Portuguese."""
-    return (language or "").lower().startswith("pt")
-
-
-def say(*, language: str, en: str, pt: str) -> str:
-    """The message in the organization's language."""
-    return pt if is_portuguese(language) else en
 
 
 def node_label(node: dict) -> str:
@@ -73,10 +66,8 @@ def resolve_now(*, value: Any, organization: Any, trigger_data: dict) -> Any:
 def inactive_connection_issue(*, node: dict, language: str, detail: str, connection_id: Any) -> dict:
     """`connection.inactive`: the step cannot use the connection it names, for the reason `detail`."""
     label = node_label(node)
-    message = say(
-        language=language,
-        en=f"The connection used by step '{label}' is not active: {detail}",
-        pt=f"A conexão usada pela etapa '{label}' não está ativa: {detail}",
+    message = translated(
+        _("The connection used by step '%(label)s' is not active: %(detail)s"), language, label=label, detail=detail
     )
     return blocking_issue(
         code="connection.inactive",
@@ -92,12 +83,11 @@ def chosen_connection(
     node: dict,
     organization: Any,
     provider: str,
-    name_en: str,
-    name_pt: str,
+    name: Any,
     language: str,
     only_active: bool,
 ) -> tuple[list[dict], DataSourceConnection | None]:
-    """The node's connection for `provider`, or the issue blocking it.
+    """The node's connection for `provider` (`name`, gettext_lazy, says which in a sentence), or the issue blocking it.
 
     ([issue], None) when none is chosen or it is another provider's; ([], None)
     when the generic check owns the problem (not an id, a missing row, or, with
@@ -105,9 +95,7 @@ def chosen_connection(
     """
     connection_id = node.get("connection")
     if not connection_id:
-        detail = say(
-            language=language, en=f"no {name_en} connection is chosen", pt=f"nenhuma conexão {name_pt} escolhida"
-        )
+        detail = translated(_("no %(name)s connection is chosen"), language, name=translated(name, language))
         return [inactive_connection_issue(node=node, language=language, detail=detail, connection_id=None)], None
     try:
         key = uuid.UUID(str(connection_id))
@@ -117,10 +105,11 @@ def chosen_connection(
     if connection is None or (only_active and connection.status != ConnectionStatus.ACTIVE):
         return [], None  # missing rows (and, when asked, inactive and expired ones) are the generic check's
     if connection.provider != provider:
-        detail = say(
-            language=language,
-            en=f"the chosen connection is for {connection.provider}, not {name_en}",
-            pt=f"a conexão escolhida é de {connection.provider}, não {name_pt}",
+        detail = translated(
+            _("the chosen connection is for %(provider)s, not %(name)s"),
+            language,
+            provider=connection.provider,
+            name=translated(name, language),
         )
         return [
             inactive_connection_issue(node=node, language=language, detail=detail, connection_id=connection_id)
@@ -142,10 +131,12 @@ def recipient_issues(*, node: dict, organization: Any, trigger_data: dict, langu
         if not bad:
             continue
         shown = ", ".join(repr(b) for b in bad)
-        message = say(
-            language=language,
-            en=f"Invalid e-mail address in '{field}' of step '{node_label(node)}': {shown}",
-            pt=f"Endereço de e-mail inválido em '{field}' na etapa '{node_label(node)}': {shown}",
+        message = translated(
+            _("Invalid e-mail address in '%(field)s' of step '%(value)s': %(shown)s"),
+            language,
+            field=field,
+            value=node_label(node),
+            shown=shown,
         )
         issues.append(
             blocking_issue(

@@ -14,9 +14,10 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error, step_error
 from docg.documents.rendering.templates import KINDS, document_name, render_bytes, template_bytes, template_for
 from docg.documents.storage import document_for_step, document_store
 
@@ -87,7 +88,7 @@ def _render(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
     except DatabaseError:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-        raise RenderError("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
+        raise render_error("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
     ctx.document_stored(document)
     return ActionResult(
         output=_output(document, template_id=str(template.pk), render_ms=render_ms, dry_run=ctx.dry_run),
@@ -99,9 +100,9 @@ def render_handler(kind: str):
     def handler(ctx: ActionContext, params: dict) -> ActionResult:
         try:
             return _render(ctx, params, kind)
-        except RenderError as exc:
+        except DocgError as exc:
             node = ctx.node.get("label") or ctx.node.get("key", "")
-            raise exc.as_step_error(language=ctx.language, node=node) from exc
+            raise step_error(exc, language=ctx.language, node=node) from exc
 
     handler.__name__ = f"{kind}_render"
     return handler

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from docg.common.admin_search import UUIDSearchMixin
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.workflows.models import WebhookDelivery, Workflow, WorkflowDatastore, WorkflowNode, WorkflowVersion
 from docg.workflows.services import workflow_activate, workflow_deactivate, workflow_delete
 
@@ -138,7 +138,7 @@ class WorkflowAdmin(UUIDSearchMixin, admin.ModelAdmin):
         for workflow in queryset:
             try:
                 version = workflow_activate(workflow=workflow, by=request.user)
-            except ApiError as exc:
+            except DocgError as exc:
                 self.message_user(request, f"{workflow}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{workflow}: version {version.number} is active.", messages.SUCCESS)

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.orgs.models import Organization, User
 from docg.workflows import graph
 from docg.workflows.choices import WorkflowStatus
@@ -28,10 +28,10 @@ def node_to_dict(node: WorkflowNode) -> dict[str, Any]:
     }
 
 
-def _invalid(problems: list[dict], code: str = "workflow_invalid") -> ApiError:
+def _invalid(problems: list[dict], code: str = "workflow_invalid") -> DocgError:
     first = problems[0]
     where = f"node {first['node_key']!r}: " if first["node_key"] else ""
-    return ApiError(code, f"The workflow is not valid: {where}{first['message']}", details={"errors": problems})
+    return DocgError(code, f"The workflow is not valid: {where}{first['message']}", details={"errors": problems})
 
 
 def _replace_nodes(*, workflow: Workflow, nodes: list[dict[str, Any]]) -> None:

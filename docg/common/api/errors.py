@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict:
@@ -54,8 +54,10 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, ApiError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, DocgError):
+        # A traceback (added when a step records the error) is for the logs, never for the client.
+        details = {k: v for k, v in exc.details.items() if k != "traceback"}
+        return Response(error_body(exc.code, exc.message, details), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.messages)
     if isinstance(exc, SuspiciousOperation):

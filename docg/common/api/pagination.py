@@ -2,8 +2,8 @@ from django.core.exceptions import ValidationError
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
-from docg.common.api.exceptions import ApiError
 from docg.common.api.filters import UtcDateTimeField
+from docg.common.errors import DocgError
 
 
 class CreatedCursorPagination(CursorPagination):
@@ -30,5 +30,5 @@ class CreatedCursorPagination(CursorPagination):
             except ValidationError:
                 problem = True
         if problem:
-            raise ApiError("cursor.invalid", "The cursor is not one this list gave out: start from the first page.")
+            raise DocgError("cursor.invalid", "The cursor is not one this list gave out: start from the first page.")
         return cursor

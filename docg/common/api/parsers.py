@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 
 MAX_JSON_DEPTH = 64
 
@@ -42,7 +42,7 @@ class LimitedJSONParser(JSONParser):
         limit = settings.API_MAX_BODY_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise ApiError("request_too_large", f"The request body is larger than {limit} bytes.", status_code=413)
+            raise DocgError("request_too_large", f"The request body is larger than {limit} bytes.", status_code=413)
         if not raw:
             raise ParseError("The request body is empty; send a JSON object.")
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)

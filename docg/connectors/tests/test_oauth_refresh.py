@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection as db
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 from docg.executions.preflight import preflight_check
@@ -87,7 +87,7 @@ def test_invalid_grant_expires_the_connection_and_preflight_says_reconnect(cast,
         body={"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
     )
     connection = _google(cast, expires_in=-10)
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         fresh_access_token(connection=connection)
     assert caught.value.code == "oauth_expired"
     assert caught.value.transient is False
@@ -112,7 +112,7 @@ def test_invalid_grant_expires_the_connection_and_preflight_says_reconnect(cast,
     assert report["blocking"][0]["domain"] == "permissions"
     assert report["recommended_actions"][0]["action"] == "reconnect_provider"
     # Nothing more is asked of the provider once the connection is known to be expired.
-    with pytest.raises(ConnectorError):
+    with pytest.raises(DocgError):
         fresh_access_token(connection=stored)
     assert len(provider_api.calls("POST", "/google-oauth/token")) == 1
 
@@ -121,7 +121,7 @@ def test_invalid_grant_expires_the_connection_and_preflight_says_reconnect(cast,
 def test_a_provider_outage_is_transient_and_keeps_the_connection(cast, provider_api):
     provider_api.on("POST", "/google-oauth/token", status=503, body={"error": "backend_error"})
     connection = _google(cast, expires_in=-10)
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         fresh_access_token(connection=connection)
     assert caught.value.transient is True
     assert DataSourceConnection.objects.get(pk=connection.pk).status == "active"

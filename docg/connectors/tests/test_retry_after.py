@@ -24,7 +24,7 @@ def _429(retry_after: str) -> httpx.Response:
 
 
 CLASSIFIERS = {
-    "ai": lambda r: ai._status_error(r, {}),
+    "ai": lambda r: ai.status_error(r, {}),
     "clicksign": lambda r: clicksign.error_for(r, {}),
     "google": lambda r: google.status_error(r, what="Drive copy", tech={}),
     "hubspot": lambda r: hubspot.error_for(r, {}),
@@ -40,7 +40,7 @@ CLASSIFIERS = {
 def test_a_429_keeps_retry_after_in_seconds_and_is_transient(provider):
     error = CLASSIFIERS[provider](_429("30"))
     assert error.transient
-    assert (error.details_tech["retry_after"], error.details_tech["retry_after_seconds"]) == ("30", 30.0)
+    assert (error.details["retry_after"], error.details["retry_after_seconds"]) == ("30", 30.0)
 
 
 def test_retry_after_reads_seconds_and_http_dates():

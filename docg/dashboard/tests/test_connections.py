@@ -2,8 +2,8 @@
 
 import pytest
 
+from docg.common.errors import DocgError
 from docg.connectors import health
-from docg.connectors.errors import ConnectorError
 from docg.connectors.health import ConnectionTestResult
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.services import connection_create
@@ -111,7 +111,7 @@ def test_a_crashing_or_failing_check_is_a_message_not_a_500(client, cast, monkey
     ours = connection(cast.acme, cast.alice)
 
     def raises_connector_error(c):
-        raise ConnectorError("zapsign.unavailable", "ZapSign is unavailable right now.", transient=True)
+        raise DocgError("zapsign.unavailable", "ZapSign is unavailable right now.", transient=True)
 
     def crashes(c):
         raise RuntimeError("boom")

@@ -59,7 +59,7 @@ def failed_run(workflow, user) -> WorkflowExecution:
         status=StepStatus.FAILURE,
         error_code="data.invalid",
         error_human="The customer is blocked.",
-        error_tech={"exception": "StepError", "traceback": "Traceback: boom at line 7"},
+        error_tech={"exception": "DocgError", "traceback": "Traceback: boom at line 7"},
         duration_ms=40,
     )
     execution.refresh_from_db()

@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.documents.models import GeneratedDocument
 from docg.executions import control
@@ -117,7 +117,7 @@ def approval_decide(request: HttpRequest, pk) -> HttpResponse:
         approval = control.approval_decide(
             approval=approval, by=request.user, approved=decision == "approve", comment=comment
         )
-    except ApiError as exc:
+    except DocgError as exc:
         approval.refresh_from_db()
         if exc.status_code == 403:  # not one of its approvers: say who may decide
             return _answer(request, approval, error=exc.message, status=403)

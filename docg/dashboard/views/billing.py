@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import can_manage, dashboard_view
 from docg.orgs.billing import PAID_STATUSES, billing_summary
 from docg.providers.stripe.billing import billing_checkout_start, billing_portal_link
@@ -55,7 +55,7 @@ def billing_checkout(request: HttpRequest) -> HttpResponse:
         url = billing_checkout_start(
             organization=request.organization, by=request.user, plan=request.POST.get("plan", "")
         )
-    except ApiError as exc:
+    except DocgError as exc:
         messages.error(request, _("Could not open the checkout: %(reason)s") % {"reason": exc.message})
         return redirect("dashboard:billing")
     return redirect(url)
@@ -68,7 +68,7 @@ def billing_portal(request: HttpRequest) -> HttpResponse:
     _require_manage(request)
     try:
         url = billing_portal_link(organization=request.organization, by=request.user)
-    except ApiError as exc:
+    except DocgError as exc:
         messages.error(request, _("Could not open the billing portal: %(reason)s") % {"reason": exc.message})
         return redirect("dashboard:billing")
     return redirect(url)

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from docg.common.errors import DocgError
 from docg.connectors import services
 from docg.connectors.choices import ConnectionStatus, Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.health import ConnectionTestResult, connection_test
 from docg.connectors.models import DataSourceConnection
 from docg.dashboard.context import can_manage, dashboard_view, member_object, require_write
@@ -230,8 +230,8 @@ def connection_create(request: HttpRequest, provider: str) -> HttpResponse:
 def _test(connection: DataSourceConnection, by) -> ConnectionTestResult:
     try:
         return connection_test(connection=connection, by=by)
-    except ConnectorError as exc:
-        return ConnectionTestResult(False, exc.code, exc.message_human)
+    except DocgError as exc:
+        return ConnectionTestResult(False, exc.code, exc.human)
     except Exception:  # a provider check must never turn the page into a 500
         logger.exception("connection test crashed", extra={"connection": str(connection.pk)})
         return ConnectionTestResult(False, "test.crashed", _("docg could not run the test; try again later."))

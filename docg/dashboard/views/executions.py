@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.views.runs import action_links, parse_json_object, pretty_json, report_view
 from docg.executions import control
@@ -309,7 +309,7 @@ def execution_control(request, pk, verb: str):
     except ValueError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(back)
-    except ApiError as exc:
+    except DocgError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
     messages.success(request, CONTROL_DONE[verb])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import dashboard_view, member_object, require_write
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
@@ -181,7 +181,7 @@ def workflow_run(request, pk):
                         dry_run=data["dry_run"],
                         until_phase=data["until_phase"],
                     )
-                except ApiError as exc:
+                except DocgError as exc:
                     form.add_error(None, exc.message)
                 else:
                     return HttpResponseRedirect(reverse("dashboard:execution", args=[execution.pk]))

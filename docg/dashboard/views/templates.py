@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.dashboard.context import dashboard_view, member_object, require_write
 from docg.documents import ooxml, selectors, services
 from docg.documents.lint import describe_location
@@ -108,7 +108,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("Template “%(name)s” uploaded.") % {"name": template.name})
                 return redirect("dashboard:template", pk=template.pk)
-        except ApiError as exc:
+        except DocgError as exc:
             form.add_error("file", str(exc.message))
     context = _list_context(request, form=form, lint_errors=lint_errors, open_upload=True)
     return render(request, "dashboard/templates/list.html", context, status=400)
@@ -156,7 +156,7 @@ def template_add_version(request: HttpRequest, pk) -> HttpResponse:
                 template = services.template_add_version(template=template, by=request.user, upload=upload)
                 messages.success(request, _("Version %(n)s is now current.") % {"n": template.version})
                 return redirect("dashboard:template", pk=template.pk)
-        except ApiError as exc:
+        except DocgError as exc:
             form.add_error("file", str(exc.message))
     context = _detail_context(request, template, version_form=form, new_errors=new_errors, open_version=True)
     return render(request, "dashboard/templates/detail.html", context, status=400)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
@@ -74,7 +74,7 @@ def workflow_new(request: HttpRequest) -> HttpResponse:
         try:
             data = _validated(request, payload, partial=False)
             workflow = services.workflow_create(organization=request.organization, by=request.user, **data)
-        except ApiError as exc:
+        except DocgError as exc:
             return _problems_response(exc, _("This workflow cannot be saved yet."))
         messages.success(request, _("Workflow saved."))
         url = reverse("dashboard:workflow", args=[workflow.pk])
@@ -95,7 +95,7 @@ def workflow_detail(request: HttpRequest, pk) -> HttpResponse:
         try:
             data = _validated(request, payload, partial=True)
             services.workflow_update(workflow=workflow, by=request.user, **data)
-        except ApiError as exc:
+        except DocgError as exc:
             return _problems_response(exc, _("This workflow cannot be saved yet."))
         return JsonResponse({"id": str(workflow.pk), "saved": True})
     return render(request, "dashboard/workflows/editor.html", _editor_context(request, workflow))
@@ -109,7 +109,7 @@ def workflow_activate(request: HttpRequest, pk) -> HttpResponse:
     require_write(request)
     try:
         version = services.workflow_activate(workflow=workflow, by=request.user)
-    except ApiError as exc:
+    except DocgError as exc:
         if _wants_json(request):
             return _problems_response(exc, _("This workflow cannot be activated yet."))
         messages.error(request, _("This workflow cannot be activated yet: %(reason)s") % {"reason": exc.message})
@@ -156,7 +156,7 @@ def _validated(request: HttpRequest, payload: dict, *, partial: bool) -> dict:
     """The API's input checks (types, slugs, the organization's own connections), as service arguments."""
     serializer = WorkflowInput(data=payload, partial=partial, context={"organization": request.organization})
     if not serializer.is_valid():
-        raise ApiError(
+        raise DocgError(
             "validation_error",
             _("Some fields need attention."),
             details={"errors": input_problems(serializer.errors, payload)},
@@ -168,7 +168,7 @@ def _error(message: str, *, status: int = 400, problems: list | None = None) -> 
     return JsonResponse({"message": message, "problems": problems or []}, status=status)
 
 
-def _problems_response(exc: ApiError, headline: str) -> JsonResponse:
+def _problems_response(exc: DocgError, headline: str) -> JsonResponse:
     """Problems with a step or field go beside it; the headline says what did not happen."""
     problems = exc.details.get("errors") if isinstance(exc.details, dict) else None
     if not problems:

@@ -15,7 +15,8 @@ import threading
 import uuid
 from typing import Any
 
-from docg.documents.rendering.errors import RenderError
+from docg.common.errors import DocgError
+from docg.documents.rendering.errors import render_error
 from docg.documents.rendering.templates import template_bytes
 
 MAX_DEPTH = 5
@@ -29,7 +30,7 @@ def _chain() -> list[str]:
 
 
 def clause_template(*, organization_id: Any, reference: Any) -> Any:
-    """The organization's DOCX template named (or with the id) `reference`; RenderError when there is none."""
+    """The organization's DOCX template named (or with the id) `reference`; DocgError when there is none."""
     from docg.documents.models import Template
 
     reference = str(reference or "").strip()
@@ -39,7 +40,7 @@ def clause_template(*, organization_id: Any, reference: Any) -> Any:
     except ValueError:
         found = templates.filter(name=reference).order_by("-updated_at").first()
     if found is None:
-        raise RenderError("template.not_found", f"clause “{reference[:80]}”", clause=reference[:80])
+        raise render_error("template.not_found", f"clause “{reference[:80]}”", clause=reference[:80])
     return found
 
 
@@ -73,14 +74,14 @@ def include(tpl: Any, reference: Any, context: dict[str, Any], *, organization_i
 
     if getattr(tpl, "current_rendering_part", None) is not tpl.docx.part:
         # docxcompose attaches a clause's images and styles to the body's part only.
-        raise RenderError("template.render_failed", "include() works in the body, not in headers, footers or notes")
+        raise render_error("template.render_failed", "include() works in the body, not in headers, footers or notes")
     template = clause_template(organization_id=organization_id, reference=reference)
     chain = _chain()
     if str(template.pk) in (key for key, _name in chain):
         names = " → ".join([name for _key, name in chain] + [template.name])
-        raise RenderError("template.render_failed", f"a clause includes itself: {names}", clauses=names)
+        raise render_error("template.render_failed", f"a clause includes itself: {names}", clauses=names)
     if len(chain) >= MAX_DEPTH:
-        raise RenderError("template.render_failed", f"clauses nest more than {MAX_DEPTH} deep")
+        raise render_error("template.render_failed", f"clauses nest more than {MAX_DEPTH} deep")
     chain.append((str(template.pk), template.name))
     try:
         rendered = render_docx(template_bytes(template), context, organization_id=organization_id)
@@ -109,30 +110,30 @@ def includes(source: bytes) -> list[tuple[str, dict[str, Any]]]:
 
 def clause_check(
     *, organization_id: Any, source: bytes, data: dict[str, Any], chain: tuple[str, ...] = ()
-) -> tuple[list[RenderError], list[dict[str, Any]]]:
+) -> tuple[list[DocgError], list[dict[str, Any]]]:
     """Before a run: (missing or cyclic clauses, each with its location; inputs the clauses read that `data` lacks)."""
     from docg.documents.rendering.variables import docx_placeholders, resolves
 
-    errors: list[RenderError] = []
+    errors: list[DocgError] = []
     missing: list[dict[str, Any]] = []
     for reference, location in includes(source):
         try:
             clause = clause_template(organization_id=organization_id, reference=reference)
-        except RenderError as exc:
-            exc.location = location
+        except DocgError as exc:
+            exc.details = {**exc.details, "location": location}
             errors.append(exc)
             continue
         if clause.name in chain or len(chain) >= MAX_DEPTH:
             names = " → ".join([*chain, clause.name])
             errors.append(
-                RenderError("template.render_failed", f"a clause includes itself: {names}", location=location)
+                render_error("template.render_failed", f"a clause includes itself: {names}", location=location)
             )
             continue
         clause_source = template_bytes(clause)
         try:
             reads = docx_placeholders(clause_source)
-        except RenderError as exc:
-            exc.location = {**exc.location, "clause": clause.name}
+        except DocgError as exc:
+            exc.details = {**exc.details, "location": {**exc.details.get("location", {}), "clause": clause.name}}
             errors.append(exc)
             continue
         for placeholder in reads:

@@ -28,7 +28,7 @@ from typing import Any
 from jinja2 import Template as JinjaTemplate
 from jinja2 import TemplateSyntaxError
 
-from docg.documents.rendering.errors import RenderError, classify, template_line
+from docg.documents.rendering.errors import classify, render_error, template_line
 from docg.documents.rendering.markers import FILTERS, wrap_markers
 from docg.documents.rendering.media import DocxHelpers
 from docg.documents.rendering.richtext import bind, rich
@@ -196,14 +196,14 @@ def _location(tpl, exc: BaseException) -> dict[str, Any]:
 def render_docx(
     template: bytes, context: dict[str, Any], *, organization_id: Any = None, jinja_env: Any = None
 ) -> bytes:
-    """Render a .docx template with `context`; RenderError (with the template location) when it cannot."""
+    """Render a .docx template with `context`; DocgError (with the template location) when it cannot."""
     from docx.image.exceptions import UnrecognizedImageError
 
     tpl = _template_class()(io.BytesIO(template))
     try:
         tpl.init_docx()
     except Exception as exc:  # python-docx raises several types for a broken package
-        raise RenderError("template.unreadable", f"not a readable Word document ({type(exc).__name__})") from exc
+        raise render_error("template.unreadable", f"not a readable Word document ({type(exc).__name__})") from exc
     helpers = DocxHelpers(tpl, organization_id=organization_id)
     helpers.context = context
     previous = bind(tpl)
@@ -213,9 +213,9 @@ def render_docx(
         out = io.BytesIO()
         tpl.save(out)
     except UnrecognizedImageError as exc:
-        raise RenderError("template.image_unavailable", "the file is not an image docg can place") from exc
+        raise render_error("template.image_unavailable", "the file is not an image docg can place") from exc
     except RecursionError as exc:
-        raise RenderError("template.render_failed", "the template nests too deeply") from exc
+        raise render_error("template.render_failed", "the template nests too deeply") from exc
     except Exception as exc:  # classified: security, missing data, syntax, filters, XML
         raise classify(exc, location=_location(tpl, exc)) from exc
     finally:

@@ -1,90 +1,71 @@
-"""Rendering failures as StepErrors with a message a business user can act on (en / pt-BR).
+"""Rendering failures as DocgErrors with a message a business user can act on (gettext, the organization's language).
 
 The engine's own table (docg.executions.errors.HUMAN) belongs to the engine; the
-document codes live here and travel in StepError.human.
+document codes live here and travel in DocgError.human.
 """
 
 import traceback
+from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
 
-from docg.executions.errors import StepError
+from docg.common.errors import DocgError, translated
 from docg.workflows.expressions import ExpressionError
 
 MESSAGES = {
-    "template.not_found": (
-        "The template of step '{node}' does not exist in this organization: choose another one.",
-        "O modelo da etapa '{node}' não existe nesta organização: escolha outro.",
+    "template.not_found": _("The template of step '%(node)s' does not exist in this organization: choose another one."),
+    "template.wrong_kind": _("Step '%(node)s' needs a %(detail)s template."),
+    "template.unreadable": _("The template file of step '%(node)s' could not be read: %(detail)s"),
+    "template.forbidden": _(
+        "The template of step '%(node)s' tries to reach something templates may not use (%(detail)s)."
     ),
-    "template.wrong_kind": (
-        "Step '{node}' needs a {detail} template.",
-        "A etapa '{node}' precisa de um modelo {detail}.",
+    "template.syntax_error": _("The template of step '%(node)s' has a malformed tag: %(detail)s"),
+    "template.render_failed": _("The document of step '%(node)s' could not be generated: %(detail)s"),
+    "template.render_timeout": _(
+        "The document of step '%(node)s' took too long to generate (%(detail)s): does the template loop over too much?"
     ),
-    "template.unreadable": (
-        "The template file of step '{node}' could not be read: {detail}",
-        "O arquivo do modelo da etapa '{node}' não pôde ser lido: {detail}",
+    "template.image_unavailable": _("An image used by the template of step '%(node)s' could not be loaded: %(detail)s"),
+    "data.unresolved_variables": _(
+        "Some fields the template of step '%(node)s' needs are missing from the data: %(detail)s"
     ),
-    "template.forbidden": (
-        "The template of step '{node}' tries to reach something templates may not use ({detail}).",
-        "O modelo da etapa '{node}' tenta acessar algo que modelos não podem usar ({detail}).",
-    ),
-    "template.syntax_error": (
-        "The template of step '{node}' has a malformed tag: {detail}",
-        "O modelo da etapa '{node}' tem uma marcação malformada: {detail}",
-    ),
-    "template.render_failed": (
-        "The document of step '{node}' could not be generated: {detail}",
-        "O documento da etapa '{node}' não pôde ser gerado: {detail}",
-    ),
-    "template.render_timeout": (
-        "The document of step '{node}' took too long to generate ({detail}): does the template loop over too much?",
-        "O documento da etapa '{node}' demorou demais para ser gerado ({detail}): o modelo repete dados demais?",
-    ),
-    "template.image_unavailable": (
-        "An image used by the template of step '{node}' could not be loaded: {detail}",
-        "Uma imagem usada pelo modelo da etapa '{node}' não pôde ser carregada: {detail}",
-    ),
-    "data.unresolved_variables": (
-        "Some fields the template of step '{node}' needs are missing from the data: {detail}",
-        "Alguns campos de que o modelo da etapa '{node}' precisa não vieram nos dados: {detail}",
-    ),
-    "storage.unavailable": (
-        "The generated document of step '{node}' could not be stored; docg will try again.",
-        "O documento gerado pela etapa '{node}' não pôde ser guardado; o docg tentará de novo.",
-    ),
+    "storage.unavailable": _("The generated document of step '%(node)s' could not be stored; docg will try again."),
 }
 
 
 def human(code: str, *, language: str, node: str = "", detail: str = "") -> str:
-    pair = MESSAGES.get(code)
-    if pair is None:
+    template = MESSAGES.get(code)
+    if template is None:
         return detail or code
-    text = pair[1] if (language or "").lower().startswith("pt") else pair[0]
-    return text.format(node=node, detail=detail)
+    return translated(template, language, node=node, detail=detail)
 
 
-class RenderError(Exception):
-    """A template could not be rendered; turned into a StepError by `as_step_error`."""
+def render_error(
+    code: str, detail: str, *, location: dict | None = None, transient: bool = False, **tech: Any
+) -> DocgError:
+    """A template that could not be rendered; `location` (part, paragraph, text) says where."""
+    return DocgError(code, detail, {**tech, **({"location": location} if location else {})}, transient=transient)
 
-    def __init__(self, code: str, detail: str, *, location: dict | None = None, transient: bool = False, **tech):
-        super().__init__(f"{code}: {detail}")
-        self.code, self.detail, self.location, self.transient = code, detail, location or {}, transient
-        self.tech = tech
 
-    def as_step_error(self, *, language: str, node: str = "") -> StepError:
-        tech = {**self.tech, **({"location": self.location} if self.location else {})}
-        detail = self.detail
-        where = describe_location(self.location)
-        if where:
-            detail = f"{detail} ({where})"
-        return StepError(
-            self.code,
-            detail,
-            tech,
-            transient=self.transient,
-            human=human(self.code, language=language, node=node, detail=detail),
-        )
+def step_error(error: DocgError, *, language: str, node: str = "") -> DocgError:
+    """The rendering error as the step records it: its location in the detail, worded for the organization.
+
+    Errors with codes this module does not word (a provider's, the engine's) pass through unchanged.
+    """
+    if error.code not in MESSAGES:
+        return error
+    detail = error.message
+    where = describe_location(error.details.get("location"))
+    if where:
+        detail = f"{detail} ({where})"
+    return DocgError(
+        error.code,
+        detail,
+        error.details,
+        transient=error.transient,
+        human=human(error.code, language=language, node=node, detail=detail),
+    )
 
 
 def describe_location(location: dict | None) -> str:
@@ -116,24 +97,24 @@ def template_line(exc: BaseException) -> int | None:
     return line
 
 
-def classify(exc: BaseException, *, location: dict | None = None) -> RenderError:
-    """Map what Jinja (or a filter, or the XML layer) raised to a RenderError."""
+def classify(exc: BaseException, *, location: dict | None = None) -> DocgError:
+    """Map what Jinja (or a filter, or the XML layer) raised to a DocgError."""
     location = location or {}
     from docg.documents.rendering.limits import RenderTimeout
 
     if isinstance(exc, RenderTimeout):
-        return RenderError("template.render_timeout", "time budget spent", location=location)
-    if isinstance(exc, RenderError):
-        if location and not exc.location:
-            exc.location = location
+        return render_error("template.render_timeout", "time budget spent", location=location)
+    if isinstance(exc, DocgError):
+        if location and not exc.details.get("location"):
+            exc.details = {**exc.details, "location": location}
         return exc
     if isinstance(exc, SecurityError):
-        return RenderError("template.forbidden", str(exc), location=location, exception="SecurityError")
+        return render_error("template.forbidden", str(exc), location=location, exception="SecurityError")
     if isinstance(exc, UndefinedError):
         if "unsafe" in str(exc) or "__" in str(exc):
-            return RenderError("template.forbidden", str(exc), location=location, exception="UndefinedError")
+            return render_error("template.forbidden", str(exc), location=location, exception="UndefinedError")
         missing = _missing(exc)
-        return RenderError(
+        return render_error(
             "data.unresolved_variables",
             ", ".join(missing) or str(exc),
             location=location,
@@ -141,11 +122,11 @@ def classify(exc: BaseException, *, location: dict | None = None) -> RenderError
             exception="UndefinedError",
         )
     if isinstance(exc, TemplateSyntaxError):
-        return RenderError("template.syntax_error", exc.message or str(exc), location=location)
+        return render_error("template.syntax_error", exc.message or str(exc), location=location)
     if isinstance(exc, ExpressionError):
-        return RenderError("template.render_failed", str(exc), location=location, exception="ExpressionError")
+        return render_error("template.render_failed", str(exc), location=location, exception="ExpressionError")
     detail = f"{type(exc).__name__}: {exc}"
-    return RenderError(
+    return render_error(
         "template.render_failed",
         detail[:500],
         location=location,

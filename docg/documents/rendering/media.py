@@ -27,8 +27,9 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.shared import Mm
 from lxml import etree
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGES = 50
@@ -43,11 +44,11 @@ _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/bmp": "BMP", "image/tiff": "TIFF"}
 
 
-def _unavailable(src: str, why: str) -> RenderError:
+def _unavailable(src: str, why: str) -> DocgError:
     shown = src if len(src) <= 120 else src[:117] + "..."
     if shown.startswith("data:"):
         shown = "data URI"
-    return RenderError("template.image_unavailable", f"{shown}: {why}", source=shown)
+    return render_error("template.image_unavailable", f"{shown}: {why}", source=shown)
 
 
 def _fetch(url: str) -> bytes:
@@ -86,7 +87,7 @@ def _stored(src: str, organization_id: Any) -> bytes:
 
 
 def load_image(src: Any, *, organization_id: Any) -> bytes:
-    """The bytes of an image source (see the module docstring); RenderError when it cannot be had."""
+    """The bytes of an image source (see the module docstring); DocgError when it cannot be had."""
     if not isinstance(src, str) or not src.strip():
         raise _unavailable(str(src), "empty image source")
     src = src.strip()
@@ -173,7 +174,9 @@ class DocxHelpers:
     def link(self, url: Any, text: Any = None) -> _Link:
         url = str(url).strip()
         if not url.lower().startswith(_LINK_SCHEMES):
-            raise RenderError("template.render_failed", f"links must be http(s), mailto or tel URLs (got {url[:80]!r})")
+            raise render_error(
+                "template.render_failed", f"links must be http(s), mailto or tel URLs (got {url[:80]!r})"
+            )
         from docg.documents.rendering.docx import clean_text
 
         return _Link(self.tpl, url, clean_text(str(text) if text is not None else url))
@@ -224,7 +227,7 @@ def _lookup(context: dict[str, Any], path: str) -> Any:
         elif isinstance(value, list) and name.isdigit() and int(name) < len(value):
             value = value[int(name)]
         else:
-            raise RenderError(
+            raise render_error(
                 "data.unresolved_variables", path, missing=[path], location={"text": f"image:{path}"[:120]}
             )
     return value

@@ -25,8 +25,9 @@ from typing import Any
 
 from lxml import etree
 
+from docg.common.errors import DocgError
 from docg.documents.paragraphs import TYPOGRAPHIC
-from docg.documents.rendering.errors import RenderError, classify
+from docg.documents.rendering.errors import classify, render_error
 from docg.workflows.expressions import environment
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -102,7 +103,7 @@ def _loop_rows(rows: list[Any], start: int, where: dict[str, Any]) -> int:
         depth += len(ROW_LOOP.findall(text)) - len(ROW_END.findall(text))
         if depth <= 0:
             return index
-    raise RenderError(
+    raise render_error(
         "template.syntax_error", "a {%tr for %} row has no {%tr endfor %} row after it in its table", location=where
     )
 
@@ -130,7 +131,7 @@ def _expand_rows(rows: list[Any], context: dict[str, Any], where: dict[str, Any]
         except Exception as exc:  # classified below, with the marker as location
             raise classify(exc, location=marker) from exc
         if len(items) * max(len(body), 1) > MAX_TABLE_ROWS:
-            raise RenderError("template.render_failed", f"more than {MAX_TABLE_ROWS} table rows", location=marker)
+            raise render_error("template.render_failed", f"more than {MAX_TABLE_ROWS} table rows", location=marker)
         for i, item in enumerate(items):
             item_context = {**context, match.group("var"): item, "loop": _loop(i, len(items))}
             copies = [copy.deepcopy(r) for r in body]
@@ -245,7 +246,7 @@ def _expand(prs, context: dict[str, Any]) -> list[tuple[Any, dict[str, Any], int
         except Exception as exc:  # classified below, with the marker as location
             raise classify(exc, location=where) from exc
         if len(prs.slides) + len(items) > MAX_SLIDES:
-            raise RenderError("template.render_failed", f"more than {MAX_SLIDES} slides", location=where)
+            raise render_error("template.render_failed", f"more than {MAX_SLIDES} slides", location=where)
         _remove_marker(paragraph, match)
         if not items:
             _delete(prs, slide)
@@ -258,13 +259,13 @@ def _expand(prs, context: dict[str, Any]) -> list[tuple[Any, dict[str, Any], int
 
 
 def render_pptx(template: bytes, context: dict[str, Any]) -> bytes:
-    """Render a .pptx template with `context`; RenderError (with the slide and text) when it cannot."""
+    """Render a .pptx template with `context`; DocgError (with the slide and text) when it cannot."""
     from pptx import Presentation
 
     try:
         prs = Presentation(io.BytesIO(template))
     except Exception as exc:  # python-pptx raises several types for a broken package
-        raise RenderError("template.unreadable", f"not a readable PowerPoint file ({type(exc).__name__})") from exc
+        raise render_error("template.unreadable", f"not a readable PowerPoint file ({type(exc).__name__})") from exc
     try:
         for slide, slide_context, number in _expand(prs, context):
             _render_tree(slide.element, slide_context, {"part": f"slide {number}"})
@@ -272,10 +273,10 @@ def render_pptx(template: bytes, context: dict[str, Any]) -> bytes:
                 _render_tree(slide.notes_slide.element, slide_context, {"part": f"slide {number} notes"})
         out = io.BytesIO()
         prs.save(out)
-    except RenderError:
+    except DocgError:
         raise
     except RecursionError as exc:
-        raise RenderError("template.render_failed", "the template nests too deeply") from exc
+        raise render_error("template.render_failed", "the template nests too deeply") from exc
     except Exception as exc:  # anything else is a failed render, never a crash
         raise classify(exc) from exc
     return out.getvalue()

@@ -16,8 +16,9 @@ run: those checks are left to the step itself.
 
 from typing import Any
 
+from docg.common.errors import DocgError
 from docg.documents.rendering.clauses import clause_check
-from docg.documents.rendering.errors import RenderError, describe_location, human
+from docg.documents.rendering.errors import describe_location, human
 from docg.documents.rendering.templates import template_bytes, template_for
 from docg.documents.rendering.variables import resolves, template_placeholders
 from docg.workflows.expressions import ExpressionError, render_value
@@ -45,9 +46,9 @@ def _issue(code: str, domain: str, node: dict, language: str, detail: str, tech:
     }
 
 
-def _described(error: RenderError) -> str:
-    where = describe_location(error.location)
-    return f"{error.detail} ({where})" if where else error.detail
+def _described(error: DocgError) -> str:
+    where = describe_location(error.details.get("location"))
+    return f"{error.message} ({where})" if where else error.message
 
 
 def _lint_issues(template: Any, node: dict, language: str) -> list[dict]:
@@ -91,20 +92,20 @@ def render_preflight(kind: str):
         try:
             template = template_for(organization=organization, template_id=template_id, kind=kind)
             source = template_bytes(template)
-        except RenderError as exc:
-            return [_issue(exc.code, "template", node, language, exc.detail, {"detail": exc.detail, **exc.tech})]
+        except DocgError as exc:
+            return [_issue(exc.code, "template", node, language, exc.message, {"detail": exc.message, **exc.details})]
         issues = _lint_issues(template, node, language)
         data = _known(params["data"], trigger_data) if "data" in params else trigger_data
         if data is _UNKNOWN or not isinstance(data, dict):
             return issues  # the data comes from earlier steps: the step checks it when it runs
         try:
             missing = missing_inputs(kind, template, source, data)
-        except RenderError as exc:
+        except DocgError as exc:
             if issues:
                 return issues  # the same problem, already reported by the lint stored at upload
-            tech = {"template_id": str(template.pk), "detail": exc.detail}
+            tech = {"template_id": str(template.pk), "detail": exc.message}
             issue = _issue(exc.code, "template", node, language, _described(exc), tech)
-            return [{**issue, "location": {**exc.location, "template_id": str(template.pk)}}]
+            return [{**issue, "location": {**exc.details.get("location", {}), "template_id": str(template.pk)}}]
         except Exception as exc:  # a template lint could not read is reported by lint, not crashed on here
             tech = {"template_id": str(template.pk), "error": f"{type(exc).__name__}: {exc}"[:500]}
             return [*issues, _issue("template.unreadable", "template", node, language, type(exc).__name__, tech)]
@@ -112,9 +113,11 @@ def render_preflight(kind: str):
             clause_errors, clause_missing = clause_check(organization_id=organization.pk, source=source, data=data)
             missing += clause_missing
             for error in clause_errors:
-                tech = {"template_id": str(template.pk), "detail": error.detail}
+                tech = {"template_id": str(template.pk), "detail": error.message}
                 issue = _issue(error.code, "template", node, language, _described(error), tech)
-                issues.append({**issue, "location": {**error.location, "template_id": str(template.pk)}})
+                issues.append(
+                    {**issue, "location": {**error.details.get("location", {}), "template_id": str(template.pk)}}
+                )
         if not missing:
             return issues
         names = sorted({m["name"] for m in missing})

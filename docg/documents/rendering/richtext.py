@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 from typing import Any
 from xml.sax.saxutils import escape
 
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error
 
 MAX_RICH_CHARS = 200_000
 _MAX_DEPTH = 12
@@ -412,7 +412,7 @@ def rich(value: Any) -> RichText:
         return value
     text = "" if value is None else str(value)
     if len(text) > MAX_RICH_CHARS:
-        raise RenderError("template.render_failed", f"rich text longer than {MAX_RICH_CHARS} characters")
+        raise render_error("template.render_failed", f"rich text longer than {MAX_RICH_CHARS} characters")
     return RichText(parse(clean_text(text)))
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import language_code
+
 
 @dataclass(frozen=True)
 class Example:
@@ -169,7 +171,7 @@ REFERENCE: tuple[Entry, ...] = (
 
 def reference(language: str = "en") -> list[dict[str, Any]]:
     """The reference as plain data, with the example of `language` (pt-BR or English)."""
-    pt = (language or "").lower().startswith("pt")
+    pt = language_code(language) == "pt-br"
     rows = []
     for entry in REFERENCE:
         example = entry.pt_br if pt else entry.en

@@ -12,8 +12,9 @@ from typing import Any
 
 from django.conf import settings
 
+from docg.common.errors import DocgError
 from docg.documents.models import Template
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error
 from docg.documents.rendering.limits import RenderTimeout, time_budget
 
 KINDS = {
@@ -31,29 +32,29 @@ def template_for(*, organization: Any, template_id: Any, kind: str) -> Template:
     try:
         pk = uuid.UUID(str(template_id))
     except ValueError:
-        raise RenderError("template.not_found", str(template_id)[:80], template_id=str(template_id)[:80])
+        raise render_error("template.not_found", str(template_id)[:80], template_id=str(template_id)[:80])
     template = Template.objects.filter(organization=organization, pk=pk).first()
     if template is None:
-        raise RenderError("template.not_found", str(pk), template_id=str(pk))
+        raise render_error("template.not_found", str(pk), template_id=str(pk))
     if template.kind != kind:
-        raise RenderError("template.wrong_kind", KINDS[kind][0], template_id=str(pk), kind=template.kind)
+        raise render_error("template.wrong_kind", KINDS[kind][0], template_id=str(pk), kind=template.kind)
     return template
 
 
 def template_bytes(template: Template) -> bytes:
-    """The template's file; RenderError `template.unreadable` (transient: storage may come back)."""
+    """The template's file; DocgError `template.unreadable` (transient: storage may come back)."""
     key = (template.pk, template.version, template.sha256, template.file.name)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
     if not template.file:
-        raise RenderError("template.unreadable", "the template has no file", template_id=str(template.pk))
+        raise render_error("template.unreadable", "the template has no file", template_id=str(template.pk))
     try:
         with template.file.open("rb") as handle:
             data = handle.read()
     except Exception as exc:  # any storage backend's failure (disk, S3)
-        raise RenderError(
+        raise render_error(
             "template.unreadable", f"{type(exc).__name__}: {exc}", transient=True, template_id=str(template.pk)
         ) from exc
     with _cache_lock:
@@ -75,10 +76,10 @@ def render_bytes(kind: str, source: bytes, data: dict[str, Any], *, organization
                 return render_docx(source, data, organization_id=organization_id)
             return render_pptx(source, data)
     except RenderTimeout as exc:
-        raise RenderError("template.render_timeout", f"more than {budget:g} s") from exc
-    except RenderError as exc:
+        raise render_error("template.render_timeout", f"more than {budget:g} s") from exc
+    except DocgError as exc:
         if exc.code == "template.render_timeout":
-            exc.detail = f"more than {budget:g} s"
+            exc.message = f"more than {budget:g} s"
         raise
 
 

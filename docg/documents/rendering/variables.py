@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
 
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error
 from docg.workflows.expressions import environment
 
 NOT_DATA = frozenset(
@@ -138,7 +138,7 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
             line = exc.lineno or 0
             text = paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""
             location = {"part": part, "paragraph": max(line - 1, 1), "text": text}
-            raise RenderError("template.syntax_error", exc.message or str(exc), location=location) from exc
+            raise render_error("template.syntax_error", exc.message or str(exc), location=location) from exc
         for path, line, optional in refs:
             root = path.split(".")[0]
             if optional or root in bound or root in NOT_DATA:

@@ -11,8 +11,8 @@ import docx
 import pytest
 from lxml import etree
 
+from docg.common.errors import DocgError
 from docg.documents.rendering.docx import render_docx
-from docg.documents.rendering.errors import RenderError
 from docg.documents.tests import corpus
 from docg.documents.tests.render_helpers import text_of, xml_parts
 
@@ -116,10 +116,10 @@ def test_a_part_jinja_cannot_read_is_reported_with_its_location_not_skipped():
     from docg.documents.rendering.variables import docx_placeholders
 
     template = corpus.docx_with("{{ customer.name }}", "{% for x in items %}", "no end", header="{{ ok }}")
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         docx_placeholders(template)
     assert caught.value.code == "template.syntax_error"
-    assert caught.value.location["part"] == "body"
+    assert caught.value.details["location"]["part"] == "body"
 
 
 @pytest.mark.django_db
@@ -226,7 +226,7 @@ def _row_loop_in_one_row(*, header: bool = False) -> bytes:
 @pytest.mark.parametrize("header", [False, True])
 def test_a_row_loop_opened_and_closed_in_one_row_fails_lint_where_it_is(header):
     template = _row_loop_in_one_row(header=header)
-    with pytest.raises(RenderError):  # what the renderer does with it
+    with pytest.raises(DocgError):  # what the renderer does with it
         render_docx(template, {"items": [{"name": "a"}]})
     errors = _lint(template)
     assert errors and {e["code"] for e in errors} == {"template.syntax_error"}
@@ -245,7 +245,7 @@ def test_a_tag_sharing_a_paragraph_marker_would_be_lost_and_is_reported():
 def test_a_part_that_fails_only_after_docxtpl_preprocessing_is_a_lint_error_with_its_part():
     # docxtpl's marker pattern stops at "%": the marker is left in place and Jinja cannot read it.
     template = corpus.docx_with("fine {{ a }}", "intro", footer='{{p note|default("100%") }}')
-    with pytest.raises(RenderError):
+    with pytest.raises(DocgError):
         render_docx(template, {"a": 1, "note": "n"})
     errors = _lint(template)
     assert [e["code"] for e in errors] == ["template.syntax_error"]
@@ -402,9 +402,9 @@ def test_pptx_row_loop_repeats_its_rows_and_drops_the_marker_rows(tmp_path):
 def test_pptx_row_loop_without_its_end_fails_with_its_location():
     from docg.documents.rendering.pptx import render_pptx
 
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_pptx(_price_deck(PRICE_ROWS[:3]), {"customer": "Ana", "items": []})
-    assert caught.value.code == "template.syntax_error" and "tr for" in caught.value.location["text"]
+    assert caught.value.code == "template.syntax_error" and "tr for" in caught.value.details["location"]["text"]
 
 
 def test_pptx_row_loop_variables_are_not_inputs_and_lint_is_clean():
@@ -455,9 +455,9 @@ def test_a_placeholder_picture_is_replaced_by_alt_text_keeping_its_frame():
     with Image.open(io.BytesIO(blob)) as image:
         assert image.format == "PNG" and image.size == (40, 20)  # converted to the placeholder's format
         assert image.getpixel((5, 5))[0] > 150
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(template, {"company": {}})
-    assert caught.value.code == "data.unresolved_variables" and caught.value.tech["missing"] == ["company.logo"]
+    assert caught.value.code == "data.unresolved_variables" and caught.value.details["missing"] == ["company.logo"]
 
 
 @pytest.mark.django_db
@@ -484,7 +484,7 @@ def test_images_by_data_url_and_by_document_id_in_a_table_row_loop(cast):
     result = docx.Document(io.BytesIO(rendered))
     assert [r.cells[0].text for r in result.tables[0].rows] == ["Ana", "Bia"]
     assert len(result.inline_shapes) == 2
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(out.getvalue(), {"signers": signers}, organization_id=cast.globex.pk)
     assert caught.value.code == "template.image_unavailable"
 
@@ -527,14 +527,14 @@ def test_a_missing_clause_a_foreign_one_and_a_cycle_fail_with_what_is_wrong(cast
 
     main = corpus.docx_with('{{p include("Sigilo") }}')
     stored_template(cast.globex, "docx", _clause_docx(), name="Sigilo")  # another organization's
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(main, {}, organization_id=cast.acme.pk)
-    assert caught.value.code == "template.not_found" and "Sigilo" in caught.value.detail
+    assert caught.value.code == "template.not_found" and "Sigilo" in caught.value.message
     stored_template(cast.acme, "docx", corpus.docx_with('{{p include("B") }}'), name="A")
     stored_template(cast.acme, "docx", corpus.docx_with('{{p include("A") }}'), name="B")
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(corpus.docx_with('{{p include("A") }}'), {}, organization_id=cast.acme.pk)
-    assert "A → B → A" in caught.value.detail
+    assert "A → B → A" in caught.value.message
 
 
 @pytest.mark.django_db
@@ -691,9 +691,9 @@ def test_include_in_a_header_is_a_lint_error_and_a_render_error():
     template = corpus.docx_with("body", header='{{ include("Sigilo") }}')
     errors = _lint(template)
     assert [e["location"]["part"] for e in errors] == ["header"] and "body only" in errors[0]["message"]
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(template, {})
-    assert "in the body" in caught.value.detail
+    assert "in the body" in caught.value.message
 
 
 @pytest.mark.parametrize("hostile", ["[a](" * 40_000, "**a" * 60_000, "*" * 190_000, "<b>" * 60_000])

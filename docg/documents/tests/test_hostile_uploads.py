@@ -106,7 +106,7 @@ def test_zip_bomb_is_refused_from_the_directory_without_decompressing(monkeypatc
         raise AssertionError("an entry was opened before the directory was checked")
 
     monkeypatch.setattr(zipfile.ZipFile, "open", no_reading)
-    with pytest.raises(ooxml.ApiError) as refused:
+    with pytest.raises(ooxml.DocgError) as refused:
         ooxml.inspect(io.BytesIO(bomb), "contract.docx")
     assert refused.value.code == "template.zip_bomb"
     assert refused.value.details["entry"] == "word/document.xml"
@@ -121,7 +121,7 @@ def _entry(name: str, size: int, compressed: int) -> zipfile.ZipInfo:
 
 def test_total_uncompressed_size_is_bounded():
     entries = [_entry(f"word/media/image{i}.png", 60 * 1024 * 1024, 59 * 1024 * 1024) for i in range(4)]
-    with pytest.raises(ooxml.ApiError) as refused:
+    with pytest.raises(ooxml.DocgError) as refused:
         ooxml._check_directory(entries)
     assert refused.value.code == "template.zip_bomb"
 
@@ -137,7 +137,7 @@ def test_entry_count_is_bounded(alice_api):
 
 def test_duplicate_entries_are_refused():
     entries = [_entry("word/document.xml", 10, 10), _entry("word/document.xml", 10, 10)]
-    with pytest.raises(ooxml.ApiError) as refused:
+    with pytest.raises(ooxml.DocgError) as refused:
         ooxml._check_directory(entries)
     assert refused.value.code == "template.not_ooxml"
 
@@ -153,7 +153,7 @@ def test_a_doctype_without_entities_is_refused_too():
         return declaration + b"?><!DOCTYPE w:document>" + body
 
     package = corpus.transform(corpus.docx_with("x"), "word/document.xml", add_doctype)
-    with pytest.raises(ooxml.ApiError) as refused:
+    with pytest.raises(ooxml.DocgError) as refused:
         ooxml.inspect(io.BytesIO(package), "contract.docx")
     assert refused.value.code == "template.external_entities"
 
@@ -164,7 +164,7 @@ def test_entity_expansion_in_a_secondary_part_is_refused():
         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><w:styles>&lol2;</w:styles>'
     )
     package = corpus.rewrite(corpus.docx_with("x"), {"word/styles.xml": laughs})
-    with pytest.raises(ooxml.ApiError) as refused:
+    with pytest.raises(ooxml.DocgError) as refused:
         ooxml.inspect(io.BytesIO(package), "contract.docx")
     assert refused.value.code == "template.external_entities"
     assert refused.value.details["part"] == "word/styles.xml"

@@ -6,9 +6,10 @@ import docx
 import pytest
 from django.core.files.base import ContentFile
 
+from docg.common.errors import DocgError
 from docg.documents.models import GeneratedDocument
 from docg.documents.rendering.docx import render_docx
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import step_error
 from docg.documents.rendering.samples import contract_data, contract_docx, sample_png
 from docg.documents.tests.render_helpers import TAG, libreoffice_text, text_of, xml_parts
 
@@ -108,12 +109,12 @@ def test_values_are_never_evaluated_as_tags():
     ],
 )
 def test_python_internals_are_refused_with_a_human_message(tag):
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph(f"Nome: {tag}"), {})
     assert caught.value.code == "template.forbidden"
-    step_error = caught.value.as_step_error(language="pt-br", node="Contrato")
-    assert step_error.human.startswith("O modelo da etapa 'Contrato' tenta acessar algo")
-    assert step_error.tech["location"]["part"] == "body"
+    recorded = step_error(caught.value, language="pt-br", node="Contrato")
+    assert recorded.human.startswith("O modelo da etapa 'Contrato' tenta acessar algo")
+    assert recorded.details["location"]["part"] == "body"
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_python_internals_are_refused_with_a_human_message(tag):
 def test_helpers_do_not_open_the_document_object(tag, tmp_path):
     target = tmp_path / "written.docx"
     data = {"u": "https://example.com", "logo": contract_data()["logo"], "target": str(target)}
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph(tag), data)
     assert caught.value.code in ("template.forbidden", "data.unresolved_variables")
     assert not target.exists()
@@ -134,41 +135,41 @@ def test_a_template_that_loops_for_ever_is_stopped(settings):
 
     settings.DOCUMENT_RENDER_TIMEOUT_SECONDS = 1
     endless = _one_paragraph("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}")
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_bytes("docx", endless, {})
     assert caught.value.code == "template.render_timeout"
-    assert caught.value.detail == "more than 1 s"
-    assert "took too long" in caught.value.as_step_error(language="en", node="r").human
+    assert caught.value.message == "more than 1 s"
+    assert "took too long" in step_error(caught.value, language="en", node="r").human
 
 
 def test_a_missing_value_names_the_field_and_where_it_is():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph("Telefone: {{ customer.phone }}"), {"customer": {"name": "Ana"}})
     error = caught.value
     assert error.code == "data.unresolved_variables"
-    assert error.tech["missing"] == ["phone"]
-    assert error.location == {"part": "body", "paragraph": 1, "text": "Telefone: {{ customer.phone }}"}
-    assert "Telefone" in error.as_step_error(language="en", node="render").human
+    assert error.details["missing"] == ["phone"]
+    assert error.details["location"] == {"part": "body", "paragraph": 1, "text": "Telefone: {{ customer.phone }}"}
+    assert "Telefone" in step_error(error, language="en", node="render").human
 
 
 def test_a_malformed_tag_is_a_syntax_error_with_its_location():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph("Total: {{ total | }}"), {"total": 1})
     assert caught.value.code == "template.syntax_error"
-    assert caught.value.location["text"] == "Total: {{ total | }}"
+    assert caught.value.details["location"]["text"] == "Total: {{ total | }}"
 
 
 def test_a_file_that_is_not_a_word_document_is_unreadable():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(b"%PDF-1.4 not a docx", {})
     assert caught.value.code == "template.unreadable"
 
 
 def test_a_filter_error_fails_cleanly():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph("{{ due|date('dd/MM/yyyy') }}"), {"due": "amanhã"})
     assert caught.value.code == "template.render_failed"
-    assert "not a date" in caught.value.detail
+    assert "not a date" in caught.value.message
 
 
 def test_hyperlinks_work_in_headers_too():
@@ -184,7 +185,7 @@ def test_hyperlinks_work_in_headers_too():
 
 
 def test_links_must_be_web_or_mail_addresses():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph("{{ link(u) }}"), {"u": "javascript:alert(1)"})
     assert caught.value.code == "template.render_failed"
 
@@ -216,10 +217,10 @@ def png_server():
 
 
 def test_an_image_url_on_a_private_address_is_refused(png_server):
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph("{{ image(logo, 20) }}"), {"logo": png_server})
     assert caught.value.code == "template.image_unavailable"
-    assert "loopback" in caught.value.detail
+    assert "loopback" in caught.value.message
 
 
 def test_an_image_url_an_operator_allows_is_fetched(png_server, settings):
@@ -236,12 +237,12 @@ def test_an_image_from_a_stored_document_of_the_same_organization(cast):
     template = _one_paragraph("{{ image('document:' ~ logo_id, 15) }}")
     rendered = render_docx(template, {"logo_id": str(image.pk)}, organization_id=cast.acme.pk)
     assert len(docx.Document(io.BytesIO(rendered)).inline_shapes) == 1
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(template, {"logo_id": str(image.pk)}, organization_id=cast.globex.pk)
     assert caught.value.code == "template.image_unavailable"
 
 
 def test_bytes_that_are_not_an_image_fail_cleanly():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph("{{ image(logo) }}"), {"logo": "data:image/png;base64,aGVsbG8="})
     assert caught.value.code == "template.image_unavailable"

@@ -4,7 +4,7 @@ import pytest
 from pptx import Presentation
 from pptx.util import Inches
 
-from docg.documents.rendering.errors import RenderError
+from docg.common.errors import DocgError
 from docg.documents.rendering.pptx import render_pptx
 from docg.documents.rendering.samples import deck_data, deck_pptx, sample_png
 from docg.documents.tests.render_helpers import TAG, libreoffice_text, xml_parts
@@ -97,28 +97,28 @@ def test_a_marker_on_the_slide_itself_works_too():
 
 
 def test_python_internals_are_refused_with_the_slide():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_pptx(_deck("ok", "{{ ''.__class__.__mro__ }}"), {})
     assert caught.value.code == "template.forbidden"
-    assert caught.value.location["part"] == "slide 2"
+    assert caught.value.details["location"]["part"] == "slide 2"
 
 
 def test_a_missing_value_names_the_field_and_the_slide():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_pptx(_deck("Olá {{ customer.name }}"), {"customer": {}})
     error = caught.value
     assert error.code == "data.unresolved_variables"
-    assert error.location == {"part": "slide 1", "paragraph": 1, "text": "Olá {{ customer.name }}"}
+    assert error.details["location"] == {"part": "slide 1", "paragraph": 1, "text": "Olá {{ customer.name }}"}
 
 
 def test_a_repeat_over_something_missing_is_reported():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_pptx(_deck("{{ x }}", notes="{% slide for x in nothing %}"), {})
     assert caught.value.code == "data.unresolved_variables"
-    assert caught.value.location["part"] == "slide 1"
+    assert caught.value.details["location"]["part"] == "slide 1"
 
 
 def test_a_file_that_is_not_a_presentation_is_unreadable():
-    with pytest.raises(RenderError) as caught:
+    with pytest.raises(DocgError) as caught:
         render_pptx(b"PK\x05\x06" + b"\0" * 18, {})
     assert caught.value.code == "template.unreadable"

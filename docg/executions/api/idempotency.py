@@ -28,7 +28,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.response import Response
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.db_retry import CONNECTION_ERRORS, on_fresh_connection
 from docg.executions.models import StartRequest, WorkflowExecution
 
@@ -81,7 +81,7 @@ def start_response(
         pass
     first = StartRequest.objects.get(organization=organization, key=key)
     if first.fingerprint != fingerprint:
-        raise ApiError(
+        raise DocgError(
             "idempotency_key.reused",
             f"This {HEADER} was already used with another request; use a new key for a new start.",
             status_code=422,
@@ -105,7 +105,7 @@ def _answer_committed(answer: Callable[[WorkflowExecution], dict], execution: Wo
 def _key(request) -> str:
     key = request.headers.get(HEADER, "").strip()
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ApiError(
+        raise DocgError(
             "idempotency_key.invalid",
             f"{HEADER} must be at most {MAX_KEY_LENGTH} printable characters.",
             details={"field": HEADER},

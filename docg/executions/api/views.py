@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import control, selectors
 from docg.executions.api.filters import ApprovalFilter, ExecutionFilter, LogFilter, filtered
 from docg.executions.api.idempotency import IDEMPOTENCY_KEY, start_response
@@ -65,7 +65,7 @@ def conflicts_as_409() -> Iterator[None]:
     try:
         yield
     except (IllegalTransition, TransitionConflict) as exc:
-        raise ApiError("execution.illegal_transition", str(exc), status_code=409)
+        raise DocgError("execution.illegal_transition", str(exc), status_code=409)
 
 
 class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -114,7 +114,7 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def preflight(self, request, pk=None):
         execution = self.get_object()
         if execution.preflight_summary is None:
-            raise ApiError(
+            raise DocgError(
                 "preflight.not_run",
                 "Preflight has not run for this execution yet.",
                 status_code=status.HTTP_409_CONFLICT,

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import selectors as execution_selectors
 from docg.executions.api.filters import RunFilter, filtered
 from docg.executions.api.idempotency import IDEMPOTENCY_KEY, start_response
@@ -73,7 +73,7 @@ class WorkflowRunViewSet(TenantViewSet):
         data = PreflightInput(data=request.data)
         data.is_valid(raise_exception=True)
         if workflow.active_version is None:
-            raise ApiError(
+            raise DocgError(
                 "workflow.inactive", "This workflow has no active version: activate it first.", status_code=409
             )
         report = preflight_check(

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from docg.common.errors import DocgError
 from docg.connectors import registry
 from docg.connectors.registry import App, Operation
 from docg.connectors.runtime import ActionContext, ActionResult
-from docg.executions.errors import StepError
 from docg.executions.tests.builders import TRIGGER, action, active_workflow  # noqa: F401 (used by tests)
 
 
@@ -34,13 +34,13 @@ class Kit:
             self.counts[params["name"]] += 1
             seen = self.counts[params["name"]]
         if params.get("fail"):
-            raise StepError("testkit.failed", "Failed on purpose.")
+            raise DocgError("testkit.failed", "Failed on purpose.")
         return ActionResult(output={"name": params["name"], "count": seen, "key": ctx.idempotency_key})
 
     def block(self, ctx: ActionContext, params: dict) -> ActionResult:
         self.started.set()
         if not self.release.wait(10):
-            raise StepError("testkit.never_released", "The test never released the step.")
+            raise DocgError("testkit.never_released", "The test never released the step.")
         with self.lock:
             self.counts["block"] += 1
         return ActionResult(output={"released": True})

@@ -1,6 +1,6 @@
 import pytest
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.control import execution_cancel, execution_pause, execution_resume, execution_retry
 from docg.executions.engine import execution_start
@@ -128,7 +128,7 @@ def test_control_calls_on_an_ended_run_are_conflicts(cast, worker):
     done = wait_for_status(execution_start(workflow=workflow, trigger_data={}, by=cast.alice).pk, *DONE)
     assert done.status == ExecutionStatus.COMPLETED
     for call in (execution_resume, execution_cancel, execution_pause):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(DocgError) as caught:
             call(execution=done, by=cast.alice)
         assert (caught.value.status_code, caught.value.code) == (409, "execution.illegal_transition")
     done.refresh_from_db()
@@ -139,7 +139,7 @@ def test_retry_of_a_run_in_progress_is_a_conflict(cast, worker, testkit):
     workflow = active_workflow(cast, action("held", "block", app="testkit"))
     execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
     assert testkit.started.wait(5)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DocgError) as caught:
         execution_retry(execution=execution, by=cast.alice)
     assert caught.value.status_code == 409
     testkit.release.set()

@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import dispatch
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, StepStatus
 from docg.executions.control import approval_decide, execution_resume
@@ -207,7 +207,7 @@ def test_permanent_failure_mirrors_the_error_on_the_execution(cast, worker, lang
     done = _finished(execution, ExecutionStatus.FAILED)
     [step] = [s for s in _steps(done) if s.node_key == "boom"]
     assert (step.status, step.attempt, step.error_code, step.error_human) == ("failure", 1, "rate_limit", human)
-    assert step.error_tech["exception"] == "StepError"
+    assert step.error_tech["exception"] == "DocgError"
     assert (done.last_error_code, done.last_error_human, done.last_error_tech) == (
         "rate_limit",
         human,
@@ -349,12 +349,12 @@ def test_start_refuses_an_inactive_workflow(cast):
     from docg.workflows.services import workflow_create, workflow_deactivate
 
     draft = workflow_create(organization=cast.acme, by=cast.alice, name="draft", nodes=[TRIGGER_NODE, NOOP])
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DocgError) as caught:
         execution_start(workflow=draft, trigger_data={}, by=cast.alice)
     assert (caught.value.status_code, caught.value.code) == (409, "workflow.inactive")
     active = active_workflow(cast, NOOP)
     workflow_deactivate(workflow=active, by=cast.alice)
-    with pytest.raises(ApiError):
+    with pytest.raises(DocgError):
         execution_start(workflow=active, trigger_data={}, by=cast.alice)
     assert not WorkflowExecution.objects.exists()
 
@@ -362,7 +362,7 @@ def test_start_refuses_an_inactive_workflow(cast):
 @pytest.mark.django_db
 @pytest.mark.parametrize("trigger_data", [[1, 2], "text", None, 3])
 def test_start_refuses_trigger_data_that_is_not_an_object(cast, trigger_data):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DocgError) as caught:
         execution_start(workflow=active_workflow(cast, NOOP), trigger_data=trigger_data, by=cast.alice)
     assert (caught.value.status_code, caught.value.code) == (400, "trigger_data.not_an_object")
     assert not WorkflowExecution.objects.exists()
@@ -371,7 +371,7 @@ def test_start_refuses_trigger_data_that_is_not_an_object(cast, trigger_data):
 @pytest.mark.django_db
 def test_start_refuses_huge_trigger_data(cast, settings):
     settings.MAX_TRIGGER_DATA_BYTES = 1000
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DocgError) as caught:
         execution_start(workflow=active_workflow(cast, NOOP), trigger_data={"blob": "x" * 2000}, by=cast.alice)
     assert (caught.value.status_code, caught.value.code) == (413, "trigger_data.too_large")
     assert not WorkflowExecution.objects.exists()
@@ -379,7 +379,7 @@ def test_start_refuses_huge_trigger_data(cast, settings):
 
 @pytest.mark.django_db
 def test_start_refuses_an_unknown_until_phase(cast):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DocgError) as caught:
         execution_start(workflow=active_workflow(cast, NOOP), trigger_data={}, by=cast.alice, until_phase="later")
     assert caught.value.code == "until_phase.invalid"
 

@@ -6,8 +6,9 @@ from email.utils import format_datetime
 import pytest
 from django.utils import timezone
 
+from docg.common.errors import DocgError
 from docg.connectors import registry
-from docg.connectors.errors import ConnectorError, retry_after_details
+from docg.connectors.errors import retry_after_details
 from docg.connectors.registry import App, Operation
 from docg.executions import dispatch
 from docg.executions.choices import StepStatus
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _rate_limited(ctx, params: dict):
     # What every connector client raises for a 429: the header parsed by the shared helper.
-    raise ConnectorError(
+    raise DocgError(
         "rate_limit",
         "The provider is limiting requests.",
         {"status_code": 429, **retry_after_details({"Retry-After": params["retry_after"]})},

@@ -17,7 +17,12 @@ def seed_this_month(apps, schema_editor):
     """Carry this month's runs over, so the quota does not start again from zero on upgrade."""
     connection = schema_editor.connection
     # A fresh database has no runs (and the executions table may not exist yet: no dependency upward).
-    if connection.vendor == "postgresql" and "executions_workflowexecution" in connection.introspection.table_names():
+    if connection.vendor != "postgresql" or "executions_workflowexecution" not in connection.introspection.table_names():
+        return
+    # The table may not have its organization column yet (executions 0002 adds it): it depends on the plan's order.
+    with connection.cursor() as cursor:
+        columns = {c.name for c in connection.introspection.get_table_description(cursor, "executions_workflowexecution")}
+    if "organization_id" in columns:
         schema_editor.execute(SEED, params=None)
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
@@ -118,7 +118,7 @@ def test_parallel_starts_at_the_last_free_run_let_exactly_one_through(cast, tigh
             barrier.wait()
             execution_start(workflow=workflow, trigger_data={"n": 1}, by=cast.alice)
             outcomes.append("started")
-        except ApiError as exc:
+        except DocgError as exc:
             outcomes.append(exc.code)
         except BaseException as exc:  # reported below, not lost in the thread
             outcomes.append(repr(exc))
@@ -139,7 +139,7 @@ def test_parallel_starts_at_the_last_free_run_let_exactly_one_through(cast, tigh
 def test_a_start_that_fails_after_taking_a_run_gives_it_back(cast, tight_limits):
     workflow = active_workflow(cast, PREPARE, activate=False)
 
-    with pytest.raises(ApiError, match="not active"):
+    with pytest.raises(DocgError, match="not active"):
         execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
 
     assert runs_this_month(organization=cast.acme) == 0

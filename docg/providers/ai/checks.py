@@ -14,14 +14,13 @@ if runs fail with `ai.not_found`.
 import uuid
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError, translated
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError
 from docg.connectors.health import ConnectionTestResult, register_checker
 from docg.connectors.models import DataSourceConnection
-from docg.providers.ai.client import AiClient, ai_error, translate
-from docg.providers.ai.client import _status_error as status_error
-from docg.providers.preflight_checks import say
+from docg.providers.ai.client import AiClient, ai_error, status_error, translate
 
 CHECK_TIMEOUT_SECONDS = 15.0
 
@@ -49,40 +48,33 @@ def ai_check(connection: DataSourceConnection) -> ConnectionTestResult:
     api_key = str((connection.credentials or {}).get("api_key") or "").strip()
     if not base_url or not api_key:
         missing = ", ".join(name for name, value in (("base_url", base_url), ("api_key", api_key)) if not value)
-        message = say(
-            language=language,
-            en=f"The AI connection is not set up: {missing} is missing.",
-            pt=f"A conexão de IA não está configurada: falta {missing}.",
-        )
+        message = translated(_("The AI connection is not set up: %(missing)s is missing."), language, missing=missing)
         return ConnectionTestResult(False, "ai.misconfigured", message, {"missing": missing})
     client = AiClient(base_url=base_url, api_key=api_key, correlation_id=str(uuid.uuid4()))
     try:
         response = _models(client)
         if response.status_code == 404:
-            message = say(
-                language=language,
-                en="docg reached the AI server, but it does not list its models at /models, so the API key could "
-                "not be verified. Many OpenAI-compatible servers work this way; if runs fail with "
-                "'not found', check the base URL.",
-                pt="O docg chegou ao servidor de IA, mas ele não lista os modelos em /models, então a chave de API "
-                "não pôde ser verificada. Muitos servidores compatíveis com a OpenAI funcionam assim; se as "
-                "execuções falharem com 'não encontrado', verifique a URL base.",
+            message = translated(
+                _(
+                    "docg reached the AI server, but it does not list its models at /models, so the API key "
+                    "could not be verified. Many OpenAI-compatible servers work this way; if runs fail with "
+                    "'not found', check the base URL."
+                ),
+                language,
             )
             details = {"warning": True, "status": 404, "url": client._url("models")}
             return ConnectionTestResult(True, "ai.models_not_listed", message, details)
         if response.status_code >= 400:
             raise status_error(response, {"url": client._url("models")})
-    except ConnectorError as exc:
-        details = {"transient": exc.transient, "status": exc.details_tech.get("status")}
+    except DocgError as exc:
+        details = {"transient": exc.transient, "status": exc.details.get("status")}
         return ConnectionTestResult(False, exc.code, translate(exc, language), details)
     try:
         body = response.json()
     except ValueError:
         body = {}
     models = [m.get("id") for m in (body.get("data") or []) if isinstance(m, dict)] if isinstance(body, dict) else []
-    message = say(
-        language=language, en="The AI provider accepted the API key.", pt="O provedor de IA aceitou a chave de API."
-    )
+    message = translated(_("The AI provider accepted the API key."), language)
     return ConnectionTestResult(True, "ok", message, {"models": len(models)})
 
 

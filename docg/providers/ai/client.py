@@ -1,7 +1,7 @@
 """An OpenAI-compatible chat-completions client: JSON-schema answers, timeouts, classified errors.
 
 The base URL comes from the organization's connection, so every request goes
-through the SSRF guard. Errors come out as ConnectorError: a bad key (401/403)
+through the SSRF guard. Errors come out as DocgError: a bad key (401/403)
 and a wrong URL or model (404) are permanent; 429 is a transient `rate_limit`
 (Retry-After kept in the details); 5xx, timeouts and network errors are
 transient and retried by the engine.
@@ -12,56 +12,35 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
 from docg.connectors.errors import (  # retry_after_seconds: still importable from here
-    ConnectorError,
     MessageCatalog,
-    retry_after_details,
     retry_after_seconds,  # noqa: F401
 )
+from docg.connectors.http import ProviderCodes, network_error
+from docg.connectors.http import status_error as http_status_error
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 SCHEMA_NAME = "docg_extract"
 
 # code → (English, Brazilian Portuguese); `{summary}` says what went wrong.
 MESSAGES = {
-    "ai.unauthorized": (
-        "The AI provider refused the API key ({summary}); check the API key of the AI connection.",
-        "O provedor de IA recusou a chave de API ({summary}); verifique a chave de API da conexão de IA.",
+    "ai.unauthorized": _("The AI provider refused the API key (%(summary)s); check the API key of the AI connection."),
+    "ai.not_found": _(
+        "The AI provider does not know this address or model (%(summary)s); check the base URL and the model."
     ),
-    "ai.not_found": (
-        "The AI provider does not know this address or model ({summary}); check the base URL and the model.",
-        "O provedor de IA não conhece este endereço ou modelo ({summary}); verifique a URL base e o modelo.",
+    "ai.bad_request": _("The AI provider refused the request: %(summary)s"),
+    "ai.quota_exceeded": _(
+        "The AI account has no quota left (%(summary)s); check the plan and billing of the AI provider."
     ),
-    "ai.bad_request": (
-        "The AI provider refused the request: {summary}",
-        "O provedor de IA recusou a requisição: {summary}",
-    ),
-    "ai.quota_exceeded": (
-        "The AI account has no quota left ({summary}); check the plan and billing of the AI provider.",
-        "A conta de IA não tem mais cota ({summary}); verifique o plano e o faturamento do provedor de IA.",
-    ),
-    "rate_limit": (
-        "The AI provider is limiting requests ({summary}); docg will try again.",
-        "O provedor de IA está limitando as requisições ({summary}); o docg tentará de novo.",
-    ),
-    "ai.unavailable": (
-        "Could not get an answer from the AI provider ({summary}); docg will try again.",
-        "Não foi possível obter resposta do provedor de IA ({summary}); o docg tentará de novo.",
-    ),
-    "ai.blocked_address": (
-        "The AI connection's base URL is not allowed: {summary}",
-        "A URL base da conexão de IA não é permitida: {summary}",
-    ),
-    "ai.refused": (
-        "The AI model refused to answer: {summary}",
-        "O modelo de IA se recusou a responder: {summary}",
-    ),
-    "ai.invalid_output": (
-        "The AI answer does not match the expected schema: {summary}",
-        "A resposta da IA não corresponde ao esquema esperado: {summary}",
-    ),
+    "rate_limit": _("The AI provider is limiting requests (%(summary)s); docg will try again."),
+    "ai.unavailable": _("Could not get an answer from the AI provider (%(summary)s); docg will try again."),
+    "ai.blocked_address": _("The AI connection's base URL is not allowed: %(summary)s"),
+    "ai.refused": _("The AI model refused to answer: %(summary)s"),
+    "ai.invalid_output": _("The AI answer does not match the expected schema: %(summary)s"),
 }
 
 
@@ -70,12 +49,10 @@ ai_error = _CATALOG.error
 translate = _CATALOG.translate
 
 
-def _provider_error(response: httpx.Response) -> dict[str, Any]:
+def _provider_error_in(body: Any) -> dict[str, Any]:
     """OpenAI's `{"error": {"message", "type", "code"}}`, or the start of whatever came back."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {"message": response.text[:500]}
+    if isinstance(body, str):
+        return {"message": body[:500]}
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         return {k: error.get(k) for k in ("message", "type", "code", "param") if error.get(k) is not None}
@@ -117,43 +94,45 @@ class AiClient:
             response = guarded_request("POST", url, timeout=timeout, json=payload, headers=headers)
         except BlockedAddress as exc:
             raise ai_error("ai.blocked_address", str(exc), tech) from exc
-        except httpx.TimeoutException as exc:
-            raise ai_error(
-                "ai.unavailable",
-                f"no answer within {timeout:g} s",
-                {**tech, "exception": type(exc).__name__},
-                transient=True,
-            ) from exc
         except httpx.HTTPError as exc:
-            raise ai_error(
-                "ai.unavailable",
-                f"{type(exc).__name__}: {exc}",
-                {**tech, "exception": type(exc).__name__, "message": str(exc)},
-                transient=True,
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error_maker(timeout), tech=tech) from exc
         tech["request_id"] = response.headers.get("x-request-id", "")
         if response.status_code >= 400:
-            raise _status_error(response, tech)
+            raise status_error(response, tech)
         return _parse(response, tech)
 
 
-def _status_error(response: httpx.Response, tech: dict) -> ConnectorError:
-    status = response.status_code
-    provider = _provider_error(response)
-    tech = {**tech, "status": status, "provider_error": provider}
-    summary = f"HTTP {status}" + (f": {provider['message']}" if provider.get("message") else "")
-    if status in (401, 403):
-        return ai_error("ai.unauthorized", summary, tech)
-    if status == 404:
-        return ai_error("ai.not_found", summary, tech)
-    if status == 429:
-        if provider.get("code") == "insufficient_quota" or provider.get("type") == "insufficient_quota":
-            return ai_error("ai.quota_exceeded", summary, tech)
-        tech = {**tech, **retry_after_details(response.headers)}
-        return ai_error("rate_limit", summary, tech, transient=True)
-    if status >= 500 or status in (408, 409):
-        return ai_error("ai.unavailable", summary, tech, transient=True)
-    return ai_error("ai.bad_request", summary, tech)
+CODES = ProviderCodes(
+    unavailable="ai.unavailable",
+    rejected="ai.bad_request",
+    unauthorized="ai.unauthorized",
+    not_found="ai.not_found",
+    conflict="ai.unavailable",
+)
+
+
+def _error_maker(timeout: float = DEFAULT_TIMEOUT_SECONDS):
+    def error(code: str, tech: dict, transient: bool) -> DocgError:
+        status = tech.get("status_code")
+        if status is None:  # no answer
+            exception, message = tech.get("exception", ""), tech.get("message", "")
+            timed_out = str(exception).endswith("Timeout")
+            summary = f"no answer within {timeout:g} s" if timed_out else f"{exception}: {message}".rstrip(": ")
+            return ai_error(code, summary, tech, transient=transient)
+        provider = _provider_error_in(tech.pop("body"))
+        tech = {**tech, "status": status, "provider_error": provider}
+        if code == "rate_limit" and "insufficient_quota" in (provider.get("code"), provider.get("type")):
+            code, transient = "ai.quota_exceeded", False
+            tech = {k: v for k, v in tech.items() if not k.startswith("retry_after")}
+        summary = f"HTTP {status}" + (f": {provider['message']}" if provider.get("message") else "")
+        return ai_error(code, summary, tech, transient=transient)
+
+    return error
+
+
+def status_error(response: httpx.Response, tech: dict) -> DocgError:
+    """The DocgError for an error answer of an OpenAI-compatible API."""
+    return http_status_error(response, codes=CODES, error=_error_maker(), tech=tech)
 
 
 def _parse(response: httpx.Response, tech: dict) -> Any:

@@ -3,11 +3,12 @@
 import json
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.providers.ai.client import DEFAULT_TIMEOUT_SECONDS, AiClient, ai_error, translate
 
@@ -21,12 +22,9 @@ def _client(ctx: ActionContext) -> tuple[AiClient, dict]:
     api_key = str((connection.credentials or {}).get("api_key") or "").strip()
     if not base_url or not api_key:
         missing = ", ".join(name for name, value in (("base_url", base_url), ("api_key", api_key)) if not value)
-        raise ConnectorError(
+        raise DocgError(
             "connection.inactive",
-            ctx.say(
-                f"The AI connection is not set up: it has no {missing}.",
-                f"A conexão de IA não está configurada: falta {missing}.",
-            ),
+            ctx.say(_("The AI connection is not set up: it has no %(missing)s."), missing=missing),
             {"connection": str(connection.pk), "missing": missing},
         )
     return AiClient(base_url=base_url, api_key=api_key, correlation_id=str(ctx.correlation_id)), config
@@ -43,11 +41,9 @@ def _validator(ctx: ActionContext, schema: Any) -> Draft202012Validator:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        raise ConnectorError(
+        raise DocgError(
             "ai.invalid_schema",
-            ctx.say(
-                f"The output schema is not valid: {exc.message}", f"O esquema de saída não é válido: {exc.message}"
-            ),
+            ctx.say(_("The output schema is not valid: %(message)s"), message=exc.message),
             {"path": list(exc.path)},
         ) from exc
     return Draft202012Validator(schema)
@@ -68,12 +64,9 @@ def extract(ctx: ActionContext, params: dict) -> ActionResult:
     validator = _validator(ctx, schema)
     model = str(params.get("model") or config.get("model") or "").strip()
     if not model:
-        raise ConnectorError(
+        raise DocgError(
             "ai.misconfigured",
-            ctx.say(
-                "No AI model is chosen: set one on the step or on the AI connection.",
-                "Nenhum modelo de IA foi escolhido: defina um na etapa ou na conexão de IA.",
-            ),
+            ctx.say(_("No AI model is chosen: set one on the step or on the AI connection.")),
             {"connection": str(ctx.connection.pk)},
         )
     if ctx.dry_run:
@@ -85,8 +78,8 @@ def extract(ctx: ActionContext, params: dict) -> ActionResult:
     try:
         output = client.chat_completion(messages, schema, model, AI_TIMEOUT_SECONDS)
         _check_output(validator, output)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         raise
     # Non-object schemas (a list, a string) still give the step an object output.
     return ActionResult(output=output if isinstance(output, dict) else {"value": output})

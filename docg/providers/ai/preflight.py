@@ -5,8 +5,12 @@ check in docg.executions.preflight; this hook covers a node with no
 connection, a connection to another provider, or one missing its settings.
 """
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from docg.common.errors import translated
 from docg.connectors.choices import Provider
-from docg.providers.preflight_checks import chosen_connection, inactive_connection_issue, say
+from docg.providers.preflight_checks import chosen_connection, inactive_connection_issue
 
 
 def extract_preflight(*, node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
@@ -14,8 +18,7 @@ def extract_preflight(*, node: dict, organization, trigger_data: dict, language:
         node=node,
         organization=organization,
         provider=Provider.AI,
-        name_en="AI",
-        name_pt="de IA",
+        name=pgettext_lazy("connection kind", "AI"),
         language=language,
         only_active=True,
     )
@@ -28,7 +31,7 @@ def extract_preflight(*, node: dict, organization, trigger_data: dict, language:
     missing = ", ".join(name for name, value in settings if not str(value or "").strip())
     if not missing:
         return []
-    detail = say(language=language, en=f"it has no {missing}", pt=f"falta {missing} na conexão")
+    detail = translated(_("it has no %(missing)s"), language, missing=missing)
     return [
         inactive_connection_issue(node=node, language=language, detail=detail, connection_id=node.get("connection"))
     ]

@@ -14,9 +14,12 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError, MessageCatalog, retry_after_details
+from docg.connectors.errors import MessageCatalog
+from docg.connectors.http import ProviderCodes, network_error, status_error
 
 API_PREFIX = "/api/v3"
 JSON_API = "application/vnd.api+json"
@@ -24,46 +27,18 @@ TIMEOUT_SECONDS = 30.0
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 MESSAGES = {
-    "clicksign.misconfigured": (
-        "The ClickSign connection is incomplete: {summary}.",
-        "A conexão ClickSign está incompleta: {summary}.",
+    "clicksign.misconfigured": _("The ClickSign connection is incomplete: %(summary)s."),
+    "clicksign.unauthorized": _(
+        "ClickSign refused the connection's access token (%(summary)s); reconnect ClickSign with a valid token."
     ),
-    "clicksign.unauthorized": (
-        "ClickSign refused the connection's access token ({summary}); reconnect ClickSign with a valid token.",
-        "A ClickSign recusou o token de acesso da conexão ({summary}); reconecte a ClickSign com um token válido.",
-    ),
-    "clicksign.not_found": (
-        "ClickSign does not know this envelope or document ({summary}).",
-        "A ClickSign não conhece este envelope ou documento ({summary}).",
-    ),
-    "clicksign.rejected": (
-        "ClickSign refused the request ({summary}).",
-        "A ClickSign recusou a requisição ({summary}).",
-    ),
-    "clicksign.rate_limited": (
-        "ClickSign is limiting requests ({summary}); docg will try again.",
-        "A ClickSign está limitando as requisições ({summary}); o docg tentará de novo.",
-    ),
-    "clicksign.unavailable": (
-        "ClickSign is unavailable ({summary}); docg will try again.",
-        "A ClickSign está indisponível ({summary}); o docg tentará de novo.",
-    ),
-    "clicksign.timeout": (
-        "ClickSign did not answer in time ({summary}); docg will try again.",
-        "A ClickSign não respondeu a tempo ({summary}); o docg tentará de novo.",
-    ),
-    "clicksign.bad_response": (
-        "ClickSign answered with something unexpected ({summary}).",
-        "A ClickSign respondeu algo inesperado ({summary}).",
-    ),
-    "clicksign.blocked_address": (
-        "The ClickSign download link is not allowed: {summary}",
-        "O link de download da ClickSign não é permitido: {summary}",
-    ),
-    "clicksign.file_not_ready": (
-        "ClickSign has not finished the signed file yet ({summary}); docg will try again.",
-        "A ClickSign ainda não terminou o arquivo assinado ({summary}); o docg tentará de novo.",
-    ),
+    "clicksign.not_found": _("ClickSign does not know this envelope or document (%(summary)s)."),
+    "clicksign.rejected": _("ClickSign refused the request (%(summary)s)."),
+    "clicksign.rate_limited": _("ClickSign is limiting requests (%(summary)s); docg will try again."),
+    "clicksign.unavailable": _("ClickSign is unavailable (%(summary)s); docg will try again."),
+    "clicksign.timeout": _("ClickSign did not answer in time (%(summary)s); docg will try again."),
+    "clicksign.bad_response": _("ClickSign answered with something unexpected (%(summary)s)."),
+    "clicksign.blocked_address": _("The ClickSign download link is not allowed: %(summary)s"),
+    "clicksign.file_not_ready": _("ClickSign has not finished the signed file yet (%(summary)s); docg will try again."),
 }
 
 _CATALOG = MessageCatalog(MESSAGES)
@@ -96,25 +71,26 @@ def _errors_summary(body: Any) -> str:
     return ""
 
 
-def error_for(response: httpx.Response, tech: dict) -> ConnectorError:
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:2000]
-    tech = {**tech, "status_code": status, "body": body}
-    detail = _errors_summary(body)
-    summary = f"HTTP {status}" + (f": {detail}" if detail else "")
-    if status in (401, 403):
-        return clicksign_error("clicksign.unauthorized", summary, tech)
-    if status == 404:
-        return clicksign_error("clicksign.not_found", summary, tech)
-    if status == 429:
-        tech.update(retry_after_details(response.headers))
-        return clicksign_error("clicksign.rate_limited", summary, tech, transient=True)
-    if status >= 500:
-        return clicksign_error("clicksign.unavailable", summary, tech, transient=True)
-    return clicksign_error("clicksign.rejected", summary, tech)
+CODES = ProviderCodes(
+    unavailable="clicksign.unavailable",
+    rejected="clicksign.rejected",
+    timeout="clicksign.timeout",
+    unauthorized="clicksign.unauthorized",
+    not_found="clicksign.not_found",
+    rate_limit="clicksign.rate_limited",
+)
+
+
+def _error(code: str, tech: dict, transient: bool) -> DocgError:
+    status = tech.get("status_code")
+    if status is None:  # no answer: name the exception
+        return clicksign_error(code, str(tech.get("exception", "")), tech, transient=transient)
+    detail = _errors_summary(tech.get("body"))
+    return clicksign_error(code, f"HTTP {status}" + (f": {detail}" if detail else ""), tech, transient=transient)
+
+
+def error_for(response: httpx.Response, tech: dict) -> DocgError:
+    return status_error(response, codes=CODES, error=_error, tech=tech)
 
 
 def _resource(type_: str, attributes: dict, relationships: dict | None = None, id_: str = "") -> dict:
@@ -153,14 +129,8 @@ class ClickSignClient:
                 headers=headers,
                 timeout=self.settings.timeout,
             )
-        except httpx.TimeoutException as exc:
-            raise clicksign_error(
-                "clicksign.timeout", type(exc).__name__, {**tech, "exception": type(exc).__name__}, transient=True
-            ) from exc
         except httpx.HTTPError as exc:
-            raise clicksign_error(
-                "clicksign.unavailable", type(exc).__name__, {**tech, "exception": str(exc)}, transient=True
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error, tech=tech) from exc
         if response.status_code >= 400:
             raise error_for(response, tech)
         if not response.content:

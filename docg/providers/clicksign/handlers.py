@@ -11,9 +11,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from docg.common.errors import DocgError, language_code
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
@@ -40,11 +42,10 @@ def _deadline(ctx: ActionContext, value: Any) -> str:
     except ValueError:
         when = None
     if when is None:
-        raise ConnectorError(
+        raise DocgError(
             "signature.invalid_deadline",
             ctx.say(
-                f"The signing deadline '{text}' is not a date (use YYYY-MM-DD or an ISO date-time).",
-                f"O prazo de assinatura '{text}' não é uma data (use AAAA-MM-DD ou data-hora ISO).",
+                _("The signing deadline '%(text)s' is not a date (use YYYY-MM-DD or an ISO date-time)."), text=text
             ),
             {"deadline": text},
         )
@@ -151,10 +152,10 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
     connection = ctx.active_connection(Provider.CLICKSIGN, "ClickSign")
     try:
         settings = ClickSignSettings.from_connection(connection.credentials or {})
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         raise
-    document = organization_document(ctx, params["document_id"], purpose="sign", purpose_pt="assinar")
+    document = organization_document(ctx, params["document_id"], purpose=pgettext_lazy("document purpose", "sign"))
     signers = clean_signers(ctx, params)
     deadline = _deadline(ctx, params.get("deadline"))
     name = str(params.get("name") or document.name)[:255]
@@ -163,12 +164,12 @@ def create_envelope(ctx: ActionContext, params: dict) -> ActionResult:
         return signature_dry_run(signers=signers, document=document)
 
     requests = _rows(ctx, document, signers, node_key)
-    locale = "pt-BR" if (ctx.language or "").lower().startswith("pt") else "en-US"
+    locale = "pt-BR" if language_code(ctx.language) == "pt-br" else "en-US"
     client = ClickSignClient(settings, headers={"X-Correlation-ID": ctx.correlation_id})
     try:
         _build(client, requests, document, name, locale, deadline)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         raise
     _announce(ctx, requests, node_key)
     output = {**_output(requests), "document_id": str(document.pk)}

@@ -34,7 +34,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
 from docg.documents.models import SignatureRequest
@@ -60,15 +60,15 @@ def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
 
 
 def authenticate(*, connection_id: Any, raw: bytes, signature: str) -> DataSourceConnection:
-    """The connection a delivery is for, or ApiError 404 (unknown) / 401 (missing or wrong HMAC)."""
+    """The connection a delivery is for, or DocgError 404 (unknown) / 401 (missing or wrong HMAC)."""
     connection = DataSourceConnection.objects.filter(
         pk=connection_id, provider=Provider.CLICKSIGN, status=ConnectionStatus.ACTIVE
     ).first()
     secret = str((connection.credentials or {}).get("webhook_secret") or "") if connection else ""
     if connection is None or not secret:
-        raise ApiError("not_found", "Not found.", status_code=404)
+        raise DocgError("not_found", "Not found.", status_code=404)
     if not _signature_ok(secret, raw, signature):
-        raise ApiError(
+        raise DocgError(
             "webhook.bad_signature", f"The {HMAC_HEADER} header is missing or does not match the body.", status_code=401
         )
     return connection

@@ -4,9 +4,9 @@ import json
 
 import httpx
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
 from docg.connectors.runtime import ActionContext, ActionResult
-from docg.executions.errors import StepError
 from docg.workflows.expressions import evaluate, render_string
 
 MAX_RESPONSE_BYTES = 256 * 1024
@@ -88,11 +88,11 @@ def http_request(ctx: ActionContext, params: dict) -> ActionResult:
     try:
         response = guarded_request(method, url, timeout=float(params.get("timeout") or 10), **kwargs)
     except BlockedAddress as exc:
-        raise StepError("http.blocked_address", str(exc), {"url": url})
+        raise DocgError("http.blocked_address", str(exc), {"url": url}, human="")
     except httpx.TimeoutException as exc:
-        raise StepError("http.timeout", str(exc), {"url": url}, transient=True)
+        raise DocgError("http.timeout", str(exc), {"url": url}, transient=True, human="")
     except httpx.HTTPError as exc:
-        raise StepError("http.error", f"{type(exc).__name__}: {exc}", {"url": url}, transient=True)
+        raise DocgError("http.error", f"{type(exc).__name__}: {exc}", {"url": url}, transient=True, human="")
     text = response.content[:MAX_RESPONSE_BYTES].decode(response.encoding or "utf-8", errors="replace")
     try:
         parsed = json.loads(text)
@@ -100,16 +100,16 @@ def http_request(ctx: ActionContext, params: dict) -> ActionResult:
         parsed = text
     output = {"status": response.status_code, "headers": dict(response.headers), "body": parsed}
     if response.status_code == 429:
-        raise StepError("rate_limit", "HTTP 429", {"response": output}, transient=True)
+        raise DocgError("rate_limit", "HTTP 429", {"response": output}, transient=True, human="")
     if response.status_code >= 500:
-        raise StepError("http.error", f"HTTP {response.status_code}", {"response": output}, transient=True)
+        raise DocgError("http.error", f"HTTP {response.status_code}", {"response": output}, transient=True, human="")
     if response.status_code >= 400:
-        raise StepError("http.error", f"HTTP {response.status_code}", {"response": output})
+        raise DocgError("http.error", f"HTTP {response.status_code}", {"response": output}, human="")
     return ActionResult(output=output)
 
 
 def fail(ctx: ActionContext, params: dict) -> ActionResult:
-    raise StepError(
+    raise DocgError(
         params["code"],
         params.get("message") or "Failed on purpose.",
         {"parameters": params},

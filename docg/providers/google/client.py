@@ -21,7 +21,9 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from docg.connectors.errors import ConnectorError, retry_after_details
+from docg.common.errors import DocgError
+from docg.connectors.http import ProviderCodes, network_error, response_body
+from docg.connectors.http import status_error as http_status_error
 from docg.providers.google.messages import google_error
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -32,13 +34,6 @@ STEP_PROPERTY = "docgStep"
 
 def api_root(name: str) -> str:
     return settings.CONNECTOR_API_ROOTS[name].rstrip("/")
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text[:2000]
 
 
 def _reasons(body: Any) -> set[str]:
@@ -57,25 +52,42 @@ def _message(body: Any) -> str:
     return str(body)[:200] if body else ""
 
 
-def status_error(response: httpx.Response, *, what: str, tech: dict) -> ConnectorError:
-    """The ConnectorError for a Google error answer; `what` names the file or resource for people."""
-    status = response.status_code
-    body = _body(response)
-    reasons = _reasons(body)
-    message = _message(body)
-    tech = {**tech, "status_code": status, "body": body, "reasons": sorted(reasons)}
-    summary = f"{what}: HTTP {status}" + (f" {message}" if message else "")
-    if status == 401:
-        return google_error("oauth_expired", summary, tech)
-    if status == 429 or (status == 403 and reasons & RATE_LIMIT_REASONS):
-        return google_error("rate_limit", summary, {**tech, **retry_after_details(response.headers)}, transient=True)
-    if status == 403:
-        return google_error("drive.insufficient_permissions", what, tech)
-    if status == 404:
-        return google_error("google.not_found", what, tech)
-    if status >= 500 or status == 408:
-        return google_error("google.unavailable", summary, tech, transient=True)
-    return google_error("google.rejected", summary, tech)
+CODES = ProviderCodes(
+    unavailable="google.unavailable",
+    rejected="google.rejected",
+    unauthorized="oauth_expired",
+    forbidden="drive.insufficient_permissions",
+    not_found="google.not_found",
+)
+
+
+def _error_maker(what: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
+    """Google's words for a failure; `what` names the file or resource for people."""
+
+    def error(code: str, tech: dict, transient: bool) -> DocgError:
+        status = tech.get("status_code")
+        if status is None:  # no answer
+            exception = str(tech.get("exception", ""))
+            timed_out = exception.endswith("Timeout")
+            summary = f"{what}: no answer within {timeout:g} s" if timed_out else f"{what}: {exception}"
+            return google_error(code, summary, tech, transient=transient)
+        body = tech["body"]
+        reasons = _reasons(body)
+        tech = {**tech, "reasons": sorted(reasons)}
+        if status == 403 and reasons & RATE_LIMIT_REASONS:
+            code, transient = "rate_limit", True
+        if code in ("drive.insufficient_permissions", "google.not_found"):
+            return google_error(code, what, tech, transient=transient)
+        message = _message(body)
+        summary = f"{what}: HTTP {status}" + (f" {message}" if message else "")
+        return google_error(code, summary, tech, transient=transient)
+
+    return error
+
+
+def status_error(response: httpx.Response, *, what: str, tech: dict) -> DocgError:
+    """The DocgError for a Google error answer; `what` names the file or resource for people."""
+    return http_status_error(response, codes=CODES, error=_error_maker(what), tech=tech)
 
 
 @dataclass
@@ -97,27 +109,15 @@ class GoogleClient:
         kwargs["headers"] = self._headers(kwargs.get("headers"))
         try:
             response = httpx.request(method, url, timeout=self.timeout, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise google_error(
-                "google.unavailable",
-                f"{what}: no answer within {self.timeout:g} s",
-                {**tech, "exception": type(exc).__name__},
-                transient=True,
-            ) from exc
         except httpx.HTTPError as exc:
-            raise google_error(
-                "google.unavailable",
-                f"{what}: {type(exc).__name__}",
-                {**tech, "exception": type(exc).__name__, "message": str(exc)},
-                transient=True,
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error_maker(what, self.timeout), tech=tech) from exc
         if response.status_code >= 400:
             raise status_error(response, what=what, tech=tech)
         return response
 
     def _json(self, method: str, url: str, *, what: str, **kwargs: Any) -> dict:
         response = self._send(method, url, what=what, **kwargs)
-        body = _body(response)
+        body = response_body(response)
         if not isinstance(body, dict):
             raise google_error(
                 "google.unavailable", f"{what}: the answer is not a JSON object", {"url": url}, transient=True

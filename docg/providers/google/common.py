@@ -3,8 +3,10 @@
 import contextlib
 from collections.abc import Iterator
 
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.oauth import fresh_access_token
 from docg.connectors.runtime import ActionContext
 from docg.providers.google.client import GoogleClient
@@ -18,12 +20,9 @@ def google_client(ctx: ActionContext) -> GoogleClient:
     connection = ctx.active_connection(Provider.GOOGLE, "Google")
     try:
         token = fresh_access_token(connection=connection, correlation_id=ctx.correlation_id)
-    except ConnectorError as exc:
+    except DocgError as exc:
         if exc.code == "oauth_expired":
-            exc.message_human = ctx.say(
-                f"The Google connection '{connection.name}' has expired: reconnect it.",
-                f"A conexão Google '{connection.name}' expirou: conecte de novo.",
-            )
+            exc.human = ctx.say(_("The Google connection '%(name)s' has expired: reconnect it."), name=connection.name)
         raise
     return GoogleClient(access_token=token, correlation_id=ctx.correlation_id, timeout=GOOGLE_TIMEOUT_SECONDS)
 
@@ -33,8 +32,8 @@ def translated(ctx: ActionContext) -> Iterator[None]:
     """Google errors in the organization's language."""
     try:
         yield
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         raise
 
 

@@ -5,10 +5,11 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
@@ -29,7 +30,7 @@ from docg.providers.google.common import google_client, step_tag, translated
 
 
 def drive_upload(ctx: ActionContext, params: dict) -> ActionResult:
-    document = organization_document(ctx, params["document_id"], purpose="upload", purpose_pt="enviar")
+    document = organization_document(ctx, params["document_id"], purpose=pgettext_lazy("document purpose", "upload"))
     folder_id = str(params["folder_id"]).strip()
     name = str(params.get("name") or document.name)
     summary = {"document_id": str(document.pk), "folder_id": folder_id, "name": name}
@@ -108,8 +109,8 @@ def gmail_send(ctx: ActionContext, params: dict) -> ActionResult:
     try:
         with translated(ctx):
             answer = client.gmail_send(raw=raw)
-    except ConnectorError as exc:
-        delivery_failed(ctx=ctx, error=exc, message=exc.message_human, identity=identity)
+    except DocgError as exc:
+        delivery_failed(ctx=ctx, error=exc, message=exc.human, identity=identity)
         raise
     state = {
         "status": "sent",

@@ -16,7 +16,9 @@ import re
 import time
 from typing import Any
 
-from docg.connectors.errors import ConnectorError
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.storage import document_for_step
 from docg.executions.choices import ExecutionStatus
@@ -102,11 +104,11 @@ def _copy(ctx: ActionContext, client: GoogleClient, params: dict, kind: str, cop
         copy = client.drive_copy(
             file_id=template_id, name=copy_name, folder_id=str(params["folder_id"]).strip(), step=tag
         )
-    except ConnectorError as exc:
+    except DocgError as exc:
         if exc.code == "google.not_found":
             # The copy names two ids; Drive answers 404 for either. Name both for the person fixing it.
             what = f"the {KINDS[kind][0]} template {template_id} (or the folder {params['folder_id']})"
-            raise google_error("template.not_found", what, exc.details_tech) from exc
+            raise google_error("template.not_found", what, exc.details) from exc
         raise
     if not copy.get("id"):
         raise google_error("google.unavailable", "the copy has no id", {"answer": copy}, transient=True)
@@ -137,12 +139,9 @@ def fill(ctx: ActionContext, params: dict, kind: str) -> ActionResult:
                 answer = client.slides_batch_update(presentation_id=file_id, requests=requests)
         pdf = client.drive_export(file_id=file_id, mime_type=PDF)
     if not pdf.startswith(b"%PDF"):
-        raise ConnectorError(
+        raise DocgError(
             "google.unavailable",
-            ctx.say(
-                "Google did not return a PDF; docg will try again.",
-                "O Google não devolveu um PDF; o docg tentará de novo.",
-            ),
+            ctx.say(_("Google did not return a PDF; docg will try again.")),
             {"file_id": file_id, "first_bytes": pdf[:40].decode("latin-1")},
             transient=True,
         )

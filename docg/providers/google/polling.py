@@ -18,9 +18,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from docg.audit.choices import ActorType
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus, Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 from docg.executions.engine import execution_start
@@ -127,7 +126,7 @@ def _start_once(workflow: Workflow, form_id: str, response: dict) -> bool:
             delivery.save(update_fields=["execution", "updated_at"])
     except IntegrityError:
         return False  # an earlier poll (or a concurrent one) started it
-    except ApiError as exc:  # e.g. trigger_data too large, or the workflow was deactivated meanwhile
+    except DocgError as exc:  # e.g. trigger_data too large, or the workflow was deactivated meanwhile
         logger.warning("Google Forms response %s of workflow %s not started: %s", key, workflow.pk, exc.code)
         return False
     return True
@@ -141,7 +140,7 @@ def _client_for(workflow: Workflow, trigger: dict) -> GoogleClient:
         status=ConnectionStatus.ACTIVE,
     ).first()
     if connection is None:
-        raise ConnectorError(
+        raise DocgError(
             "connection.inactive",
             "The Google Forms trigger has no active Google connection.",
             {"workflow_id": str(workflow.pk), "connection": trigger.get("connection")},
@@ -186,9 +185,9 @@ def forms_poll_all() -> list[dict[str, Any]]:
     for workflow in forms_workflows():
         try:
             outcomes.append(forms_poll_workflow(workflow=workflow))
-        except ConnectorError as exc:
+        except DocgError as exc:
             logger.warning(
-                "Google Forms poll of workflow %s failed: %s %s", workflow.pk, exc.code, exc.details_tech.get("summary")
+                "Google Forms poll of workflow %s failed: %s %s", workflow.pk, exc.code, exc.details.get("summary")
             )
             outcomes.append({"workflow_id": str(workflow.pk), "error": exc.code, "transient": exc.transient})
     return outcomes

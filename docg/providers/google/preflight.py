@@ -13,6 +13,9 @@ produces are checked when the step runs.
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import translated
 from docg.connectors.choices import Provider
 from docg.providers.preflight_checks import (
     UNKNOWN,
@@ -21,7 +24,6 @@ from docg.providers.preflight_checks import (
     node_label,
     recipient_issues,
     resolve_now,
-    say,
 )
 
 
@@ -30,8 +32,7 @@ def connection_issues(node: dict, organization, language: str) -> list[dict]:
         node=node,
         organization=organization,
         provider=Provider.GOOGLE,
-        name_en="Google",
-        name_pt="Google",
+        name="Google",
         language=language,
         only_active=False,
     )
@@ -39,10 +40,10 @@ def connection_issues(node: dict, organization, language: str) -> list[dict]:
         return issues
     credentials = connection.credentials or {}
     if connection.status == "active" and not (credentials.get("access_token") or credentials.get("refresh_token")):
-        message = say(
-            language=language,
-            en=f"The Google connection used by step '{node_label(node)}' has expired: reconnect it.",
-            pt=f"A conexão Google usada pela etapa '{node_label(node)}' expirou: conecte de novo.",
+        message = translated(
+            _("The Google connection used by step '%(value)s' has expired: reconnect it."),
+            language,
+            value=node_label(node),
         )
         tech = {"connection": node.get("connection")}
         return [blocking_issue(code="oauth_expired", domain="permissions", node=node, message=message, tech=tech)]
@@ -53,17 +54,13 @@ def _empty_id_issue(node: dict, field: str, value: Any, language: str) -> dict |
     if value is UNKNOWN or str(value or "").strip():
         return None
     if field == "template_file_id":
-        message = say(
-            language=language,
-            en=f"Step '{node_label(node)}' has no Google template file: choose one.",
-            pt=f"A etapa '{node_label(node)}' não tem um arquivo-modelo do Google: escolha um.",
+        message = translated(
+            _("Step '%(value)s' has no Google template file: choose one."), language, value=node_label(node)
         )
         code, domain = "template.not_found", "template"
     else:
-        message = say(
-            language=language,
-            en=f"Step '{node_label(node)}' has no Google Drive destination folder: choose one.",
-            pt=f"A etapa '{node_label(node)}' não tem uma pasta de destino no Google Drive: escolha uma.",
+        message = translated(
+            _("Step '%(value)s' has no Google Drive destination folder: choose one."), language, value=node_label(node)
         )
         code, domain = "delivery.folder_missing", "delivery"
     return blocking_issue(

@@ -17,9 +17,8 @@ import dramatiq
 from django.db import transaction
 
 from docg.audit.choices import ActorType
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 from docg.connectors.models import DataSourceConnection
 from docg.executions.engine import execution_start
 from docg.providers.hubspot.client import MESSAGES
@@ -65,9 +64,9 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
         data = trigger_data_for(
             connection=connection, event=event, parameters=parameters, correlation_id=correlation_id
         )
-    except ConnectorError as exc:
+    except DocgError as exc:
         if exc.transient:
-            raise RetryableHubSpotError(f"{exc.code}: {exc.message_human}") from exc
+            raise RetryableHubSpotError(f"{exc.code}: {exc.human}") from exc
         logger.warning(
             "HubSpot event %s for workflow %s: the deal could not be read (%s); its run starts blocked",
             event.get("eventId"),
@@ -82,7 +81,7 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
             "enrichment_error": {
                 "code": exc.code,
                 "message_human": MESSAGES.translate(exc, connection.organization.language),
-                "details_tech": exc.details_tech,
+                "details_tech": exc.details,
             },
         }
     else:
@@ -99,7 +98,7 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
                 actor_type=ActorType.WEBHOOK,
                 correlation_id=correlation_id,
             )
-        except ApiError as exc:  # deactivated meanwhile, or a deal too large for trigger data
+        except DocgError as exc:  # deactivated meanwhile, or a deal too large for trigger data
             logger.warning("HubSpot event %s started no run: %s", event.get("eventId"), exc.message)
             return None
         locked.execution = execution

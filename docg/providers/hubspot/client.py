@@ -13,9 +13,12 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.connectors import services
-from docg.connectors.errors import ConnectorError, MessageCatalog, retry_after_details
+from docg.connectors.errors import MessageCatalog
+from docg.connectors.http import ProviderCodes, network_error, response_body, status_error
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.oauth import fresh_access_token
 
@@ -24,59 +27,45 @@ BATCH_SIZE = 100  # HubSpot's batch read limit per request
 
 MESSAGES = MessageCatalog(
     {
-        "oauth_expired": (
-            "HubSpot no longer accepts the connection ({summary}): reconnect HubSpot.",
-            "O HubSpot não aceita mais a conexão ({summary}): conecte o HubSpot de novo.",
+        "oauth_expired": _("HubSpot no longer accepts the connection (%(summary)s): reconnect HubSpot."),
+        "hubspot.insufficient_permissions": _(
+            "The HubSpot connection lacks a permission docg needs (%(summary)s): reconnect and allow every scope."
         ),
-        "hubspot.insufficient_permissions": (
-            "The HubSpot connection lacks a permission docg needs ({summary}): reconnect and allow every scope.",
-            "A conexão HubSpot não tem uma permissão de que o docg precisa ({summary}): conecte de novo e "
-            "permita todos os escopos.",
-        ),
-        "hubspot.not_found": (
-            "HubSpot does not have this record ({summary}).",
-            "O HubSpot não tem este registro ({summary}).",
-        ),
-        "rate_limit": (
-            "HubSpot is limiting requests ({summary}); docg will try again.",
-            "O HubSpot está limitando as requisições ({summary}); o docg tentará de novo.",
-        ),
-        "hubspot.unavailable": (
-            "HubSpot is unavailable ({summary}); docg will try again.",
-            "O HubSpot está indisponível ({summary}); o docg tentará de novo.",
-        ),
-        "hubspot.rejected": (
-            "HubSpot refused the request ({summary}).",
-            "O HubSpot recusou a requisição ({summary}).",
-        ),
+        "hubspot.not_found": _("HubSpot does not have this record (%(summary)s)."),
+        "rate_limit": _("HubSpot is limiting requests (%(summary)s); docg will try again."),
+        "hubspot.unavailable": _("HubSpot is unavailable (%(summary)s); docg will try again."),
+        "hubspot.rejected": _("HubSpot refused the request (%(summary)s)."),
     }
 )
 
 
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text[:2000]
+CODES = ProviderCodes(
+    unavailable="hubspot.unavailable",
+    rejected="hubspot.rejected",
+    unauthorized="oauth_expired",
+    forbidden="hubspot.insufficient_permissions",
+    not_found="hubspot.not_found",
+)
 
 
-def error_for(response: httpx.Response, tech: dict) -> ConnectorError:
-    status = response.status_code
-    body = _body(response)
-    tech = {**tech, "status_code": status, "body": body}
+def _error(code: str, tech: dict, transient: bool) -> DocgError:
+    """HubSpot's words for a failure: its own message when it gave one, else the status."""
+    body = tech.get("body")
     message = body.get("message", "") if isinstance(body, dict) else ""
-    if status == 401:
-        return MESSAGES.error("oauth_expired", "401", tech)
-    if status == 403:
-        return MESSAGES.error("hubspot.insufficient_permissions", message or "403", tech)
-    if status == 404:
-        return MESSAGES.error("hubspot.not_found", tech.get("url", ""), tech)
-    if status == 429:
-        tech.update(retry_after_details(response.headers))
-        return MESSAGES.error("rate_limit", "429", tech, transient=True)
-    if status >= 500:
-        return MESSAGES.error("hubspot.unavailable", str(status), tech, transient=True)
-    return MESSAGES.error("hubspot.rejected", message or str(status), tech)
+    status = tech.get("status_code")
+    exception = str(tech.get("exception", ""))
+    summary = {
+        "oauth_expired": "401",
+        "hubspot.insufficient_permissions": message or "403",
+        "hubspot.not_found": tech.get("url", ""),
+        "rate_limit": "429",
+        "hubspot.rejected": message or str(status),
+    }.get(code) or (str(status) if status else "timeout" if exception.endswith("Timeout") else exception)
+    return MESSAGES.error(code, summary, tech, transient=transient)
+
+
+def error_for(response: httpx.Response, tech: dict) -> DocgError:
+    return status_error(response, codes=CODES, error=_error, tech=tech)
 
 
 class HubSpotClient:
@@ -95,14 +84,8 @@ class HubSpotClient:
         tech = {"method": method, "url": url}
         try:
             return httpx.request(method, url, headers=headers, timeout=TIMEOUT_SECONDS, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise MESSAGES.error(
-                "hubspot.unavailable", "timeout", {**tech, "exception": type(exc).__name__}, transient=True
-            ) from exc
         except httpx.HTTPError as exc:
-            raise MESSAGES.error(
-                "hubspot.unavailable", type(exc).__name__, {**tech, "exception": str(exc)}, transient=True
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error, tech=tech) from exc
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self.root}{path}"
@@ -115,9 +98,9 @@ class HubSpotClient:
         if response.status_code >= 400:
             error = error_for(response, {"method": method, "url": url})
             if response.status_code == 401:
-                services.connection_mark_expired(connection=self.connection, reason=error.message_human)
+                services.connection_mark_expired(connection=self.connection, reason=error.human)
             raise error
-        data = _body(response)
+        data = response_body(response)
         if not isinstance(data, dict):
             raise MESSAGES.error("hubspot.unavailable", "unexpected body", {"url": url}, transient=True)
         return data

@@ -16,7 +16,10 @@ changed data" starts one with the deal's fields typed in.
 
 from typing import Any
 
-from docg.providers.preflight_checks import blocking_issue, say
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import translated
+from docg.providers.preflight_checks import blocking_issue
 
 # How the permanent HubSpot codes read in the run's report, and which domain they belong to.
 _DOMAIN = {"oauth_expired": "permissions", "hubspot.insufficient_permissions": "permissions"}
@@ -24,22 +27,12 @@ _DOMAIN = {"oauth_expired": "permissions", "hubspot.insufficient_permissions": "
 
 def _fix(code: str, language: str) -> str:
     if code == "oauth_expired":
-        return say(
-            language=language,
-            en="Reconnect HubSpot on the connections page.",
-            pt="Conecte o HubSpot de novo na página de conexões.",
-        )
+        return translated(_("Reconnect HubSpot on the connections page."), language)
     if code == "hubspot.insufficient_permissions":
-        return say(
-            language=language,
-            en="Reconnect HubSpot and allow every permission docg asks for.",
-            pt="Conecte o HubSpot de novo e permita todas as permissões que o docg pede.",
-        )
+        return translated(_("Reconnect HubSpot and allow every permission docg asks for."), language)
     if code == "hubspot.not_found":
-        return say(
-            language=language,
-            en="The deal was probably deleted or merged in HubSpot; nothing needs fixing in docg.",
-            pt="O negócio provavelmente foi excluído ou mesclado no HubSpot; não há nada a corrigir no docg.",
+        return translated(
+            _("The deal was probably deleted or merged in HubSpot; nothing needs fixing in docg."), language
         )
     return ""
 
@@ -51,18 +44,16 @@ def deal_event_preflight(*, node: dict, organization: Any, trigger_data: dict, l
         return []
     code = str(error["code"])
     deal_id = ((trigger_data.get("event") or {}).get("object_id")) or ""
-    reason = say(
-        language=language,
-        en=f"docg could not read deal {deal_id} from HubSpot, so this run has no deal data.",
-        pt=f"O docg não conseguiu ler o negócio {deal_id} no HubSpot; esta execução não tem os dados do negócio.",
+    reason = translated(
+        _("docg could not read deal %(deal_id)s from HubSpot, so this run has no deal data."), language, deal_id=deal_id
     )
-    then = say(
-        language=language,
-        en="Resuming this run does not read the deal again: once fixed, the deal's next change in HubSpot "
-        'starts a new run, or use "Run again with changed data" and type in the deal\'s fields.',
-        pt="Retomar esta execução não lê o negócio de novo: depois de corrigir, a próxima alteração do negócio "
-        'no HubSpot inicia uma nova execução, ou use "Executar novamente com outros dados" e informe os '
-        "campos do negócio.",
+    then = translated(
+        _(
+            "Resuming this run does not read the deal again: once fixed, the deal's next change in "
+            'HubSpot starts a new run, or use "Run again with changed data" and type in the deal\'s '
+            "fields."
+        ),
+        language,
     )
     message = " ".join(p for p in (reason, str(error.get("message_human") or ""), _fix(code, language), then) if p)
     return [

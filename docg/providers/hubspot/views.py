@@ -2,8 +2,8 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from docg.common.api.errors import error_body
-from docg.common.api.exceptions import ApiError
 from docg.common.api.hooks import post_only
+from docg.common.errors import DocgError
 from docg.providers.hubspot import webhooks
 
 
@@ -12,7 +12,7 @@ def hubspot_webhook(request):
     """POST /hooks/hubspot/ (the app's webhook target URL) → 200 {queued, duplicates, ignored}."""
     try:
         if len(request.body) > settings.API_MAX_BODY_BYTES:
-            raise ApiError(
+            raise DocgError(
                 "request_too_large", f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes.", status_code=413
             )
         # The URL HubSpot signed is the public one configured in the app, whatever Host a proxy forwards.
@@ -20,6 +20,6 @@ def hubspot_webhook(request):
         headers = {k.lower(): v for k, v in request.headers.items()}
         webhooks.verify(method=request.method, uri=uri, body=request.body, headers=headers)
         summary = webhooks.receive(webhooks.parse_events(request.body))
-    except ApiError as exc:
+    except DocgError as exc:
         return JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     return JsonResponse(summary, status=200)

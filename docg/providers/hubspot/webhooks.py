@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.providers.hubspot.actors import process_deal_event
@@ -57,8 +57,8 @@ _URI_DECODE = {
 }
 
 
-def _unauthorized(code: str, message: str) -> ApiError:
-    return ApiError(code, message, status_code=401)
+def _unauthorized(code: str, message: str) -> DocgError:
+    return DocgError(code, message, status_code=401)
 
 
 def signing_uri(uri: str) -> str:
@@ -73,7 +73,7 @@ def signature_v3(*, secret: str, method: str, uri: str, body: bytes, timestamp: 
 
 
 def verify(*, method: str, uri: str, body: bytes, headers: dict[str, str], now: float | None = None) -> None:
-    """Raise ApiError 401 unless the delivery carries a valid, fresh v3 signature."""
+    """Raise DocgError 401 unless the delivery carries a valid, fresh v3 signature."""
     secret = settings.HUBSPOT_WEBHOOK_SECRET
     if not secret:
         raise _unauthorized("webhook.not_configured", "HubSpot webhooks are not configured on this server.")
@@ -94,16 +94,16 @@ def parse_events(raw: bytes) -> list[dict[str, Any]]:
     try:
         data = json.loads(raw or b"[]", parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ApiError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
+        raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or len(data) > MAX_EVENTS or not all(isinstance(e, dict) for e in data):
-        raise ApiError("webhook.bad_body", f"The body must be a JSON array of at most {MAX_EVENTS} event objects.")
+        raise DocgError("webhook.bad_body", f"The body must be a JSON array of at most {MAX_EVENTS} event objects.")
     for event in data:
         for key in ("eventId", "portalId", "objectId", "subscriptionType"):
             value = event.get(key)
             if value in (None, "") or isinstance(value, dict | list | bool):
-                raise ApiError("webhook.bad_body", f"Every event needs {key}.", details={"event": event})
+                raise DocgError("webhook.bad_body", f"Every event needs {key}.", details={"event": event})
     return data
 
 

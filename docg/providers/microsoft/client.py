@@ -23,8 +23,9 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError, retry_after_details
+from docg.connectors.http import ProviderCodes, network_error, status_error
 from docg.providers.microsoft.messages import microsoft_error
 
 TIMEOUT_SECONDS = 30.0
@@ -45,38 +46,41 @@ def _graph_error(body: Any) -> tuple[str, str]:
     return "", str(body)[:300]
 
 
-def error_for(response: httpx.Response, tech: dict, *, what: str) -> ConnectorError:
-    """A ConnectorError for an error answer; `what` names the request for the human message."""
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:2000]
-    graph_code, graph_message = _graph_error(body)
-    tech = {**tech, "status_code": status, "body": body, "graph_code": graph_code}
-    tech.update(retry_after_details(response.headers))
-    summary = f"{what}: {status} {graph_code} {graph_message}".strip()
-    if status == 401:
-        return microsoft_error("oauth_expired", summary, tech)
-    if status == 403:
-        return microsoft_error("microsoft.insufficient_permissions", summary, tech)
-    if status == 404:
-        return microsoft_error("microsoft.not_found", summary, tech)
-    if status == 409:
-        # With conflictBehavior=replace a conflict is another write in flight (e.g. an earlier attempt).
-        return microsoft_error("microsoft.conflict", summary, tech, transient=True)
-    if status == 429:
-        return microsoft_error("rate_limit", summary, tech, transient=True)
-    if status >= 500:
-        return microsoft_error("microsoft.unavailable", summary, tech, transient=True)
-    return microsoft_error("microsoft.rejected", summary, tech)
+CODES = ProviderCodes(
+    unavailable="microsoft.unavailable",
+    rejected="microsoft.rejected",
+    timeout="microsoft.timeout",
+    unauthorized="oauth_expired",
+    forbidden="microsoft.insufficient_permissions",
+    not_found="microsoft.not_found",
+    # With conflictBehavior=replace a conflict is another write in flight (e.g. an earlier attempt).
+    conflict="microsoft.conflict",
+)
 
 
-def _network_error(exc: httpx.HTTPError, tech: dict, what: str) -> ConnectorError:
-    tech = {**tech, "exception": type(exc).__name__, "message": str(exc)[:500]}
-    if isinstance(exc, httpx.TimeoutException):
-        return microsoft_error("microsoft.timeout", what, tech, transient=True)
-    return microsoft_error("microsoft.unavailable", f"{what}: {type(exc).__name__}", tech, transient=True)
+def _error_maker(what: str):
+    """Graph's words for a failure; `what` names the request for the human message."""
+
+    def error(code: str, tech: dict, transient: bool) -> DocgError:
+        status = tech.get("status_code")
+        if status is None:  # no answer
+            summary = what if code == CODES.timeout else f"{what}: {tech.get('exception', '')}"
+            return microsoft_error(code, summary, tech, transient=transient)
+        graph_code, graph_message = _graph_error(tech["body"])
+        tech = {**tech, "graph_code": graph_code}
+        summary = f"{what}: {status} {graph_code} {graph_message}".strip()
+        return microsoft_error(code, summary, tech, transient=transient)
+
+    return error
+
+
+def error_for(response: httpx.Response, tech: dict, *, what: str) -> DocgError:
+    """A DocgError for an error answer; `what` names the request for the human message."""
+    return status_error(response, codes=CODES, error=_error_maker(what), tech=tech)
+
+
+def _network_error(exc: httpx.HTTPError, tech: dict, what: str) -> DocgError:
+    return network_error(exc, codes=CODES, error=_error_maker(what), tech=tech)
 
 
 def _drive(drive_id: str | None) -> str:

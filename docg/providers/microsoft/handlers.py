@@ -17,12 +17,12 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils import timezone
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus, Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.oauth import fresh_access_token
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
-from docg.documents.rendering.errors import RenderError
+from docg.documents.rendering.errors import render_error, step_error
 from docg.documents.rendering.templates import KINDS, document_name, render_bytes, template_bytes, template_for
 from docg.documents.storage import document_for_step, document_store
 from docg.executions.choices import ExecutionStatus
@@ -55,21 +55,21 @@ def microsoft_connection(ctx: ActionContext):
 def graph_client(ctx: ActionContext, connection) -> GraphClient:
     try:
         token = fresh_access_token(connection=connection, correlation_id=ctx.correlation_id)
-    except ConnectorError as exc:
+    except DocgError as exc:
         if exc.code == "oauth_expired":
-            raise microsoft_error("oauth_expired", connection.name, exc.details_tech) from exc
+            raise microsoft_error("oauth_expired", connection.name, exc.details) from exc
         raise
     return GraphClient(token, headers={"X-Correlation-ID": ctx.correlation_id})
 
 
 def _translated(handler):
-    """Give ConnectorErrors the organization's language (clients raise them in English)."""
+    """Give provider errors the organization's language (clients raise them in English)."""
 
     def wrapped(ctx: ActionContext, params: dict) -> ActionResult:
         try:
             return handler(ctx, params)
-        except ConnectorError as exc:
-            exc.message_human = translate(exc, ctx.language)
+        except DocgError as exc:
+            exc.human = translate(exc, ctx.language)
             raise
 
     wrapped.__name__ = handler.__name__
@@ -101,7 +101,7 @@ def _store(ctx: ActionContext, **kwargs: Any) -> GeneratedDocument:
     except DatabaseError:
         raise
     except Exception as exc:  # the storage backend (disk full, S3 unreachable): try again later
-        raise RenderError("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
+        raise render_error("storage.unavailable", f"{type(exc).__name__}: {exc}", transient=True) from exc
     return ctx.document_stored(document)
 
 
@@ -169,10 +169,8 @@ def _fill_handler(kind: str, name: str):
     def handler(ctx: ActionContext, params: dict) -> ActionResult:
         try:
             return _fill(ctx, params, kind)
-        except RenderError as exc:
-            raise exc.as_step_error(
-                language=ctx.language, node=ctx.node.get("label") or ctx.node.get("key", "")
-            ) from exc
+        except DocgError as exc:
+            raise step_error(exc, language=ctx.language, node=ctx.node.get("label") or ctx.node.get("key", "")) from exc
 
     handler.__name__ = name
     return handler
@@ -247,7 +245,7 @@ def send_mail(ctx: ActionContext, params: dict) -> ActionResult:
         graph_client(ctx, connection).send_mail(
             message=message, save_to_sent_items=bool(params.get("save_to_sent_items", True))
         )
-    except ConnectorError as exc:
+    except DocgError as exc:
         message_human = translate(exc, ctx.language)
         delivery_failed(ctx=ctx, error=exc, message=message_human, identity={"provider": "outlook"})
         raise

@@ -16,9 +16,12 @@ inactive or marked expired are the generic check's.
 import time
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import translated
 from docg.connectors.choices import Provider
 from docg.documents.rendering.preflight import render_preflight
-from docg.providers.preflight_checks import blocking_issue, chosen_connection, node_label, recipient_issues, say
+from docg.providers.preflight_checks import blocking_issue, chosen_connection, node_label, recipient_issues
 
 
 def _usable_sign_in(credentials: dict) -> bool:
@@ -33,18 +36,18 @@ def connection_issues(node: dict, organization: Any, language: str) -> list[dict
         node=node,
         organization=organization,
         provider=Provider.MICROSOFT,
-        name_en="Microsoft",
-        name_pt="Microsoft",
+        name="Microsoft",
         language=language,
         only_active=True,
     )
     if connection is None or _usable_sign_in(connection.credentials or {}):
         return issues
     label = node_label(node)
-    message = say(
-        language=language,
-        en=f"The Microsoft connection '{connection.name}' used by step '{label}' has expired: reconnect it.",
-        pt=f"A conexão Microsoft '{connection.name}' usada pela etapa '{label}' expirou: conecte de novo.",
+    message = translated(
+        _("The Microsoft connection '%(name)s' used by step '%(label)s' has expired: reconnect it."),
+        language,
+        name=connection.name,
+        label=label,
     )
     tech = {"connection": str(connection.pk)}
     return [blocking_issue(code="oauth_expired", domain="permissions", node=node, message=message, tech=tech)]

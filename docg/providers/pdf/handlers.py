@@ -3,7 +3,10 @@
 import re
 from pathlib import PurePath
 
-from docg.connectors.errors import ConnectorError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.documents.pdf import PdfConversionError, convert_to_pdf
@@ -18,7 +21,7 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 def source_document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
     """A generated document of the run's organization (another organization's id is "not found")."""
-    return organization_document(ctx, document_id, purpose="convert", purpose_pt="converter")
+    return organization_document(ctx, document_id, purpose=pgettext_lazy("document purpose", "convert"))
 
 
 def _result(document: GeneratedDocument, source: GeneratedDocument) -> ActionResult:
@@ -50,12 +53,9 @@ def convert(ctx: ActionContext, params: dict) -> ActionResult:
     try:
         pdf = convert_to_pdf(data, source.name, timeout=CONVERSION_TIMEOUT_SECONDS)
     except PdfConversionError as exc:
-        raise ConnectorError(
+        raise DocgError(
             "pdf.conversion_failed",
-            ctx.say(
-                f"'{source.name}' could not be converted to PDF: {exc}",
-                f"Não foi possível converter '{source.name}' para PDF: {exc}",
-            ),
+            ctx.say(_("'%(name)s' could not be converted to PDF: %(exc)s"), name=source.name, exc=exc),
             {"document_id": str(source.pk), **exc.details},
             transient=exc.transient,
         ) from exc

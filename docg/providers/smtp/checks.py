@@ -9,7 +9,10 @@ the credentials); a refused connection, a timeout or a dropped line is
 import smtplib
 import ssl
 
-from docg.connectors.errors import ConnectorError, MessageCatalog
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import DocgError
+from docg.connectors.errors import MessageCatalog
 from docg.connectors.health import ConnectionTestResult, register_checker
 from docg.connectors.models import DataSourceConnection
 from docg.providers.smtp.client import SmtpClient, SmtpSettings
@@ -19,45 +22,30 @@ CHECK_TIMEOUT_SECONDS = 10.0
 
 MESSAGES = MessageCatalog(
     {
-        "ok": (
-            "The mail server {summary} accepted the connection.",
-            "O servidor de e-mail {summary} aceitou a conexão.",
+        "ok": _("The mail server %(summary)s accepted the connection."),
+        "smtp.auth_failed": _(
+            "The mail server refused the user name or password (%(summary)s): correct them and test again."
         ),
-        "smtp.auth_failed": (
-            "The mail server refused the user name or password ({summary}): correct them and test again.",
-            "O servidor de e-mail recusou o usuário ou a senha ({summary}): corrija-os e teste de novo.",
+        "smtp.unreachable": _(
+            "Could not reach the mail server %(summary)s: check the host, port and security, or try again later."
         ),
-        "smtp.unreachable": (
-            "Could not reach the mail server {summary}: check the host, port and security, or try again later.",
-            "Não foi possível falar com o servidor de e-mail {summary}: confira o servidor, a porta e a "
-            "segurança, ou tente mais tarde.",
-        ),
-        "smtp.tls_failed": (
-            "The mail server's TLS certificate is not valid ({summary}).",
-            "O certificado TLS do servidor de e-mail não é válido ({summary}).",
-        ),
-        "smtp.misconfigured": (
-            "The mail server does not support what the connection asks for ({summary}).",
-            "O servidor de e-mail não oferece o que a conexão pede ({summary}).",
-        ),
-        "smtp.rejected": (
-            "The mail server refused the connection ({summary}).",
-            "O servidor de e-mail recusou a conexão ({summary}).",
-        ),
+        "smtp.tls_failed": _("The mail server's TLS certificate is not valid (%(summary)s)."),
+        "smtp.misconfigured": _("The mail server does not support what the connection asks for (%(summary)s)."),
+        "smtp.rejected": _("The mail server refused the connection (%(summary)s)."),
     }
 )
 
 
-def _result(connection: DataSourceConnection, error: ConnectorError) -> ConnectionTestResult:
+def _result(connection: DataSourceConnection, error: DocgError) -> ConnectionTestResult:
     language = connection.organization.language
-    details = {k: v for k, v in error.details_tech.items() if k != "summary"}
+    details = {k: v for k, v in error.details.items() if k != "summary"}
     return ConnectionTestResult(
         False, error.code, MESSAGES.translate(error, language), {**details, "transient": error.transient}
     )
 
 
 def _probe(settings: SmtpSettings) -> None:
-    """One session that proves the settings work; raises ConnectorError with the reason they do not."""
+    """One session that proves the settings work; raises DocgError with the reason they do not."""
     tech = {"host": settings.host, "port": settings.port, "security": settings.security}
     where = f"{settings.host}:{settings.port}"
     try:
@@ -92,7 +80,7 @@ def smtp_check(connection: DataSourceConnection) -> ConnectionTestResult:
         settings = SmtpSettings.from_credentials(
             {**(connection.config or {}), **(connection.credentials or {})}, timeout=CHECK_TIMEOUT_SECONDS
         )
-    except ConnectorError as exc:  # no host, unknown security
+    except DocgError as exc:  # no host, unknown security
         message = translate_client_error(exc, connection.organization.language)
         return ConnectionTestResult(False, exc.code, message, {"transient": False})
     except (TypeError, ValueError) as exc:  # a port that is not a number
@@ -100,7 +88,7 @@ def smtp_check(connection: DataSourceConnection) -> ConnectionTestResult:
         return _result(connection, error)
     try:
         _probe(settings)
-    except ConnectorError as exc:
+    except DocgError as exc:
         return _result(connection, exc)
     where = f"{settings.host}:{settings.port}"
     message = MESSAGES.translate(MESSAGES.error("ok", where), connection.organization.language)

@@ -1,6 +1,6 @@
 """An SMTP submission client: one connection per message, STARTTLS/SSL, timeouts, classified errors.
 
-Errors come out as ConnectorError: anything the server or the network may
+Errors come out as DocgError: anything the server or the network may
 get over (connection refused, timeouts, dropped connections, 4xx replies) is
 transient and retried by the engine; 5xx replies are permanent and name what
 the server refused.
@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, check_host
-from docg.connectors.errors import ConnectorError, MessageCatalog
+from docg.connectors.errors import MessageCatalog
 
 SECURITY_CHOICES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -62,31 +65,13 @@ def _text(reply: Any) -> str:
 
 # code → (English, Brazilian Portuguese); `{summary}` names what was refused and why.
 MESSAGES = {
-    "smtp.misconfigured": (
-        "The SMTP connection is not set up right: {summary}",
-        "A conexão SMTP não está configurada corretamente: {summary}",
-    ),
-    "smtp.rejected": ("The mail server refused {summary}.", "O servidor de e-mail recusou {summary}."),
-    "smtp.recipient_refused": (
-        "The mail server refused the recipient {summary}.",
-        "O servidor de e-mail recusou o destinatário {summary}.",
-    ),
-    "smtp.temporary_failure": (
-        "The mail server temporarily refused {summary}; docg will try again.",
-        "O servidor de e-mail recusou temporariamente {summary}; o docg tentará de novo.",
-    ),
-    "smtp.auth_failed": (
-        "The mail server refused the SMTP connection's user name or password ({summary}).",
-        "O servidor de e-mail recusou o usuário ou a senha da conexão SMTP ({summary}).",
-    ),
-    "smtp.tls_failed": (
-        "The mail server's TLS certificate is not valid: {summary}",
-        "O certificado TLS do servidor de e-mail não é válido: {summary}",
-    ),
-    "smtp.unavailable": (
-        "Could not talk to the mail server {summary}.",
-        "Não foi possível falar com o servidor de e-mail {summary}.",
-    ),
+    "smtp.misconfigured": _("The SMTP connection is not set up right: %(summary)s"),
+    "smtp.rejected": _("The mail server refused %(summary)s."),
+    "smtp.recipient_refused": _("The mail server refused the recipient %(summary)s."),
+    "smtp.temporary_failure": _("The mail server temporarily refused %(summary)s; docg will try again."),
+    "smtp.auth_failed": _("The mail server refused the SMTP connection's user name or password (%(summary)s)."),
+    "smtp.tls_failed": _("The mail server's TLS certificate is not valid: %(summary)s"),
+    "smtp.unavailable": _("Could not talk to the mail server %(summary)s."),
 }
 
 
@@ -95,7 +80,7 @@ smtp_error = _CATALOG.error
 translate = _CATALOG.translate
 
 
-def _reply_error(code: int, reply: Any, what: str, tech: dict) -> ConnectorError:
+def _reply_error(code: int, reply: Any, what: str, tech: dict) -> DocgError:
     text = _text(reply)
     transient = 400 <= code < 500
     return smtp_error(
@@ -175,7 +160,7 @@ class SmtpClient:
         return Delivery(accepted=accepted, refused={r: (c, _text(m)) for r, (c, m) in refused.items()})
 
 
-def _recipients_error(refused: dict, tech: dict) -> ConnectorError:
+def _recipients_error(refused: dict, tech: dict) -> DocgError:
     """Every recipient was refused: permanent if any refusal is 5xx, else try again later."""
     codes = {addr: (code, _text(reply)) for addr, (code, reply) in refused.items()}
     permanent = {addr: c for addr, c in codes.items() if c[0] >= 500}

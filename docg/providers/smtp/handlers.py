@@ -4,9 +4,10 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus
@@ -68,7 +69,7 @@ def build_message(
 def _envelope(recipients: dict[str, list[tuple[str, str]]]) -> list[str]:
     seen: dict[str, str] = {}
     for pairs in recipients.values():
-        for _, address in pairs:
+        for _name, address in pairs:
             seen.setdefault(address.lower(), address)
     return list(seen.values())
 
@@ -77,12 +78,9 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
     settings = _settings(ctx)
     sender = settings.from_email
     if not is_valid_email(sender):
-        raise ConnectorError(
+        raise DocgError(
             "smtp.misconfigured",
-            ctx.say(
-                f"The SMTP connection's sender address is not valid ({sender!r}).",
-                f"O endereço de remetente da conexão SMTP não é válido ({sender!r}).",
-            ),
+            ctx.say(_("The SMTP connection's sender address is not valid (%(sender)s)."), sender=repr(sender)),
             {"from_email": sender},
         )
     recipients = email_recipients(ctx=ctx, params=params)
@@ -99,10 +97,10 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
         return delivery_dry_run(summary=summary, state=state)
     try:
         delivery = SmtpClient(settings).send(message, sender=sender, recipients=envelope)
-    except ConnectorError as exc:
-        exc.message_human = translate(exc, ctx.language)
+    except DocgError as exc:
+        exc.human = translate(exc, ctx.language)
         identity = {"message_id": summary["message_id"]}
-        delivery_failed(ctx=ctx, error=exc, message=exc.message_human, identity=identity)
+        delivery_failed(ctx=ctx, error=exc, message=exc.human, identity=identity)
         raise
     state = {
         "status": "sent",

@@ -17,8 +17,7 @@ def send_email_preflight(*, node: dict, organization, trigger_data: dict, langua
         node=node,
         organization=organization,
         provider=Provider.SMTP,
-        name_en="SMTP",
-        name_pt="SMTP",
+        name="SMTP",
         language=language,
         only_active=False,
     )

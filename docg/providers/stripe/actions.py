@@ -5,8 +5,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import AuthKind, Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.providers.stripe.client import StripeApi
@@ -35,12 +35,9 @@ def _positive_int(ctx: ActionContext, params: dict, name: str, default: int | No
     except (TypeError, ValueError):
         number = None
     if number is None or number < 1:
-        raise ConnectorError(
+        raise DocgError(
             "stripe.invalid_parameter",
-            ctx.say(
-                f"{name} must be a whole number of at least 1 (got {value!r}).",
-                f"{name} precisa ser um número inteiro maior ou igual a 1 (recebido: {value!r}).",
-            ),
+            ctx.say(_("%(name)s must be a whole number of at least 1 (got %(value)s)."), name=name, value=repr(value)),
             {"parameter": name, "value": repr(value)[:200]},
         )
     return number
@@ -49,9 +46,9 @@ def _positive_int(ctx: ActionContext, params: dict, name: str, default: int | No
 def create_payment_link(ctx: ActionContext, params: dict) -> ActionResult:
     product_name = " ".join(str(params.get("product_name") or "").split())[:250]
     if not product_name:
-        raise ConnectorError(
+        raise DocgError(
             "stripe.invalid_parameter",
-            ctx.say("The product name is empty.", "O nome do produto está vazio."),
+            ctx.say(_("The product name is empty.")),
             {"parameter": "product_name"},
         )
     unit_amount = _positive_int(ctx, params, "unit_amount")
@@ -63,9 +60,9 @@ def create_payment_link(ctx: ActionContext, params: dict) -> ActionResult:
     connection = ctx.active_connection(Provider.STRIPE, "Stripe")
     api_key = str((connection.credentials or {}).get("api_key") or "").strip()
     if not api_key:
-        raise ConnectorError(
+        raise DocgError(
             "stripe.misconfigured",
-            ctx.say("The Stripe connection has no API key.", "A conexão Stripe não tem chave de API."),
+            ctx.say(_("The Stripe connection has no API key.")),
             {"missing": "api_key", "connection": str(connection.pk)},
         )
     api = StripeApi(api_key, headers={"X-Correlation-ID": ctx.correlation_id})

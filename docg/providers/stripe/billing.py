@@ -14,8 +14,7 @@ from django.db import IntegrityError, transaction
 
 from docg.audit.choices import ActorType
 from docg.audit.services import audit_log, user_actor
-from docg.common.api.exceptions import ApiError
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.orgs.billing import ENDED_STATUSES, PAID_STATUSES, billing_url
 from docg.orgs.choices import Plan
 from docg.orgs.models import BillingEvent, Organization, User
@@ -42,14 +41,14 @@ HANDLED_EVENTS = frozenset(
 
 def _platform_api(correlation_id: str) -> StripeApi:
     if not settings.STRIPE_SECRET_KEY:
-        raise ApiError("billing.not_configured", "Billing is not configured on this server.", status_code=503)
+        raise DocgError("billing.not_configured", "Billing is not configured on this server.", status_code=503)
     return StripeApi(settings.STRIPE_SECRET_KEY, headers={"X-Correlation-ID": correlation_id})
 
 
-def _provider_error(exc: ConnectorError) -> ApiError:
-    return ApiError(
+def _provider_error(exc: DocgError) -> DocgError:
+    return DocgError(
         "billing.provider_error",
-        f"Stripe could not handle the request: {exc.message_human}",
+        f"Stripe could not handle the request: {exc.human}",
         status_code=502,
         details={"provider_code": exc.code, "transient": exc.transient},
     )
@@ -78,9 +77,9 @@ def billing_checkout_start(*, organization: Organization, by: User, plan: str) -
     """Open a Stripe Checkout session subscribing the organization to `plan`; return its URL."""
     price = settings.STRIPE_PRICE_IDS.get(plan) if plan != Plan.FREE else None
     if not price:
-        raise ApiError("billing.plan_unavailable", f"The plan {plan!r} cannot be bought here.", details={"plan": plan})
+        raise DocgError("billing.plan_unavailable", f"The plan {plan!r} cannot be bought here.", details={"plan": plan})
     if organization.stripe_subscription_id and organization.subscription_status in PAID_STATUSES:
-        raise ApiError(
+        raise DocgError(
             "billing.already_subscribed",
             "This organization already has a subscription: change the plan in the billing portal.",
             status_code=409,
@@ -103,7 +102,7 @@ def billing_checkout_start(*, organization: Organization, by: User, plan: str) -
                 "subscription_data": {"metadata": metadata},
             }
         )
-    except ConnectorError as exc:
+    except DocgError as exc:
         raise _provider_error(exc) from exc
     audit_log(
         organization=organization,
@@ -120,13 +119,13 @@ def billing_checkout_start(*, organization: Organization, by: User, plan: str) -
 def billing_portal_link(*, organization: Organization, by: User) -> str:
     """A Stripe customer portal session for the organization (manage card, plan, invoices); its URL."""
     if not organization.stripe_customer_id:
-        raise ApiError(
+        raise DocgError(
             "billing.no_customer", "This organization has no subscription yet: choose a plan first.", status_code=409
         )
     api = _platform_api(str(uuid.uuid4()))
     try:
         session = api.create_portal_session(customer=organization.stripe_customer_id, return_url=billing_url())
-    except ConnectorError as exc:
+    except DocgError as exc:
         raise _provider_error(exc) from exc
     return str(session["url"])
 
@@ -220,7 +219,7 @@ def billing_apply_event(*, event: dict) -> tuple[bool, str]:
     event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
     obj = ((event.get("data") or {}).get("object")) if isinstance(event.get("data"), dict) else None
     if not event_id or not isinstance(obj, dict):
-        raise ApiError("stripe.bad_event", "The event has no id or no data.object.")
+        raise DocgError("stripe.bad_event", "The event has no id or no data.object.")
     with transaction.atomic():
         try:
             with transaction.atomic():

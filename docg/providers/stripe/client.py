@@ -11,13 +11,14 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from docg.connectors.errors import ConnectorError, retry_after_details
+from docg.common.errors import DocgError
+from docg.connectors.errors import retry_after_details
 
 # The API version the payloads below were written against (stripe-python 16's default).
 API_VERSION = stripe.api_version
 
 
-def _error_for(exc: stripe.StripeError, tech: dict) -> ConnectorError:
+def _error_for(exc: stripe.StripeError, tech: dict) -> DocgError:
     status = exc.http_status
     body = exc.json_body if isinstance(exc.json_body, dict) else {}
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
@@ -32,31 +33,29 @@ def _error_for(exc: stripe.StripeError, tech: dict) -> ConnectorError:
     }
     message = str(error.get("message") or "")
     if isinstance(exc, stripe.AuthenticationError) or status == 401:
-        return ConnectorError("stripe.unauthorized", "Stripe refused the API key (401): check the connection.", tech)
+        return DocgError("stripe.unauthorized", "Stripe refused the API key (401): check the connection.", tech)
     if isinstance(exc, stripe.PermissionError) or status == 403:
-        return ConnectorError("stripe.forbidden", "The Stripe API key may not do this (403).", tech)
+        return DocgError("stripe.forbidden", "The Stripe API key may not do this (403).", tech)
     if isinstance(exc, stripe.CardError) or status == 402:
-        return ConnectorError("stripe.card_error", f"Stripe declined the request: {message or 'card error'}.", tech)
+        return DocgError("stripe.card_error", f"Stripe declined the request: {message or 'card error'}.", tech)
     if isinstance(exc, stripe.RateLimitError) or status == 429:
         tech.update(retry_after_details(exc.headers))
-        return ConnectorError(
+        return DocgError(
             "stripe.rate_limited", "Stripe is rate limiting docg; docg will try again.", tech, transient=True
         )
     if isinstance(exc, stripe.APIConnectionError):
-        return ConnectorError(
-            "stripe.unavailable", "Could not reach Stripe; docg will try again.", tech, transient=True
-        )
+        return DocgError("stripe.unavailable", "Could not reach Stripe; docg will try again.", tech, transient=True)
     if isinstance(exc, stripe.IdempotencyError):
-        return ConnectorError(
+        return DocgError(
             "stripe.idempotency_conflict",
             "Stripe saw this request before with different parameters; the step's input changed between attempts.",
             tech,
         )
     if status is None or status >= 500:
-        return ConnectorError(
+        return DocgError(
             "stripe.unavailable", f"Stripe is unavailable ({status}); docg will try again.", tech, transient=True
         )
-    return ConnectorError("stripe.rejected", f"Stripe refused the request ({status}): {message}".rstrip(": "), tech)
+    return DocgError("stripe.rejected", f"Stripe refused the request ({status}): {message}".rstrip(": "), tech)
 
 
 class StripeApi:
@@ -64,7 +63,7 @@ class StripeApi:
 
     def __init__(self, api_key: str, *, headers: dict[str, str] | None = None, timeout: float | None = None):
         if not api_key:
-            raise ConnectorError("stripe.misconfigured", "No Stripe API key is configured.", {"missing": "api_key"})
+            raise DocgError("stripe.misconfigured", "No Stripe API key is configured.", {"missing": "api_key"})
         self.headers = {k: v for k, v in (headers or {}).items() if k.lower() != "idempotency-key"}
         self.client = stripe.StripeClient(
             api_key,

@@ -11,7 +11,7 @@ import json
 import stripe
 from django.conf import settings
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.providers.stripe.billing import billing_apply_event
 
 
@@ -19,28 +19,28 @@ def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
     """The event in `payload` if `signature` proves Stripe sent it recently; else a 400 (503 unconfigured)."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
-        raise ApiError("stripe.not_configured", "Stripe webhooks are not configured on this server.", status_code=503)
+        raise DocgError("stripe.not_configured", "Stripe webhooks are not configured on this server.", status_code=503)
     if not signature.isascii():
         # stripe-python compares str digests with hmac.compare_digest, which raises on non-ASCII.
-        raise ApiError("stripe.bad_signature", "The Stripe-Signature header does not match this body.")
+        raise DocgError("stripe.bad_signature", "The Stripe-Signature header does not match this body.")
     try:
         stripe.WebhookSignature.verify_header(
             payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError as exc:
-        raise ApiError(
+        raise DocgError(
             "stripe.bad_signature",
             "The Stripe-Signature header does not match this body, or the delivery is too old.",
             details={"reason": str(exc).split(" (")[0]},
         ) from exc
     except UnicodeDecodeError as exc:
-        raise ApiError("stripe.bad_body", "The body is not UTF-8.") from exc
+        raise DocgError("stripe.bad_body", "The body is not UTF-8.") from exc
     try:
         event = json.loads(payload)
     except (ValueError, RecursionError) as exc:
-        raise ApiError("stripe.bad_body", "The body is not valid JSON.") from exc
+        raise DocgError("stripe.bad_body", "The body is not valid JSON.") from exc
     if not isinstance(event, dict):
-        raise ApiError("stripe.bad_body", "The body must be a JSON object.")
+        raise DocgError("stripe.bad_body", "The body must be a JSON object.")
     return event
 
 

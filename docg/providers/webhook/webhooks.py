@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 from django.db import IntegrityError, transaction
 
 from docg.audit.choices import ActorType
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions.engine import execution_start
 from docg.workflows.models import WebhookDelivery, Workflow
 
@@ -32,8 +32,8 @@ TIMESTAMP_HEADER = "x-docg-timestamp"
 TIMESTAMP_TOLERANCE_SECONDS = 300
 
 
-def _not_found() -> ApiError:
-    return ApiError("not_found", "Not found.", status_code=404)
+def _not_found() -> DocgError:
+    return DocgError("not_found", "Not found.", status_code=404)
 
 
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -42,15 +42,15 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
         try:
             return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError as exc:
-            raise ApiError("webhook.bad_body", "The form body is not UTF-8.") from exc
+            raise DocgError("webhook.bad_body", "The form body is not UTF-8.") from exc
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ApiError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
+        raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise ApiError("webhook.bad_body", "The body must be a JSON object.")
+        raise DocgError("webhook.bad_body", "The body must be a JSON object.")
     return data
 
 
@@ -62,8 +62,8 @@ def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
 
 
-def _bad_signature() -> ApiError:
-    return ApiError("webhook.bad_signature", "The request's signature does not match its body.", status_code=401)
+def _bad_signature() -> DocgError:
+    return DocgError("webhook.bad_signature", "The request's signature does not match its body.", status_code=401)
 
 
 def _verify_signature(*, secret: str, raw: bytes, headers: dict[str, str], header_name: str, required: bool) -> str:
@@ -72,7 +72,7 @@ def _verify_signature(*, secret: str, raw: bytes, headers: dict[str, str], heade
     stamp = headers.get(TIMESTAMP_HEADER, "").strip()
     if not stamp:
         if required:
-            raise ApiError(
+            raise DocgError(
                 "webhook.timestamp_required",
                 "This webhook needs the X-Docg-Timestamp header (unix seconds) and a signature over it.",
                 status_code=401,
@@ -81,13 +81,13 @@ def _verify_signature(*, secret: str, raw: bytes, headers: dict[str, str], heade
             raise _bad_signature()
         return ""
     if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
-        raise ApiError("webhook.bad_timestamp", "X-Docg-Timestamp must be a time in unix seconds.")
+        raise DocgError("webhook.bad_timestamp", "X-Docg-Timestamp must be a time in unix seconds.")
     signed = stamp.encode() + b"." + raw
     if not _signature_ok(secret, signed, given):
         raise _bad_signature()
     # Checked after the signature, so only the holder of the secret learns about our clock.
     if abs(time.time() - int(stamp)) > TIMESTAMP_TOLERANCE_SECONDS:
-        raise ApiError(
+        raise DocgError(
             "webhook.stale_timestamp",
             f"The delivery's timestamp is more than {TIMESTAMP_TOLERANCE_SECONDS} seconds from now: "
             "sign it again with the current time.",
@@ -107,7 +107,9 @@ def webhook_receive(
     version = workflow.active_version
     trigger = version.definition["nodes"][0] if version else {}
     if trigger.get("app") != "webhook":
-        raise ApiError("webhook.not_a_webhook_trigger", "This workflow does not start from a webhook.", status_code=409)
+        raise DocgError(
+            "webhook.not_a_webhook_trigger", "This workflow does not start from a webhook.", status_code=409
+        )
     parameters = trigger.get("parameters") or {}
     header_name = (parameters.get("hmac_header") or "").lower()
     replay_key = ""
@@ -149,5 +151,5 @@ def webhook_receive(
             .first()
         )
         if first is None or first.execution is None:
-            raise ApiError("webhook.conflict", "This delivery collided with another; send it again.", status_code=409)
+            raise DocgError("webhook.conflict", "This delivery collided with another; send it again.", status_code=409)
         return first.execution, False

@@ -1,6 +1,6 @@
 """`Test connection` for ZapSign: one cheap authenticated call (GET /docs/)."""
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.health import ConnectionTestResult, register_checker
 from docg.connectors.models import DataSourceConnection
 from docg.providers.zapsign.client import ZapSignClient, ZapSignSettings
@@ -10,9 +10,9 @@ def zapsign_check(connection: DataSourceConnection) -> ConnectionTestResult:
     try:
         settings = ZapSignSettings.from_connection(connection.credentials or {}, connection.config or {})
         ZapSignClient(settings).list_documents()
-    except ConnectorError as exc:
-        details = {"transient": exc.transient, "status_code": exc.details_tech.get("status_code")}
-        return ConnectionTestResult(False, exc.code, exc.message_human, details)
+    except DocgError as exc:
+        details = {"transient": exc.transient, "status_code": exc.details.get("status_code")}
+        return ConnectionTestResult(False, exc.code, exc.human, details)
     return ConnectionTestResult(True, "ok", "ZapSign accepted the API token.")
 
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
+from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.errors import ConnectorError, retry_after_details
+from docg.connectors.http import ProviderCodes, network_error, status_error
 
 DEFAULT_BASE_URL = "https://api.zapsign.com.br/api/v1"
 TIMEOUT_SECONDS = 30.0
@@ -28,32 +29,41 @@ class ZapSignSettings:
     def from_connection(cls, credentials: dict[str, Any], config: dict[str, Any]) -> "ZapSignSettings":
         token = str((credentials or {}).get("api_token") or "").strip()
         if not token:
-            raise ConnectorError(
+            raise DocgError(
                 "zapsign.misconfigured", "The ZapSign connection has no API token.", {"missing": "api_token"}
             )
         base_url = str((config or {}).get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         return cls(api_token=token, base_url=base_url)
 
 
-def _error_for(response: httpx.Response, tech: dict) -> ConnectorError:
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:2000]
-    tech = {**tech, "status_code": status, "body": body}
-    if status in (401, 403):
-        return ConnectorError("zapsign.unauthorized", f"ZapSign refused the connection's API token ({status}).", tech)
-    if status == 429:
-        tech.update(retry_after_details(response.headers))
-        return ConnectorError(
-            "zapsign.rate_limited", "ZapSign is rate limiting docg; docg will try again.", tech, transient=True
+CODES = ProviderCodes(
+    unavailable="zapsign.unavailable",
+    rejected="zapsign.rejected",
+    timeout="zapsign.timeout",
+    unauthorized="zapsign.unauthorized",
+    rate_limit="zapsign.rate_limited",
+)
+
+
+def _error(code: str, tech: dict, transient: bool) -> DocgError:
+    status = tech.get("status_code")
+    message = {
+        "zapsign.unauthorized": f"ZapSign refused the connection's API token ({status}).",
+        "zapsign.rate_limited": "ZapSign is rate limiting docg; docg will try again.",
+        "zapsign.timeout": "ZapSign did not answer in time; docg will try again.",
+        "zapsign.rejected": f"ZapSign refused the request ({status}).",
+    }.get(code)
+    if message is None:  # unavailable
+        message = (
+            f"ZapSign is unavailable ({status}); docg will try again."
+            if status
+            else f"Could not reach ZapSign ({tech.get('exception', '')})."
         )
-    if status >= 500:
-        return ConnectorError(
-            "zapsign.unavailable", f"ZapSign is unavailable ({status}); docg will try again.", tech, transient=True
-        )
-    return ConnectorError("zapsign.rejected", f"ZapSign refused the request ({status}).", tech)
+    return DocgError(code, message, tech, transient=transient)
+
+
+def _error_for(response: httpx.Response, tech: dict) -> DocgError:
+    return status_error(response, codes=CODES, error=_error, tech=tech)
 
 
 class ZapSignClient:
@@ -78,36 +88,20 @@ class ZapSignClient:
         try:
             data = response.json()
         except ValueError as exc:
-            raise ConnectorError(
+            raise DocgError(
                 "zapsign.bad_response", "ZapSign answered with something that is not JSON.", tech, transient=True
             ) from exc
         if not isinstance(data, dict | list):
-            raise ConnectorError(
-                "zapsign.bad_response", "ZapSign answered with an unexpected body.", tech, transient=True
-            )
+            raise DocgError("zapsign.bad_response", "ZapSign answered with an unexpected body.", tech, transient=True)
         return data if isinstance(data, dict) else {"results": data}
 
     def _call(self, method: str, url: str, tech: dict, **kwargs) -> httpx.Response:
         try:
             return guarded_request(method, url, timeout=self.settings.timeout, **kwargs)
         except BlockedAddress as exc:
-            raise ConnectorError(
-                "zapsign.blocked_address", f"The ZapSign base URL is not allowed: {exc}", tech
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(
-                "zapsign.timeout",
-                "ZapSign did not answer in time; docg will try again.",
-                {**tech, "exception": type(exc).__name__},
-                transient=True,
-            ) from exc
+            raise DocgError("zapsign.blocked_address", f"The ZapSign base URL is not allowed: {exc}", tech) from exc
         except httpx.HTTPError as exc:
-            raise ConnectorError(
-                "zapsign.unavailable",
-                f"Could not reach ZapSign ({type(exc).__name__}).",
-                {**tech, "exception": str(exc)},
-                transient=True,
-            ) from exc
+            raise network_error(exc, codes=CODES, error=_error, tech=tech) from exc
 
     def create_document(self, *, name: str, pdf: bytes, signers: list[dict], external_id: str) -> dict:
         """POST /docs/ — the document with its signers; returns ZapSign's answer (doc token, signer tokens)."""
@@ -133,7 +127,7 @@ class ZapSignClient:
         response = self._call("GET", url, tech)
         if response.status_code >= 400:
             # An expired link (403) is cured by asking for the document again: transient.
-            raise ConnectorError(
+            raise DocgError(
                 "zapsign.unavailable",
                 f"ZapSign's file link answered {response.status_code}; docg will try again.",
                 {**tech, "status_code": response.status_code},

@@ -1,9 +1,10 @@
 """What `zapsign.create_document` does. The declaration (name, schema, queue) is in actions.py."""
 
 from django.db import transaction
+from django.utils.translation import pgettext_lazy
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
@@ -25,7 +26,7 @@ def _settings(ctx: ActionContext) -> ZapSignSettings:
 
 
 def _document(ctx: ActionContext, document_id: str) -> GeneratedDocument:
-    return organization_document(ctx, document_id, purpose="sign", purpose_pt="assinar")
+    return organization_document(ctx, document_id, purpose=pgettext_lazy("document purpose", "sign"))
 
 
 def _output(envelope_id: str, requests: list[SignatureRequest]) -> dict:
@@ -77,7 +78,7 @@ def create_document(ctx: ActionContext, params: dict) -> ActionResult:
     envelope_id = str(answer.get("token") or "")
     answer_signers = answer.get("signers") if isinstance(answer.get("signers"), list) else []
     if not envelope_id:
-        raise ConnectorError(
+        raise DocgError(
             "zapsign.bad_response",
             "ZapSign did not return the document's token.",
             {"answer_keys": sorted(answer)},

@@ -8,8 +8,8 @@ Dramatiq retries.
 
 import dramatiq
 
+from docg.common.errors import DocgError
 from docg.connectors.choices import Provider
-from docg.connectors.errors import ConnectorError
 from docg.documents.models import GeneratedDocument
 from docg.providers.esign_flow import FETCH_OPTIONS, signed_document_store, signed_fetch_begin
 
@@ -31,7 +31,7 @@ def zapsign_signed_file_fetch(*, envelope_id: str, connection_id: str) -> Genera
     detail = client.document_detail(token=envelope_id)
     url = str(detail.get("signed_file") or "")
     if not url:
-        raise ConnectorError(
+        raise DocgError(
             "zapsign.file_not_ready",
             "ZapSign has not finished the signed file yet.",
             {"token": envelope_id},

@@ -27,7 +27,7 @@ When the last signer signs, the signed PDF is fetched after commit (signed_file.
 import hmac
 from typing import Any
 
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus, Provider
 from docg.connectors.models import DataSourceConnection
 from docg.documents.models import SignatureRequest
@@ -43,8 +43,8 @@ REFUSED_EVENTS = frozenset({"doc_refused", "signer_refused"})
 EXPIRED_EVENTS = frozenset({"doc_expired"})
 
 
-def _not_found() -> ApiError:
-    return ApiError("not_found", "Not found.", status_code=404)
+def _not_found() -> DocgError:
+    return DocgError("not_found", "Not found.", status_code=404)
 
 
 def _same(expected: str, given: str) -> bool:
@@ -52,7 +52,7 @@ def _same(expected: str, given: str) -> bool:
 
 
 def authenticate(*, connection_id: Any, token: str, header_secret: str) -> DataSourceConnection:
-    """The connection a delivery is for, or ApiError 404 (unknown/wrong URL) / 401 (wrong header)."""
+    """The connection a delivery is for, or DocgError 404 (unknown/wrong URL) / 401 (wrong header)."""
     connection = DataSourceConnection.objects.filter(
         pk=connection_id, provider=Provider.ZAPSIGN, status=ConnectionStatus.ACTIVE
     ).first()
@@ -60,7 +60,7 @@ def authenticate(*, connection_id: Any, token: str, header_secret: str) -> DataS
     if connection is None or not _same(secret, token):
         raise _not_found()
     if not _same(secret, header_secret):
-        raise ApiError("webhook.bad_secret", f"The {SECRET_HEADER} header is missing or wrong.", status_code=401)
+        raise DocgError("webhook.bad_secret", f"The {SECRET_HEADER} header is missing or wrong.", status_code=401)
     return connection
 
 

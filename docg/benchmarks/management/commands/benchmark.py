@@ -6,6 +6,7 @@
 - webhook:   `--requests N --concurrency C --single S --worker-processes P` (the Procfile's processes, over HTTP)
 - dashboard: `--executions N --requests R [--keep]`
 - faults:    `--executions N --worker-processes P --kills K --call-seconds S` (worker kill, PostgreSQL and Redis blips)
+- purge:     `--executions N --steps K --logs L --batch-size B` (the retention purge, on PostgreSQL)
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "target", choices=["engine", "webhook", "sse", "render", "dashboard", "faults"], help="What to benchmark."
+            "target",
+            choices=["engine", "webhook", "sse", "render", "dashboard", "purge", "faults"],
+            help="What to benchmark.",
         )
         engine = parser.add_argument_group("engine")
         engine.add_argument(
@@ -68,9 +71,15 @@ class Command(BaseCommand):
         faults.add_argument("--kills", type=int, default=4, help="faults: workers killed and database blips per run.")
         faults.add_argument("--call-seconds", type=float, default=1.0, help="faults: the loopback provider's delay.")
 
+        purge = parser.add_argument_group("purge (also --executions, --steps)")
+        purge.add_argument("--logs", type=int, default=4, help="purge: log lines per run.")
+        purge.add_argument("--batch-size", type=int, default=500, help="purge: runs per batch transaction.")
+
     def handle(self, *args, target, **options):
         if target == "faults":
             return self._faults(**options)
+        if target == "purge":
+            return self._purge(**options)
         if target == "webhook":
             return self._webhook(**options)
         if target == "sse":
@@ -158,3 +167,13 @@ class Command(BaseCommand):
             benchmark.run()
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from exc
+
+    def _purge(self, *, executions, steps, logs, batch_size, **_):
+        from docg.benchmarks.purge import PurgeBenchmark
+
+        executions = 100_000 if executions is None else executions
+        if executions < 1 or steps < 1 or logs < 0 or batch_size < 1:
+            raise CommandError("--executions, --steps and --batch-size must be at least 1.")
+        PurgeBenchmark(
+            executions=executions, steps=steps, logs=logs, batch_size=batch_size, write=self.stdout.write
+        ).run()

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from dramatiq.brokers.stub import StubBroker
 
 from docg.audit.choices import ActorType
-from docg.common.api.exceptions import ApiError
+from docg.common.errors import DocgError
 from docg.executions import phases
 from docg.executions.choices import ExecutionStatus
 from docg.executions.embedded import start_embedded_worker
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 until_phase=options["until"],
             )
-        except ApiError as exc:
+        except DocgError as exc:
             raise CommandError(exc.message)
         self.stdout.write(str(execution.pk))
         if not wait:

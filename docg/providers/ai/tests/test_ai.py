@@ -2,7 +2,7 @@
 
 import pytest
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.services import connection_create
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.engine import execution_start
@@ -197,16 +197,16 @@ def test_the_client_classifies_errors(fake_ai, settings):
         ("ai.bad_request", False),
     ]
     for code, transient in expected:
-        with pytest.raises(ConnectorError) as caught:
+        with pytest.raises(DocgError) as caught:
             _call(_client(fake_ai))
-        assert (caught.value.code, caught.value.transient) == (code, transient), caught.value.message_human
+        assert (caught.value.code, caught.value.transient) == (code, transient), caught.value.human
     assert fake_ai.problems == []
     assert [r["headers"]["x-correlation-id"] for r in fake_ai.received] == ["corr-1"] * len(expected)
 
 
 def test_the_fake_refuses_a_wrong_key(fake_ai, settings):
     settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _call(_client(fake_ai, key="sk-wrong"))
     assert caught.value.code == "ai.bad_request"
     assert "Authorization" in fake_ai.problems[0]
@@ -217,7 +217,7 @@ def test_connection_errors_and_timeouts_are_transient(settings):
 
     settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     client = AiClient(base_url=f"http://127.0.0.1:{free_port()}/v1", api_key=API_KEY)
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _call(client)
     assert (caught.value.code, caught.value.transient) == ("ai.unavailable", True)
 
@@ -225,11 +225,11 @@ def test_connection_errors_and_timeouts_are_transient(settings):
 def test_a_refusal_or_an_empty_answer_is_permanent(fake_ai, settings):
     settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     fake_ai.answers = [("refusal", "I can't help with that."), ("raw", None)]
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _call(_client(fake_ai))
     assert (caught.value.code, caught.value.transient) == ("ai.refused", False)
-    assert "I can't help with that." in caught.value.message_human
-    with pytest.raises(ConnectorError) as caught:
+    assert "I can't help with that." in caught.value.human
+    with pytest.raises(DocgError) as caught:
         _call(_client(fake_ai))
     assert (caught.value.code, caught.value.transient) == ("ai.invalid_output", False)
 

@@ -5,7 +5,7 @@ import base64
 import pytest
 
 from docg.audit.models import AuditEvent
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.health import connection_test
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
@@ -177,14 +177,14 @@ def test_a_retried_step_picks_up_where_it_stopped_without_a_second_envelope(cast
     execution = running_execution(cast, conn, document)
     params = {"document_id": str(document.pk), "signers": SIGNERS, "name": "Contract"}
     clicksign_api.fail("/requirements", 503, {"errors": [{"detail": "Service Unavailable"}]})
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers.create_envelope(context(cast, conn, execution), params)
     assert (info.value.code, info.value.transient) == ("clicksign.unavailable", True)
     clicksign_api.fail("/notifications", 429, {"errors": [{"detail": "Too Many Requests"}]}, {"Retry-After": "60"})
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers.create_envelope(context(cast, conn, execution), params)
     assert (info.value.code, info.value.transient) == ("clicksign.rate_limited", True)
-    assert info.value.details_tech["retry_after"] == "60"
+    assert info.value.details["retry_after"] == "60"
     assert AuditEvent.objects.filter(action="signature.requested").count() == 0  # not live yet
 
     result = handlers.create_envelope(context(cast, conn, execution), params)
@@ -224,11 +224,11 @@ def test_bad_inputs_are_permanent_errors_that_call_nothing(cast, clicksign_api):
         ({"document_id": str(document.pk), "signers": [{"name": "X", "email": "nope"}]}, "signature.invalid_signer"),
     ]
     for params, code in cases:
-        with pytest.raises(ConnectorError) as info:
+        with pytest.raises(DocgError) as info:
             handlers.create_envelope(context(cast, conn, execution), params)
         assert (info.value.code, info.value.transient) == (code, False)
     no_token = connection(cast, access_token="")
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers.create_envelope(context(cast, no_token, execution), cases[0][0] | {"deadline": ""})
     assert info.value.code == "clicksign.misconfigured"
     assert clicksign_api.requests == []
@@ -239,12 +239,12 @@ def test_a_refused_token_fails_the_step_with_a_message_in_the_organizations_lang
     conn = connection(cast, access_token="revoked-token")
     document = pdf_document(cast.acme)
     execution = running_execution(cast, conn, document)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers.create_envelope(
             context(cast, conn, execution, language="pt-BR"), {"document_id": str(document.pk), "signers": SIGNERS}
         )
     assert (info.value.code, info.value.transient) == ("clicksign.unauthorized", False)
-    assert info.value.message_human.startswith("A ClickSign recusou o token de acesso da conexão (HTTP 401")
+    assert info.value.human.startswith("A ClickSign recusou o token de acesso da conexão (HTTP 401")
     assert [(c.method, c.path) for c in clicksign_api.requests] == [("POST", "/api/v3/envelopes")]
 
 
@@ -263,20 +263,20 @@ def test_a_refused_token_fails_the_step_with_a_message_in_the_organizations_lang
 def test_client_classifies_errors(clicksign_api, status, headers, code, transient):
     clicksign_api.fail("POST /api/v3/envelopes", status, {"errors": [{"detail": f"boom {status}"}]}, headers)
     client = ClickSignClient(ClickSignSettings(access_token=TOKEN, api_root=clicksign_api.url))
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         client.create_envelope(name="c", locale="en-US")
     assert (info.value.code, info.value.transient) == (code, transient)
-    assert info.value.details_tech["status_code"] == status
-    assert f"boom {status}" in info.value.message_human
-    assert translate(info.value, "pt-BR") != info.value.message_human  # a Portuguese version exists
+    assert info.value.details["status_code"] == status
+    assert f"boom {status}" in info.value.human
+    assert translate(info.value, "pt-BR") != info.value.human  # a Portuguese version exists
     if status == 429:
-        assert info.value.details_tech["retry_after"] == "30"
+        assert info.value.details["retry_after"] == "30"
 
 
 def test_client_timeouts_are_transient(clicksign_api):
     clicksign_api.delay = 1.0
     client = ClickSignClient(ClickSignSettings(access_token=TOKEN, api_root=clicksign_api.url, timeout=0.2))
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         client.list_envelopes()
     assert (info.value.code, info.value.transient) == ("clicksign.timeout", True)
 
@@ -286,7 +286,7 @@ def test_a_signed_file_not_ready_yet_is_transient(clicksign_api):
     client = ClickSignClient(ClickSignSettings(access_token=TOKEN, api_root=clicksign_api.url))
     envelope_id = client.create_envelope(name="c", locale="en-US")
     document_id = client.create_document(envelope_id=envelope_id, filename="c.pdf", pdf=PDF)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         client.signed_file_url(envelope_id=envelope_id, document_id=document_id)
     assert (info.value.code, info.value.transient) == ("clicksign.file_not_ready", True)
 

@@ -7,7 +7,7 @@ from email import policy
 import pytest
 
 from docg.audit.models import AuditEvent
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.documents.models import GeneratedDocument
 from docg.providers.google import handlers_delivery, handlers_documents
 from docg.providers.google.tests.fake import ERRORS, TOKEN, not_found
@@ -77,7 +77,7 @@ def test_a_retry_after_a_failed_export_reuses_the_copy(cast, google_api):
     connection = google_connection(cast)
     execution = run_for(cast, connection)
     google_api.fail_next("/export", 503, ERRORS[503])
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers_documents.fill_document(context(cast, connection, execution), FILL)
     assert (info.value.code, info.value.transient) == ("google.unavailable", True)
     assert not GeneratedDocument.objects.exists()
@@ -191,9 +191,9 @@ def test_gmail_refuses_an_invalid_recipient_before_calling_google(cast, google_a
     connection = google_connection(cast)
     execution = run_for(cast, connection, "mail", app="gmail", operation="send")
     params = {"to": "ana@client.example, not-an-address", "subject": "S", "body": "B"}
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers_delivery.gmail_send(context(cast, connection, execution, node_key="mail"), params)
-    assert info.value.code == "delivery.invalid_email" and "not-an-address" in info.value.message_human
+    assert info.value.code == "delivery.invalid_email" and "not-an-address" in info.value.human
     assert google_api.requests == []
 
 
@@ -216,19 +216,19 @@ def test_google_errors_are_classified(cast, google_api, path, status, body, head
     connection = google_connection(cast)
     execution = run_for(cast, connection)
     google_api.fail_next(path, status, body, headers)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers_documents.fill_document(context(cast, connection, execution), FILL)
     error = info.value
     assert (error.code, error.transient) == (code, transient)
-    assert error.details_tech["status_code"] == status and error.details_tech["body"] == body
+    assert error.details["status_code"] == status and error.details["body"] == body
     if status == 429:
-        assert error.details_tech["retry_after"] == "17"
+        assert error.details["retry_after"] == "17"
     if code == "template.not_found":
-        assert DOC_TEMPLATE in error.message_human and FOLDER in error.message_human
+        assert DOC_TEMPLATE in error.human and FOLDER in error.human
     if code == "drive.insufficient_permissions":
-        assert DOC_TEMPLATE in error.message_human
+        assert DOC_TEMPLATE in error.human
     if code == "oauth_expired":
-        assert "reconnect" in error.message_human
+        assert "reconnect" in error.human
     assert not GeneratedDocument.objects.exists()
 
 
@@ -238,9 +238,9 @@ def test_errors_speak_the_organization_language(cast, google_api):
     connection = google_connection(cast)
     execution = run_for(cast, connection)
     google_api.fail_next("/copy", 403, ERRORS["scope"])
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers_documents.fill_document(context(cast, connection, execution, language="pt-br"), FILL)
-    assert info.value.message_human.startswith("A conta Google não tem permissão")
+    assert info.value.human.startswith("A conta Google não tem permissão")
 
 
 @pytest.mark.django_db
@@ -248,14 +248,14 @@ def test_a_wrong_token_is_oauth_expired_and_an_expired_connection_calls_nobody(c
     add_templates(google_api)
     wrong = google_connection(cast, access_token="ya29.revoked")
     execution = run_for(cast, wrong)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers_documents.fill_document(context(cast, wrong, execution), FILL)
     assert (info.value.code, info.value.transient) == ("oauth_expired", False)
 
     calls = len(google_api.requests)
     # Expired, and nothing to renew it with.
     expired = google_connection(cast, expires_at=1_000_000, refresh_token="")
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers_documents.fill_document(context(cast, expired, execution), FILL)
     assert info.value.code == "oauth_expired" and len(google_api.requests) == calls
 
@@ -266,7 +266,7 @@ def test_another_organizations_document_is_not_found(cast, google_api):
     execution = run_for(cast, connection, "mail", app="gmail", operation="send")
     foreign = stored_pdf(cast.globex)
     params = {"to": "ana@client.example", "subject": "S", "body": "B", "attachments": [str(foreign.pk)]}
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers_delivery.gmail_send(context(cast, connection, execution, node_key="mail"), params)
     assert info.value.code == "document.not_found" and google_api.requests == []
 
@@ -276,6 +276,6 @@ def test_timeouts_are_transient(google_api, settings):
 
     # A port that accepts nothing answers quickly with a connection error: transient too.
     settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "gmail": "http://127.0.0.1:9"}
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         GoogleClient(access_token=TOKEN, correlation_id="c", timeout=1).gmail_send(raw="eA")
     assert (info.value.code, info.value.transient) == ("google.unavailable", True)

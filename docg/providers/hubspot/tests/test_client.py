@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.executions.errors import recommended_action
 from docg.providers.hubspot.actors import RetryableHubSpotError, deal_event_process
@@ -43,11 +43,11 @@ def test_403_is_a_permanent_missing_permission(connection, provider_api):
             "category": "MISSING_SCOPES",
         },
     )
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _fetch(connection)
     assert caught.value.code == "hubspot.insufficient_permissions"
     assert caught.value.transient is False
-    assert "scopes" in caught.value.message_human
+    assert "scopes" in caught.value.human
     assert recommended_action(caught.value.code, execution_id="e")["action"] == "fix_permissions"
     assert DataSourceConnection.objects.get(pk=connection.pk).status == "active"
 
@@ -60,17 +60,17 @@ def test_429_is_a_transient_rate_limit_with_retry_after(connection, provider_api
         body={"status": "error", "message": "You have reached your secondly limit.", "errorType": "RATE_LIMIT"},
         headers={"Retry-After": "7"},
     )
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _fetch(connection)
     assert caught.value.code == "rate_limit" and caught.value.transient is True
-    assert caught.value.details_tech["retry_after"] == "7"
+    assert caught.value.details["retry_after"] == "7"
     assert recommended_action("rate_limit", execution_id="e")["action"] == "retry_later"
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_5xx_is_transient(connection, provider_api, status):
     provider_api.on("GET", DEAL_PATH, status=status, body={"status": "error", "message": "internal error"})
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _fetch(connection)
     assert caught.value.code == "hubspot.unavailable" and caught.value.transient is True
 
@@ -84,7 +84,7 @@ def test_401_after_a_refresh_expires_the_connection(connection, provider_api, se
         body={"access_token": "hub-token-2", "refresh_token": "hub-r2", "expires_in": 1800, "token_type": "bearer"},
     )
     provider_api.on("GET", DEAL_PATH, status=401, body={"status": "error", "category": "INVALID_AUTHENTICATION"})
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _fetch(connection)
     assert caught.value.code == "oauth_expired"
     tokens = [r.headers["authorization"] for r in provider_api.calls("GET", DEAL_PATH)]

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.providers.microsoft.client import GraphClient
 from docg.providers.microsoft.messages import translate
 from docg.providers.microsoft.tests.fake import ERRORS, TOKEN, fake_pdf
@@ -84,13 +84,13 @@ def test_it_sends_mail_as_documented(graph_api):
 
 
 def test_a_refused_token_is_oauth_expired_and_asks_to_reconnect(graph_api):
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _client(token="revoked").send_mail(message={"subject": "x"})
     error = caught.value
     assert (error.code, error.transient) == ("oauth_expired", False)
-    assert "reconnect" in error.message_human
-    assert error.details_tech["status_code"] == 401
-    assert error.details_tech["graph_code"] == "InvalidAuthenticationToken"
+    assert "reconnect" in error.human
+    assert error.details["status_code"] == 401
+    assert error.details["graph_code"] == "InvalidAuthenticationToken"
     assert "conecte a conta Microsoft de novo" in translate(error, "pt-br")
 
 
@@ -107,38 +107,38 @@ def test_a_refused_token_is_oauth_expired_and_asks_to_reconnect(graph_api):
 )
 def test_graph_errors_are_classified(graph_api, status, headers, code, transient):
     graph_api.fail_next(status, headers=headers)
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _client().upload_file(path="docg/a.docx", content=b"PK", content_type=DOCX)
     error = caught.value
     assert (error.code, error.transient) == (code, transient)
-    assert error.details_tech["status_code"] == status
-    assert error.details_tech["graph_code"] == ERRORS[status][0]
+    assert error.details["status_code"] == status
+    assert error.details["graph_code"] == ERRORS[status][0]
     if "Retry-After" in headers:
-        assert error.details_tech["retry_after"] == headers["Retry-After"]
-    assert str(status) in error.message_human  # the summary names what Graph answered
+        assert error.details["retry_after"] == headers["Retry-After"]
+    assert str(status) in error.human  # the summary names what Graph answered
 
 
 def test_insufficient_scope_has_a_human_message_in_both_languages(graph_api):
     graph_api.fail_next(403, code="ErrorAccessDenied", message="Access is denied. Check credentials and try again.")
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _client().send_mail(message={"subject": "x"})
     error = caught.value
-    assert error.message_human.startswith("The Microsoft account lacks a permission docg needs")
-    assert "accept every permission" in error.message_human
+    assert error.human.startswith("The Microsoft account lacks a permission docg needs")
+    assert "accept every permission" in error.human
     assert translate(error, "pt-br").startswith("A conta Microsoft não tem uma permissão de que o docg precisa")
-    assert error.details_tech["graph_code"] == "ErrorAccessDenied"
+    assert error.details["graph_code"] == "ErrorAccessDenied"
 
 
 def test_a_conversion_of_a_missing_item_is_not_found(graph_api):
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _client().download_converted(item_id="01MISSING")
     assert (caught.value.code, caught.value.transient) == ("microsoft.not_found", False)
-    assert caught.value.details_tech["graph_code"] == "itemNotFound"
+    assert caught.value.details["graph_code"] == "itemNotFound"
 
 
 def test_a_slow_graph_is_a_transient_timeout(graph_api):
     graph_api.delay = 1.0
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _client(timeout=0.2).upload_file(path="docg/a.docx", content=b"PK", content_type=DOCX)
     assert (caught.value.code, caught.value.transient) == ("microsoft.timeout", True)
     assert "não respondeu a tempo" in translate(caught.value, "pt-br")
@@ -146,6 +146,6 @@ def test_a_slow_graph_is_a_transient_timeout(graph_api):
 
 def test_an_unreachable_graph_is_transient(settings):
     settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "microsoft_graph": "http://127.0.0.1:9"}
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         _client().send_mail(message={"subject": "x"})
     assert (caught.value.code, caught.value.transient) == ("microsoft.unavailable", True)

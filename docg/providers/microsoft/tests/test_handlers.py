@@ -5,10 +5,9 @@ import base64
 import pytest
 
 from docg.audit.models import AuditEvent
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 from docg.documents.models import GeneratedDocument
-from docg.executions.errors import StepError
 from docg.executions.preflight import preflight_check
 from docg.executions.tests.builders import TRIGGER as TRIGGER_NODE
 from docg.providers.microsoft import handlers
@@ -115,13 +114,13 @@ def test_a_missing_permission_fails_the_step_in_the_organizations_language(cast,
     execution = running_execution(cast, fill_node(connection, agreement))
     graph_api.fail_next(403)
 
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         handlers.fill_document(
             context(cast, connection, execution, language="pt-br"), {"template_id": str(agreement.pk), "data": TRIGGER}
         )
     error = caught.value
     assert (error.code, error.transient) == ("microsoft.insufficient_permissions", False)
-    assert error.message_human.startswith("A conta Microsoft não tem uma permissão de que o docg precisa")
+    assert error.human.startswith("A conta Microsoft não tem uma permissão de que o docg precisa")
     assert not GeneratedDocument.objects.filter(execution=execution).exists()
 
 
@@ -129,14 +128,14 @@ def test_an_expired_connection_is_oauth_expired_before_any_call(cast, graph_api)
     connection = microsoft_connection(cast, access_token="old", refresh_token="", expires_at=1_000_000)
     agreement = template(cast)
     execution = running_execution(cast, fill_node(connection, agreement))
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         handlers.fill_document(context(cast, connection, execution), {"template_id": str(agreement.pk)})
     assert (caught.value.code, caught.value.transient) == ("oauth_expired", False)
-    assert "reconnect" in caught.value.message_human
+    assert "reconnect" in caught.value.human
     assert graph_api.requests == []
 
     connection.status = ConnectionStatus.EXPIRED
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         handlers.fill_document(context(cast, connection, execution), {"template_id": str(agreement.pk)})
     assert caught.value.code == "oauth_expired"
 
@@ -145,7 +144,7 @@ def test_another_organizations_template_is_not_found(cast, graph_api):
     connection = microsoft_connection(cast)
     foreign = template(cast, organization=cast.globex)
     execution = running_execution(cast, fill_node(connection, template(cast)))
-    with pytest.raises(StepError) as caught:
+    with pytest.raises(DocgError) as caught:
         handlers.fill_document(context(cast, connection, execution), {"template_id": str(foreign.pk)})
     assert caught.value.code == "template.not_found" and not caught.value.transient
     assert graph_api.requests == []
@@ -222,11 +221,11 @@ def test_send_mail_refuses_bad_addresses_and_foreign_documents(cast, graph_api):
     connection = microsoft_connection(cast)
     execution = running_execution(cast, mail_node(connection))
     ctx = context(cast, connection, execution, key="mail")
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         handlers.send_mail(ctx, {"to": "ana@client..example", "subject": "Hi", "body": "x"})
-    assert caught.value.code == "delivery.invalid_email" and "ana@client..example" in caught.value.message_human
+    assert caught.value.code == "delivery.invalid_email" and "ana@client..example" in caught.value.human
     foreign = stored_pdf(cast.globex)
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         handlers.send_mail(
             ctx, {"to": "ana@client.example", "subject": "Hi", "body": "x", "attachments": [str(foreign.pk)]}
         )
@@ -238,13 +237,13 @@ def test_a_throttled_send_is_retried_later_and_remembered(cast, graph_api):
     connection = microsoft_connection(cast)
     execution = running_execution(cast, mail_node(connection))
     graph_api.fail_next(429, headers={"Retry-After": "12"})
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         handlers.send_mail(
             context(cast, connection, execution, key="mail"), {"to": "a@b.example", "subject": "s", "body": "b"}
         )
     assert (caught.value.code, caught.value.transient) == ("rate_limit", True)
-    assert caught.value.details_tech["retry_after"] == "12"
-    state = caught.value.details_tech["delivery_state"]  # the engine keeps it as the run's delivery_state
+    assert caught.value.details["retry_after"] == "12"
+    state = caught.value.details["delivery_state"]  # the engine keeps it as the run's delivery_state
     assert state["status"] == "retrying" and state["error_code"] == "rate_limit"
     assert graph_api.sent == []
 

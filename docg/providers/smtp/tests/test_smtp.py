@@ -6,8 +6,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from docg.audit.models import AuditEvent
+from docg.common.errors import DocgError
 from docg.connectors.choices import ConnectionStatus
-from docg.connectors.errors import ConnectorError
 from docg.connectors.services import connection_create
 from docg.documents.models import GeneratedDocument
 from docg.executions.choices import ExecutionStatus, StepStatus
@@ -273,7 +273,7 @@ def test_an_unreachable_server_is_a_transient_error(settings):
     smtp = SmtpSettings(host="127.0.0.1", port=free_port(), security="none", timeout=2)
     from email.message import EmailMessage
 
-    with pytest.raises(ConnectorError) as caught:
+    with pytest.raises(DocgError) as caught:
         SmtpClient(smtp).send(EmailMessage(), sender="a@x.example", recipients=["b@y.example"])
     assert (caught.value.code, caught.value.transient) == ("smtp.unavailable", True)
     assert translate(caught.value, "pt-BR").startswith("Não foi possível falar com o servidor de e-mail 127.0.0.1:")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext
 from docg.connectors.services import connection_create
 from docg.executions.choices import ExecutionStatus
@@ -107,7 +107,7 @@ def test_a_retried_step_gets_the_same_link_back_not_a_second_one(cast, execution
 def test_a_retry_after_a_stripe_outage_makes_one_link(cast, execution, org_stripe):
     started, connection = execution
     org_stripe.fail_next(500)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         actions.create_payment_link(_context(cast, connection, started, attempt=1), PARAMS)
     assert info.value.transient is True and info.value.code == "stripe.unavailable"
     result = actions.create_payment_link(_context(cast, connection, started, attempt=2), PARAMS)
@@ -136,7 +136,7 @@ def test_dry_run_creates_nothing(cast, execution, org_stripe):
 )
 def test_bad_parameters_are_permanent_errors_before_any_call(cast, execution, org_stripe, params):
     started, connection = execution
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         actions.create_payment_link(_context(cast, connection, started), params)
     assert info.value.code == "stripe.invalid_parameter" and info.value.transient is False
     assert org_stripe.requests == []
@@ -145,11 +145,11 @@ def test_bad_parameters_are_permanent_errors_before_any_call(cast, execution, or
 @pytest.mark.django_db
 def test_a_missing_or_revoked_connection_is_a_permanent_error(cast, execution, org_stripe):
     started, connection = execution
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         actions.create_payment_link(_context(cast, None, started), PARAMS)
     assert info.value.code == "connection.inactive" and not info.value.transient
     connection.status = "revoked"
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         actions.create_payment_link(_context(cast, connection, started), PARAMS)
     assert info.value.code == "connection.inactive" and not info.value.transient
     assert org_stripe.requests == []
@@ -167,19 +167,19 @@ def test_a_missing_or_revoked_connection_is_a_permanent_error(cast, execution, o
 )
 def test_the_client_classifies_documented_errors(stripe_api, status, code, transient):
     stripe_api.fail_next(status, {"Retry-After": "7"} if status == 429 else None)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         StripeApi(API_KEY).create_customer(name="Acme", metadata={"organization_id": "x"})
     assert (info.value.code, info.value.transient) == (code, transient)
-    assert info.value.details_tech["status_code"] == status
+    assert info.value.details["status_code"] == status
     if status == 402:
-        assert "Your card was declined" in info.value.message_human
-        assert info.value.details_tech["stripe_code"] == "card_declined"
+        assert "Your card was declined" in info.value.human
+        assert info.value.details["stripe_code"] == "card_declined"
     if status == 429:
-        assert info.value.details_tech["retry_after"] == "7"
+        assert info.value.details["retry_after"] == "7"
 
 
 def test_a_wrong_key_is_refused_by_stripe_and_never_retried(stripe_api):
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         StripeApi("sk_test_wrong").create_price(product_name="x", unit_amount=1, currency="usd", idempotency_key="k")
     assert (info.value.code, info.value.transient) == ("stripe.unauthorized", False)
     assert len(stripe_api.requests) == 1  # stripe-python's own retries are off
@@ -187,6 +187,6 @@ def test_a_wrong_key_is_refused_by_stripe_and_never_retried(stripe_api):
 
 def test_an_unreachable_stripe_is_transient(settings):
     settings.CONNECTOR_API_ROOTS = {**settings.CONNECTOR_API_ROOTS, "stripe": "http://127.0.0.1:9"}
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         StripeApi(API_KEY).create_customer(name="Acme", metadata={})
     assert (info.value.code, info.value.transient) == ("stripe.unavailable", True)

@@ -133,11 +133,11 @@ def test_require_timestamp_refuses_a_body_only_signature(cast):
 
 
 def test_require_timestamp_without_a_signature_header_cannot_be_saved(cast):
-    from docg.common.api.exceptions import ApiError
+    from docg.common.errors import DocgError
 
     nodes = linear_nodes()
     nodes[0]["parameters"] = {"require_timestamp": True}
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DocgError) as caught:
         workflow = workflow_create(organization=cast.acme, by=cast.alice, name="unsigned", nodes=nodes)
         workflow_activate(workflow=workflow, by=cast.alice)
     assert "hmac_header" in str(caught.value.details) + caught.value.message

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from docg.audit.models import AuditEvent
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.health import connection_test
 from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
@@ -106,12 +106,12 @@ def test_a_signed_file_not_ready_yet_is_retried(cast, zapsign_api):
     connection, _, doc_token, tokens = _signing(cast, zapsign_api)
     _hook(connection, _all_signed(doc_token, tokens))
     zapsign_api.signed_ready = False
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         zapsign_signed_file_fetch(envelope_id=doc_token, connection_id=str(connection.pk))
     assert (info.value.code, info.value.transient) == ("zapsign.file_not_ready", True)
     zapsign_api.failures.append((503, {"detail": "Unavailable"}, {}))
     zapsign_api.signed_ready = True
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         zapsign_signed_file_fetch(envelope_id=doc_token, connection_id=str(connection.pk))
     assert info.value.transient is True
     assert zapsign_signed_file_fetch(envelope_id=doc_token, connection_id=str(connection.pk)) is not None

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from docg.audit.models import AuditEvent
-from docg.connectors.errors import ConnectorError
+from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext
 from docg.connectors.services import connection_create
 from docg.documents.models import GeneratedDocument, SignatureRequest
@@ -296,7 +296,7 @@ def test_unknown_document_is_a_permanent_error(cast, zapsign_api):
     connection = _connection(cast, zapsign_api)
     document = _document(cast.acme)
     execution = _signing_execution(cast, connection, document)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         handlers.create_document(
             _context(cast, connection, execution),
             {"document_id": "0b5e7c1a-0000-4000-8000-000000000000", "signers": SIGNERS},
@@ -318,22 +318,22 @@ def test_unknown_document_is_a_permanent_error(cast, zapsign_api):
 def test_client_classifies_errors(zapsign_api, status, body, headers, code, transient):
     zapsign_api.failures.append((status, body, headers))
     client = ZapSignClient(ZapSignSettings(api_token="zs-api-token", base_url=zapsign_api.base_url))
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         client.create_document(name="c", pdf=PDF, signers=SIGNERS, external_id="x")
     assert (info.value.code, info.value.transient) == (code, transient)
-    assert info.value.details_tech["status_code"] == status
+    assert info.value.details["status_code"] == status
     if status == 429:
-        assert info.value.details_tech["retry_after"] == "30"
+        assert info.value.details["retry_after"] == "30"
 
 
 def test_client_wrong_token_is_permanent_and_timeouts_are_transient(zapsign_api):
     wrong = ZapSignClient(ZapSignSettings(api_token="nope", base_url=zapsign_api.base_url))
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         wrong.create_document(name="c", pdf=PDF, signers=SIGNERS, external_id="x")
     assert (info.value.code, info.value.transient) == ("zapsign.unauthorized", False)
     zapsign_api.delay = 1.0
     slow = ZapSignClient(ZapSignSettings(api_token="zs-api-token", base_url=zapsign_api.base_url, timeout=0.2))
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         slow.create_document(name="c", pdf=PDF, signers=SIGNERS, external_id="x")
     assert (info.value.code, info.value.transient) == ("zapsign.timeout", True)
 
@@ -341,6 +341,6 @@ def test_client_wrong_token_is_permanent_and_timeouts_are_transient(zapsign_api)
 def test_loopback_is_refused_without_the_allow_list(settings, zapsign_api):
     settings.SSRF_ALLOWED_NETWORKS = []
     client = ZapSignClient(ZapSignSettings(api_token="zs-api-token", base_url=zapsign_api.base_url))
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(DocgError) as info:
         client.create_document(name="c", pdf=PDF, signers=SIGNERS, external_id="x")
     assert info.value.code == "zapsign.blocked_address" and zapsign_api.requests == []

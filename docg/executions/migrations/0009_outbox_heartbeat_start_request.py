@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0004_step_lease_token'),
+        ('executions', '0008_retention_policy'),
         ('orgs', '0002_user_email_ci_unique'),
     ]
 
