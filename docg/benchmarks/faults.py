@@ -114,6 +114,11 @@ class CountingProvider:
             counts = Counter(call["key"] for call in self.calls)
         return sum(n - 1 for n in counts.values())
 
+    def duplicated(self) -> set[str]:
+        with self.lock:
+            counts = Counter(call["key"] for call in self.calls)
+        return {key for key, n in counts.items() if n > 1}
+
     def first_call_after(self, key: str, moment: float) -> float | None:
         with self.lock:
             return next((c["at"] for c in self.calls if c["key"] == key and c["at"] > moment), None)
@@ -238,6 +243,8 @@ class FaultResult:
     duplicates: int = 0
     calls_in_flight_at_faults: int = 0
     resumed_seconds: list[float] = field(default_factory=list)  # kill → each orphaned step's resumed call
+    orphaned: set[str] = field(default_factory=set)  # the Idempotency-Keys of the steps a kill orphaned
+    duplicated: set[str] = field(default_factory=set)  # the keys the provider saw more than once
     recovery_seconds: float = 0.0  # last fault → last run completed
     notes: list[str] = field(default_factory=list)
 
@@ -306,8 +313,11 @@ def run_fault(
             break
         result.calls_in_flight_at_faults += provider.in_flight
         if fault == "worker-kill":
-            victim = workers.alive()[0]
-            dead_ids = workers.heartbeat_ids(victim)
+            # The worker with the most steps in flight (a kill between calls orphans nothing to measure).
+            victim, dead_ids = max(
+                ((p, workers.heartbeat_ids(p)) for p in workers.alive()),
+                key=lambda pair: ExecutionStep.objects.filter(status=StepStatus.RUNNING, worker_id__in=pair[1]).count(),
+            )
             workers.kill(victim)
             last_fault = time.monotonic()
             orphans = list(
@@ -318,6 +328,7 @@ def run_fault(
             workers.start()  # a platform restarts the dead process
             for execution_id, node_key, attempt in orphans:
                 key = f"{execution_id}:{node_key}:{attempt}"
+                result.orphaned.add(key)
                 resumed = wait_for(
                     lambda key=key, at=last_fault: provider.first_call_after(key, at) or _step_done(key),
                     timeout=timeout,
@@ -353,6 +364,7 @@ def run_fault(
     result.lost = finished.exclude(status__in=TERMINAL).count()
     result.stuck = finished.exclude(status=ExecutionStatus.COMPLETED).count()
     result.duplicates = provider.duplicates()
+    result.duplicated = provider.duplicated()
     return result
 
 
@@ -361,9 +373,13 @@ def _all_terminal(ids: list[str]) -> bool:
 
 
 def _step_done(key: str) -> bool:
+    """Recorded one way or another (a step that ended without calling again resumed nothing to measure)."""
     execution_id, node_key, attempt = key.rsplit(":", 2)
     return ExecutionStep.objects.filter(
-        execution_id=execution_id, node_key=node_key, attempt=attempt, status=StepStatus.SUCCESS
+        execution_id=execution_id,
+        node_key=node_key,
+        attempt=attempt,
+        status__in=[StepStatus.SUCCESS, StepStatus.FAILURE, StepStatus.SKIPPED],
     ).exists()
 
 

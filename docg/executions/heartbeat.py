@@ -8,8 +8,8 @@ running steps at once (docg.executions.reaper.reap_orphans), where the lease alo
 would make them wait STEP_LEASE_SECONDS. The lease stays as the last resort
 (a step claimed outside a worker names none).
 
-The thread also does the process's other periodic work, given as `on_beat`
-(draining the outbox, reaping orphans), so a worker needs no second timer.
+The process's other periodic work (draining the outbox, reaping orphans) runs
+at the same pace on a thread of its own, `on_beat`, so it never delays a beat.
 """
 
 import logging
@@ -60,7 +60,8 @@ def workers_dead() -> list[WorkerHeartbeat]:
 
 
 class HeartbeatThread(threading.Thread):
-    """Beats for this process every WORKER_HEARTBEAT_SECONDS, then runs `on_beat`, until stopped."""
+    """Beats for this process every WORKER_HEARTBEAT_SECONDS until stopped; runs `on_beat` as often on a
+    second thread, so a slow sweep or drain never delays a beat (a late beat looks like a dead worker)."""
 
     def __init__(self, on_beat: Callable[[], None] | None = None) -> None:
         super().__init__(name="docg-heartbeat", daemon=True)
@@ -68,25 +69,17 @@ class HeartbeatThread(threading.Thread):
         self.started_at = timezone.now()
         self.on_beat = on_beat
         self.stopping = threading.Event()
+        self.upkeep = threading.Thread(target=self._upkeep, name="docg-upkeep", daemon=True)
 
     def start(self) -> None:
         global _current
         _current = self.id  # before any step is claimed, so every claim names this worker
         super().start()
+        if self.on_beat is not None:
+            self.upkeep.start()
 
     def run(self) -> None:
-        while True:
-            try:
-                heartbeat_beat(self.id, started_at=self.started_at)
-                if self.on_beat is not None:
-                    self.on_beat()
-            except Exception:  # A database hiccup must not stop the heartbeat; the next beat retries.
-                logger.warning("The worker heartbeat failed; it will beat again", exc_info=True)
-                connection.close()
-            finally:
-                close_old_connections()
-            if self.stopping.wait(settings.WORKER_HEARTBEAT_SECONDS):
-                break
+        self._every_beat(lambda: heartbeat_beat(self.id, started_at=self.started_at), "The worker heartbeat")
         try:
             # A clean stop: nobody needs to take this process's steps over (they finished before shutdown).
             WorkerHeartbeat.objects.filter(pk=self.id).delete()
@@ -94,6 +87,22 @@ class HeartbeatThread(threading.Thread):
             logger.warning("Could not remove the worker heartbeat row", exc_info=True)
         finally:
             connection.close()
+
+    def _upkeep(self) -> None:
+        self._every_beat(self.on_beat, "The worker's periodic sweep")
+        connection.close()
+
+    def _every_beat(self, work: Callable[[], None], what: str) -> None:
+        while True:
+            try:
+                work()
+            except Exception:  # A database or broker hiccup must not stop the loop; the next beat retries.
+                logger.warning("%s failed; it will run again", what, exc_info=True)
+                connection.close()
+            finally:
+                close_old_connections()
+            if self.stopping.wait(settings.WORKER_HEARTBEAT_SECONDS):
+                return
 
     def stop(self) -> None:
         global _current
