@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from config.static import StaticFilesASGI  # noqa: E402
 from config.websockets import websocket_urlpatterns  # noqa: E402
 from docg.common.body_limit import BodyLimitMiddleware  # noqa: E402
+from docg.common.websocket_origin import allowed_origins_only  # noqa: E402
 from docg.executions.sse import SSEApplication  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,6 +26,6 @@ application = ProtocolTypeRouter(
         # Live streams are served beside Django (no thread or connection per open stream).
         # Oversized bodies are refused as they arrive, before Django reads them into memory.
         "http": BodyLimitMiddleware(SSEApplication(StaticFilesASGI(django_asgi_app))),
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": allowed_origins_only(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,6 +1,7 @@
 """Bad input gets a 4xx in the error shape, never a 500, and loses nothing."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -26,7 +27,17 @@ BAD_BODIES = [
     ("bad-utf8", b'{"name": "\xff\xfe"}'),
     ("nan", b'{"name": NaN, "config": {"a": Infinity}, "trigger_data": {"x": -Infinity}}'),
     ("nul-bytes", json.dumps({"name": "a\u0000b", "nodes": []}).encode()),
+    ("lone-surrogate", b'{"name": "a\\ud800b", "nodes": [], "language": "\\udfff"}'),
+    ("overflowing-number", b'{"name": "x", "nodes": [], "config": {"a": 1e400}, "trigger_data": {"n": -1e400}}'),
 ]
+
+# Poison placed in every field of each route's own request schema (nested objects and lists too), so a
+# route that checks types field by field still meets it where it would reach the database.
+POISONS = {
+    "nul": '"a\\u0000b"',
+    "lone-surrogate": '"a\\ud800b"',
+    "overflow": "1e400",
+}
 
 
 def _assert_error_shape(response, context: str) -> None:
@@ -41,7 +52,7 @@ def _assert_error_shape(response, context: str) -> None:
 def test_every_route_answers_bad_bodies_with_4xx(cast):
     """Every method that takes a body, on collection and detail routes, with each kind of garbage."""
     world.populate(cast.acme, cast.alice)
-    paths, _ = openapi_spec()
+    paths, components = openapi_spec()
     client = api_client_for(cast.alice)
     client.raise_request_exception = False
     own = {"workflow": str(Workflow.objects.get(organization=cast.acme).pk)}
@@ -60,8 +71,61 @@ def test_every_route_answers_bad_bodies_with_4xx(cast):
                 response = getattr(client, method)(url, raw, content_type="application/json")
                 _assert_error_shape(response, f"{method.upper()} {url} [{label}]")
                 checked += 1
+            schema = _request_schema(spec[method], components)
+            for label, poison in POISONS.items():
+                for raw in _poisoned_bodies(schema, components, poison):
+                    response = getattr(client, method)(url, raw, content_type="application/json")
+                    _assert_error_shape(response, f"{method.upper()} {url} [{label}] {raw[:120]!r}")
+                    checked += 1
     assert checked >= 50
     assert tenant_rows() == before
+
+
+def _request_schema(operation: dict, components: dict) -> dict:
+    content = operation["requestBody"].get("content", {})
+    media = content.get("application/json") or next(iter(content.values()), {})
+    return _resolve(media.get("schema", {}), components)
+
+
+def _resolve(schema: dict, components: dict) -> dict:
+    while "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    for combined in ("allOf", "oneOf", "anyOf"):
+        if schema.get(combined):
+            return _resolve(schema[combined][0], components)
+    return schema
+
+
+def _sample(schema: dict, components: dict, depth: int = 0):
+    """A JSON text valid in shape for `schema`, with "<P>" wherever a poison can go."""
+    schema = _resolve(schema, components)
+    kind = schema.get("type")
+    if depth > 4:
+        return '"<P>"'
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties", {}).items()
+        fields = [
+            f'"{name}": {_sample(sub, components, depth + 1)}' for name, sub in properties if not sub.get("readOnly")
+        ]
+        if not fields or schema.get("additionalProperties") not in (None, False):
+            fields.append('"key": "<P>"')
+        return "{" + ", ".join(fields) + "}"
+    if kind == "array":
+        return "[" + _sample(schema.get("items", {}), components, depth + 1) + "]"
+    return '"<P>"' if kind in (None, "string") else "<P>"
+
+
+def _poisoned_bodies(schema: dict, components: dict, poison: str) -> list[bytes]:
+    """One body per place in the sample: the poison (a JSON literal) there, plain values everywhere else."""
+    places = re.split(r'("<P>"|<P>)', _sample(schema, components))
+    bodies = []
+    for target in range(1, len(places), 2):
+        text = "".join(
+            poison if index == target else ('"x"' if part == '"<P>"' else "1") if index % 2 else part
+            for index, part in enumerate(places)
+        )
+        bodies.append(text.encode())
+    return bodies[:40]
 
 
 def _own_id(organization, basename: str) -> str | None:
@@ -177,6 +241,179 @@ def test_limit_is_capped_at_100(alice_api, cast):
         workflow_create(organization=cast.acme, by=cast.alice, name=f"wf {i}", nodes=linear_nodes())
     page = alice_api.get("/api/v1/workflows?limit=1000").json()
     assert len(page["results"]) == 100
+
+
+# --- inbound webhooks and dashboard forms: the same shapes, where no API parser stands in front ---
+
+UNSTORABLE_WEBHOOK_BODIES = [
+    ("json-nul", "application/json", b'{"customer": "a\\u0000b"}'),
+    ("json-nul-key", "application/json", b'{"a\\u0000b": 1}'),
+    ("json-lone-surrogate", "application/json", b'{"customer": {"name": "\\ud800"}}'),
+    ("json-overflow", "application/json", b'{"amount": 1e400}'),
+    ("form-nul", "application/x-www-form-urlencoded", b"customer=a%00b"),
+]
+
+
+def _hook_urls(organization, workflow) -> list[str]:
+    """Every route under /hooks/, with this organization's ids (found from the resolver: new ones are covered)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from docg.connectors.models import DataSourceConnection
+
+    connection = DataSourceConnection.objects.filter(organization=organization).first()
+    values = {"workflow_id": workflow.pk, "secret": workflow.webhook_secret, "connection_id": connection.pk,
+              "token": "t"}  # fmt: skip
+    urls = []
+
+    def walk(patterns, prefix: str) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and route.startswith("hooks/"):
+                urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route))
+
+    walk(get_resolver().url_patterns, "")
+    return urls
+
+
+def test_every_inbound_webhook_answers_unstorable_bodies_with_4xx(cast, client, settings):
+    """A provider that gets a 5xx retries the same poison forever: content is always a 4xx."""
+    from docg.executions.models import WorkflowExecution
+
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test"
+
+    world.populate(cast.acme, cast.alice)
+    workflow = Workflow.objects.get(organization=cast.acme)
+    client.raise_request_exception = False
+    urls = _hook_urls(cast.acme, workflow)
+    assert len(urls) >= 5, urls
+    before = WorkflowExecution.objects.count()
+    for url in urls:
+        for label, content_type, raw in UNSTORABLE_WEBHOOK_BODIES:
+            response = client.post(url, raw, content_type=content_type)
+            assert 400 <= response.status_code < 500, (
+                f"{url} [{label}]: {response.status_code} {response.content[:300]!r}"
+            )
+    assert WorkflowExecution.objects.count() == before
+
+
+def test_generic_webhook_names_the_field_it_cannot_store(cast, client):
+    world.populate(cast.acme, cast.alice)
+    workflow = Workflow.objects.get(organization=cast.acme)
+    response = client.post(
+        f"/hooks/{workflow.pk}/{workflow.webhook_secret}", b'{"deal": {"title": "a\\u0000b"}}',
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "webhook.bad_body"
+    assert "deal.title" in error["message"]
+
+
+def _dashboard_post_routes(organization) -> list[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from docg.executions.models import WorkflowApproval, WorkflowExecution
+
+    ids = {
+        "workflow": Workflow.objects.get(organization=organization).pk,
+        "execution": WorkflowExecution.objects.filter(organization=organization).first().pk,
+        "approval": WorkflowApproval.objects.filter(organization=organization).first().pk,
+        "connection": _own_id(organization, "connection"),
+        "template": _own_id(organization, "template"),
+        "document": _own_id(organization, "document"),
+    }
+    urls = []
+
+    def walk(patterns, prefix: str) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and getattr(p.callback, "__module__", "").startswith("docg.dashboard"):
+                own = str(ids.get(route.split("/")[0].rstrip("s"), "smtp"))
+                urls.append(
+                    "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, own=own: own if m.group(1) == "pk" else "smtp", route)
+                )
+
+    walk(get_resolver().url_patterns, "")
+    return urls
+
+
+def test_every_dashboard_form_refuses_unstorable_text(cast, client):
+    """NUL in any field of any dashboard form is a 400 page naming the field, never a DataError 500."""
+    world.populate(cast.acme, cast.alice)
+    client.force_login(cast.alice)
+    client.raise_request_exception = False
+    urls = _dashboard_post_routes(cast.acme)
+    assert len(urls) >= 20
+    before = tenant_rows()
+    refused = 0
+    for url in urls:
+        for field in ("reason", "comment", "trigger_data", "name"):
+            response = client.post(url, {field: "a\x00b", "decision": "approve"})
+            assert response.status_code < 500, f"POST {url} [{field}]: {response.status_code}"
+            if response.status_code == 400:
+                assert field in response.content.decode()
+                refused += 1
+    assert refused >= 40
+    assert tenant_rows() == before
+
+
+@pytest.mark.parametrize(
+    "text", ['{"customer": "\\ud800"}', '{"customer": "a\\u0000b"}', '{"amount": 1e400}', '{"a": {"\\udfff": 1}}']
+)
+def test_dashboard_json_boxes_refuse_unstorable_values_with_a_message(cast, client, text):
+    from docg.executions.models import WorkflowExecution
+
+    world.populate(cast.acme, cast.alice)
+    client.force_login(cast.alice)
+    workflow = Workflow.objects.get(organization=cast.acme)
+    before = WorkflowExecution.objects.count()
+    response = client.post(f"/workflows/{workflow.pk}/run/", {"trigger_data": text})
+    assert response.status_code in (200, 400), response.status_code
+    assert "cannot be saved" in response.content.decode()
+    assert WorkflowExecution.objects.count() == before
+    editor = client.post(f"/workflows/{workflow.pk}/", text, content_type="application/json",
+                         HTTP_ACCEPT="application/json")  # fmt: skip
+    assert editor.status_code == 400, editor.content
+    assert "cannot be saved" in editor.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "field"),
+    [
+        ("/api/v1/workflows",
+         b'{"name": "x", "nodes": [{"key": "s", "parameters": {"to": "\\ud800"}}]}', "nodes[0].parameters.to"),
+        ("/api/v1/connections", b'{"provider": "smtp", "name": "m", "config": {"port": 1e400}}', "config.port"),
+        ("/api/v1/connections", b'{"provider": "smtp", "name": "m\\u0000"}', "name"),
+    ],
+)  # fmt: skip
+def test_unstorable_json_is_400_naming_the_field(alice_api, path, raw, field):
+    response = alice_api.post(path, raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid_json_value"
+    assert field in error["details"], error
+
+
+def test_every_route_answers_options_without_a_server_error(cast):
+    """OPTIONS on the stream-token route was a 500 (AssertionError: no serializer_class)."""
+    world.populate(cast.acme, cast.alice)
+    client = api_client_for(cast.alice)
+    client.raise_request_exception = False
+    own = str(Workflow.objects.get(organization=cast.acme).pk)
+    checked = 0
+    for route in api_routes():
+        model = route["name"].split("-")[0]
+        url = reverse(route["name"], kwargs={p: _own_id(cast.acme, model) or own for p in route["params"]})
+        response = client.options(url)
+        assert response.status_code < 500, f"OPTIONS {url}: {response.status_code} {response.content[:200]!r}"
+        checked += 1
+    assert checked >= 30
+    execution = _own_id(cast.acme, "workflowexecution")
+    assert client.options(f"/api/v1/executions/{execution}/stream-token").status_code == 200
 
 
 @pytest.mark.parametrize(

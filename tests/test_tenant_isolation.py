@@ -1,5 +1,8 @@
 """Every API route, called by Acme's owner with Globex's ids, answers 404/400 and writes nothing.
 
+Each sweep runs twice: with Acme's owner's JWT, and with an owner-role API key of Acme (whose
+organization comes from the key, without X-Organization-ID).
+
 The routes come from the URL resolver and their bodies from the OpenAPI schema,
 so routes added later are covered without editing this file.
 """
@@ -11,6 +14,9 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from docg.orgs.api_keys import api_key_create
+from docg.orgs.members import invitation_create
+from docg.orgs.models import Membership
 from tests import world
 from tests.fixtures.cast import api_client_for
 from tests.routes import WRITE_METHODS, api_routes, openapi_path, openapi_spec, tenant_rows
@@ -65,7 +71,24 @@ def has_uuid(schema: dict, components: dict, depth: int = 0) -> bool:
 @pytest.fixture
 def globex_world(cast):
     world.populate(cast.globex, cast.charlie)
+    charlie = Membership.objects.get(organization=cast.globex, user=cast.charlie)
+    invitation_create(organization=cast.globex, by=charlie, email="gil@example.com", role="member")
+    api_key_create(organization=cast.globex, by=charlie, name="Globex sync", role="owner")
     return foreign_ids(cast.globex)
+
+
+@pytest.fixture(params=["jwt", "api_key"])
+def acme_client(request, cast):
+    """Acme's owner as a person (JWT) or as an integration (an owner-role API key of Acme)."""
+    if request.param == "jwt":
+        return api_client_for(cast.alice)
+    owner = Membership.objects.get(organization=cast.acme, user=cast.alice)
+    _api_key, key = api_key_create(organization=cast.acme, by=owner, name="Acme sync", role="owner")
+    client = api_client_for()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    # The first use records last_used_at; done here so the sweeps' "wrote nothing" compares after it.
+    assert client.get(reverse("organization-list")).status_code == 200
+    return client
 
 
 @pytest.fixture
@@ -78,8 +101,8 @@ def test_routes_are_discovered():
     assert {"workflow-list", "workflow-detail", "workflow-activate", "connection-detail", "template-list"} <= names
 
 
-def test_foreign_ids_in_paths_are_404_and_write_nothing(cast, globex_world):
-    client = api_client_for(cast.alice)
+def test_foreign_ids_in_paths_are_404_and_write_nothing(cast, globex_world, acme_client):
+    client = acme_client
     before = tenant_rows()
     checked = 0
     for route in api_routes():
@@ -97,9 +120,9 @@ def test_foreign_ids_in_paths_are_404_and_write_nothing(cast, globex_world):
     assert tenant_rows() == before
 
 
-def test_foreign_ids_in_query_strings_leak_nothing(cast, globex_world, openapi):
+def test_foreign_ids_in_query_strings_leak_nothing(cast, globex_world, openapi, acme_client):
     paths, _ = openapi
-    client = api_client_for(cast.alice)
+    client = acme_client
     world.populate(cast.acme, cast.alice)
     for route in api_routes():
         if route["params"] or "get" not in route["methods"]:
@@ -120,9 +143,9 @@ def test_foreign_ids_in_query_strings_leak_nothing(cast, globex_world, openapi):
             assert all(r.get("id") != foreign for r in results if isinstance(r, dict))
 
 
-def test_foreign_ids_in_bodies_are_400_and_write_nothing(cast, globex_world, openapi):
+def test_foreign_ids_in_bodies_are_400_and_write_nothing(cast, globex_world, openapi, acme_client):
     paths, components = openapi
-    client = api_client_for(cast.alice)
+    client = acme_client
     before = tenant_rows()
     checked = 0
     for route in api_routes():

@@ -92,10 +92,26 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # No ATOMIC_REQUESTS: it breaks async views (SSE); services open their own transactions.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# psycopg's pool: a request borrows an open connection and gives it back at its end. Under ASGI each
+# request runs in a thread of its own, so without it every request opened a connection (and PostgreSQL
+# started a backend for it). On by default unless CONN_MAX_AGE asks for persistent connections instead,
+# as the Procfile's worker line does: its threads live long, and a kept connection is cheaper for them.
+# Bounded, so a burst of requests waits for a free connection instead of opening more until PostgreSQL
+# refuses them all; a request that waits past the timeout answers 503 with Retry-After
+# (docg.common.api.unavailable).
+_POOL = env.bool("DATABASE_POOL", default=not DATABASES["default"]["CONN_MAX_AGE"])
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections beside a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker threads write beside the web requests: wait for the lock
     # instead of failing, and take it at BEGIN so two writers never deadlock on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"
@@ -165,7 +181,8 @@ STORAGES = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 TEMPLATE_MAX_UPLOAD_BYTES = env.int("TEMPLATE_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploads past 256 KB are spooled to a temporary file as they arrive and inspected from there.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- E-mail docg sends itself (approvers' notifications) ------------------------------
 # EMAIL_URL as smtp://user:password@host:25, smtp+tls://…:587 or smtp+ssl://…:465; by default
@@ -233,6 +250,8 @@ FERNET_KEYS = env.list("FERNET_KEYS", default=[_development_fernet_key(SECRET_KE
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Integrations: `Authorization: Api-Key <key>` (docg/orgs/api_keys.py).
+        "docg.orgs.tenancy.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -247,7 +266,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "docg.common.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "docg.common.api.metadata.TolerantMetadata",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Per client address and per account on routes that take a password or create an account
+# (docg.common.api.throttling); "<count>/<second|minute|hour|day>".
+AUTH_THROTTLE_RATES = {
+    "credentials_ip": env("AUTH_THROTTLE_IP_RATE", default="30/minute"),
+    "credentials_account": env("AUTH_THROTTLE_ACCOUNT_RATE", default="10/minute"),
 }
 
 SIMPLE_JWT = {

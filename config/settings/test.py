@@ -12,5 +12,7 @@ from .base import DATABASES, MEDIA_ROOT
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError("docg's tests run on PostgreSQL: set DATABASE_URL to a postgres:// URL.")
 
+# The whole suite signs in from 127.0.0.1; throttling's own tests set low rates.
+AUTH_THROTTLE_RATES = {"credentials_ip": "100000/minute", "credentials_account": "100000/minute"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = MEDIA_ROOT.parent / "media-test"

@@ -6,6 +6,7 @@ class ActorType(models.TextChoices):
     USER = "user", _("User")
     SYSTEM = "system", _("System")
     WEBHOOK = "webhook", "Webhook"
+    API_KEY = "api_key", _("API key")
 
 
 class AuditAction(models.TextChoices):
@@ -23,6 +24,9 @@ class AuditAction(models.TextChoices):
     SIGNATURE_SIGNED = "signature.signed"
     SIGNATURE_DECLINED = "signature.declined"
     SIGNATURE_EXPIRED = "signature.expired"
+    SIGNATURE_REMINDED = "signature.reminded"
+    SIGNATURE_CANCELED = "signature.canceled"
+    SIGNATURE_WITHDRAW_FAILED = "signature.withdraw_failed"
     TEMPLATE_VERSION_UPDATED = "template.version_updated"
     TEMPLATE_DELETED = "template.deleted"
     CONNECTION_CREATED = "connection.created"
@@ -34,3 +38,10 @@ class AuditAction(models.TextChoices):
     WORKFLOW_DEACTIVATED = "workflow.deactivated"
     ORGANIZATION_CREATED = "organization.created"
     ORGANIZATION_UPDATED = "organization.updated"
+    MEMBER_INVITED = "member.invited"
+    MEMBER_JOINED = "member.joined"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    INVITATION_REVOKED = "invitation.revoked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"

@@ -156,9 +156,14 @@ def audit_log(
 
 
 def user_actor(user: Any) -> dict:
-    """Keyword arguments naming a user (or the system when there is none) as the actor."""
+    """Keyword arguments naming a user (or the system when there is none) as the actor.
+
+    An API key's principal (docg/orgs/api_keys.py) is named by the key's name, unique in its organization.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return {"actor_type": ActorType.SYSTEM, "actor_id": ""}
+    if getattr(user, "is_api_key", False):
+        return {"actor_type": ActorType.API_KEY, "actor_id": user.name[:64]}
     return {"actor_type": ActorType.USER, "actor_id": str(user.pk)}
 
 

@@ -28,7 +28,8 @@ def free_port() -> int:
 def procfile_process(kind: str, *, port: int, env: dict[str, str] | None = None, output=subprocess.DEVNULL):
     """Start the Procfile's `kind` line (web, worker) as a platform would, with PORT set, in its own session.
 
-    `exec` makes the server itself the child, so its pid is the process to measure.
+    `exec env` makes the server itself the child, so its pid is the process to measure (`env` also takes
+    a line's leading VAR=value assignments, which bash's `exec` does not).
     """
     line = procfile_commands(Path(settings.BASE_DIR) / "Procfile")[kind]
     environment = {
@@ -40,7 +41,6 @@ def procfile_process(kind: str, *, port: int, env: dict[str, str] | None = None,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return line, subprocess.Popen(  # noqa: S602 (the project's own Procfile line, run as a platform runs it)
-        # `env`: a line may start with variable assignments (the worker's CONN_MAX_AGE=60), which `exec` refuses.
         f"exec env {line}", shell=True, executable="/bin/bash", cwd=settings.BASE_DIR, env=environment,
         stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

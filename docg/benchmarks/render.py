@@ -63,8 +63,8 @@ def _jobs() -> dict[str, Callable[[], Any]]:
     if _JOBS:
         return _JOBS
     from docg.documents.rendering.docx import docx_environment_uncached, render_docx
+    from docg.documents.rendering.render import render_bytes
     from docg.documents.rendering.samples import contract_data, contract_docx, deck_data, deck_pptx
-    from docg.documents.rendering.templates import render_bytes
 
     contract, data, deck, slides = contract_docx(), contract_data(), deck_pptx(), deck_data()
     cold = docx_environment_uncached()

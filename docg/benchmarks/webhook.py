@@ -73,35 +73,81 @@ def descendants(root: int) -> set[int]:
     return found
 
 
+_OWN_BACKENDS: set[int] = set()
+
+
 def database_backends() -> set[int]:
+    """The backends serving this database, less this process's own (each thread has its connection)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pg_backend_pid(), array_agg(pid) FROM pg_stat_activity WHERE datname = current_database()"
         )
-        return {row[0] for row in cursor.fetchall()}
+        own, pids = cursor.fetchone()
+    _OWN_BACKENDS.add(own)
+    return set(pids or ()) - _OWN_BACKENDS
 
 
 @dataclass
 class CpuMeter:
-    """CPU seconds spent by a set of processes between start() and stop()."""
+    """CPU seconds spent by sets of processes between start() and stop(), by kind (web, worker).
 
-    roots: list[int]
+    PostgreSQL backends come and go with connections (one per web request without a pool), and a
+    backend that exits takes its CPU time with it: a sampler thread reads the backends of this
+    database every SAMPLE_SECONDS and keeps the last figure of each, so a short-lived backend counts
+    for what it had used when last seen (a lower bound; exact for pooled or persistent connections).
+    """
+
+    SAMPLE_SECONDS = 0.02
+
+    roots: dict[str, list[int]]
     postgres: bool
     before: dict[int, float] = field(default_factory=dict)
     before_db: dict[int, float] = field(default_factory=dict)
+    last_db: dict[int, float] = field(default_factory=dict)
+    _stop: Any = None
+    _sampler: Any = None
 
-    def _server_pids(self) -> set[int]:
-        return set().union(*(descendants(root) for root in self.roots))
+    def _server_pids(self, kind: str) -> set[int]:
+        return set().union(*(descendants(root) for root in self.roots[kind]))
 
     def start(self) -> None:
-        self.before = {pid: cpu_seconds(pid) for pid in self._server_pids()}
-        self.before_db = {pid: cpu_seconds(pid) for pid in database_backends()} if self.postgres else {}
+        import threading
 
-    def stop(self) -> tuple[float, float]:
-        server = sum(cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in self._server_pids())
+        self.before = {pid: cpu_seconds(pid) for kind in self.roots for pid in self._server_pids(kind)}
+        if not self.postgres:
+            return
+        self.before_db = {pid: cpu_seconds(pid) for pid in database_backends()}
+        self.last_db = dict(self.before_db)
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, name="benchmark-pg-sampler", daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            while not self._stop.wait(self.SAMPLE_SECONDS):
+                self._read_backends()
+        finally:
+            thread_connection.close()
+
+    def _read_backends(self) -> None:
+        for pid in database_backends():
+            used = cpu_seconds(pid)
+            if used:
+                self.last_db[pid] = max(used, self.last_db.get(pid, 0.0))
+
+    def stop(self) -> tuple[dict[str, float], float]:
+        server = {
+            kind: sum(cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in self._server_pids(kind))
+            for kind in self.roots
+        }
         database = 0.0
         if self.postgres:
-            database = sum(cpu_seconds(pid) - self.before_db.get(pid, 0.0) for pid in database_backends())
+            self._stop.set()
+            self._sampler.join()
+            self._read_backends()
+            database = sum(used - self.before_db.get(pid, 0.0) for pid, used in self.last_db.items())
         return server, database
 
 
@@ -245,7 +291,8 @@ class WebhookBenchmark:
     async def _load(self, client, url: str) -> None:
         from asgiref.sync import sync_to_async
 
-        meter = CpuMeter([p.pid for p in self._processes], postgres=connection.vendor == "postgresql")
+        roots = {"web": [self._processes[0].pid], "workers": [p.pid for p in self._processes[1:]]}
+        meter = CpuMeter(roots, postgres=connection.vendor == "postgresql")
         await sync_to_async(meter.start)()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(self.requests):
@@ -265,7 +312,8 @@ class WebhookBenchmark:
         await asyncio.gather(*(sender() for _ in range(self.concurrency)))
         accepted_wall = time.perf_counter() - began
         done = await self._wait_done(ids, self.timeout)
-        server_cpu, database_cpu = await sync_to_async(meter.stop)()
+        by_kind, database_cpu = await sync_to_async(meter.stop)()
+        server_cpu = sum(by_kind.values())
         last = await sync_to_async(
             lambda: WorkflowExecution.objects.filter(pk__in=ids)
             .order_by("-completed_at")
@@ -280,6 +328,8 @@ class WebhookBenchmark:
             "requests": self.requests, "concurrency": self.concurrency, "accepted_per_s": self.requests / accepted_wall,
             "request_p50_ms": percentile(latencies, 50), "request_p99_ms": percentile(latencies, 99),
             "completed_per_s": done / completed_wall, "cpu_ms_per_run": server_cpu * 1000 / max(done, 1),
+            "web_cpu_ms_per_run": by_kind["web"] * 1000 / max(done, 1),
+            "workers_cpu_ms_per_run": by_kind["workers"] * 1000 / max(done, 1),
             "postgres_cpu_ms_per_run": database_cpu * 1000 / max(done, 1), "statuses": statuses,
         }  # fmt: skip
         r = self.results["load"]
@@ -290,7 +340,10 @@ class WebhookBenchmark:
         )
         w(f"  accepted             {r['accepted_per_s']:7.1f} req/s   request {_p50_p99(latencies)}")
         w(f"  completed            {r['completed_per_s']:7.1f} runs/s  ({done}/{self.requests} terminal: {statuses})")
-        w(f"  CPU per run          {r['cpu_ms_per_run']:7.1f} ms web + workers")
+        w(
+            f"  CPU per run          {r['cpu_ms_per_run']:7.1f} ms web + workers "
+            f"({r['web_cpu_ms_per_run']:.1f} web, {r['workers_cpu_ms_per_run']:.1f} workers)"
+        )
         w(f"                       {r['postgres_cpu_ms_per_run']:7.1f} ms PostgreSQL backends of this database")
 
     # --- clean-up -----------------------------------------------------------------------------

@@ -40,8 +40,11 @@ def host_problem(host: str) -> str | None:
         pass
     try:
         encoded = bare.encode("idna")
-    except UnicodeError as exc:
-        return f"{host!r} is not a valid host name ({exc})"
+    except UnicodeError:
+        # The codec's own text ("encoding with 'idna' codec failed") means nothing to the person who typed it.
+        if any(not label or len(label) > 63 for label in bare.rstrip(".").split(".")):
+            return f"{host!r} is not a valid host name (each part must have 1 to 63 characters)"
+        return f"{host!r} is not a valid host name (it holds characters a host name cannot have)"
     labels = encoded.rstrip(b".").split(b".")
     if len(encoded) > 253 or any(not label or len(label) > 63 for label in labels):
         return f"{host!r} is not a valid host name (each part must have 1 to 63 characters)"

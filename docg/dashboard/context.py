@@ -18,11 +18,13 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from docg.dashboard.input import refuse_unstorable_post
 from docg.orgs import tenancy
 
 # The main navigation after Workflows and Runs; an area whose routes do not exist yet is left out.
 NAVIGATION = [
     ("dashboard:approvals", _("Approvals")),
+    ("dashboard:signatures", _("Signatures")),
     ("dashboard:templates", _("Templates")),
     ("dashboard:documents", _("Documents")),
     ("dashboard:connections", _("Connections")),
@@ -30,6 +32,7 @@ NAVIGATION = [
     ("dashboard:billing", _("Billing")),
     ("dashboard:retention", _("Retention")),
     ("dashboard:subscriptions", _("Subscriptions")),
+    ("dashboard:members", _("Members")),
 ]
 
 
@@ -43,6 +46,9 @@ def dashboard_view(view: Callable) -> Callable:
         if membership is None:
             return render(request, "dashboard/no_organization.html", status=200)
         tenancy.request_bind(request, membership)
+        refused = refuse_unstorable_post(request)
+        if refused is not None:
+            return refused
         return view(request, *args, **kwargs)
 
     return wrapper

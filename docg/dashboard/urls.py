@@ -10,15 +10,18 @@ from docg.dashboard.routes import (
     executions,
     metrics,
     runs,
+    signatures,
+    team,
     templates,
     volume,
     workflows,
 )
 from docg.dashboard.views import shell
+from docg.dashboard.views.login import ThrottledLoginView
 
 app_name = "dashboard"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organization/", shell.switch_organization, name="switch-organization"),
     path("language/", set_language, name="set-language"),
@@ -27,10 +30,12 @@ urlpatterns = [
     *runs.urlpatterns,
     *executions.urlpatterns,
     *approvals.urlpatterns,
+    *signatures.urlpatterns,
     *templates.urlpatterns,
     *documents.urlpatterns,
     *connections.urlpatterns,
     *metrics.urlpatterns,
     *billing.urlpatterns,
     *volume.urlpatterns,
+    *team.urlpatterns,
 ]

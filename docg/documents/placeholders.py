@@ -200,7 +200,7 @@ def _docx_render_errors(stream: IO[bytes]) -> dict[str, tuple[str, str]]:
 
     stream.seek(0)
     try:
-        return docx_part_errors(stream.read())
+        return docx_part_errors(stream)  # read from the upload's file, not copied into memory
     finally:
         stream.seek(0)
 

@@ -1,5 +1,6 @@
 """A run's expression context (what a step's expressions can see), and the frozen definition it follows."""
 
+import json
 from typing import Any
 
 from docg.executions.choices import StepStatus
@@ -28,21 +29,41 @@ def definition(execution: WorkflowExecution) -> dict[str, Any]:
     return found
 
 
+_READS_DATASTORE: dict[Any, bool] = {}
+
+
+def _reads_datastore(execution: WorkflowExecution) -> bool:
+    """Whether anything in the version names the datastore (an expression, a datastore action); once per version."""
+    version_id = execution.workflow_version_id
+    found = _READS_DATASTORE.get(version_id)
+    if found is None:
+        found = "datastore" in json.dumps(definition(execution))
+        if len(_READS_DATASTORE) >= _DEFINITIONS_MAX:
+            _READS_DATASTORE.clear()
+        _READS_DATASTORE[version_id] = found
+    return found
+
+
 def definition_nodes(execution: WorkflowExecution) -> list[dict[str, Any]]:
     return definition(execution)["nodes"]
 
 
-def expression_context(execution: WorkflowExecution) -> dict[str, Any]:
-    steps = dict(
-        ExecutionStep.objects.filter(execution=execution, status=StepStatus.SUCCESS)
-        .order_by("index", "attempt")
-        .values_list("node_key", "data_out")
-    )
-    datastore = dict(
-        WorkflowDatastore.objects.filter(workflow_id=execution.workflow_id)
-        .order_by("key")
-        .values_list("key", "value")[:DATASTORE_LIMIT]
-    )
+def expression_context(execution: WorkflowExecution, *, steps: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the run's expressions see; `steps` (node key → output) when the caller holds them, else read back."""
+    if steps is None:
+        steps = dict(
+            ExecutionStep.objects.filter(execution=execution, status=StepStatus.SUCCESS)
+            .order_by("index", "attempt")
+            .values_list("node_key", "data_out")
+        )
+    # A version that never names the datastore cannot read it: its runs skip the query.
+    datastore = {}
+    if _reads_datastore(execution):
+        datastore = dict(
+            WorkflowDatastore.objects.filter(workflow_id=execution.workflow_id)
+            .order_by("key")
+            .values_list("key", "value")[:DATASTORE_LIMIT]
+        )
     return {
         "trigger": execution.trigger_data,
         "steps": steps,

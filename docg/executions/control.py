@@ -19,6 +19,7 @@ from docg.executions import dispatch
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes
 from docg.executions.engine import approval_continue, execution_start, trigger_data_check
+from docg.executions.envelopes import envelopes_withdraw_later
 from docg.executions.events import publish_event
 from docg.executions.locks import approval_lock, execution_lock
 from docg.executions.logger import log_ok
@@ -68,6 +69,8 @@ def execution_cancel(*, execution: WorkflowExecution, by, reason: str = "") -> W
     )
     _audit(execution, AuditAction.EXECUTION_CANCELED, by, reason=reason)
     publish_event(execution, "execution.canceled", {"reason": reason})
+    # An envelope still out for signature is withdrawn at its provider once the cancel commits.
+    envelopes_withdraw_later(execution=execution)
     return execution
 
 

@@ -18,11 +18,12 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from docg.audit.choices import ActorType, AuditAction
-from docg.audit.services import audit_log
+from docg.audit.services import audit_log, user_actor
 from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, check_json
 from docg.executions import dispatch, phases
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, Phase, StepStatus
-from docg.executions.context import definition_nodes
+from docg.executions.context import definition_nodes, expression_context
 from docg.executions.errors import as_step_error, human_message
 from docg.executions.events import event_batch, publish_event
 from docg.executions.locks import execution_lock
@@ -31,7 +32,7 @@ from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExec
 from docg.executions.outcomes import execution_complete, step_advance
 from docg.executions.preflight import preflight_for_execution
 from docg.executions.state import execution_transition
-from docg.executions.steps import step_run
+from docg.executions.steps import step_chain_here, step_run
 from docg.orgs.billing import plan_run_reservation
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.graph import default_next, node_index
@@ -54,6 +55,10 @@ def trigger_data_check(trigger_data: Any) -> dict:
     """The trigger data itself if a run may take it (a JSON object within the size limit); else an DocgError."""
     if not isinstance(trigger_data, dict):
         raise DocgError("trigger_data.not_an_object", "trigger_data must be a JSON object.")
+    try:  # every start path (API, webhooks, dashboard, triggers): storable in jsonb, or a 400
+        check_json(trigger_data, field="trigger_data")
+    except UntrustedValueError as exc:
+        raise DocgError("trigger_data.invalid", str(exc), details={exc.field: [exc.message]}) from exc
     size = len(json.dumps(trigger_data, default=str))
     if size > settings.MAX_TRIGGER_DATA_BYTES:
         raise DocgError(
@@ -75,24 +80,28 @@ def execution_start(
     parent: WorkflowExecution | None = None,
     from_step: str = "",
     correlation_id: Any = None,
+    workflow_read: bool = False,
 ) -> WorkflowExecution:
     """Queue a run of the workflow's active version; the worker runs preflight and the steps.
 
     `correlation_id`: the id a trigger already sent to its provider (the HubSpot deal fetch), kept as the run's.
+    `workflow_read`: the caller has just read `workflow` with its active version and organization
+    (select_related) to decide on this very request (the webhook intake), so it is not read a second time.
     """
     trigger_data = trigger_data_check(trigger_data)
     if until_phase and until_phase not in phases.STOPPABLE:
         raise DocgError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
     # The plan's monthly limit: one conditional UPDATE before the transaction, given back if it fails.
     with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic():
-        workflow = Workflow.objects.select_related("active_version").get(pk=workflow.pk)
+        if not workflow_read:
+            workflow = Workflow.objects.select_related("active_version", "organization").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
         if parent is None and (workflow.status != WorkflowStatus.ACTIVE or version is None):
             raise DocgError(
                 "workflow.inactive", "This workflow is not active: activate it before running it.", status_code=409
             )
         execution = WorkflowExecution.objects.create(
-            organization_id=workflow.organization_id,
+            organization=workflow.organization,  # its language writes the log line below
             workflow=workflow,
             workflow_version=version,
             trigger_data=trigger_data,
@@ -104,6 +113,8 @@ def execution_start(
             **({"correlation_id": correlation_id} if correlation_id else {}),
         )
         actor = {"actor_type": actor_type, "actor_id": str(by.pk) if getattr(by, "pk", None) else ""}
+        if getattr(by, "is_api_key", False):
+            actor = user_actor(by)  # an integration's run: the audit names its API key
         audit_log(
             organization=workflow.organization_id,
             action=AuditAction.EXECUTION_RETRIED if parent else AuditAction.EXECUTION_STARTED,
@@ -192,7 +203,7 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
             return None
         nodes = definition_nodes(execution)
         now = timezone.now()
-        trigger = ExecutionStep.objects.create(
+        trigger = ExecutionStep(
             organization_id=execution.organization_id,
             execution=execution,
             node_key=nodes[0]["key"],
@@ -206,12 +217,34 @@ def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
         )
         phases.record(execution, Phase.TRIGGER, started, now)
         next_key = default_next(nodes, 0)
+        reusing = bool(execution.parent_execution_id and execution.retry_from_step)
+        if reusing:
+            trigger.save(force_insert=True)  # the context is read back from the rows
         next_key, index = _reuse_parent_steps(execution, nodes, next_key, trigger.index)
         advanced = step_advance(
-            execution=execution, nodes=nodes, index=index, next_key=next_key, current_queue=dispatch.DEFAULT_QUEUE
+            execution=execution,
+            nodes=nodes,
+            index=index,
+            next_key=next_key,
+            current_queue=dispatch.DEFAULT_QUEUE,
+            defer=True,
         )
-        execution.save(update_fields=["phase_metrics", "progress", "updated_at"])
-        return advanced[:2] if advanced else None
+        if advanced is None:
+            if not reusing:
+                trigger.save(force_insert=True)
+            execution.save(update_fields=["phase_metrics", "progress", "updated_at"])
+            return None
+        # The first steps run in this same transaction when they are inline (no claim, no second commit):
+        # a crash rolls the run back to queued, and the reaper's restart_stalled sends its start again.
+        # Without reused parent steps, the trigger's output is the only finished step: no need to read it back,
+        # and its row is inserted with the chain's.
+        return step_chain_here(
+            execution=execution,
+            step=advanced[2],
+            queue=dispatch.DEFAULT_QUEUE,
+            context=expression_context(execution, steps=None if reusing else {trigger.node_key: trigger.data_out}),
+            finished=None if reusing else [trigger],
+        )
 
 
 def _fail_preflight(execution_id, error: DocgError) -> None:

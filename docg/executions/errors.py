@@ -54,6 +54,14 @@ ACTIONS = {
     "rate_limit": ("retry_later", "Retry later", "Run this execution again in a few minutes."),
     "data.unresolved_variables": ("map_fields", "Map fields", "Provide the missing fields, then resume."),
     "template.not_found": ("select_template", "Choose a template", "Pick the template this step should use."),
+    "signature.invalid_signer": ("edit_step", "Fix the signer", "Give every signer a name and a valid e-mail."),
+    "signature.no_signers": ("edit_step", "Add a signer", "Add at least one signer to the step."),
+    "signature.document_missing": ("edit_step", "Choose the document", "Sign the document an earlier step makes."),
+    "delivery.folder_missing": ("edit_step", "Pick another folder", "Choose a folder the connection can write to."),
+    "permissions.folder_not_writable": ("edit_step", "Pick another folder", "Choose a folder docg may write to."),
+    "permissions.file_not_found": ("edit_step", "Pick another file", "The file is gone or hidden: choose another."),
+    "permissions.file_denied": ("fix_permissions", "Fix permissions", "Share the file with the connected account."),
+    "permissions.scope_missing": ("reconnect_provider", "Reconnect", "Reconnect, allowing every permission asked."),
 }
 
 
@@ -78,6 +86,8 @@ def recommended_action(
         "reconnect_provider": "/api/v1/connections",
         "fix_permissions": "/api/v1/connections",
         "select_template": "/api/v1/templates",
+        # The step's parameters are the workflow's: PATCH the workflow's definition.
+        "edit_step": f"/api/v1/workflows/{workflow_id}" if workflow_id else "/api/v1/workflows",
     }
     if execution_id is None:
         start = f"/api/v1/workflows/{workflow_id}/executions"

@@ -170,7 +170,14 @@ def execution_complete(*, execution: WorkflowExecution, reason: str) -> None:
     """The run completed: at its end, stopped by a filter, or at its `until_phase`."""
     if not can_transition(execution.status, ExecutionStatus.COMPLETED):
         execution_transition(execution=execution, target=ExecutionStatus.RUNNING)
-    execution_transition(execution=execution, target=ExecutionStatus.COMPLETED, progress=100)
+    # Where the run stood and its phase timings go in the same UPDATE: nothing is written after it.
+    execution_transition(
+        execution=execution,
+        target=ExecutionStatus.COMPLETED,
+        progress=100,
+        current_step=execution.current_step,
+        phase_metrics=execution.phase_metrics,
+    )
     log_ok(
         execution=execution, domain=LogDomain.STEP, message=gettext_lazy("Run completed."), details={"reason": reason}
     )

@@ -7,6 +7,7 @@ so may the trigger (a HubSpot deal that could not be read), whose named
 connection is checked like an action's.
 """
 
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone, translation
@@ -61,6 +62,12 @@ def _resolves(data: Any, path: list[str]) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
+def _paths(source: str) -> tuple[str, ...]:
+    # Frozen versions bring the same sources back on every run: parse each once per process.
+    return tuple(referenced_paths(source))
+
+
 def _unresolved(node: dict, trigger_data: dict, context: dict) -> list[dict]:
     found = []
     sources = list(parameter_strings(node.get("parameters") or {}))
@@ -69,9 +76,7 @@ def _unresolved(node: dict, trigger_data: dict, context: dict) -> list[dict]:
         if "{{" not in source and "{%" not in source and not where.endswith(".when"):
             continue
         missing = [
-            p
-            for p in referenced_paths(source)
-            if p.startswith("trigger.") and not _resolves(trigger_data, p.split(".")[1:])
+            p for p in _paths(source) if p.startswith("trigger.") and not _resolves(trigger_data, p.split(".")[1:])
         ]
         if not missing:
             continue
@@ -123,12 +128,15 @@ def _connection_issues(node: dict, connections: dict, language: str) -> list[dic
     return []
 
 
-def _hook_issues(node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
+def _hook_issues(node: dict, organization, trigger_data: dict, language: str, run: dict | None = None) -> list[dict]:
     operation = registry.find_operation(node.get("app", ""), node.get("kind", ""), node.get("operation", ""))
     hook = getattr(operation, "preflight", None)
     if hook is None:
         return []
-    return list(hook(node=node, organization=organization, trigger_data=trigger_data, language=language))
+    # A hook names in `wants` what else it needs to know: `earlier_steps` (the keys of the steps before
+    # this one: where a document to sign comes from), `correlation_id` (the run's, for provider calls).
+    extra = {name: (run or {}).get(name) for name in getattr(hook, "wants", ())}
+    return list(hook(node=node, organization=organization, trigger_data=trigger_data, language=language, **extra))
 
 
 def _trigger_issues(node: dict, organization, trigger_data: dict, language: str, connections: dict) -> list[dict]:
@@ -144,9 +152,15 @@ def _trigger_issues(node: dict, organization, trigger_data: dict, language: str,
 
 
 def preflight_check(
-    *, organization, nodes: list[dict], trigger_data: dict, execution_id: Any = None, workflow_id: Any = None
+    *,
+    organization,
+    nodes: list[dict],
+    trigger_data: dict,
+    execution_id: Any = None,
+    workflow_id: Any = None,
+    correlation_id: Any = None,
 ) -> dict:
-    """Check a definition against trigger data; nothing is written or sent.
+    """Check a definition against trigger data; nothing is written or sent (providers may be asked, read-only).
 
     With no `execution_id` (a check before any run) the recommended actions start a run of `workflow_id`.
     """
@@ -171,7 +185,7 @@ def preflight_check(
     # listing every field the steps miss because of it would only bury that.
     # A hook says so with `trigger_data_unusable` on its issue.
     trigger_blocked = any(i.get("trigger_data_unusable") for i in issues)
-    for node in nodes[1:]:
+    for position, node in enumerate(nodes[1:], start=1):
         issues += _expression_issues(node, language)
         missing = [] if trigger_blocked else _unresolved(node, trigger_data, context)
         if missing:
@@ -189,7 +203,8 @@ def preflight_check(
                 )
             )
         issues += _connection_issues(node, connections, language)
-        issues += _hook_issues(node, organization, trigger_data, language)
+        run = {"earlier_steps": [n.get("key", "") for n in nodes[:position]], "correlation_id": correlation_id}
+        issues += _hook_issues(node, organization, trigger_data, language, run)
     blocking = [i for i in issues if i["severity"] == "blocking"]
     warnings = [i for i in issues if i["severity"] != "blocking"]
     actions, seen = [], set()
@@ -215,4 +230,5 @@ def preflight_for_execution(execution) -> dict:
         nodes=definition_nodes(execution),
         trigger_data=execution.trigger_data,
         execution_id=execution.pk,
+        correlation_id=str(execution.correlation_id),
     )

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from docg.audit.models import AuditEvent
+from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.orgs.models import Organization
@@ -37,9 +38,21 @@ def execution_logs(*, execution: WorkflowExecution) -> QuerySet[ExecutionLog]:
 
 
 def execution_audit(*, execution: WorkflowExecution) -> QuerySet[AuditEvent]:
-    """The run's audit trail, in chain order (served by audit_target_idx)."""
+    """Every audit row about the run, its documents and its signature requests, in chain order.
+
+    Three target lists OR-ed together; each branch is served by audit_target_idx.
+    """
+    organization_id = execution.organization_id
+    documents = GeneratedDocument.objects.filter(organization_id=organization_id, execution=execution)
+    signatures = SignatureRequest.objects.filter(organization_id=organization_id, execution=execution)
     return AuditEvent.objects.filter(
-        organization_id=execution.organization_id, target_type="execution", target_id=str(execution.pk)
+        Q(target_type="execution", target_id=str(execution.pk))
+        | Q(target_type="document", target_id__in=[str(pk) for pk in documents.values_list("pk", flat=True)])
+        | Q(
+            target_type="signature_request",
+            target_id__in=[str(pk) for pk in signatures.values_list("pk", flat=True)],
+        ),
+        organization_id=organization_id,
     ).order_by("sequence")
 
 

@@ -23,6 +23,7 @@ from docg.executions.choices import ExecutionStatus
 from docg.executions.engine import signature_continue
 from docg.executions.events import publish_event
 from docg.executions.models import WorkflowExecution
+from docg.executions.signature_state import signature_state_refresh
 from docg.executions.state import execution_transition
 from docg.workflows.models import WebhookDelivery
 
@@ -72,6 +73,7 @@ def signature_request_record(*, execution: WorkflowExecution, request: Signature
         metadata={**details, "execution_id": str(execution.pk), "node_key": node_key},
         correlation_id=str(execution.correlation_id),
     )
+    signature_state_refresh(execution_id=execution.pk)
 
 
 def signature_progress(
@@ -111,6 +113,8 @@ def signature_progress(
             continue  # a signer leaves `pending` once; a later, contradicting event changes nothing
         _signer_mark(request=request, kind=kind, event=event, execution=execution, provider_data=provider_data)
         progress.changed.append(str(request.pk))
+    if progress.changed:
+        signature_state_refresh(execution_id=execution.pk)
     if progress.changed and kind == "signed":
         progress.completed = signature_complete(execution=execution, requests=requests)
     return progress
@@ -119,10 +123,16 @@ def signature_progress(
 def _signer_mark(
     *, request: SignatureRequest, kind: str, event: str, execution: WorkflowExecution, provider_data: dict
 ) -> None:
+    now = timezone.now()
     request.status = TARGET_STATUS[kind]
     if kind == "signed":
-        request.signed_at = timezone.now()
-    request.provider_data = {**(request.provider_data or {}), **provider_data, f"{kind}_event": event}
+        request.signed_at = now
+    request.provider_data = {
+        **(request.provider_data or {}),
+        **provider_data,
+        f"{kind}_event": event,
+        f"{kind}_at": now.isoformat(),
+    }
     request.save(update_fields=["status", "signed_at", "provider_data", "updated_at"])
     details = {
         "signature_request_id": str(request.pk),

@@ -24,7 +24,7 @@ from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.executions import heartbeat, phases
-from docg.executions.choices import LogDomain, StepStatus
+from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes, expression_context
 from docg.executions.db_retry import on_fresh_connection
 from docg.executions.document_log import document_announce
@@ -57,6 +57,26 @@ def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
         token, lease = new_lease()
         _mark_running(step, execution, node, operation, token=token, lease=lease)
     return _run_outside_transaction(step, execution, node, operation, token, queue)
+
+
+def step_chain_here(
+    *, execution, step: ExecutionStep, queue: str, context: dict | None = None, finished: list | None = None
+) -> tuple[str, str] | None:
+    """Run a step the caller's transaction just scheduled (unsaved, from step_advance with `defer`) and the
+    inline steps after it, in that transaction; return the next (step id, queue) to run right here.
+
+    The caller holds the execution's lock. A step whose action is not inline is only inserted (pending),
+    for the caller to run in a claim of its own. `context`: the expression context, when the caller
+    already knows it (the run's first step), instead of reading the finished steps back. `finished`: the
+    caller's own new step rows (unsaved), inserted with the chain's.
+    """
+    nodes = definition_nodes(execution)
+    node = nodes[node_index(nodes, step.node_key)]
+    operation = node_operation(node)
+    if operation is None or not operation.inline:
+        _chain_end(execution, [*(finished or []), step])
+        return str(step.pk), queue
+    return _run_inline_chain(step, execution, node, operation, queue, context=context, finished=finished)
 
 
 def _claim(step_id):
@@ -150,18 +170,25 @@ def _perform(execution, step, node, operation, context) -> tuple[Any, ActionResu
     return params, None, error
 
 
-def _run_inline_chain(step, execution, node, operation, queue):
-    """Inline steps back to back in the caller's transaction; stops at anything that needs a hop."""
-    context = expression_context(execution)
+def _run_inline_chain(step, execution, node, operation, queue, *, context=None, finished=None):
+    """Inline steps back to back in the caller's transaction; stops at anything that needs a hop.
+
+    The chain's new step rows are inserted together at its end (`finished`: rows the caller wants
+    inserted with them), in the same transaction, so a crash still loses all of it or nothing.
+    """
+    context = context if context is not None else expression_context(execution)
+    finished = [] if finished is None else finished
     for _ in range(MAX_INLINE_CHAIN):
         _mark_running(step, execution, node, operation)
         if operation.writes:
             params, result, error = _perform_in_savepoint(execution, step, node, operation, context)
         else:
             params, result, error = _perform(execution, step, node, operation, context)
-        outcome = _record(execution, step, node, operation, params, result, error, queue, defer_next=True)
+        outcome = _record(
+            execution, step, node, operation, params, result, error, queue, defer_next=True, finished=finished
+        )
         if outcome is None:
-            _save_execution(execution)
+            _chain_end(execution, finished)
             return None
         context["steps"][node["key"]] = result.output
         step = outcome[2]
@@ -169,12 +196,16 @@ def _run_inline_chain(step, execution, node, operation, queue):
         node = nodes[node_index(nodes, step.node_key)]
         operation = node_operation(node)
         if operation is None or not operation.inline:
-            step.save(force_insert=True)  # the pending row the I/O step will claim
-            _save_execution(execution)
+            _chain_end(execution, [*finished, step])  # with the pending row the I/O step will claim
             return outcome[:2]  # commit now; the I/O step claims in its own transaction
-    step.save(force_insert=True)
-    _save_execution(execution)
+    _chain_end(execution, [*finished, step])
     return str(step.pk), queue
+
+
+def _chain_end(execution, new_steps: list) -> None:
+    ExecutionStep.objects.bulk_create(new_steps)
+    if execution.status != ExecutionStatus.COMPLETED:  # execution_complete wrote the run's fields already
+        _save_execution(execution)
 
 
 def _perform_in_savepoint(execution, step, node, operation, context):
@@ -264,8 +295,11 @@ def _skip(step: ExecutionStep, why: str) -> None:
     step.save(update_fields=["status", "finished_at", "error_tech", "lease_token", "updated_at"])
 
 
-def _record(execution, step, node, operation, params, result, error, queue, *, defer_next: bool = False):
-    """Record a step's result (caller holds the locks); return (next id, queue, next step) or None."""
+def _record(execution, step, node, operation, params, result, error, queue, *, defer_next=False, finished=None):
+    """Record a step's result (caller holds the locks); return (next id, queue, next step) or None.
+
+    A successful step not inserted yet goes to `finished` when given (the inline chain inserts them together).
+    """
     now = timezone.now()
     step.finished_at = now
     step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
@@ -281,7 +315,10 @@ def _record(execution, step, node, operation, params, result, error, queue, *, d
         return None
     step.status = StepStatus.WAITING if result.wait else StepStatus.SUCCESS
     step.data_out = result.output
-    step.save()
+    if finished is not None and step._state.adding:
+        finished.append(step)
+    else:
+        step.save()
     if operation is not None and operation.phase:
         phases.complete(execution, operation.phase, now)
     if result.status:

@@ -153,14 +153,15 @@ class RedisStreams:
 
     def append_many(self, entries: list[tuple[str, dict]]) -> list[str]:
         # One round trip for every event of a transaction. XADD does not refresh a
-        # key's TTL, so each write is followed by EXPIRE.
+        # key's TTL, so each stream written gets one EXPIRE after its events.
         pipe = self.client.pipeline(transaction=False)
         pipe.set(EPOCH_KEY, secrets.token_hex(4), nx=True)
         for key, payload in entries:
             pipe.xadd(key, {"event": json.dumps(payload, default=str)}, maxlen=self.maxlen, approximate=True)
+        for key in dict.fromkeys(key for key, _ in entries):
             pipe.expire(key, self.ttl)
         results = pipe.execute()
-        return results[1::2]
+        return results[1 : 1 + len(entries)]
 
     def read(self, key: str, after: str = "0-0", count: int = 1000) -> list[tuple[str, dict]]:
         entries = self.client.xrange(key, min=f"({after}" if after != "0-0" else "-", count=count)

@@ -330,9 +330,9 @@ def _record_health(subscription_id, *, ok: bool, now) -> None:
 
 def _email_owners(subscription: EventSubscription) -> None:
     owners = list(
-        Membership.objects.filter(organization_id=subscription.organization_id, role=Role.OWNER).values_list(
-            "user__email", flat=True
-        )
+        Membership.objects.filter(
+            organization_id=subscription.organization_id, role=Role.OWNER, user__is_api_key=False
+        ).values_list("user__email", flat=True)
     )
     if not owners:
         return

@@ -7,7 +7,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from docg.common.admin_search import UUIDSearchMixin
-from docg.orgs.models import BillingEvent, Membership, Organization, PlanUsage, User
+from docg.orgs.models import ApiKey, BillingEvent, Invitation, Membership, Organization, PlanUsage, User
 
 
 def _clean_unique_email(form: forms.ModelForm) -> str:
@@ -114,7 +114,7 @@ class UserAdmin(UUIDSearchMixin, DjangoUserAdmin):
         ),
     )
     list_display = ("email", "name", "is_active", "is_staff", "is_superuser", "date_joined", "last_login")
-    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    list_filter = ("is_active", "is_staff", "is_superuser", "is_api_key", "groups")
     search_fields = ("email", "name", "id__exact")
     ordering = ("email",)
     date_hierarchy = "date_joined"
@@ -177,3 +177,45 @@ class PlanUsageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: PlanUsage | None = None) -> bool:
         return False
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Changed only through the dashboard and the API, whose services write the audit rows."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(_ReadOnlyAdmin):
+    list_display = ("email", "organization", "role", "status", "created_at", "expires_at")
+    list_filter = ("role",)
+    list_select_related = ("organization",)
+    search_fields = ("email", "organization__name")
+    date_hierarchy = "created_at"
+    # Never the token's hash: it is all a lookup needs.
+    fields = (
+        "id", "organization", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at",
+        "accepted_by", "revoked_at",
+    )  # fmt: skip
+    readonly_fields = fields
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(_ReadOnlyAdmin):
+    list_display = ("name", "prefix", "organization", "role", "status", "last_used_at", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("organization",)
+    search_fields = ("name", "prefix", "organization__name")
+    date_hierarchy = "created_at"
+    # Never the hash.
+    fields = (
+        "id", "organization", "name", "prefix", "role", "user", "expires_at", "last_used_at", "revoked_at",
+        "created_by", "created_at",
+    )  # fmt: skip
+    readonly_fields = fields

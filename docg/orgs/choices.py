@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -25,3 +26,16 @@ class Plan(models.TextChoices):
     # Product names, the same in every language.
     PRO = "pro", "Pro"
     BUSINESS = "business", "Business"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("invitation", "Pending")
+    ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
+    REVOKED = "revoked", pgettext_lazy("invitation", "Withdrawn")
+    EXPIRED = "expired", pgettext_lazy("invitation", "Expired")
+
+
+class ApiKeyStatus(models.TextChoices):
+    ACTIVE = "active", pgettext_lazy("api key", "Active")
+    REVOKED = "revoked", pgettext_lazy("api key", "Revoked")
+    EXPIRED = "expired", pgettext_lazy("api key", "Expired")

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from docg.orgs.choices import Language, Plan, Role
+from docg.orgs.choices import ApiKeyStatus, InvitationStatus, Language, Plan, Role
 
 
 class Organization(models.Model):
@@ -59,6 +59,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # The principal an API key acts as (docg/orgs/api_keys.py): never logs in, never listed as a member.
+    is_api_key = models.BooleanField(default=False, editable=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -132,3 +134,85 @@ class PlanUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.month:%Y-%m}: {self.runs}"
+
+
+class Invitation(models.Model):
+    """An email invited to join an organization with a role: valid for 7 days, used once.
+
+    Only the SHA-256 of the token is stored; the token itself exists in the email alone.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization} ({self.role})"
+
+    @property
+    def status(self) -> InvitationStatus:
+        if self.accepted_at:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+
+class ApiKey(models.Model):
+    """An organization's key for an integration; requests made with it act as `user`, a principal of its own.
+
+    The key is hashed with djangorestframework-api-key's generator (docg/orgs/api_keys.py); only
+    its prefix is kept readable. Revoking keeps the row, so the audit's actor stays explained.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="api_key", editable=False)
+    name = models.CharField(max_length=50)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    prefix = models.CharField(max_length=8, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=150, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The audit names a key by its name: one name, one key, for the organization's whole history.
+            models.UniqueConstraint(fields=["organization", "name"], name="api_key_org_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def status(self) -> ApiKeyStatus:
+        if self.revoked_at:
+            return ApiKeyStatus.REVOKED
+        if self.expires_at and self.expires_at <= timezone.now():
+            return ApiKeyStatus.EXPIRED
+        return ApiKeyStatus.ACTIVE
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label

@@ -5,7 +5,10 @@ Every entry point asks this module, so the rules cannot drift apart:
 - the dashboard: the organization chosen with the switcher (kept in the session), else the first one;
 - EventSource, which cannot send headers: a short-lived signed stream token naming one
   execution, one user and one organization (`stream_token_issue`);
-- the OAuth connect flow: the member lookup by organization id.
+- the OAuth connect flow: the member lookup by organization id;
+- an integration's API key (`Authorization: Api-Key <key>`, `ApiKeyAuthentication`): the key's
+  organization. The key acts as its own principal, a member of that one organization only, so the
+  header rule below needs no X-Organization-ID and answers 404 for any other organization.
 
 An organization the caller does not belong to is answered exactly like one that does not
 exist, so ids cannot be probed.
@@ -18,10 +21,13 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from rest_framework import authentication, exceptions
 
 from docg.common.errors import DocgError
+from docg.orgs.api_keys import api_key_authenticate
 from docg.orgs.choices import MANAGER_ROLES, WRITER_ROLES
-from docg.orgs.models import Membership
+from docg.orgs.models import ApiKey, Membership
 from docg.orgs.selectors import memberships_of
 
 ORG_HEADER = "HTTP_X_ORGANIZATION_ID"
@@ -65,6 +71,35 @@ def request_bind(request: Any, membership: Membership) -> Membership:
     return membership
 
 
+# --- API keys (integrations) ------------------------------------------------------------------
+API_KEY_KEYWORD = "Api-Key"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """DRF authentication for `Authorization: Api-Key <key>`: the key's principal, with the key as `request.auth`.
+
+    A request without that header is left to the other classes (JWT, session); a wrong,
+    revoked or expired key is a 401.
+    """
+
+    def authenticate(self, request):
+        keyword, found, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if not found or keyword.lower() != API_KEY_KEYWORD.lower():
+            return None
+        return api_key_caller(raw)
+
+    def authenticate_header(self, request) -> str:
+        return API_KEY_KEYWORD
+
+
+def api_key_caller(raw: str) -> tuple[Any, ApiKey]:
+    """(principal, key) for a raw key, or AuthenticationFailed."""
+    api_key = api_key_authenticate(raw)
+    if api_key is None or not api_key.user.is_active:
+        raise exceptions.AuthenticationFailed(_("The API key is not valid, revoked or expired."), "api_key_invalid")
+    return api_key.user, api_key
+
+
 # --- the header (REST API, live streams) --------------------------------------------------
 def membership_for_header(*, user: Any, header: str) -> Membership:
     """The caller's membership in the organization named by the header value (or their only one).
@@ -94,7 +129,11 @@ def membership_for_header(*, user: Any, header: str) -> Membership:
 
 
 def membership_for_request(request: Any) -> Membership:
-    """The API caller's membership, from X-Organization-ID (see `membership_for_header`)."""
+    """The API caller's membership, from X-Organization-ID (see `membership_for_header`).
+
+    An API key's principal belongs to the key's organization only, so for a key the header may be
+    left out and any other organization is a 404.
+    """
     return membership_for_header(user=request.user, header=request.META.get(ORG_HEADER, ""))
 
 
@@ -180,14 +219,20 @@ def stream_token_caller(token: str) -> StreamCaller:
 def stream_caller(*, token: str, authorization: str, session_key: str, organization_header: str) -> StreamCaller:
     """Authenticate a stream reader from raw credentials (blocking ORM work: call it off the event loop).
 
-    Order: a stream token; else a JWT (`Authorization: Bearer`); else the dashboard session
-    cookie. Without a token, the organization follows the header rule of the REST API.
+    Order: a stream token; else a JWT (`Authorization: Bearer`) or an API key (`Api-Key`); else
+    the dashboard session cookie. Without a token, the organization follows the header rule of
+    the REST API (for a key, its own organization).
     """
     if token:
         return stream_token_caller(token)
     user = None
     if authorization.startswith("Bearer "):
         user = _user_from_jwt(authorization.split(" ", 1)[1].strip())
+    elif authorization.startswith(f"{API_KEY_KEYWORD} "):
+        try:
+            user, _key = api_key_caller(authorization.split(" ", 1)[1].strip())
+        except exceptions.AuthenticationFailed as exc:
+            raise DocgError("api_key_invalid", str(exc.detail), status_code=401) from exc
     elif session_key:
         user = _user_from_session(session_key)
     if user is None or not user.is_authenticated:

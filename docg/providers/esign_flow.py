@@ -20,7 +20,6 @@ terminal event. Each provider keeps only its download and its Dramatiq actor
 (<slug>/signed_file.py).
 """
 
-import json
 import logging
 from datetime import UTC, timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError
+from docg.common.untrusted import loads_untrusted
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
@@ -43,6 +43,7 @@ from docg.documents.models import GeneratedDocument, SignatureRequest
 from docg.documents.storage import document_store
 from docg.executions.choices import ExecutionStatus, LogDomain
 from docg.executions.logger import log_ok
+from docg.executions.signature_state import signature_state_refresh
 from docg.executions.signatures import Targets, signature_progress
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def text_value(value: Any) -> str:
 def parse(raw: bytes) -> dict[str, Any]:
     """A webhook body as a JSON object, or DocgError 400 `webhook.bad_body`."""
     try:
-        data = json.loads(raw or b"{}", parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+        data = loads_untrusted(raw or b"{}")
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -241,6 +242,7 @@ def signed_document_store(*, requests: list[SignatureRequest], data: bytes, prov
                     "signed_document_id": str(document.pk),
                 }
                 row.save(update_fields=["provider_data", "updated_at"])
+            signature_state_refresh(execution_id=execution.pk)
             log_ok(
                 execution=execution,
                 domain=LogDomain.SIGNATURE,

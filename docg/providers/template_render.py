@@ -18,7 +18,8 @@ from docg.common.errors import DocgError
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.documents.rendering.errors import render_error, step_error
-from docg.documents.rendering.templates import KINDS, document_name, render_bytes, template_bytes, template_for
+from docg.documents.rendering.render import render_bytes
+from docg.documents.rendering.templates import KINDS, document_name, template_bytes, template_for
 from docg.documents.storage import document_for_step, document_store
 
 PARAMETERS = {

@@ -18,6 +18,8 @@ from babel.numbers import format_currency, format_decimal
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from docg.workflows import sandbox_bounds
+
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 _LOCALES = {"pt-br": "pt_BR", "pt_br": "pt_BR", "pt": "pt_BR", "en": "en_US", "en-us": "en_US", "en_us": "en_US"}
 
@@ -78,8 +80,20 @@ MAX_POWER_BITS = 10_000
 
 
 class _Environment(ImmutableSandboxedEnvironment):
-    # `*` and `**` can hang a worker in one C call ("x" * 10**10, 10**10**10): bound them.
-    intercepted_binops = frozenset({"*", "**"})
+    # `*` and `**` can hang a worker in one C call ("x" * 10**10, 10**10**10): bound them. `%` and `+`
+    # can build strings of any size; every other amplifier is bounded in docg.workflows.sandbox_bounds.
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = sandbox_bounds.BoundedCodeGenerator
+    template_class = sandbox_bounds.BoundedTemplate
+    checked_value = staticmethod(sandbox_bounds.checked)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        # Double underscores as in the sandbox's own `call`: a template may pass any keyword argument.
+        target = getattr(__obj, "__wrapped__", __obj)  # the sandbox's str.format wrapper keeps the method
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, str):
+            sandbox_bounds.before_str_method(owner, getattr(target, "__name__", ""), args, kwargs)
+        return sandbox_bounds.checked(super().call(__context, __obj, *args, **kwargs))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Data first: `trigger.items` is the trigger's "items" field, not the dict.items method.
@@ -97,6 +111,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
             if sizes and counts and sizes[0] * counts[0] > MAX_SEQUENCE_PRODUCT:
                 raise SecurityError(f"Results longer than {MAX_SEQUENCE_PRODUCT} items are not allowed.")
+        sandbox_bounds.before_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
 
@@ -104,6 +119,7 @@ class _Environment(ImmutableSandboxedEnvironment):
 def environment() -> ImmutableSandboxedEnvironment:
     env = _Environment(undefined=StrictUndefined, autoescape=False)
     env.filters.update({"date": filter_date, "currency": filter_currency, "number": filter_number})
+    env.filters = {name: sandbox_bounds.bounded_filter(name, f) for name, f in env.filters.items()}
     return env
 
 

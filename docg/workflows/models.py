@@ -22,6 +22,8 @@ class Workflow(TenantModel):
         "workflows.WorkflowVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # Set when a workflow with runs is deleted: its runs, documents and signatures stay readable.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

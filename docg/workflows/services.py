@@ -1,6 +1,8 @@
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
 
 from docg.audit.choices import AuditAction
 from docg.audit.services import audit_log, user_actor
@@ -119,8 +121,14 @@ def workflow_update(
 
 
 @transaction.atomic
-def workflow_delete(*, workflow: Workflow, by: User | None) -> None:
-    """Delete a workflow, its nodes, versions and runs."""
+def workflow_delete(*, workflow: Workflow, by: User | None) -> str:
+    """Delete a workflow that never ran; archive one that did (its runs stay readable). Returns which."""
+    # Locked so a run cannot start between the check and the delete (a run's cascade would go with it).
+    workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    if workflow.archived_at is not None:
+        return "archived"
+    if workflow.executions.exists():
+        return _archive(workflow=workflow, by=by)
     audit_log(
         organization=workflow.organization_id,
         action=AuditAction.WORKFLOW_DELETED,
@@ -130,13 +138,56 @@ def workflow_delete(*, workflow: Workflow, by: User | None) -> None:
         **user_actor(by),
     )
     Workflow.objects.filter(pk=workflow.pk).update(active_version=None)
-    workflow.delete()
+    try:
+        with transaction.atomic():
+            workflow.delete()
+    except ProtectedError:
+        # Something else still points at it (a row the check above does not know): keep it, archived.
+        return _archive(workflow=workflow, by=by)
+    return "deleted"
+
+
+def _archive(*, workflow: Workflow, by: User | None) -> str:
+    workflow.archived_at = timezone.now()
+    workflow.status = WorkflowStatus.INACTIVE  # nothing starts it any more; its runs go on
+    workflow.save(update_fields=["archived_at", "status", "updated_at"])
+    audit_log(
+        organization=workflow.organization_id,
+        action=AuditAction.WORKFLOW_DELETED,
+        target_type="workflow",
+        target_id=workflow.pk,
+        metadata={"name": workflow.name, "archived": True},
+        **user_actor(by),
+    )
+    return "archived"
+
+
+@transaction.atomic
+def workflow_restore(*, workflow: Workflow, by: User | None) -> Workflow:
+    """Bring an archived workflow back to the lists, inactive (activate it to run it again)."""
+    workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    if workflow.archived_at is None:
+        return workflow
+    workflow.archived_at = None
+    workflow.save(update_fields=["archived_at", "updated_at"])
+    audit_log(
+        organization=workflow.organization_id,
+        action=AuditAction.WORKFLOW_UPDATED,
+        target_type="workflow",
+        target_id=workflow.pk,
+        metadata={"changed": ["archived_at"], "restored": True},
+        **user_actor(by),
+    )
+    return workflow
 
 
 @transaction.atomic
 def workflow_activate(*, workflow: Workflow, by: User | None) -> WorkflowVersion:
     """Validate the graph and freeze it into a new WorkflowVersion that runs from now on."""
     workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    if workflow.archived_at is not None:
+        raise DocgError("workflow.archived", "This workflow is archived: restore it before activating it.",
+                       status_code=409)  # fmt: skip
     definition_nodes = [node_to_dict(n) for n in workflow.nodes.order_by("order")]
     problems = graph.activation_errors(definition_nodes)
     if problems:

@@ -1,5 +1,7 @@
 """Every API error has one shape: {"error": {"code", "message", "details"}}."""
 
+import math
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -9,6 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from docg.common.api import unavailable
+from docg.common.api.unavailable import is_database_unavailable, retry_after_seconds
 from docg.common.errors import DocgError
 
 
@@ -54,6 +58,9 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if is_database_unavailable(exc):
+        wait = retry_after_seconds()
+        return Response(unavailable.error_body(wait), status=503, headers={"Retry-After": str(wait)})
     if isinstance(exc, DocgError):
         # A traceback (added when a step records the error) is for the logs, never for the client.
         details = {k: v for k, v in exc.details.items() if k != "traceback"}
@@ -82,7 +89,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             message = detail if isinstance(detail, str) else _first_message(detail)
         if code in (None, "error", "invalid", "not_found", "parse_error", "authentication_failed"):
             code = _DEFAULT_CODES.get(status_code, "error") if code != "parse_error" else "malformed_json"
-        body = error_body(str(code), str(message))
+        # A throttled client learns when to come back in the body too, not only in Retry-After.
+        wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+        body = error_body(str(code), str(message), {"retry_after": math.ceil(wait)} if wait is not None else None)
     response.data = body
     return response
 
@@ -119,6 +128,10 @@ def handler403(request, exception=None):
 
 def handler500(request):
     from django.views.defaults import server_error
+
+    # Called inside Django's except block: the exception being handled is the current one.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return unavailable.database_unavailable_response(api=_is_api(request))
 
     return _plain_or_json(
         request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Internal error.", server_error

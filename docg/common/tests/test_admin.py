@@ -24,7 +24,9 @@ from docg.connectors.models import DataSourceConnection
 from docg.documents.models import GeneratedDocument, SignatureRequest, Template
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
-from docg.orgs.models import Membership, Organization, User
+from docg.orgs.api_keys import api_key_create
+from docg.orgs.members import invitation_create
+from docg.orgs.models import ApiKey, Invitation, Membership, Organization, User
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import Workflow, WorkflowDatastore, WorkflowNode, WorkflowVersion
 from tests.fixtures.cast import PASSWORD
@@ -108,10 +110,17 @@ def make_objects(organization: Organization, user: User) -> dict[type[Model], Mo
         signer_email="sam@example.com",
         sign_url=SIGN_URL,
     )
+    membership = Membership.objects.get(organization=organization, user=user)
+    invitation, _token = invitation_create(
+        organization=organization, by=membership, email="ivy@example.com", role="member"
+    )
+    api_key, _key = api_key_create(organization=organization, by=membership, name="Sync", role="member")
     return {
         Organization: organization,
         User: user,
-        Membership: Membership.objects.get(organization=organization, user=user),
+        Membership: membership,
+        Invitation: invitation,
+        ApiKey: api_key,
         AuditEvent: audit,
         DataSourceConnection: conn,
         Workflow: workflow,

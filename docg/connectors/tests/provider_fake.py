@@ -85,7 +85,7 @@ def _handler(fake: FakeProviders):
                 status, body, headers = route(recorded)
             self.reply(status, body, headers)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
     return Handler
 

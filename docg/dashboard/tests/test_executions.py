@@ -193,9 +193,9 @@ def test_parts_are_out_of_band_fragments(client, cast, workflow):
     run = failed_run(workflow, cast.alice)
     client.force_login(cast.alice)
     body = client.get(f"/executions/{run.pk}/parts/").content.decode()
-    for part in ("controls", "problem", "phase-metrics", "timeline"):
+    for part in ("controls", "problem", "signers", "phase-metrics", "timeline"):
         assert f'id="{part}"' in body
-    assert body.count('hx-swap-oob="true"') == 4
+    assert body.count('hx-swap-oob="true"') == 5
 
 
 def test_logs_tab_filters_by_level_domain_and_step(client, cast, workflow):

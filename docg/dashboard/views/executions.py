@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from docg.common.errors import DocgError
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
 from docg.dashboard.views.runs import action_links, parse_json_object, pretty_json, report_view
+from docg.dashboard.views.signatures import signers_panel
 from docg.executions import control
 from docg.executions.choices import ApprovalStatus, ExecutionStatus, LogDomain, LogLevel, Phase, StepStatus
 from docg.executions.models import WorkflowApproval, WorkflowExecution
@@ -207,6 +208,8 @@ def _detail_context(request, execution: WorkflowExecution) -> dict[str, Any]:
         "trigger_text": pretty_json(execution.trigger_data),
         "retries": list(execution.retries.order_by("-created_at")[:5]),
         "terminal": execution.status in TERMINAL,
+        "envelopes": signers_panel(execution.signature_state),
+        "can_write": can_write(request),
     }
 
 

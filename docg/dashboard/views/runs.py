@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, loads_untrusted
 from docg.dashboard.context import dashboard_view, member_object, require_write
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
@@ -54,7 +55,9 @@ def parse_json_object(text: str, *, empty_ok: bool = True) -> dict:
             return {}
         raise ValueError(gettext('Enter the data as JSON, for example {"customer": "Ana"}.'))
     try:
-        value = json.loads(text)
+        value = loads_untrusted(text)
+    except UntrustedValueError as exc:
+        raise ValueError(gettext("This data cannot be saved: %(why)s") % {"why": str(exc)}) from exc
     except json.JSONDecodeError as exc:
         raise ValueError(
             gettext("This is not valid JSON (line %(line)d, column %(col)d): %(msg)s.")
@@ -76,6 +79,7 @@ def action_links(actions: list[dict], *, workflow_id: Any) -> list[dict[str, Any
         "fix_permissions": "/connections/",
         "select_template": "/templates/",
         "map_fields": f"/workflows/{workflow_id}/",
+        "edit_step": f"/workflows/{workflow_id}/",
     }
     links = []
     for action in actions:

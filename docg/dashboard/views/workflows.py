@@ -7,7 +7,6 @@ same way. Problems come back as `{node_key, field, message}` for the editor to s
 beside the offending step and field.
 """
 
-import json
 import re
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, loads_untrusted
 from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
@@ -43,7 +43,11 @@ _REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property$")
 @dashboard_view
 def home(request: HttpRequest) -> HttpResponse:
     """The current organization's workflows with their last run and recent success rate."""
-    queryset = workflows_with_nodes().filter(organization=request.organization).order_by("-updated_at")
+    queryset = (
+        workflows_with_nodes()
+        .filter(organization=request.organization, archived_at__isnull=True)
+        .order_by("-updated_at")
+    )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     workflows = list(page.object_list)
     summaries = workflow_run_summaries(organization=request.organization, workflow_ids=[w.pk for w in workflows])
@@ -142,9 +146,11 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def _payload(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
     try:
-        payload = json.loads(request.body or b"{}")
+        payload = loads_untrusted(request.body or b"{}")
     except RequestDataTooBig:
         return None, _error(_("This workflow is too large to save."), status=413)
+    except UntrustedValueError as exc:
+        return None, _error(_("This workflow cannot be saved: %(why)s") % {"why": str(exc)})
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         return None, _error(_("The editor sent something that is not valid JSON. Reload the page and try again."))
     if not isinstance(payload, dict):

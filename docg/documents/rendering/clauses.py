@@ -10,12 +10,11 @@ the paragraph is split around the clause.
 """
 
 import io
-import re
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from docg.common.errors import DocgError
 from docg.documents.rendering.errors import render_error
 from docg.documents.rendering.templates import template_bytes
 
@@ -68,10 +67,10 @@ class Clause:
     __str__ = __html__
 
 
-def include(tpl: Any, reference: Any, context: dict[str, Any], *, organization_id: Any) -> Clause:
-    """Render the clause `reference` with `context` and attach it to `tpl` as a sub-document."""
-    from docg.documents.rendering.docx import render_docx
-
+def include(
+    tpl: Any, reference: Any, context: dict[str, Any], *, organization_id: Any, render: Callable[..., bytes]
+) -> Clause:
+    """Render the clause `reference` with `context` through `render` (the DOCX renderer) and attach it to `tpl`."""
     if getattr(tpl, "current_rendering_part", None) is not tpl.docx.part:
         # docxcompose attaches a clause's images and styles to the body's part only.
         raise render_error("template.render_failed", "include() works in the body, not in headers, footers or notes")
@@ -84,65 +83,8 @@ def include(tpl: Any, reference: Any, context: dict[str, Any], *, organization_i
         raise render_error("template.render_failed", f"clauses nest more than {MAX_DEPTH} deep")
     chain.append((str(template.pk), template.name))
     try:
-        rendered = render_docx(template_bytes(template), context, organization_id=organization_id)
+        rendered = render(template_bytes(template), context, organization_id=organization_id)
     finally:
         chain.pop()
     subdoc = tpl.new_subdoc(io.BytesIO(rendered))
     return Clause(subdoc._get_xml())
-
-
-_INCLUDE = re.compile(r"""\binclude\(\s*(?P<q>["'])(?P<reference>[^"']{1,200})(?P=q)\s*\)""")
-
-
-def includes(source: bytes) -> list[tuple[str, dict[str, Any]]]:
-    """(reference, location) of each `include("…")` with a literal reference in a DOCX template."""
-    from docg.documents.paragraphs import docx_scopes
-
-    found = []
-    for scope in docx_scopes(io.BytesIO(source)):
-        for paragraph in scope.paragraphs:
-            if "include" in paragraph.text:
-                for match in _INCLUDE.finditer(paragraph.text):
-                    location = {**paragraph.location, "text": paragraph.text[:120]}
-                    found.append((match.group("reference"), location))
-    return found
-
-
-def clause_check(
-    *, organization_id: Any, source: bytes, data: dict[str, Any], chain: tuple[str, ...] = ()
-) -> tuple[list[DocgError], list[dict[str, Any]]]:
-    """Before a run: (missing or cyclic clauses, each with its location; inputs the clauses read that `data` lacks)."""
-    from docg.documents.rendering.variables import docx_placeholders, resolves
-
-    errors: list[DocgError] = []
-    missing: list[dict[str, Any]] = []
-    for reference, location in includes(source):
-        try:
-            clause = clause_template(organization_id=organization_id, reference=reference)
-        except DocgError as exc:
-            exc.details = {**exc.details, "location": location}
-            errors.append(exc)
-            continue
-        if clause.name in chain or len(chain) >= MAX_DEPTH:
-            names = " → ".join([*chain, clause.name])
-            errors.append(
-                render_error("template.render_failed", f"a clause includes itself: {names}", location=location)
-            )
-            continue
-        clause_source = template_bytes(clause)
-        try:
-            reads = docx_placeholders(clause_source)
-        except DocgError as exc:
-            exc.details = {**exc.details, "location": {**exc.details.get("location", {}), "clause": clause.name}}
-            errors.append(exc)
-            continue
-        for placeholder in reads:
-            if not resolves(data, placeholder.name):
-                where = {"clause": clause.name, "part": placeholder.part, "paragraph": placeholder.paragraph}
-                missing.append({"name": placeholder.name, "location": {**where, "text": placeholder.text}})
-        inner_errors, inner_missing = clause_check(
-            organization_id=organization_id, source=clause_source, data=data, chain=(*chain, clause.name)
-        )
-        errors += inner_errors
-        missing += inner_missing
-    return errors, missing

@@ -23,7 +23,7 @@ import threading
 import zipfile
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 
 from jinja2 import Template as JinjaTemplate
 from jinja2 import TemplateSyntaxError
@@ -32,6 +32,7 @@ from docg.documents.rendering.errors import classify, render_error, template_lin
 from docg.documents.rendering.markers import FILTERS, wrap_markers
 from docg.documents.rendering.media import DocxHelpers
 from docg.documents.rendering.richtext import bind, rich
+from docg.documents.rendering.text import clean_text
 from docg.workflows.expressions import environment
 
 logger = logging.getLogger(__name__)
@@ -39,22 +40,10 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
-# XML 1.0 refuses these characters. docxtpl parses its output with a *recovering* parser, which
-# answers one of them by dropping every `<`, `>` and `&` after it; in a header, python-docx's strict
-# parser fails the render instead. A vertical tab is Word's manual line break and a form feed a
-# page's end: both become a line break (docxtpl turns "\n" into <w:br/>, "\t" into <w:tab/>);
-# "\a" would be a new paragraph in docxtpl, which breaks nesting inside links and cells: dropped.
-_INVALID_XML = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
-_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
 # What docxtpl's own clean-up treats as the inside of a tag (same pattern, same reach).
 _IN_TAG = re.compile(r"(?<=\{[\{%])(.*?)(?=[\}%]\})")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
-def clean_text(value: str) -> str:
-    """`value` with what XML cannot hold removed, Word's line-break characters as newlines."""
-    return _INVALID_XML.sub("", _LINE_BREAKS.sub("\n", value))
 
 
 def _text(value: Any, *args: Any, **kwargs: Any) -> str:
@@ -204,7 +193,7 @@ def render_docx(
         tpl.init_docx()
     except Exception as exc:  # python-docx raises several types for a broken package
         raise render_error("template.unreadable", f"not a readable Word document ({type(exc).__name__})") from exc
-    helpers = DocxHelpers(tpl, organization_id=organization_id)
+    helpers = DocxHelpers(tpl, organization_id=organization_id, render=render_docx)
     helpers.context = context
     previous = bind(tpl)
     try:
@@ -223,7 +212,7 @@ def render_docx(
     return out.getvalue()
 
 
-def _read_parts(template: bytes) -> list[tuple[str, str]]:
+def _read_parts(template: bytes | IO[bytes]) -> list[tuple[str, str]]:
     """(entry name, xml) of each part docxtpl renders, each through lxml and back as docxtpl reads it.
 
     Word writes entities (`&quot;`) and declarations the raw bytes would show Jinja but
@@ -233,7 +222,7 @@ def _read_parts(template: bytes) -> list[tuple[str, str]]:
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     found = []
-    with zipfile.ZipFile(io.BytesIO(template)) as package:
+    with zipfile.ZipFile(io.BytesIO(template) if isinstance(template, bytes) else template) as package:
         for name in package.namelist():
             if re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes)\.xml", name):
                 root = etree.fromstring(package.read(name), parser)
@@ -252,7 +241,7 @@ def docx_parts(template: bytes) -> list[tuple[str, str]]:
     return sorted(found, key=lambda item: (order.get(item[0], 1), item[0]))
 
 
-def docx_part_errors(template: bytes) -> dict[str, tuple[str, str]]:
+def docx_part_errors(template: bytes | IO[bytes]) -> dict[str, tuple[str, str]]:
     """{entry name: (Jinja's message, text of the paragraph it points at)} for each part the renderer cannot parse.
 
     The same clean-up and environment as render_docx: a template that fails only after

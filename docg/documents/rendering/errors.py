@@ -12,6 +12,7 @@ from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
 
 from docg.common.errors import DocgError, translated
+from docg.documents.rendering.limits import RenderTimeout
 from docg.workflows.expressions import ExpressionError
 
 MESSAGES = {
@@ -100,8 +101,6 @@ def template_line(exc: BaseException) -> int | None:
 def classify(exc: BaseException, *, location: dict | None = None) -> DocgError:
     """Map what Jinja (or a filter, or the XML layer) raised to a DocgError."""
     location = location or {}
-    from docg.documents.rendering.limits import RenderTimeout
-
     if isinstance(exc, RenderTimeout):
         return render_error("template.render_timeout", "time budget spent", location=location)
     if isinstance(exc, DocgError):

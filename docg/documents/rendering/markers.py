@@ -21,6 +21,8 @@ from typing import Any
 
 from markupsafe import escape
 
+from docg.documents.rendering.text import clean_text
+
 # docxtpl's first two clean-up steps (DocxTemplate.patch_xml): a tag split over runs is joined.
 _SPLIT_OPENER = re.compile(r"(?<={)(<[^>]*>)+(?=[\{%\#])|(?<=[%\}\#])(<[^>]*>)+(?=\})", re.DOTALL)
 _TAG_BODY = re.compile(r"{%(?:(?!%}).)*|{#(?:(?!#}).)*|{{(?:(?!}}).)*", re.DOTALL)
@@ -116,8 +118,6 @@ def _inline(value: Any) -> str:
     """What goes inside a <w:t>: docg's own markup as is, anything else as escaped text."""
     if hasattr(value, "__html__"):
         return value.__html__()
-    from docg.documents.rendering.docx import clean_text
-
     return str(escape(clean_text(str(value))))
 
 

@@ -19,6 +19,7 @@ import binascii
 import io
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -29,7 +30,9 @@ from lxml import etree
 
 from docg.common.errors import DocgError
 from docg.common.ssrf import BlockedAddress, guarded_request
+from docg.documents.rendering.clauses import include
 from docg.documents.rendering.errors import render_error
+from docg.documents.rendering.text import clean_text
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGES = 50
@@ -149,8 +152,9 @@ class _Image:
 class DocxHelpers:
     """The functions a DOCX template may call, bound to one render (its DocxTemplate and organization)."""
 
-    def __init__(self, tpl, *, organization_id: Any):
-        self.tpl, self.organization_id = tpl, organization_id
+    def __init__(self, tpl, *, organization_id: Any, render: Callable[..., bytes]):
+        # `render`: the DOCX renderer itself, for clauses (a sub-template rendered with the same data).
+        self.tpl, self.organization_id, self.render = tpl, organization_id, render
         self._images: dict[str, bytes] = {}
         self.context: dict[str, Any] = {}  # the data, for clauses rendered with it
 
@@ -177,14 +181,10 @@ class DocxHelpers:
             raise render_error(
                 "template.render_failed", f"links must be http(s), mailto or tel URLs (got {url[:80]!r})"
             )
-        from docg.documents.rendering.docx import clean_text
-
         return _Link(self.tpl, url, clean_text(str(text) if text is not None else url))
 
     def include(self, reference: Any) -> Any:
-        from docg.documents.rendering.clauses import include
-
-        return include(self.tpl, reference, self.context, organization_id=self.organization_id)
+        return include(self.tpl, reference, self.context, organization_id=self.organization_id, render=self.render)
 
     def names(self) -> dict[str, Any]:
         return {"image": self.image, "link": self.link, "include": self.include}

@@ -17,7 +17,7 @@ run: those checks are left to the step itself.
 from typing import Any
 
 from docg.common.errors import DocgError
-from docg.documents.rendering.clauses import clause_check
+from docg.documents.rendering.clause_check import clause_check
 from docg.documents.rendering.errors import describe_location, human
 from docg.documents.rendering.templates import template_bytes, template_for
 from docg.documents.rendering.variables import resolves, template_placeholders

@@ -26,6 +26,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from docg.documents.rendering.errors import render_error
+from docg.documents.rendering.text import clean_text
 
 MAX_RICH_CHARS = 200_000
 _MAX_DEPTH = 12
@@ -406,7 +407,6 @@ class RichText:
 
 def rich(value: Any) -> RichText:
     """The `rich` filter: a data value (Markdown or HTML subset) as rich text."""
-    from docg.documents.rendering.docx import clean_text
 
     if isinstance(value, RichText):
         return value

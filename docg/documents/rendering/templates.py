@@ -10,12 +10,8 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from django.conf import settings
-
-from docg.common.errors import DocgError
 from docg.documents.models import Template
 from docg.documents.rendering.errors import render_error
-from docg.documents.rendering.limits import RenderTimeout, time_budget
 
 KINDS = {
     "docx": ("Word", ".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -62,25 +58,6 @@ def template_bytes(template: Template) -> bytes:
         while sum(len(v) for v in _cache.values()) > _CACHE_BYTES and len(_cache) > 1:
             _cache.popitem(last=False)
     return data
-
-
-def render_bytes(kind: str, source: bytes, data: dict[str, Any], *, organization_id: Any = None) -> bytes:
-    """Render within DOCUMENT_RENDER_TIMEOUT_SECONDS (default 60)."""
-    from docg.documents.rendering.docx import render_docx
-    from docg.documents.rendering.pptx import render_pptx
-
-    budget = float(getattr(settings, "DOCUMENT_RENDER_TIMEOUT_SECONDS", 60))
-    try:
-        with time_budget(budget):
-            if kind == "docx":
-                return render_docx(source, data, organization_id=organization_id)
-            return render_pptx(source, data)
-    except RenderTimeout as exc:
-        raise render_error("template.render_timeout", f"more than {budget:g} s") from exc
-    except DocgError as exc:
-        if exc.code == "template.render_timeout":
-            exc.message = f"more than {budget:g} s"
-        raise
 
 
 def document_name(requested: Any, template: Template, kind: str) -> str:

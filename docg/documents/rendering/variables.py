@@ -13,7 +13,9 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
 
+from docg.documents.rendering.docx import docx_parts, paragraph_text, patched_lines
 from docg.documents.rendering.errors import render_error
+from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, pptx_paragraphs
 from docg.workflows.expressions import environment
 
 NOT_DATA = frozenset(
@@ -126,8 +128,6 @@ def resolves(data: Any, path: str) -> bool:
 
 
 def docx_placeholders(template: bytes) -> list[Placeholder]:
-    from docg.documents.rendering.docx import docx_parts, paragraph_text, patched_lines
-
     found = []
     for part, xml in docx_parts(template):
         lines = patched_lines(xml)
@@ -153,8 +153,6 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
 
 
 def pptx_placeholders(template: bytes) -> list[Placeholder]:
-    from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, pptx_paragraphs
-
     found = []
     for entry in pptx_paragraphs(template):
         loop_var = entry["loop"][0] if entry["loop"] else None

@@ -131,7 +131,7 @@ def test_helpers_do_not_open_the_document_object(tag, tmp_path):
 
 
 def test_a_template_that_loops_for_ever_is_stopped(settings):
-    from docg.documents.rendering.templates import render_bytes
+    from docg.documents.rendering.render import render_bytes
 
     settings.DOCUMENT_RENDER_TIMEOUT_SECONDS = 1
     endless = _one_paragraph("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}")
@@ -246,3 +246,10 @@ def test_bytes_that_are_not_an_image_fail_cleanly():
     with pytest.raises(DocgError) as caught:
         render_docx(_one_paragraph("{{ image(logo) }}"), {"logo": "data:image/png;base64,aGVsbG8="})
     assert caught.value.code == "template.image_unavailable"
+
+
+def test_a_template_that_builds_a_huge_string_fails_with_a_clear_error():
+    with pytest.raises(DocgError) as caught:
+        render_docx(_one_paragraph("{{ 'a'.ljust(10**8) }}"), {})
+    assert caught.value.code == "template.forbidden"
+    assert "limit" in str(caught.value)

@@ -4,6 +4,7 @@ from docg.common.api.routers import Router
 from docg.executions.api.bulk import BulkOperationViewSet, ExecutionBulkViewSet
 from docg.executions.api.retention import RetentionPolicyViewSet
 from docg.executions.api.search import ExecutionExportViewSet, ExecutionSearchViewSet
+from docg.executions.api.signatures import SignatureRequestViewSet
 from docg.executions.api.subscriptions import EventDeliveryViewSet, EventSubscriptionViewSet
 from docg.executions.api.views import ApprovalViewSet, ExecutionViewSet
 from docg.executions.api.workflow_views import WorkflowRunViewSet
@@ -11,6 +12,7 @@ from docg.executions.api.workflow_views import WorkflowRunViewSet
 router = Router()
 router.register("executions", ExecutionViewSet, basename="execution")
 router.register("approvals", ApprovalViewSet, basename="approval")
+router.register("signature-requests", SignatureRequestViewSet, basename="signature-request")
 # Detail actions only (no list or detail route of its own): /workflows/{id}/executions, /runs, /preflight.
 router.register("workflows", WorkflowRunViewSet, basename="workflow")
 router.register("bulk-operations", BulkOperationViewSet, basename="bulk-operation")

@@ -25,6 +25,7 @@ from docg.executions.api.serializers import (
     RetryInput,
     StepOutput,
 )
+from docg.executions.api.signatures import ExecutionSignaturesOutput, execution_signatures_response
 from docg.executions.choices import LogDomain, LogLevel
 from docg.executions.state import IllegalTransition, TransitionConflict
 from docg.orgs.api.base import TenantViewSet
@@ -108,6 +109,11 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         execution = self.get_object()
         page = self.paginate_queryset(selectors.execution_audit(execution=execution))
         return self.get_paginated_response(AuditOutput(page, many=True).data)
+
+    @extend_schema(responses=ExecutionSignaturesOutput)
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def signatures(self, request, pk=None):
+        return execution_signatures_response(self.get_object())
 
     @extend_schema(responses=PreflightReportOutput)
     @action(detail=True, methods=["get"])

@@ -41,6 +41,7 @@ EXECUTION_FIELDS = {
     "until_phase",
 }
 transactional = pytest.mark.django_db(transaction=True)
+RUN_STATE_QUERIES = 3
 
 
 def start(client, workflow, **body):
@@ -542,3 +543,20 @@ def test_another_organization_gets_404_for_runs_and_approvals(cast, alice_api, c
     assert intruder.get(base).status_code == 404
     assert WorkflowExecution.objects.get().status == ExecutionStatus.QUEUED
     assert WorkflowApproval.objects.get().status == ApprovalStatus.PENDING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("steps", [1, 10])
+def test_the_run_state_takes_the_same_few_queries_however_many_steps(cast, alice_api, django_assert_num_queries, steps):
+    from docg.executions import dispatch
+
+    workflow = active_workflow(
+        cast, *[action(f"s{i}", "set_variables", parameters={"variables": {"i": i}}) for i in range(steps)]
+    )
+    with dispatch.inline():
+        execution_id = started(alice_api, workflow)
+    assert ExecutionStep.objects.filter(execution_id=execution_id).count() == steps + 1
+    # The user, the membership that scopes the organization, the run with its version.
+    with django_assert_num_queries(RUN_STATE_QUERIES):
+        response = alice_api.get(f"/api/v1/executions/{execution_id}")
+    assert response.json()["status"] == ExecutionStatus.COMPLETED

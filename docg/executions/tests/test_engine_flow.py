@@ -400,3 +400,54 @@ def test_a_run_whose_start_message_was_lost_is_restarted_by_the_sweep(cast, work
     WorkflowExecution.objects.filter(pk=execution.pk).update(updated_at=long_ago)
     reap_stuck()
     assert _finished(execution).status == ExecutionStatus.COMPLETED
+
+
+class _WorkerDied(BaseException):
+    """Stands for the worker dying mid-step: not an action's error, nothing records it."""
+
+
+def test_a_worker_dying_in_the_first_inline_steps_leaves_the_run_queued_for_the_sweep(cast, worker, settings):
+    # Preflight, the trigger and the inline steps after it are one transaction: a death in a later
+    # inline step rolls all of it back (no half-recorded run), and the sweep starts the run again.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from docg.connectors import registry
+    from docg.connectors.registry import App, Operation
+    from docg.connectors.runtime import ActionResult
+    from docg.executions.models import ExecutionLog
+    from docg.executions.reaper import reap_stuck
+
+    calls = []
+
+    def dies_once(ctx, params):
+        calls.append(ctx.step.node_key)
+        if len(calls) == 1:
+            raise _WorkerDied()
+        return ActionResult(output={"survived": True})
+
+    app = App(slug="crashkit", name="Crash kit")
+    app.action(Operation(name="dies_once", label="Dies once", handler=dies_once, inline=True))
+    registry.register(app)
+    try:
+        workflow = active_workflow(cast, NOOP, action("second", "dies_once", app="crashkit"))
+        with dispatch.captured() as sent:
+            execution = execution_start(workflow=workflow, trigger_data={}, by=cast.alice)
+        with pytest.raises(_WorkerDied):
+            execution_begin(execution_id=sent[0].object_id)
+        queued = WorkflowExecution.objects.get(pk=execution.pk)
+        assert queued.status == ExecutionStatus.QUEUED
+        assert not ExecutionStep.objects.filter(execution_id=execution.pk).exists()
+        assert list(ExecutionLog.objects.filter(execution_id=execution.pk).values_list("domain", flat=True)) == [
+            "trigger"
+        ]  # only "Run queued."
+
+        long_ago = timezone.now() - timedelta(seconds=settings.STEP_LEASE_SECONDS + 1)
+        WorkflowExecution.objects.filter(pk=execution.pk).update(updated_at=long_ago)
+        reap_stuck()
+        done = _finished(execution)
+        assert [s.node_key for s in _steps(done)] == ["start", "noop", "second"]
+        assert calls == ["second", "second"]
+    finally:
+        registry._APPS.pop("crashkit", None)

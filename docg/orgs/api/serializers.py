@@ -56,6 +56,11 @@ class OrganizationOutput(serializers.ModelSerializer):
         fields = ["id", "name", "language", "plan", "role", "created_at"]
 
 
+class OrganizationCreateInput(StrictInput):
+    name = serializers.CharField(max_length=200)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+
 class OrganizationUpdateInput(StrictInput):
     name = serializers.CharField(max_length=200, required=False)
     language = serializers.ChoiceField(choices=Language.choices, required=False)

@@ -6,7 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from docg.common.api.throttling import CREDENTIAL_THROTTLES
 from docg.orgs.api.serializers import (
+    OrganizationCreateInput,
     OrganizationOutput,
     OrganizationUpdateInput,
     RegisterInput,
@@ -14,14 +16,15 @@ from docg.orgs.api.serializers import (
     TokenObtainSerializer,
     TokenRefreshSerializer,
 )
-from docg.orgs.choices import MANAGER_ROLES
+from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.models import Organization
-from docg.orgs.services import organization_register, organization_update
+from docg.orgs.services import organization_create, organization_register, organization_update
 
 
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
+    throttle_classes = CREDENTIAL_THROTTLES
 
     @extend_schema(request=RegisterInput, responses={201: RegisterOutput})
     def post(self, request):
@@ -35,6 +38,7 @@ class RegisterView(APIView):
 
 class TokenView(TokenObtainPairView):
     serializer_class = TokenObtainSerializer
+    throttle_classes = CREDENTIAL_THROTTLES
 
 
 class TokenRefresh(TokenRefreshView):
@@ -45,7 +49,7 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """The caller's organizations, each with the caller's role.
 
     Scoped by membership rather than by X-Organization-ID: this is how a client
-    discovers which organizations it may choose.
+    discovers which organizations it may choose. POST creates another one, owned by the caller.
     """
 
     serializer_class = OrganizationOutput
@@ -59,6 +63,16 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             .annotate(role=F("memberships__role"))
             .order_by("-created_at", "-id")
         )
+
+    @extend_schema(request=OrganizationCreateInput, responses={201: OrganizationOutput})
+    def create(self, request):
+        if request.user.is_api_key:
+            raise PermissionDenied("An API key acts for its own organization only.")
+        data = OrganizationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = organization_create(owner=request.user, **data.validated_data)
+        organization.role = Role.OWNER
+        return Response(OrganizationOutput(organization).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OrganizationUpdateInput, responses=OrganizationOutput)
     def partial_update(self, request, pk=None):

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.schemas import output_schema, signature_parameters
-from docg.providers.clicksign import checks, handlers, signed_file  # noqa: F401  (checker and actor register)
+from docg.providers.clicksign import checks, envelope_ops, handlers, signed_file  # noqa: F401  (they register)
+from docg.providers.signature_preflight import signature_preflight
 
 app = register(
     App(
@@ -26,6 +27,7 @@ app.action(
             "the run goes 'signing' until everyone signed."
         ),
         queue="signatures",
+        preflight=signature_preflight(provider="clicksign", name="ClickSign"),
         phase="signature",
         max_attempts=4,
         timeout_seconds=120,

@@ -185,6 +185,20 @@ class ClickSignClient:
         attributes = {"message": message} if message else {}
         return self._request("POST", f"/envelopes/{envelope_id}/notifications", _resource("notifications", attributes))
 
+    def notify_signer(self, *, envelope_id: str, signer_id: str, message: str = "") -> dict:
+        """POST /envelopes/{id}/signers/{signer}/notifications — e-mails one signer again (at most once a minute)."""
+        attributes = {"message": message} if message else {}
+        return self._request(
+            "POST",
+            f"/envelopes/{envelope_id}/signers/{signer_id}/notifications",
+            _resource("notifications", attributes),
+        )
+
+    def cancel_envelope(self, *, envelope_id: str) -> dict:
+        """PATCH /envelopes/{id} status "canceled": nobody can sign the envelope any more."""
+        payload = _resource("envelopes", {"status": "canceled"}, id_=envelope_id)
+        return self._request("PATCH", f"/envelopes/{envelope_id}", payload)
+
     def list_envelopes(self) -> dict:
         """GET /envelopes — the cheapest authenticated call (the connection check)."""
         return self._request("GET", "/envelopes")

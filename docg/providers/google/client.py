@@ -30,6 +30,8 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
 # An appProperties key on every file docg makes, valued "<execution>:<node>": a retried step finds its file.
 STEP_PROPERTY = "docgStep"
+# What preflight asks Drive about a template or folder: cheap, and enough to know if the step can work.
+DRIVE_ACCESS_FIELDS = "id,name,mimeType,trashed,capabilities(canCopy,canDownload,canEdit,canAddChildren)"
 
 
 def api_root(name: str) -> str:
@@ -132,6 +134,12 @@ class GoogleClient:
         body = {"name": name, "parents": [folder_id], "appProperties": {STEP_PROPERTY: step}}
         params = {"supportsAllDrives": "true", "fields": "id,name,mimeType,parents,webViewLink"}
         return self._json("POST", url, what=f"the template file {file_id}", params=params, json=body)
+
+    def drive_file_capabilities(self, *, file_id: str, what: str) -> dict:
+        """GET /drive/v3/files/{fileId}?fields=...capabilities — whether the file exists and what we may do with it."""
+        url = f"{api_root('google_drive')}/drive/v3/files/{quote(file_id, safe='')}"
+        params = {"supportsAllDrives": "true", "fields": DRIVE_ACCESS_FIELDS}
+        return self._json("GET", url, what=what, params=params)
 
     def drive_find_step_file(self, *, step: str) -> dict | None:
         """GET /drive/v3/files?q=appProperties has {...} — the file an earlier attempt of the step made."""

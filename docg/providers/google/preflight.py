@@ -4,8 +4,9 @@ Every action: a Google connection is chosen (a node with none, or with another
 provider's, is blocked as `connection.inactive`; one whose status is not active
 or that has passed `expires_at` is reported by the generic check in
 docg.executions.preflight) and it still holds a token (`oauth_expired`).
-Docs/Slides: the template file id and folder id are not empty. Drive upload: the
-folder id is not empty. Gmail: every recipient address is valid
+Docs/Slides: the template file id and folder id are not empty, and Drive says the
+connection may copy the template and add files to the folder (drive_access.py,
+cached briefly per connection). Drive upload: the same for the folder. Gmail: every recipient address is valid
 (`delivery.invalid_email`). Values written in the node, or drawn by an
 expression from the trigger data, are checked now; those only an earlier step
 produces are checked when the step runs.
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import translated
 from docg.connectors.choices import Provider
+from docg.providers.google.drive_access import file_issues, scope_issues
 from docg.providers.preflight_checks import (
     UNKNOWN,
     blocking_issue,
@@ -69,15 +71,50 @@ def _empty_id_issue(node: dict, field: str, value: Any, language: str) -> dict |
 
 
 def _ids_preflight(*fields: str):
-    def check(*, node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
+    def check(*, node: dict, organization, trigger_data: dict, language: str, correlation_id: Any = None) -> list[dict]:
         params = node.get("parameters") or {}
         values = {
             f: resolve_now(value=params.get(f), organization=organization, trigger_data=trigger_data) for f in fields
         }
-        issues = [_empty_id_issue(node, f, values[f], language) for f in fields]
-        return [i for i in issues if i] + connection_issues(node, organization, language)
+        issues = [i for i in (_empty_id_issue(node, f, values[f], language) for f in fields) if i]
+        issues += connection_issues(node, organization, language)
+        if issues:
+            return issues
+        return _access_issues(node, organization, language, values, correlation_id)
 
+    # The run's correlation id goes on the Drive calls (docg.executions.preflight passes it).
+    check.wants = ("correlation_id",)  # type: ignore[attr-defined]
     return check
+
+
+def _access_issues(node: dict, organization, language: str, values: dict[str, Any], correlation_id: Any) -> list[dict]:
+    """Ask Drive (cached briefly) whether the connection can copy the template and write to the folder."""
+    _none, connection = chosen_connection(
+        node=node,
+        organization=organization,
+        provider=Provider.GOOGLE,
+        name="Google",
+        language=language,
+        only_active=True,
+    )
+    if connection is None:
+        return []
+    issues = scope_issues(node=node, connection=connection, language=language)
+    if issues:
+        return issues
+    for field, value in values.items():
+        if value is UNKNOWN:
+            continue  # an earlier step decides it: the step itself finds out
+        issues += file_issues(
+            node=node,
+            connection=connection,
+            field=field,
+            file_id=str(value).strip(),
+            language=language,
+            folder=field == "folder_id",
+            correlation_id=str(correlation_id or ""),
+        )
+    return issues
 
 
 fill_preflight = _ids_preflight("template_file_id", "folder_id")

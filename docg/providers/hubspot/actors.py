@@ -85,7 +85,7 @@ def deal_event_process(*, delivery_id: str, connection_id: str, event: dict[str,
             },
         }
     else:
-        if not deal_matches(parameters, data["deal"]):
+        if not deal_matches(parameters, data.get("deal")):
             return None
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)

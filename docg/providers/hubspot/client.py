@@ -9,6 +9,7 @@ permanent, "fix permissions"); 404 → `hubspot.not_found`; 429 → `rate_limit`
 (transient, Retry-After kept); 5xx, timeouts and network errors → transient.
 """
 
+import json
 from typing import Any
 
 import httpx
@@ -24,6 +25,8 @@ from docg.connectors.oauth import fresh_access_token
 
 TIMEOUT_SECONDS = 20.0
 BATCH_SIZE = 100  # HubSpot's batch read limit per request
+# HubSpot-defined association type of a note to a deal (CRM v4 associations).
+NOTE_TO_DEAL = 214
 
 MESSAGES = MessageCatalog(
     {
@@ -111,6 +114,12 @@ class HubSpotClient:
         """GET /crm/v3/objects/deals/{dealId}?properties=…"""
         return self._call("GET", f"/crm/v3/objects/deals/{deal_id}", params={"properties": ",".join(properties)})
 
+    def get_object(self, object_type: str, object_id: str, *, properties: list[str]) -> dict[str, Any]:
+        """GET /crm/v3/objects/{objectType}/{objectId}?properties=… (a contact or company)."""
+        return self._call(
+            "GET", f"/crm/v3/objects/{object_type}/{object_id}", params={"properties": ",".join(properties)}
+        )
+
     def associated_ids(self, from_type: str, object_id: str, to_type: str) -> list[str]:
         """GET /crm/v4/objects/{fromType}/{id}/associations/{toType}, every page: the associated record ids."""
         ids: list[str] = []
@@ -132,3 +141,30 @@ class HubSpotClient:
                 self._call("POST", f"/crm/v3/objects/{object_type}/batch/read", json=payload).get("results") or []
             )
         return records
+
+    def update_object(self, object_type: str, object_id: str, *, properties: dict[str, Any]) -> dict[str, Any]:
+        """PATCH /crm/v3/objects/{objectType}/{objectId} {"properties": {...}} — the record as it now is."""
+        return self._call("PATCH", f"/crm/v3/objects/{object_type}/{object_id}", json={"properties": properties})
+
+    def upload_file(self, *, name: str, data: bytes, content_type: str, folder_path: str) -> dict[str, Any]:
+        """POST /files/v3/files (multipart: file, folderPath, options) — a private file; its id."""
+        options = json.dumps({"access": "PRIVATE", "overwrite": False})
+        return self._call(
+            "POST",
+            "/files/v3/files",
+            files={"file": (name, data, content_type)},
+            data={"folderPath": folder_path, "fileName": name, "options": options},
+        )
+
+    def create_note(self, *, body: str, timestamp: str, deal_id: str, attachment_ids: list[str]) -> dict[str, Any]:
+        """POST /crm/v3/objects/notes — a note on the deal (association type 214: note → deal), files attached."""
+        properties = {"hs_note_body": body, "hs_timestamp": timestamp}
+        if attachment_ids:
+            properties["hs_attachment_ids"] = ";".join(attachment_ids)
+        association = {
+            "to": {"id": deal_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_DEAL}],
+        }
+        return self._call(
+            "POST", "/crm/v3/objects/notes", json={"properties": properties, "associations": [association]}
+        )

@@ -15,6 +15,12 @@ from typing import Any
 from docg.providers.hubspot.client import HubSpotClient
 
 SUBSCRIPTION_TYPES = ["deal.creation", "deal.propertyChange"]
+# The record triggers: which operation listens to which object's events (HubSpot's subscription prefixes).
+OPERATIONS = {"deal": "deal_event", "contact": "contact_event", "company": "company_event"}
+RECORD_SUBSCRIPTION_TYPES = {
+    "contact": ["contact.creation", "contact.propertyChange"],
+    "company": ["company.creation", "company.propertyChange"],
+}
 DEAL_PROPERTIES = [
     "dealname",
     "amount",
@@ -39,19 +45,29 @@ def workflow_trigger(workflow: Any) -> dict[str, Any]:
     return nodes[0]
 
 
+def event_object(event: dict[str, Any]) -> str:
+    """ "deal", "contact" or "company": what the event is about ("" for anything else)."""
+    prefix = str(event.get("subscriptionType") or "").split(".", 1)[0]
+    return prefix if prefix in OPERATIONS else ""
+
+
 def event_matches(parameters: dict[str, Any], event: dict[str, Any]) -> bool:
-    """Whether the event (before fetching the deal) is one this trigger listens to."""
-    kinds = parameters.get("subscription_types") or SUBSCRIPTION_TYPES
+    """Whether the event (before fetching the record) is one this trigger listens to."""
+    kind = event_object(event)
+    defaults = SUBSCRIPTION_TYPES if kind == "deal" else RECORD_SUBSCRIPTION_TYPES.get(kind, [])
+    kinds = parameters.get("subscription_types") or defaults
     if event.get("subscriptionType") not in kinds:
         return False
     names = parameters.get("property_names") or []
-    if event.get("subscriptionType") == "deal.propertyChange" and names:
+    if str(event.get("subscriptionType")).endswith(".propertyChange") and names:
         return event.get("propertyName") in names
     return True
 
 
-def deal_matches(parameters: dict[str, Any], deal: dict[str, Any]) -> bool:
-    """The pipeline / stage filters, on the fetched deal."""
+def deal_matches(parameters: dict[str, Any], deal: dict[str, Any] | None) -> bool:
+    """The pipeline / stage filters, on the fetched deal (a contact or company event has none to judge)."""
+    if deal is None:
+        return True
     properties = deal.get("properties") or {}
     if parameters.get("pipeline") and str(properties.get("pipeline") or "") != parameters["pipeline"]:
         return False
@@ -100,10 +116,39 @@ def fetch_deal_bundle(
     return bundle
 
 
+def fetch_record_bundle(
+    *, connection: Any, object_type: str, record_id: str, parameters: dict[str, Any], correlation_id: str = ""
+) -> dict[str, Any]:
+    """A contact (with its companies and deals) or a company (with its contacts and deals)."""
+    client = HubSpotClient(connection, correlation_id=correlation_id)
+    own = CONTACT_PROPERTIES if object_type == "contacts" else COMPANY_PROPERTIES
+    properties = list(dict.fromkeys(own + list(parameters.get("extra_properties") or [])))
+    record = _object(client.get_object(object_type, record_id, properties=properties))
+    key = "contact" if object_type == "contacts" else "company"
+    bundle: dict[str, Any] = {key: record}
+    others = (("companies", COMPANY_PROPERTIES),) if object_type == "contacts" else (("contacts", CONTACT_PROPERTIES),)
+    for to_type, wanted in (*others, ("deals", DEAL_PROPERTIES)):
+        ids = client.associated_ids(object_type, record["id"] or record_id, to_type)
+        bundle[to_type] = [_object(r) for r in client.batch_read(to_type, ids, properties=wanted)] if ids else []
+    if object_type == "contacts":
+        bundle["company"] = bundle["companies"][0] if bundle["companies"] else None
+    return bundle
+
+
 def trigger_data_for(
     *, connection: Any, event: dict[str, Any], parameters: dict[str, Any], correlation_id: str = ""
 ) -> dict[str, Any]:
-    bundle = fetch_deal_bundle(
-        connection=connection, deal_id=str(event["objectId"]), parameters=parameters, correlation_id=correlation_id
-    )
+    kind = event_object(event)
+    if kind in ("contact", "company"):
+        bundle = fetch_record_bundle(
+            connection=connection,
+            object_type="contacts" if kind == "contact" else "companies",
+            record_id=str(event["objectId"]),
+            parameters=parameters,
+            correlation_id=correlation_id,
+        )
+    else:
+        bundle = fetch_deal_bundle(
+            connection=connection, deal_id=str(event["objectId"]), parameters=parameters, correlation_id=correlation_id
+        )
     return {"event": event_summary(event), **bundle}

@@ -19,7 +19,6 @@ changes nothing — and a worker message that fetches the deal and starts the ru
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from typing import Any
@@ -28,10 +27,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from docg.common.errors import DocgError
+from docg.common.untrusted import loads_untrusted
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.providers.hubspot.actors import process_deal_event
-from docg.providers.hubspot.deals import event_matches, workflow_trigger
+from docg.providers.hubspot.deals import OPERATIONS, event_matches, event_object, workflow_trigger
 from docg.workflows.choices import WorkflowStatus
 from docg.workflows.models import WebhookDelivery, Workflow
 
@@ -92,7 +92,7 @@ def verify(*, method: str, uri: str, body: bytes, headers: dict[str, str], now: 
 
 def parse_events(raw: bytes) -> list[dict[str, Any]]:
     try:
-        data = json.loads(raw or b"[]", parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+        data = loads_untrusted(raw or b"[]")
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if isinstance(data, dict):
@@ -114,7 +114,7 @@ def matching_workflows(connection: DataSourceConnection, event: dict[str, Any]) 
     )
     for workflow in workflows:
         trigger = workflow_trigger(workflow)
-        if (trigger.get("app"), trigger.get("operation")) != ("hubspot", "deal_event"):
+        if (trigger.get("app"), trigger.get("operation")) != ("hubspot", OPERATIONS.get(event_object(event))):
             continue
         if trigger.get("connection") and str(trigger["connection"]) != str(connection.pk):
             continue
@@ -131,7 +131,7 @@ def receive(events: list[dict[str, Any]]) -> dict[str, int]:
     """Queue every authenticated event once per matching workflow; returns what happened to them."""
     summary = {"queued": 0, "duplicates": 0, "ignored": 0}
     for event in events:
-        if not str(event["subscriptionType"]).startswith("deal."):
+        if not event_object(event):
             summary["ignored"] += 1
             continue
         # Expired connections too: their events start runs that stop in needs_review with "Reconnect",

@@ -121,6 +121,20 @@ class GraphClient:
             )
         return data
 
+    def drive_get(self, *, drive_id: str | None = None) -> dict:
+        """GET {drive}?$select=id,driveType — the OneDrive or SharePoint library exists and may be read."""
+        response = self._request("GET", _drive(drive_id), what="the drive", params={"$select": "id,driveType"})
+        return self._json(response, "the drive")
+
+    def drive_item(self, *, path: str, drive_id: str | None = None) -> dict:
+        """GET {drive}/root:/{path}?$select=id,name,folder — the folder files are uploaded to."""
+        encoded = quote(path.strip("/"), safe="/")
+        what = f"the folder '{path}'"
+        response = self._request(
+            "GET", f"{_drive(drive_id)}/root:/{encoded}", what=what, params={"$select": "id,name,folder"}
+        )
+        return self._json(response, what)
+
     def upload_file(self, *, path: str, content: bytes, content_type: str, drive_id: str | None = None) -> dict:
         """PUT {drive}/root:/{path}:/content — the new (or replaced) driveItem: id, name, webUrl, size."""
         if len(content) > MAX_UPLOAD_BYTES:

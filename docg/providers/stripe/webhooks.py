@@ -6,12 +6,11 @@ than 300 s. stripe-python's verify_header skips the timestamp check unless it
 is given a tolerance, so the tolerance is always passed explicitly.
 """
 
-import json
-
 import stripe
 from django.conf import settings
 
 from docg.common.errors import DocgError
+from docg.common.untrusted import loads_untrusted
 from docg.providers.stripe.billing import billing_apply_event
 
 
@@ -36,7 +35,7 @@ def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
     except UnicodeDecodeError as exc:
         raise DocgError("stripe.bad_body", "The body is not UTF-8.") from exc
     try:
-        event = json.loads(payload)
+        event = loads_untrusted(payload)
     except (ValueError, RecursionError) as exc:
         raise DocgError("stripe.bad_body", "The body is not valid JSON.") from exc
     if not isinstance(event, dict):

@@ -16,7 +16,6 @@ that window answers with the first run: a captured delivery is useless later.
 
 import hashlib
 import hmac
-import json
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,6 +24,7 @@ from django.db import IntegrityError, transaction
 
 from docg.audit.choices import ActorType
 from docg.common.errors import DocgError
+from docg.common.untrusted import UntrustedValueError, check_json, loads_untrusted
 from docg.executions.engine import execution_start
 from docg.workflows.models import WebhookDelivery, Workflow
 
@@ -40,13 +40,15 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     """A JSON object or a form body as a dict; anything else is a 400."""
     if content_type.startswith("application/x-www-form-urlencoded"):
         try:
-            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+            return check_json(dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)))
         except UnicodeDecodeError as exc:
             raise DocgError("webhook.bad_body", "The form body is not UTF-8.") from exc
+        except UntrustedValueError as exc:
+            raise DocgError("webhook.bad_body", f"The form body cannot be stored: {exc}") from exc
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+        data = loads_untrusted(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise DocgError("webhook.bad_body", f"The body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
@@ -97,11 +99,16 @@ def _verify_signature(*, secret: str, raw: bytes, headers: dict[str, str], heade
     return "hmac-sha256:" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+def _start(workflow: Workflow, data: dict):
+    # The workflow and its active version were read above, to check this very delivery.
+    return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK, workflow_read=True)
+
+
 def webhook_receive(
     *, workflow_id: Any, secret: str, raw: bytes, content_type: str, headers: dict[str, str]
 ) -> tuple[Any, bool]:
     """Authenticate a delivery and start (or find) its run; returns (execution, created)."""
-    workflow = Workflow.objects.select_related("active_version").filter(pk=workflow_id).first()
+    workflow = Workflow.objects.select_related("active_version", "organization").filter(pk=workflow_id).first()
     if workflow is None or not hmac.compare_digest(workflow.webhook_secret.encode(), secret.encode()):
         raise _not_found()
     version = workflow.active_version
@@ -129,7 +136,7 @@ def webhook_receive(
     # captured delivery replayed with a new (unsigned) Idempotency-Key header.
     keys = [k for k in dict.fromkeys((key[:200], replay_key)) if k]
     if not keys:
-        return execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK), True
+        return _start(workflow, data), True
     try:
         with transaction.atomic():
             deliveries = [
@@ -138,7 +145,7 @@ def webhook_receive(
                 )
                 for k in keys
             ]
-            execution = execution_start(workflow=workflow, trigger_data=data, actor_type=ActorType.WEBHOOK)
+            execution = _start(workflow, data)
             for delivery in deliveries:
                 delivery.execution = execution
                 delivery.save(update_fields=["execution", "updated_at"])

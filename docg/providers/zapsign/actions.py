@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.schemas import output_schema, signature_parameters
-from docg.providers.zapsign import checks, handlers, signed_file  # noqa: F401  (checker and actor register)
+from docg.providers.signature_preflight import signature_preflight
+from docg.providers.zapsign import checks, envelope_ops, handlers, signed_file  # noqa: F401  (they register)
 
 app = register(
     App(
@@ -23,6 +24,7 @@ app.action(
         label=_("Send for signature (ZapSign)"),
         description=_("Create a ZapSign document from a generated PDF with its signers; the run goes 'signing'."),
         queue="signatures",
+        preflight=signature_preflight(provider="zapsign", name="ZapSign"),
         phase="signature",
         max_attempts=4,
         timeout_seconds=90,

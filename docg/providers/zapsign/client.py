@@ -81,6 +81,8 @@ class ZapSignClient:
             **self.extra_headers,
             "Authorization": f"Bearer {self.settings.api_token}",
             "Accept": "application/json",
+            # ZapSign refuses some calls (cancel) without a User-Agent of the caller's own.
+            "User-Agent": "docg",
         }
         response = self._call(method, url, tech, headers=headers, **({"json": payload} if payload is not None else {}))
         if response.status_code >= 400:
@@ -116,6 +118,14 @@ class ZapSignClient:
     def document_detail(self, *, token: str) -> dict:
         """GET /docs/{token}/ — the document with its status and (once signed) its `signed_file` link."""
         return self._send("GET", f"/docs/{token}/")
+
+    def resend_notifications(self, *, token: str) -> dict:
+        """POST /docs/{token}/resend-notifications-bulk/ — e-mails every pending signer again (no body)."""
+        return self._send("POST", f"/docs/{token}/resend-notifications-bulk/")
+
+    def refuse_document(self, *, token: str, reason: str) -> dict:
+        """POST /refuse/ — cancels an in-progress document: it is marked refused and can no longer be signed."""
+        return self._post("/refuse/", {"doc_token": token, "rejected_reason": reason})
 
     def list_documents(self) -> dict:
         """GET /docs/ — the cheapest authenticated call (the connection check)."""

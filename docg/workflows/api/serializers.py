@@ -57,6 +57,7 @@ class WorkflowOutput(serializers.ModelSerializer):
             "active_version",
             "nodes",
             "webhook_url",
+            "archived_at",
             "created_at",
             "updated_at",
         ]

@@ -15,7 +15,7 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
     serializer_class = WorkflowOutput
     filterset_class = WorkflowFilter
     # Starting runs, a workflow's runs and preflight: docg/executions/api/workflow_views.py.
-    action_roles = {"destroy": MANAGER_ROLES}
+    action_roles = {"destroy": MANAGER_ROLES, "restore": MANAGER_ROLES}
 
     def _fresh(self, workflow) -> dict:
         return WorkflowOutput(self.get_queryset().get(pk=workflow.pk)).data
@@ -42,8 +42,23 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
         services.workflow_update(workflow=workflow, by=request.user, **data.validated_data)
         return Response(self._fresh(workflow))
 
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # Archived workflows leave the list (?archived=true shows them); their detail stays readable.
+        if self.action == "list" and "archived" not in self.request.query_params:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
     def perform_destroy(self, instance):
+        # A workflow with runs is archived, not deleted: its runs, documents and signatures stay.
         services.workflow_delete(workflow=instance, by=self.request.user)
+
+    @extend_schema(request=None, responses=WorkflowOutput)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        workflow = self.get_object()
+        services.workflow_restore(workflow=workflow, by=request.user)
+        return Response(self._fresh(workflow))
 
     @extend_schema(request=None, responses=WorkflowOutput)
     @action(detail=True, methods=["post"])

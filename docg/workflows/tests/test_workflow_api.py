@@ -233,6 +233,43 @@ def test_another_organization_gets_404(cast, alice_api, charlie_api):
     assert Workflow.objects.get(pk=workflow_id).name == "Contract"
 
 
+def test_deleting_a_workflow_with_runs_archives_it_and_keeps_its_runs(cast, alice_api):
+    from docg.executions.engine import execution_start
+    from docg.executions.models import WorkflowExecution
+    from docg.workflows.services import workflow_activate
+
+    workflow_id = _create(alice_api).json()["id"]
+    workflow = Workflow.objects.get(pk=workflow_id)
+    workflow_activate(workflow=workflow, by=cast.alice)
+    execution = execution_start(workflow=workflow, trigger_data={"customer": "Ana"}, by=cast.alice)
+
+    response = alice_api.delete(f"/api/v1/workflows/{workflow_id}")
+    assert response.status_code == 204, response.content  # was a 500 (ProtectedError)
+    workflow.refresh_from_db()
+    assert workflow.archived_at is not None
+    assert workflow.status == "inactive"
+    assert WorkflowExecution.objects.filter(pk=execution.pk).exists()
+    assert alice_api.get(f"/api/v1/executions/{execution.pk}").status_code == 200
+    assert alice_api.get("/api/v1/workflows").json()["results"] == []
+    archived = alice_api.get("/api/v1/workflows", {"archived": "true"}).json()["results"]
+    assert [w["id"] for w in archived] == [workflow_id]
+    assert alice_api.post(f"/api/v1/workflows/{workflow_id}/activate").status_code == 409
+    assert alice_api.delete(f"/api/v1/workflows/{workflow_id}").status_code == 204  # again: still archived
+    assert AuditEvent.objects.filter(
+        action="workflow.deleted", target_id=workflow_id, event_metadata__archived=True
+    ).exists()
+
+    restored = alice_api.post(f"/api/v1/workflows/{workflow_id}/restore")
+    assert restored.status_code == 200
+    assert restored.json()["archived_at"] is None
+    assert [w["id"] for w in alice_api.get("/api/v1/workflows").json()["results"]] == [workflow_id]
+
+
+def test_another_organization_cannot_restore(cast, alice_api, charlie_api):
+    workflow_id = _create(alice_api).json()["id"]
+    assert charlie_api.post(f"/api/v1/workflows/{workflow_id}/restore").status_code == 404
+
+
 BROKEN = [
     ("{{ unclosed", "parameters.variables", "variables.total"),
     ("Total: {{ trigger.amount | no_such_filter }}", "parameters.variables", "variables.total"),
@@ -288,7 +325,10 @@ def test_a_non_finite_number_is_named_with_its_node_and_field(alice_api):
     body = json.dumps(workflow_body()).replace('"{{ trigger.customer }}"', "1e999")
     response = alice_api.post("/api/v1/workflows", body, content_type="application/json")
     assert response.status_code == 400, response.content
-    assert response.json()["error"]["message"] == "nodes[1].parameters: Numbers must be finite (no NaN or Infinity)."
+    # Refused while parsing, with the full path to the number.
+    assert response.json()["error"]["message"] == (
+        "nodes[1].parameters.variables.customer: Numbers must be finite (no NaN, Infinity, or values like 1e400)."
+    )
 
 
 def test_activation_names_the_unknown_app_of_the_only_node(alice_api):

@@ -20,7 +20,7 @@ from tests.fixtures.loopback import LoopbackHandler, loopback_server
 TOKEN = "cs-access-token"
 JSON_API = "application/vnd.api+json"
 SIGNED_PDF = b"%PDF-1.4\n% signed by every signer (ClickSign fake)\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-_ENVELOPE = re.compile(r"^/api/v3/envelopes/([0-9a-f-]{36})(/[a-z_]+)?(?:/([0-9a-f-]{36}))?$")
+_ENVELOPE = re.compile(r"^/api/v3/envelopes/([0-9a-f-]{36})(/[a-z_]+)?(?:/([0-9a-f-]{36}))?(/notifications)?$")
 
 
 @dataclass
@@ -80,6 +80,20 @@ def _route(fake: FakeClickSign, method: str, path: str, body: dict) -> tuple[int
     envelope_id, sub, child = match.group(1), match.group(2) or "", match.group(3)
     data = body.get("data") or {}
     attributes = data.get("attributes") or {}
+    if sub == "" and method == "PATCH" and attributes.get("status") == "canceled":
+        if data.get("type") != "envelopes" or data.get("id") != envelope_id:
+            return 422, _error("type is invalid")
+        if envelope["attributes"]["status"] != "running":
+            return 422, _error("only a running envelope can be canceled")
+        envelope["attributes"]["status"] = "canceled"
+        return 200, {"data": {"id": envelope_id, "type": "envelopes", "attributes": envelope["attributes"]}}
+    if sub == "/signers" and method == "POST" and match.group(4):
+        if child not in envelope["signers"] or data.get("type") != "notifications":
+            return 422, _error("signer is invalid")
+        if envelope["attributes"]["status"] != "running":
+            return 422, _error("envelope is not running")
+        envelope.setdefault("signer_notified", []).append(child)
+        return 201, {"data": {"id": str(uuid.uuid4()), "type": "notifications", "attributes": attributes}}
     if sub == "" and method == "PATCH":
         if data.get("type") != "envelopes" or data.get("id") != envelope_id or attributes.get("status") != "running":
             return 422, _error("status is invalid")

@@ -159,6 +159,9 @@ def _handler(fake: FakeGoogle):
                 return self._copy(m.group(1), r)
             if r.path == "/drive/v3/files" and r.method == "GET":
                 return self._list(r)
+            m = re.fullmatch(r"/drive/v3/files/([^/]+)", r.path)
+            if m and r.method == "GET":
+                return self._get(m.group(1), r)
             m = re.fullmatch(r"/drive/v3/files/([^/]+)/export", r.path)
             if m and r.method == "GET":
                 return self._export(m.group(1), r)
@@ -206,6 +209,18 @@ def _handler(fake: FakeGoogle):
                 "parents": f["parents"],
                 "webViewLink": f"https://docs.google.com/file/d/{f['id']}/view",
             }
+
+        def _get(self, file_id: str, r: Recorded):
+            """files.get: the fields asked for, capabilities as the file's sharing allows (all, unless set)."""
+            assert "capabilities(" in r.query.get("fields", ""), r.query
+            assert r.query.get("supportsAllDrives") == "true", r.query
+            f = fake.files.get(file_id)
+            if f is None:
+                return self._json(404, not_found(file_id))
+            everything = {"canCopy": True, "canDownload": True, "canEdit": True, "canAddChildren": True}
+            capabilities = {**everything, **f.get("capabilities", {})}
+            body = {"id": f["id"], "name": f["name"], "mimeType": f["mimeType"], "trashed": bool(f.get("trashed"))}
+            return self._json(200, {**body, "capabilities": capabilities})
 
         def _list(self, r: Recorded):
             query = r.query.get("q", "")

@@ -36,6 +36,7 @@ def google_connection(cast, organization=None, **credentials):
 
 
 def add_templates(fake) -> None:
+    fake.add_file(FOLDER, name="Contracts", mime="application/vnd.google-apps.folder")
     fake.add_file(DOC_TEMPLATE, name="Contract template", mime=DOC_MIME, text="Contract for {{name}}, total {{total}}.")
     fake.add_file(SLIDES_TEMPLATE, name="Proposal deck", mime=SLIDES_MIME, text="Proposal for {{name}} {{logo}}")
 

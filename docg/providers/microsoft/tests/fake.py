@@ -6,7 +6,10 @@ Documented endpoints served (v1.0):
 - `GET /v1.0/{drive}/items/{id}/content?format=pdf` → 302 to a pre-authenticated
   URL on the same server (`/download/{token}`), which serves the PDF and refuses
   a request that carries an Authorization header;
-- `POST /v1.0/me/sendMail` `{message, saveToSentItems}` → 202 with no body.
+- `POST /v1.0/me/sendMail` `{message, saveToSentItems}` → 202 with no body;
+- `GET /v1.0/me/drive` and `/v1.0/drives/{drive-id}` (known ids in `drives`) → the drive;
+- `GET /v1.0/{drive}/root:/{path}` → the folder, if an uploaded item lies under it (or it is
+  in `folders`), else 404 itemNotFound.
 
 A request without `Authorization: Bearer <token>` gets Graph's 401; `fail_next`
 queues documented error answers (403, 404, 409, 429 with Retry-After, 5xx) for
@@ -86,6 +89,9 @@ class FakeGraph:
     failures: list[tuple[int, dict, dict, str]] = field(default_factory=list)
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # SharePoint drive ids that exist (the account's OneDrive always does) and folder paths made by hand.
+    drives: set = field(default_factory=set)
+    folders: set = field(default_factory=set)
 
     def fail_next(
         self, status: int, *, code: str = "", message: str = "", headers: dict | None = None, path: str = ""
@@ -150,6 +156,10 @@ def _handler(fake: FakeGraph):
                 drive = "/".join(path.split("/")[:4]) + "/"
             if method == "PUT" and path.startswith(drive + "root:/") and path.endswith(":/content"):
                 return self._upload(request, path[len(drive + "root:/") : -len(":/content")], drive)
+            if method == "GET" and path == drive.rstrip("/"):
+                return self._drive(drive)
+            if method == "GET" and path.startswith(drive + "root:/") and not path.endswith(":/content"):
+                return self._folder(path[len(drive + "root:/") :])
             if method == "GET" and path.startswith(drive + "items/") and path.endswith("/content"):
                 return self._convert(request, path[len(drive + "items/") : -len("/content")])
             if method == "POST" and path == "/v1.0/me/sendMail":
@@ -177,6 +187,23 @@ def _handler(fake: FakeGraph):
                 "parentReference": {"driveId": drive.split("/")[3] if "drives" in drive else "b!me", "path": ""},
             }
             return self._answer(200 if existing else 201, body, {})
+
+        def _drive(self, drive: str):
+            drive_id = drive.split("/")[3] if "drives" in drive else "b!me"
+            if "drives" in drive and drive_id not in fake.drives:
+                return self._error(404)
+            return self._answer(200, {"id": drive_id, "driveType": "business"}, {})
+
+        def _folder(self, folder: str):
+            folder = folder.strip("/")
+            with fake.lock:
+                children = [i for i in fake.items.values() if i["path"].startswith(folder + "/")]
+            if not children and folder not in fake.folders:
+                return self._error(404)
+            name = folder.rsplit("/", 1)[-1]
+            return self._answer(
+                200, {"id": "01F" + uuid.uuid4().hex[:8], "name": name, "folder": {"childCount": len(children)}}, {}
+            )
 
         def _convert(self, request: Recorded, item_id: str):
             if request.query.get("format") != "pdf":

@@ -49,13 +49,16 @@ def test_a_triggered_agreement_is_filled_converted_by_microsoft_and_mailed_from_
     assert done.status == ExecutionStatus.COMPLETED, (done.last_error_code, done.last_error_human)
 
     assert [(m, p.split(":/")[0] if ":/" in p else p) for m, p in graph_api.api_calls()] == [
+        # Preflight: the drive and the destination folder (created by the upload) may be used.
+        ("GET", "/v1.0/me/drive"),
+        ("GET", "/v1.0/me/drive/root"),
         ("PUT", "/v1.0/me/drive/root"),
         ("GET", f"/v1.0/me/drive/items/{next(iter(graph_api.items))}/content"),
         ("POST", "/v1.0/me/sendMail"),
     ]
     for call in [*graph_api.requests, *graph_api.downloads]:
         assert call.headers["x-correlation-id"] == str(done.correlation_id)
-    upload = graph_api.requests[0]
+    upload = graph_api.requests[2]
     assert upload.path == f"/v1.0/me/drive/root:/docg/Agreement 2026-118 ({done.pk}).docx:/content"
     assert "Client: Ana Souza" in docx_text(upload.body)
 
@@ -84,7 +87,8 @@ def test_a_triggered_agreement_is_filled_converted_by_microsoft_and_mailed_from_
 
 
 def test_an_unavailable_graph_is_retried_and_the_run_still_completes(cast, worker, graph_api, fast_retries):
-    graph_api.fail_next(503, headers={"Retry-After": "1"})
+    # At the upload, after preflight's reads.
+    graph_api.fail_next(503, headers={"Retry-After": "1"}, path="/v1.0/me/drive/root:/docg/")
     done = _run(cast)
     assert done.status == ExecutionStatus.COMPLETED, (done.last_error_code, done.last_error_human)
     first, second = ExecutionStep.objects.filter(execution=done, node_key="fill").order_by("attempt")
@@ -118,7 +122,8 @@ def test_a_missing_mail_permission_fails_the_run_with_a_fix(cast, worker, graph_
 
 
 def test_an_expired_sign_in_fails_with_reconnect(cast, worker, graph_api):
-    graph_api.fail_next(401)
+    # The sign-in expires after preflight, at the upload.
+    graph_api.fail_next(401, path="/v1.0/me/drive/root:/docg/")
     done = _run(cast)
     assert done.status == ExecutionStatus.FAILED
     assert done.last_error_code == "oauth_expired"
@@ -130,7 +135,8 @@ def test_an_expired_sign_in_fails_with_reconnect(cast, worker, graph_api):
 def test_a_dry_run_fills_the_template_and_sends_nothing(cast, worker, graph_api):
     done = _run(cast, dry_run=True)
     assert done.status == ExecutionStatus.COMPLETED, (done.last_error_code, done.last_error_human)
-    assert graph_api.requests == [] and graph_api.sent == []
+    # Only preflight's reads: nothing is uploaded, converted or sent.
+    assert [m for m, _ in graph_api.api_calls()] == ["GET", "GET"] and graph_api.sent == []
     mail = ExecutionStep.objects.get(execution=done, node_key="mail")
     assert mail.data_out["dry_run"] is True and mail.data_out["delivery_state"]["status"] == "dry_run"
     assert "sent" not in _states(done)
@@ -143,4 +149,4 @@ def test_an_invalid_recipient_stops_the_run_in_preflight(cast, worker, graph_api
     [issue] = done.preflight_summary["blocking"]
     assert (issue["code"], issue["domain"]) == ("delivery.invalid_email", "delivery")
     assert "ana.client.example" in issue["message_human"]
-    assert graph_api.requests == []
+    assert [m for m, _ in graph_api.api_calls() if m != "GET"] == []  # preflight read; nothing was written

@@ -61,6 +61,38 @@ class FakeZapSign:
         self.docs[doc_token] = answer
         return answer
 
+    def resend(self, token: str) -> tuple[int, dict]:
+        """POST /docs/{token}/resend-notifications-bulk/: every pending signer, or the documented 400s."""
+        doc = self.docs.get(token)
+        if doc is None:
+            return 404, {"detail": "Documento não encontrado."}
+        if doc["status"] != "pending":
+            return 400, {"detail": "document_not_in_progress"}
+        pending = [s for s in doc["signers"] if s["status"] != "signed"]
+        if not pending:
+            return 400, {"detail": "no_pending_signers"}
+        doc["reminders"] = doc.get("reminders", 0) + 1
+        return 200, {
+            "success": True,
+            "total_signers": len(doc["signers"]),
+            "sent_count": len(pending),
+            "failed_count": 0,
+            "failed_signers": [],
+        }
+
+    def refuse(self, body: dict, headers: dict) -> tuple[int, dict]:
+        """POST /refuse/ {doc_token, rejected_reason}: an in-progress document becomes refused."""
+        if not headers.get("user-agent"):
+            return 400, {"detail": "User-Agent is required."}
+        doc = self.docs.get(str(body.get("doc_token") or ""))
+        if doc is None:
+            return 404, {"detail": "Documento não encontrado."}
+        if doc["status"] != "pending":
+            return 400, {"detail": "O documento precisa estar em andamento."}
+        doc["status"] = "refused"
+        doc["rejected_reason"] = body.get("rejected_reason")
+        return 200, {"token": doc["token"], "status": "refused"}
+
     def detail(self, token: str) -> dict | None:
         doc = self.docs.get(token)
         if doc is None:
@@ -80,13 +112,19 @@ def _handler(fake: FakeZapSign):
             fake.requests.append(Recorded("POST", self.path, self.lower_headers(), body))
             if fake.delay:
                 time.sleep(fake.delay)
-            if self.path != "/api/v1/docs/":
+            known = self.path == "/api/v1/docs/" or self.path == "/api/v1/refuse/"
+            resend = self.path.startswith("/api/v1/docs/") and self.path.endswith("/resend-notifications-bulk/")
+            if not (known or resend):
                 return self._answer(404, {"detail": "Not found."}, {})
             if self.headers.get("Authorization") != "Bearer zs-api-token":
                 return self._answer(401, {"detail": "Token inválido."}, {})
             if fake.failures:
                 status, answer, headers = fake.failures.pop(0)
                 return self._answer(status, answer, headers)
+            if resend:
+                return self._answer(*fake.resend(self.path.split("/")[4]), {})
+            if self.path == "/api/v1/refuse/":
+                return self._answer(*fake.refuse(body, self.lower_headers()), {})
             return self._answer(200, fake.success(body), {})
 
         def do_GET(self):
