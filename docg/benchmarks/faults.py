@@ -7,7 +7,7 @@ While they run, one kind of fault is injected:
 
 - worker-kill: SIGKILL a worker process group (then start a new one, as a
   platform restarts it), `--kills` times;
-- pg-blip: `pg_terminate_backend` every connection to the database, `--kills` times;
+- pg-blip: `pg_terminate_backend` every worker connection to the database, `--kills` times;
 - redis-blip: a private redis-server (broker and event streams) is killed while
   provider calls are in flight, and started again empty once they returned (so
   the sends after their commits failed).
@@ -338,9 +338,11 @@ def run_fault(
                     result.resumed_seconds.append(resumed - last_fault)
         elif fault == "pg-blip":
             with connection.cursor() as cursor:
+                # The workers' connections (named by PGAPPNAME): this process's own pool is not the subject.
                 cursor.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE datname = current_database() AND application_name = %s",
+                    [WORKER_APPLICATION_NAME],
                 )
             last_fault = time.monotonic()
         elif fault == "redis-blip":
@@ -383,8 +385,16 @@ def _step_done(key: str) -> bool:
     ).exists()
 
 
+WORKER_APPLICATION_NAME = "docg-fault-worker"
+
+
 def worker_env(**extra: str) -> dict[str, str]:
-    env = {"SSRF_ALLOWED_NETWORKS": "127.0.0.0/8", "DOCG_EMBEDDED_WORKER": "false", "PYTHONUNBUFFERED": "1"}
+    env = {
+        "SSRF_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "DOCG_EMBEDDED_WORKER": "false",
+        "PYTHONUNBUFFERED": "1",
+        "PGAPPNAME": WORKER_APPLICATION_NAME,  # libpq's: the database blip terminates only the workers' connections
+    }
     env.update(extra)
     return env
 
