@@ -47,7 +47,7 @@ run: venv
 
 # The engine suite runs a second time on RabbitMQ (the first pass uses the Redis broker).
 RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
-ENGINE_SUITE := docg/executions/tests tests/test_worker_crash.py tests/test_redis_restart.py
+ENGINE_SUITE := docg/executions/tests tests/test_worker_crash.py tests/test_redis_restart.py tests/test_faults.py
 
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: venv chromium libreoffice

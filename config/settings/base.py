@@ -317,6 +317,16 @@ LOGGING = {
 # A running step's lease; the reaper re-enqueues steps whose lease passed (a dead worker).
 STEP_LEASE_SECONDS = env.int("STEP_LEASE_SECONDS", default=60)
 REAPER_INTERVAL_SECONDS = env.float("REAPER_INTERVAL_SECONDS", default=10)
+# Each worker process beats every WORKER_HEARTBEAT_SECONDS; one silent for WORKER_HEARTBEAT_TIMEOUT_SECONDS
+# is dead, and its running steps are taken over without waiting for their leases.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=2)
+WORKER_HEARTBEAT_TIMEOUT_SECONDS = env.float("WORKER_HEARTBEAT_TIMEOUT_SECONDS", default=6)
+# A message whose send failed after commit is sent again from the outbox once this late.
+OUTBOX_RESEND_AFTER_SECONDS = env.float("OUTBOX_RESEND_AFTER_SECONDS", default=2)
+# How long a step keeps retrying, on fresh connections, to record a result through a database blip.
+DB_RETRY_SECONDS = env.float("DB_RETRY_SECONDS", default=5)
+# How long the API remembers a start's Idempotency-Key (and its answer).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 STEP_RETRY_BASE_SECONDS = env.float("STEP_RETRY_BASE_SECONDS", default=2)
 STEP_RETRY_MAX_SECONDS = env.float("STEP_RETRY_MAX_SECONDS", default=300)
 MAX_TRIGGER_DATA_BYTES = env.int("MAX_TRIGGER_DATA_BYTES", default=256 * 1024)

@@ -11,6 +11,7 @@ import dramatiq
 from django.db import close_old_connections
 
 from docg.executions import dispatch
+from docg.executions.db_retry import on_fresh_connection
 from docg.executions.engine import execution_begin, step_run
 
 # The engine takes care of its own retries (with attempts recorded on the steps).
@@ -20,14 +21,19 @@ _OPTIONS = {"max_retries": 0, "time_limit": 15 * 60 * 1000}
 def _chain(next_step: tuple[str, str] | None, queue: str) -> None:
     """Run steps back to back while the next one belongs on this queue and needs no wait."""
     while next_step is not None and next_step[1] == queue:
-        next_step = step_run(step_id=next_step[0], queue=queue)
+        step_id = next_step[0]
+        # A database blip: the claim (or a chain of inline steps) rolled back and runs again.
+        next_step = on_fresh_connection(
+            lambda step_id=step_id: step_run(step_id=step_id, queue=queue), what=f"running step {step_id}"
+        )
     if next_step is not None:
         dispatch.step_enqueue(step_id=next_step[0], queue=next_step[1])
 
 
 def execution_start_handle(execution_id: str) -> None:
     """A start message: preflight, the trigger, then the first steps that belong on the default queue."""
-    _chain(execution_begin(execution_id=execution_id), dispatch.DEFAULT_QUEUE)
+    begun = on_fresh_connection(lambda: execution_begin(execution_id=execution_id), what=f"starting {execution_id}")
+    _chain(begun, dispatch.DEFAULT_QUEUE)
 
 
 def _step_handler(queue: str) -> Callable[[str], None]:

@@ -4,7 +4,15 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from docg.common.admin_search import UUIDSearchMixin
-from docg.executions.models import ExecutionLog, ExecutionStep, WorkflowApproval, WorkflowExecution
+from docg.executions.models import (
+    ExecutionLog,
+    ExecutionStep,
+    OutboxMessage,
+    StartRequest,
+    WorkerHeartbeat,
+    WorkflowApproval,
+    WorkflowExecution,
+)
 from docg.executions.volume_models import (
     BulkOperation,
     BulkOperationItem,
@@ -195,6 +203,36 @@ class WorkflowApprovalAdmin(UUIDSearchMixin, _ViewOnlyMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+
+class _ReadOnlyAdmin(_ViewOnlyMixin, admin.ModelAdmin):
+    """The engine's own bookkeeping: staff may look (is a worker beating? is a send waiting?), never edit."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(_ReadOnlyAdmin):
+    list_display = ("id", "queue", "object_id", "due_at")
+    list_filter = ("queue",)
+    search_fields = ("object_id",)
+    readonly_fields = _all_fields(OutboxMessage)
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(UUIDSearchMixin, _ReadOnlyAdmin):
+    list_display = ("id", "hostname", "pid", "started_at", "beat_at")
+    search_fields = ("hostname", "id__exact")
+    readonly_fields = _all_fields(WorkerHeartbeat)
+
+
+@admin.register(StartRequest)
+class StartRequestAdmin(UUIDSearchMixin, _ReadOnlyAdmin):
+    list_display = ("key", "organization", "execution", "status_code", "created_at")
+    list_select_related = ("organization",)
+    search_fields = ("key", "execution__id__exact")
+    readonly_fields = _all_fields(StartRequest)
 
 
 # --- operating at volume: bulk operations, event subscriptions, retention ---------------------------------

@@ -16,8 +16,14 @@ Two modes replace the broker for a block of code, process-wide:
   without a worker);
 - captured(): messages are recorded, and sent on only with deliver=True
   (tests that drive steps themselves, or that lose a message on purpose).
+
+Through the broker, a message sent in a transaction is also written to the
+outbox (docg.executions.outbox) in that transaction: if the send after commit
+fails (broker down), the row is sent again within seconds by a worker
+(outbox_drain), and the caller does not see the failure.
 """
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -26,9 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import transaction
+from django.utils import timezone
 
 from docg.connectors.registry import Operation
+from docg.executions import outbox
 from docg.workflows.graph import NodeDict, node_operation
+
+logger = logging.getLogger(__name__)
 
 START = "start"
 DEFAULT_QUEUE = "default"
@@ -103,19 +113,33 @@ _modes_lock = threading.Lock()
 
 
 class _Delivery:
-    """The on_commit callback of one message; `scope` is the inline block it was sent in, if any."""
+    """The on_commit callback of one message; `scope` is the inline block it was sent in, if any;
+    `row_id` its outbox row, if it has one."""
 
-    def __init__(self, message: Message, scope: _Inline | None) -> None:
+    def __init__(self, message: Message, scope: _Inline | None, row_id: int | None = None) -> None:
         self.message = message
         self.scope = scope
+        self.row_id = row_id
 
     def __call__(self) -> None:
-        _deliver(self.message)
+        if self.row_id is None:
+            _deliver(self.message)
+            return
+        try:
+            _deliver(self.message)
+        except Exception:
+            # Committed, so the row is there: a worker's drain sends it again within seconds.
+            logger.warning("Could not send %s; the outbox will send it again", self.message, exc_info=True)
+            return
+        outbox.outbox_sent(self.row_id)
 
 
 def _on_commit(message: Message) -> None:
     innermost = _modes[-1] if _modes else None
-    transaction.on_commit(_Delivery(message, innermost if isinstance(innermost, _Inline) else None))
+    row_id = None
+    if innermost is None and transaction.get_connection().in_atomic_block:
+        row_id = outbox.outbox_write(queue=message.queue, object_id=message.object_id, delay_ms=message.delay_ms)
+    transaction.on_commit(_Delivery(message, innermost if isinstance(innermost, _Inline) else None, row_id))
 
 
 def _deliver(message: Message, below: int | None = None) -> None:
@@ -131,6 +155,25 @@ def _deliver(message: Message, below: int | None = None) -> None:
     else:
         actor = _route(message.queue).actor
         actor.send_with_options(args=(message.object_id,), delay=message.delay_ms or None)
+
+
+def outbox_drain(*, limit: int = 500) -> int:
+    """Send again the outbox's messages whose send failed after commit; returns how many left."""
+    sent: list[int] = []
+    with transaction.atomic():
+        for row in outbox.outbox_due(limit=limit):
+            delay_ms = max(0, int((row.due_at - timezone.now()).total_seconds() * 1000))
+            try:
+                _deliver(Message(row.queue, row.object_id, delay_ms))
+            except Exception:
+                # Still down: the rest stay for the next drain.
+                logger.warning("The outbox could not send %s yet", row, exc_info=True)
+                break
+            sent.append(row.pk)
+        outbox.outbox_delete(sent)
+    if sent:
+        logger.warning("Sent again %d message(s) whose first send had failed", len(sent))
+    return len(sent)
 
 
 def _run_inline(scope: _Inline, message: Message) -> None:

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from docg.common.models import TenantModel
@@ -70,6 +71,8 @@ class ExecutionStep(TenantModel):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # Whose lease it is: a worker records a result only while the token is still its own.
     lease_token = models.UUIDField(null=True, blank=True)
+    # The worker process (WorkerHeartbeat) that holds the lease: once it stops beating, the step is orphaned.
+    worker_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["execution", "index", "attempt"]
@@ -122,6 +125,59 @@ class WorkflowApproval(TenantModel):
 
     def __str__(self) -> str:
         return f"approval {self.node_key} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """A queue message written in the transaction that made its rows (docg.executions.outbox).
+
+    Deleted once the broker took it; a row still here some seconds after it was due is
+    a send that failed after commit (broker down), and a worker sends it again.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    queue = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    due_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.queue} {self.object_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per live worker process, refreshed every WORKER_HEARTBEAT_SECONDS (docg.executions.heartbeat).
+
+    A running step names the worker that claimed it, so a step whose worker stopped
+    beating is taken over without waiting for its lease to pass.
+    """
+
+    id = models.UUIDField(primary_key=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid}"
+
+
+class StartRequest(TenantModel):
+    """An API start's Idempotency-Key and the answer given, kept IDEMPOTENCY_KEY_HOURS (docg.executions.idempotency)."""
+
+    key = models.CharField(max_length=255)
+    # A hash of the method, route and body: the same key sent with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    execution = models.ForeignKey(WorkflowExecution, null=True, on_delete=models.CASCADE, related_name="+")
+    status_code = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="start_request_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 # Issue 15's tables live in their own module; importing them here registers them with the app.

@@ -3,6 +3,10 @@
 Dramatiq's Redis broker only requeues a dead worker's messages after its
 heartbeat timeout, and then only by chance, so docg keeps its own lease on every
 pending or running step and resends those whose lease has passed.
+
+A dead worker is usually found sooner, by its heartbeat (docg.executions.heartbeat):
+reap_orphans takes over its running steps at once and resends what it may have
+been holding unstarted.
 """
 
 import logging
@@ -13,10 +17,10 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from docg.executions import dispatch
+from docg.executions import dispatch, heartbeat
 from docg.executions.choices import ExecutionStatus, StepStatus
 from docg.executions.context import definition_nodes
-from docg.executions.models import ExecutionStep, WorkflowExecution
+from docg.executions.models import ExecutionStep, WorkerHeartbeat, WorkflowExecution
 from docg.executions.state import RUNNABLE
 from docg.workflows.graph import node_index
 
@@ -75,15 +79,113 @@ def restart_stalled(*, limit: int = 500) -> list[str]:
     return ids
 
 
+def reap_orphans(*, limit: int = 500) -> list[str]:
+    """Take over the steps of workers whose heartbeat stopped; return the ids of the steps resent.
+
+    Each dead worker is handled once (its row is locked, then deleted). Its running steps
+    get an expired lease and are resent, so the next claim takes them over. The messages
+    it had fetched but not started would come back only after the broker's own timeout
+    (Redis) or at once (RabbitMQ): its due pending steps and its queued runs are resent
+    too; a duplicate finds its step claimed or done, or its run started, and does nothing.
+    """
+    if not heartbeat.workers_dead():
+        return []
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS)
+    resent = []
+    with transaction.atomic():
+        dead = list(WorkerHeartbeat.objects.select_for_update(skip_locked=True).filter(beat_at__lt=cutoff))
+        if not dead:
+            return []
+        last_beat = max(worker.beat_at for worker in dead)
+        running = (
+            ExecutionStep.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("execution__workflow_version")
+            .filter(execution__status__in=RUNNABLE, status=StepStatus.RUNNING, worker_id__in=[w.pk for w in dead])
+        )
+        for step in running[:limit]:
+            step.lease_expires_at = now  # expired: the resent message's claim takes it over
+            step.save(update_fields=["lease_expires_at", "updated_at"])
+            _step_resend(step)
+            resent.append(str(step.pk))
+        unstarted, queued = _resend_unstarted(created_before=last_beat, limit=limit)
+        resent += unstarted
+        WorkerHeartbeat.objects.filter(pk__in=[worker.pk for worker in dead]).delete()
+    logger.warning(
+        "Worker(s) %s stopped beating: resent %d step(s) and %d queued run(s)",
+        ", ".join(f"{worker.hostname}:{worker.pid}" for worker in dead),
+        len(resent),
+        len(queued),
+    )
+    return resent
+
+
+def _step_resend(step: ExecutionStep) -> None:
+    nodes = definition_nodes(step.execution)
+    dispatch.step_enqueue(step_id=step.pk, queue=dispatch.node_queue(nodes[node_index(nodes, step.node_key)]))
+
+
+def _resend_unstarted(*, created_before, limit: int) -> tuple[list[str], list[str]]:
+    """Resend (caller's transaction) the due pending steps and the queued runs created before this moment."""
+    now = timezone.now()
+    pending = (
+        ExecutionStep.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("execution__workflow_version")
+        .filter(
+            execution__status__in=RUNNABLE,
+            status=StepStatus.PENDING,
+            created_at__lt=created_before,
+            # Due (not delayed): a pending step's lease is its due time plus a lease.
+            lease_expires_at__lte=now + timedelta(seconds=settings.STEP_LEASE_SECONDS),
+        )
+        .order_by("created_at")[:limit]
+    )
+    steps = []
+    for step in pending:
+        _step_resend(step)
+        steps.append(str(step.pk))
+    queued = [
+        str(pk)
+        for pk in WorkflowExecution.objects.select_for_update(skip_locked=True)
+        .filter(status=ExecutionStatus.QUEUED, created_at__lt=created_before)
+        .values_list("pk", flat=True)[:limit]
+    ]
+    for execution_id in queued:
+        dispatch.execution_enqueue(execution_id=execution_id)
+    return steps, queued
+
+
+# A key in the broker's Redis: missing means Redis lost its data (restarted empty), and every message with it.
+BROKER_MARK = "docg:broker:alive"
+
+
+def reap_lost_broker(*, limit: int = 500) -> list[str]:
+    """If the Redis broker came back empty, resend at once what its queues held (due pending steps, queued
+    runs) instead of leaving them to their leases; returns the ids resent. RabbitMQ keeps its queues on disk."""
+    import dramatiq
+
+    client = getattr(dramatiq.get_broker(), "client", None)
+    if client is None or not client.set(BROKER_MARK, "1", nx=True):
+        return []  # not Redis, or the mark (and so the queues) survived
+    with transaction.atomic():
+        steps, queued = _resend_unstarted(created_before=timezone.now(), limit=limit)
+    if steps or queued:
+        logger.warning("The broker's Redis lost its data: resent %d step(s), %d queued run(s)", len(steps), len(queued))
+    return steps + queued
+
+
 class ReaperThread(threading.Thread):
-    """Runs the sweep every REAPER_INTERVAL_SECONDS inside a worker process until stopped."""
+    """Runs the sweep inside a worker process right after boot (a restarted worker recovers what its
+    predecessor left at once), then every REAPER_INTERVAL_SECONDS until stopped."""
 
     def __init__(self) -> None:
         super().__init__(name="docg-reaper", daemon=True)
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        while not self.stopping.wait(settings.REAPER_INTERVAL_SECONDS):
+        wait = 0.0
+        while not self.stopping.wait(wait):
+            wait = settings.REAPER_INTERVAL_SECONDS
             try:
                 reap_stuck()
             except Exception:  # The sweep must outlive a database hiccup.

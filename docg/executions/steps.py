@@ -24,9 +24,10 @@ from django.utils.translation import gettext_lazy
 from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
-from docg.executions import phases
+from docg.executions import heartbeat, phases
 from docg.executions.choices import ExecutionStatus, LogDomain, StepStatus
 from docg.executions.context import definition_nodes, expression_context
+from docg.executions.db_retry import on_fresh_connection
 from docg.executions.document_log import document_announce
 from docg.executions.errors import as_step_error
 from docg.executions.events import event_batch, publish_event
@@ -118,7 +119,11 @@ def _mark_running(step, execution, node, operation, *, token=None, lease=None) -
     step.lease_token = token
     step.lease_expires_at = lease
     if token is not None:
-        step.save(update_fields=["status", "started_at", "lease_token", "lease_expires_at", "error_tech", "updated_at"])
+        step.worker_id = heartbeat.worker_id()  # a dead worker's steps are taken over before their leases pass
+        step.save(
+            update_fields=["status", "started_at", "lease_token", "lease_expires_at", "worker_id", "error_tech",
+                           "updated_at"]
+        )  # fmt: skip
     execution.current_step = {
         "index": step.index,
         "label": node.get("label") or node["key"],
@@ -226,18 +231,29 @@ def _save_execution(execution) -> None:
 def _run_outside_transaction(step, execution, node, operation, token, queue):
     keeper.hold(step.pk, token)
     try:
-        context = expression_context(execution)
+        # Claimed: a blip from here on must not leave the step to its lease.
+        context = on_fresh_connection(lambda: expression_context(execution), what=f"reading step {step.pk}'s inputs")
         params, result, error = _perform(execution, step, node, operation, context)
+        # The provider call happened: a database blip now must not make a takeover repeat it.
+        # The lease is still renewed meanwhile (the keeper has its own connection).
+        return on_fresh_connection(
+            lambda: _record_result(step, node, operation, token, params, result, error, queue),
+            what=f"recording step {step.pk}",
+        )
     finally:
         keeper.release(step.pk)
+
+
+def _record_result(step, node, operation, token, params, result, error, queue):
+    """The transaction that records an I/O step's result, if the step is still this claim's."""
     with transaction.atomic(), event_batch(), log_batch():
         locked = step_lock(step_id=step.pk)
         if locked is None:
             return None  # The run was deleted meanwhile.
-        execution, step = locked
-        if step.status != StepStatus.RUNNING or step.lease_token != token:
-            return None  # Presumed dead and taken over: the other run's result counts.
-        outcome = _record(execution, step, node, operation, params, result, error, queue)
+        execution, claimed = locked
+        if claimed.status != StepStatus.RUNNING or claimed.lease_token != token:
+            return None  # Presumed dead and taken over (or recorded by a first try): that result counts.
+        outcome = _record(execution, claimed, node, operation, params, result, error, queue)
         _save_execution(execution)
     return outcome[:2] if outcome else None
 

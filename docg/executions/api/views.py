@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from docg.common.errors import DocgError
 from docg.executions import control, selectors
 from docg.executions.api.filters import ApprovalFilter, ExecutionFilter, LogFilter, filtered
+from docg.executions.api.idempotency import IDEMPOTENCY_KEY, start_response
 from docg.executions.api.serializers import (
     ApprovalOutput,
     AuditOutput,
@@ -159,20 +160,25 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
             control.execution_cancel(execution=execution, by=request.user, reason=data.validated_data["reason"])
         return self._state(execution)
 
-    @extend_schema(request=RetryInput, responses={202: ExecutionOutput})
+    @extend_schema(request=RetryInput, responses={202: ExecutionOutput}, parameters=[IDEMPOTENCY_KEY])
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         execution = self.get_object()
         data = RetryInput(data=request.data)
         data.is_valid(raise_exception=True)
-        with conflicts_as_409():
-            retried = control.execution_retry(
-                execution=execution,
-                by=request.user,
-                trigger_data=data.validated_data.get("trigger_data"),
-                from_step=data.validated_data["from_step"],
-            )
-        return self._state(retried, status.HTTP_202_ACCEPTED)
+
+        def start():
+            with conflicts_as_409():
+                return control.execution_retry(
+                    execution=execution,
+                    by=request.user,
+                    trigger_data=data.validated_data.get("trigger_data"),
+                    from_step=data.validated_data["from_step"],
+                )
+
+        return start_response(
+            request, start=start, answer=lambda retried: ExecutionOutput(self.base_queryset.get(pk=retried.pk)).data
+        )
 
 
 class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

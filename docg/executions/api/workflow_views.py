@@ -7,13 +7,13 @@ workflow viewset had.
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from docg.common.errors import DocgError
 from docg.executions import selectors as execution_selectors
 from docg.executions.api.filters import RunFilter, filtered
+from docg.executions.api.idempotency import IDEMPOTENCY_KEY, start_response
 from docg.executions.api.serializers import (
     ExecutionOutput,
     ExecutionStartInput,
@@ -35,16 +35,20 @@ class WorkflowRunViewSet(TenantViewSet):
     # Preflight writes and sends nothing, so viewers may run it too.
     action_roles = {"preflight": frozenset(Role)}
 
-    @extend_schema(request=ExecutionStartInput, responses={202: ExecutionOutput})
+    @extend_schema(request=ExecutionStartInput, responses={202: ExecutionOutput}, parameters=[IDEMPOTENCY_KEY])
     @action(detail=True, methods=["post"])
     def executions(self, request, pk=None):
         """Start a run of the active version; the worker runs preflight and the steps."""
         workflow = self.get_object()
         data = ExecutionStartInput(data=request.data)
         data.is_valid(raise_exception=True)
-        execution = execution_start(workflow=workflow, by=request.user, **data.validated_data)
-        fresh = execution_selectors.executions_with_version().get(pk=execution.pk)
-        return Response(ExecutionOutput(fresh).data, status=status.HTTP_202_ACCEPTED)
+        return start_response(
+            request,
+            start=lambda: execution_start(workflow=workflow, by=request.user, **data.validated_data),
+            answer=lambda execution: ExecutionOutput(
+                execution_selectors.executions_with_version().get(pk=execution.pk)
+            ).data,
+        )
 
     @extend_schema(
         responses=ExecutionSummaryOutput(many=True),

@@ -5,6 +5,7 @@
 - render:    `--docs N --workers W [--pdf]`
 - webhook:   `--requests N --concurrency C --single S --worker-processes P` (the Procfile's processes, over HTTP)
 - dashboard: `--executions N --requests R [--keep]`
+- faults:    `--executions N --worker-processes P --kills K --call-seconds S` (worker kill, PostgreSQL and Redis blips)
 - purge:     `--executions N --steps K --logs L --batch-size B` (the retention purge, on PostgreSQL)
 """
 
@@ -16,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "target", choices=["engine", "webhook", "sse", "render", "dashboard", "purge"], help="What to benchmark."
+            "target",
+            choices=["engine", "webhook", "sse", "render", "dashboard", "purge", "faults"],
+            help="What to benchmark.",
         )
         engine = parser.add_argument_group("engine")
         engine.add_argument(
@@ -59,14 +62,22 @@ class Command(BaseCommand):
         webhook.add_argument("--concurrency", type=int, default=20, help="webhook: requests in flight at once.")
         webhook.add_argument("--single", type=int, default=50, help="webhook: requests sent one at a time first.")
         webhook.add_argument(
-            "--worker-processes", type=int, default=1, help="webhook: copies of the Procfile's worker line to start."
+            "--worker-processes",
+            type=int,
+            default=1,
+            help="webhook: copies of the Procfile's worker line to start (faults: at least 2).",
         )
+        faults = parser.add_argument_group("faults (also --executions: runs, 100; --worker-processes; --timeout)")
+        faults.add_argument("--kills", type=int, default=4, help="faults: workers killed and database blips per run.")
+        faults.add_argument("--call-seconds", type=float, default=1.0, help="faults: the loopback provider's delay.")
 
         purge = parser.add_argument_group("purge (also --executions, --steps)")
         purge.add_argument("--logs", type=int, default=4, help="purge: log lines per run.")
         purge.add_argument("--batch-size", type=int, default=500, help="purge: runs per batch transaction.")
 
     def handle(self, *args, target, **options):
+        if target == "faults":
+            return self._faults(**options)
         if target == "purge":
             return self._purge(**options)
         if target == "webhook":
@@ -100,6 +111,14 @@ class Command(BaseCommand):
             benchmark.run()
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+
+    def _faults(self, *, executions, worker_processes, kills, call_seconds, timeout, **_):
+        from docg.benchmarks.faults import faults_benchmark
+
+        faults_benchmark(
+            runs=100 if executions is None else executions, worker_processes=max(worker_processes, 2), kills=kills,
+            call_seconds=call_seconds, timeout=timeout or 600, write=self.stdout.write,
+        )  # fmt: skip
 
     def _webhook(self, *, requests, concurrency, single, worker_processes, steps, timeout, keep, **_):
         from docg.benchmarks.webhook import WebhookBenchmark
