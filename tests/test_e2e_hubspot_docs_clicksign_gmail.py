@@ -66,6 +66,8 @@ def fakes(settings, provider_api, google_api, clicksign_api):  # noqa: F811
         mime=DOC_MIME,
         text="Contract {{deal}} for {{company}}, total {{total}}, attention {{contact}}.",
     )
+    # Preflight asks Drive whether the destination folder exists and may be written to.
+    google_api.add_file(FOLDER, name="Contracts", mime="application/vnd.google-apps.folder")
     return provider_api, google_api, clicksign_api
 
 
@@ -255,7 +257,7 @@ def test_a_deal_webhook_ends_with_a_signed_contract_mailed_to_the_contact(cast, 
     # Google: the template was copied into the folder, filled, exported; the PDF is the run's document.
     [copy] = google_fake.calls("POST", rf"/drive/v3/files/{TEMPLATE}/copy")
     assert copy.json()["parents"] == [FOLDER] and copy.json()["name"] == "Contract Acme renewal"
-    [copy_id] = [f["id"] for f in google_fake.files.values() if f["id"] != TEMPLATE]
+    [copy_id] = [f["id"] for f in google_fake.files.values() if f["id"] not in (TEMPLATE, FOLDER)]
     [export] = google_fake.calls("GET", r"/drive/v3/files/.+/export")
     assert export.path == f"/drive/v3/files/{copy_id}/export" and export.query["mimeType"] == "application/pdf"
     generated = GeneratedDocument.objects.get(execution=run, node_key="fill")

@@ -5,6 +5,11 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/docg")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DEBUG", "false")
+# No connection pool in the test process: pytest-django closes and reopens connections around
+# transactional tests (and tests repoint them at a dead server), which a pool would outlive. The
+# servers tests start (the Procfile's web line) run with config.settings.test too, so the pool is
+# measured by `manage.py benchmark webhook`, which runs the base settings.
+os.environ.setdefault("DATABASE_POOL", "false")
 
 from .base import *  # noqa: F403
 from .base import DATABASES, MEDIA_ROOT

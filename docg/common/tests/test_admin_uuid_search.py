@@ -71,6 +71,7 @@ def test_execution_search_finds_ids_on_sqlite(tmp_path):
         REDIS_URL="",
         DOCG_ENV_FILE=str(tmp_path / "none.env"),
         MEDIA_ROOT=str(tmp_path / "media"),
+        EMAIL_URL="memorymail://",  # the invitation make_objects sends stays out of stdout
     )
     ran = subprocess.run(
         [sys.executable, "-c", SQLITE_SEARCH],
