@@ -12,7 +12,7 @@ REQUIREMENTS := $(wildcard requirements/*.txt)
 REQUIREMENTS_HASH := $(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 
-.PHONY: help venv run test lint format chromium libreoffice
+.PHONY: help venv run test lint format chromium libreoffice gettext
 
 help:
 	@echo "make run     start docg at http://127.0.0.1:$(PORT)/ (SQLite, no services needed)"
@@ -50,7 +50,7 @@ RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 ENGINE_SUITE := docg/executions/tests tests/test_worker_crash.py tests/test_redis_restart.py tests/test_faults.py
 
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
-test: venv chromium libreoffice
+test: venv chromium libreoffice gettext
 	BROKER_URL=$(RABBITMQ_URL) $(VENV)/bin/python manage.py ensure_services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -89,5 +89,16 @@ libreoffice:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(LIBREOFFICE_PACKAGES) >/dev/null; \
 		else \
 			echo "Cannot install LibreOffice: this machine has no apt-get. Install $(LIBREOFFICE_PACKAGES) and re-run make test."; exit 1; \
+		fi; \
+	fi
+
+# tests/test_translations.py extracts the catalogue afresh with gettext's xgettext and msgfmt.
+gettext:
+	@if ! command -v xgettext >/dev/null 2>&1 || ! command -v msgfmt >/dev/null 2>&1; then \
+		echo "gettext is missing: installing Debian's gettext package for the translation check."; \
+		if command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+		else \
+			echo "Cannot install gettext: this machine has no apt-get. Install gettext and re-run make test."; exit 1; \
 		fi; \
 	fi
