@@ -9,7 +9,7 @@ acted on exactly once. Each batch pushes the operation's lease forward; the swee
 re-sends an active operation whose lease passed (its message died with the worker).
 
 Audited: the creation (who, the filter, how many runs), each batch's outcome run by
-run, a cancel and the end. Each change of the counts is published after commit as
+run, a cancel, a resumption after a worker died, and the end. Each change of the counts is published after commit as
 `bulk_operation.progress` on the organization's event stream, which the
 operation's dashboard page follows.
 """
@@ -50,6 +50,7 @@ ACTION_CREATED = "bulk_operation.created"
 ACTION_CANCELED = "bulk_operation.canceled"
 ACTION_FINISHED = "bulk_operation.finished"
 ACTION_BATCH = "bulk_operation.batch"
+ACTION_RESUMED = "bulk_operation.resumed"
 # On the organization's stream after each change of an operation's counts or status.
 EVENT_PROGRESS = "bulk_operation.progress"
 SAMPLE_SIZE = 10
@@ -289,14 +290,17 @@ def bulk_sweep(*, limit: int = 100) -> list[str]:
     """Re-send active operations whose lease passed (their worker died); return their ids."""
     now = timezone.now()
     with transaction.atomic():
-        stale = list(
+        operations = list(
             BulkOperation.objects.select_for_update(skip_locked=True)
             .filter(status__in=BULK_ACTIVE, lease_expires_at__lt=now)
-            .values_list("pk", flat=True)[:limit]
+            .only("pk", "organization_id", "action", "done", "failed")[:limit]
         )
+        stale = [operation.pk for operation in operations]
         BulkOperation.objects.filter(pk__in=stale).update(lease_expires_at=now + timedelta(seconds=lease_seconds()))
-        for pk in stale:
-            transaction.on_commit(lambda pk=pk: _send(pk))
+        for operation in operations:
+            # Resumed by the system, where its batches had stopped: the trail says why they went on.
+            _audit(operation, ACTION_RESUMED, None, done=operation.done, failed=operation.failed)
+            transaction.on_commit(lambda pk=operation.pk: _send(pk))
     if stale:
         logger.warning("Re-sent %d bulk operation(s) whose lease had expired", len(stale))
     return [str(pk) for pk in stale]

@@ -203,6 +203,8 @@ def test_the_sweep_resends_an_operation_whose_worker_died(cast, alice_api, monke
     BulkOperation.objects.filter(pk=operation["id"]).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert bulk.bulk_sweep() == [operation["id"]]
     assert BulkOperation.objects.get(pk=operation["id"]).lease_expires_at > timezone.now()
+    resumed = AuditEvent.objects.get(action="bulk_operation.resumed", target_id=operation["id"])
+    assert (resumed.actor_type, resumed.event_metadata["done"]) == ("system", 0)
 
 
 @pytest.mark.django_db(transaction=True)
