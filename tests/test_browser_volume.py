@@ -113,6 +113,7 @@ def test_alice_ticks_three_of_five_failed_runs_and_only_those_are_retried(cast, 
     expect(page.get_by_label("Select the run of Contracts started", exact=False)).to_have_count(5)
     expect(page.locator("[data-selected-count]")).to_have_text("3")
     expect(page.locator("[data-select-page]")).to_have_js_property("indeterminate", True)
+    screenshot(page, "runs-selection")
     page.click("[data-bulk-retry]")
 
     page.wait_for_url("**/runs/bulk/")

@@ -176,8 +176,10 @@ def bulk_detail(request: HttpRequest, pk) -> HttpResponse:
     operation = member_object(request, BulkOperation.objects.all(), pk=pk)
     # Where the organization's stream is before the counts are read: the page follows it from
     # there, so a batch that commits in between reaches the page as an event (docg.executions.bulk).
-    position = stream_position(organization_key(operation.organization_id))
-    operation.refresh_from_db()
+    position = ""
+    if operation.status in BULK_ACTIVE:
+        position = stream_position(organization_key(operation.organization_id))
+        operation.refresh_from_db()
     failures = operation.items.filter(status="failed").select_related("execution")[:50]
     return render(
         request,
