@@ -41,6 +41,7 @@ from docg.executions.volume_models import (
     BulkOperationItem,
     BulkStatus,
 )
+from docg.orgs.billing import plan_limit, runs_this_month
 from docg.orgs.models import Organization
 from docg.workflows.models import Workflow
 
@@ -111,8 +112,17 @@ def bulk_preview(*, organization, action: str, filter: dict) -> dict:
         "count": count,
         "limit": max_runs(),
         "over_limit": count > max_runs(),
+        "plan_remaining": _plan_remaining(organization) if action == BulkAction.RETRY else None,
         "sample": list(runs.order_by("-created_at")[:SAMPLE_SIZE]),
     }
+
+
+def _plan_remaining(organization) -> int | None:
+    """Runs the plan still starts this month (None: unlimited): each retry is a new run, and those past it fail."""
+    org_id = getattr(organization, "pk", organization)
+    plan = Organization.objects.filter(pk=org_id).values_list("plan", flat=True).first()
+    limit = plan_limit(plan or "")
+    return None if limit is None else max(0, limit - runs_this_month(organization=org_id))
 
 
 # --- creating, cancelling ---------------------------------------------------------

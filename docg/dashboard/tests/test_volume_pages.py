@@ -96,7 +96,9 @@ def test_the_runs_list_offers_selection_to_writers_only(client, cast):
     assert "data-select-run" not in client.get("/executions/").content.decode()
 
 
-def test_a_selection_is_confirmed_with_its_exact_count_and_a_changed_count_asks_again(client, cast, monkeypatch):
+def test_a_selection_is_confirmed_with_its_exact_count_and_a_changed_count_asks_again(
+    client, cast, monkeypatch, settings
+):
     monkeypatch.setattr(bulk, "_send", lambda pk: None)
     workflow = active_workflow(cast, PREPARE, name="Contracts")
     ids = _failed(cast, workflow, 3)
@@ -109,6 +111,10 @@ def test_a_selection_is_confirmed_with_its_exact_count_and_a_changed_count_asks_
     assert 'data-count="2"' in html and "This will retry 2 runs." in html
     assert "You selected 3 runs" in html and "data-bulk-left-alone" in html
     assert 'name="from_step"' in html and "<select" in html  # One workflow: its steps to choose from.
+    assert "data-bulk-plan-remaining" not in html  # The free plan starts 100 more runs this month.
+    settings.BILLING_PLAN_LIMITS = {**settings.BILLING_PLAN_LIMITS, "free": {"monthly_executions": 1}}
+    short = client.post("/runs/bulk/", {"scope": "selected", "action": "retry", "ids": ids[:2]}).content.decode()
+    assert 'data-bulk-plan-remaining="1"' in short and "the retries past that will fail" in short
     assert not BulkOperation.objects.exists()
 
     # Confirmed for a count that is no longer true (a third run, or another action): shown again, nothing done.

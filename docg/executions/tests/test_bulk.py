@@ -54,6 +54,7 @@ def test_dry_run_counts_and_samples_without_acting(cast, alice_api):
     preview = response.json()
     assert preview["count"] == 12
     assert preview["over_limit"] is False
+    assert preview["plan_remaining"] == 100  # The free plan's month, none started yet: every retry is a new run.
     assert len(preview["sample"]) == bulk.SAMPLE_SIZE
     assert WorkflowExecution.objects.count() == before
     assert not BulkOperation.objects.exists()
@@ -61,9 +62,10 @@ def test_dry_run_counts_and_samples_without_acting(cast, alice_api):
     assert alice_api.post(BULK, body, format="json").json()["count"] == 12
     body["filter"]["created_before"] = "2020-01-02T00:00:00Z"
     assert alice_api.post(BULK, body, format="json").json()["count"] == 0
-    # Cancel only reaches live runs: none of these.
+    # Cancel only reaches live runs: none of these (and starts no run the plan counts).
     body["action"] = "cancel"
     assert alice_api.post(BULK, body, format="json").json()["count"] == 0
+    assert alice_api.post(BULK, body, format="json").json()["plan_remaining"] is None
 
 
 @pytest.mark.django_db
