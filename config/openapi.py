@@ -371,7 +371,9 @@ def document_for_clients(result: dict, generator: Any, request: Any, public: boo
     )
     paths["/api/v1/sse/stream"] = _stream(
         "Follow the organization's run events",
-        "Creation, status and progress events of every run of the organization, as Server-Sent Events.",
+        "Creation, status and progress events of every run of the organization, as Server-Sent Events. It also "
+        "carries `bulk_operation.progress` after each batch of a bulk retry or cancel: `bulk_operation_id`, "
+        "`action`, `status`, `total`, `done`, `failed`, `canceled` and `pending` (no `execution_id`).",
         [
             {
                 "name": "organization",

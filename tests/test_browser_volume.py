@@ -1,7 +1,8 @@
 """Bulk actions and the retention policy in a real browser (Debian's chromium via Playwright).
 
 The dashboard is the session's web server; the bulk operation runs in this
-process's Dramatiq worker (`worker`), whose retried runs run there too.
+process's Dramatiq worker (`worker`), whose retried runs run there too, or, to
+watch its page follow it live, batch by batch in the test itself.
 """
 
 from datetime import timedelta
@@ -10,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from docg.executions import bulk
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import BulkOperation, RetentionPolicy, WorkflowExecution
 from docg.executions.tests.builders import PREPARE, active_workflow
@@ -93,4 +95,110 @@ def test_the_owner_sets_retention_and_a_member_only_reads_it(cast, browser, dash
     page = logged_in_page(browser, dashboard_server.url, "bob@example.com", next_path="/settings/retention/")
     expect(page.locator("[data-retention-runs]")).to_have_attribute("data-retention-runs", "30")
     expect(page.locator("[data-retention-form]")).to_have_count(0)
+    page.close()
+
+
+def test_alice_ticks_three_of_five_failed_runs_and_only_those_are_retried(cast, browser, dashboard_server, worker):
+    workflow = active_workflow(cast, PREPARE, name="Contracts")
+    failed = ended_runs(workflow, cast.acme, 5, ExecutionStatus.FAILED)
+    chosen, left = failed[:3], failed[3:]
+
+    page = logged_in_page(browser, dashboard_server.url, "alice@example.com", next_path="/executions/?status=failed")
+    expect(page.locator("[data-select-run]")).to_have_count(5)
+    page.check(f"#select-{chosen[0].pk}")
+    page.check(f"#select-{chosen[1].pk}")
+    # The keyboard alone ticks a run too; each box is labelled with the run it selects.
+    page.focus(f"#select-{chosen[2].pk}")
+    page.keyboard.press("Space")
+    expect(page.get_by_label("Select the run of Contracts started", exact=False)).to_have_count(5)
+    expect(page.locator("[data-selected-count]")).to_have_text("3")
+    expect(page.locator("[data-select-page]")).to_have_js_property("indeterminate", True)
+    screenshot(page, "runs-selection")
+    page.click("[data-bulk-retry]")
+
+    page.wait_for_url("**/runs/bulk/")
+    expect(page.locator("[data-bulk-selected]")).to_have_attribute("data-bulk-selected", "3")
+    preview = page.locator("[data-bulk-preview]")
+    expect(preview).to_have_attribute("data-count", "3")
+    expect(preview).to_contain_text("This will retry 3 runs.")
+    assert not BulkOperation.objects.exists()  # The confirmation acts on nothing yet.
+    screenshot(page, "bulk-selection-confirmation")
+
+    page.click("[data-bulk-confirm]")
+    page.wait_for_url("**/runs/bulk/*-*/")
+    expect(page.locator("[data-bulk-operation]")).to_have_attribute(
+        "data-status", "completed", timeout=UI_TIMEOUT_MS * 2
+    )
+    expect(page.locator("[data-done]")).to_have_text("3")
+    children = WorkflowExecution.objects.filter(parent_execution__isnull=False)
+    assert sorted(str(c.parent_execution_id) for c in children) == sorted(str(r.pk) for r in chosen)
+    assert not WorkflowExecution.objects.filter(parent_execution__in=left).exists()
+    page.close()
+
+
+def test_bob_cancels_every_run_that_matches_beyond_the_first_page(cast, browser, dashboard_server, worker):
+    workflow = active_workflow(cast, PREPARE, name="Contracts")
+    other = active_workflow(cast, PREPARE, name="Invoices")
+    paused = ended_runs(workflow, cast.acme, 30, ExecutionStatus.PAUSED)
+    untouched = ended_runs(other, cast.acme, 2, ExecutionStatus.PAUSED)
+
+    page = logged_in_page(browser, dashboard_server.url, "bob@example.com", next_path="/executions/")
+    page.goto(f"{dashboard_server.url}/executions/?status=paused&workflow={workflow.pk}")
+    expect(page.locator("[data-select-run]")).to_have_count(25)  # One page.
+    page.focus("[data-select-page]")
+    page.keyboard.press("Space")
+    expect(page.locator("[data-select-run]:checked")).to_have_count(25)
+    expect(page.locator("[data-selected-count]")).to_have_text("25")
+    expect(page.locator("label:has([data-scope-filter])")).to_have_text("All 30 runs that match this filter")
+    page.check("[data-scope-filter]")
+    page.click("[data-bulk-cancel]")
+
+    page.wait_for_url("**/runs/bulk/")
+    preview = page.locator("[data-bulk-preview]")
+    expect(preview).to_have_attribute("data-count", "30")
+    expect(preview).to_contain_text("This will cancel 30 runs.")
+    page.click("[data-bulk-confirm]")
+    page.wait_for_url("**/runs/bulk/*-*/")
+    expect(page.locator("[data-bulk-operation]")).to_have_attribute(
+        "data-status", "completed", timeout=UI_TIMEOUT_MS * 2
+    )
+    expect(page.locator("[data-done]")).to_have_text("30")
+    statuses = set(WorkflowExecution.objects.filter(pk__in=[r.pk for r in paused]).values_list("status", flat=True))
+    assert statuses == {ExecutionStatus.CANCELED}
+    assert set(WorkflowExecution.objects.filter(pk__in=[r.pk for r in untouched]).values_list("status", flat=True)) == {
+        ExecutionStatus.PAUSED
+    }
+    page.close()
+
+
+def test_the_operation_page_follows_progress_live_without_reloading(cast, browser, dashboard_server, settings):
+    """The batches run here, one by one, while the page is open: each shows up on it through the stream."""
+    settings.BULK_BATCH_SIZE = 2
+    workflow = active_workflow(cast, PREPARE, name="Contracts")
+    ended_runs(workflow, cast.acme, 5, ExecutionStatus.PAUSED)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "_send", lambda pk: None)  # No worker: this test is the worker.
+        operation = bulk.bulk_create(
+            organization=cast.acme, by=cast.alice, action="cancel", filter={"status": "paused"}
+        )
+
+    page = logged_in_page(browser, dashboard_server.url, "alice@example.com", next_path=f"/runs/bulk/{operation.pk}/")
+    live = page.locator("[data-bulk-live]")
+    expect(live).to_have_attribute("data-live", "on")
+    expect(page.locator("[data-pending]")).to_have_text("5")
+    page.evaluate("window.notReloaded = true")
+
+    for done, pending in [(2, 3), (4, 1)]:
+        assert bulk.bulk_batch(operation_id=operation.pk) is True
+        expect(page.locator("[data-done]")).to_have_text(str(done))
+        expect(page.locator("[data-pending]")).to_have_text(str(pending))
+        expect(page.locator("[data-bulk-operation]")).to_have_attribute("data-status", "running")
+    expect(page.locator("[data-bulk-progress]")).to_have_attribute("value", "80")
+    assert bulk.bulk_batch(operation_id=operation.pk) is False
+
+    expect(page.locator("[data-bulk-operation]")).to_have_attribute("data-status", "completed")
+    expect(page.locator("[data-done]")).to_have_text("5")
+    expect(page.locator("[data-action=bulk-cancel]")).to_have_count(0)  # The card was read again at the end.
+    expect(live).to_have_attribute("data-live", "done")
+    assert page.evaluate("window.notReloaded") is True
     page.close()

@@ -84,6 +84,21 @@ def publish_event(execution, event_type: str, data: dict | None = None) -> None:
     transaction.on_commit(lambda: _write(entries))
 
 
+def publish_organization_event(organization_id, event: dict[str, Any]) -> None:
+    """Queue an event that is no run's (a bulk operation's progress) for the organization's stream, after commit.
+
+    It carries `schema_version`, `event_type`, `timestamp` and `organization_id` like a run's event.
+    """
+    event = {
+        "schema_version": SCHEMA_VERSION,
+        "timestamp": timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "organization_id": str(organization_id),
+        **event,
+    }
+    entries = [(organization_key(organization_id), event)]
+    transaction.on_commit(lambda: _write(entries))
+
+
 def _write(entries: list) -> None:
     try:
         get_streams().append_many(entries)

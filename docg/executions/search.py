@@ -4,8 +4,10 @@ On PostgreSQL each of the three is a case-insensitive substring match that a
 trigram GIN index serves (migration 0006: `UPPER(trigger_data::text)`,
 `UPPER(name)` of generated documents, `UPPER(signer_email)` of signature
 requests), so "12.345.678/0001-90" finds the run whose trigger carried that
-CNPJ without scanning every run. Elsewhere (SQLite in development) the same
-query runs as plain `icontains`, unindexed.
+CNPJ without scanning every run. Where pg_trgm could not be installed the indexes
+are absent (docg.executions.search_indexes) and the same query scans: slower,
+same answers. Elsewhere (SQLite in development) the query runs as plain
+`icontains`, unindexed.
 """
 
 from django.db import connection

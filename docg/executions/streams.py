@@ -56,6 +56,19 @@ def parse_public_id(value: str) -> tuple[str, str] | None:
     return epoch, entry_id
 
 
+def stream_position(key: str) -> str:
+    """The client id of the stream's last entry now (`""` if the stream cannot be read).
+
+    A page that reads it before reading the database, then opens the stream with it as
+    Last-Event-ID, misses no event written in between (events are written after commit).
+    """
+    try:
+        streams = get_streams()
+        return public_id(streams.epoch(), streams.bounds(key).last_id or "0-0")
+    except Exception:  # A stream outage must not fail the page: it then follows from "now".
+        return ""
+
+
 @dataclass(frozen=True)
 class Bounds:
     exists: bool

@@ -184,6 +184,8 @@
 
     function refreshRows() {
       if (!window.htmx) return;
+      // Fresh rows would drop the runs ticked for a bulk action: the badges still update in place.
+      if (root.querySelector("[data-select-run]:checked, [data-select-page]:checked, [data-scope-filter]:checked")) return;
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(function () {
         // The address bar holds the current filters (the filter form pushes them there).
@@ -224,6 +226,94 @@
       root.dataset.live = "polling";
       if (indicator) indicator.dataset.state = "polling";
       if (!polling) polling = setInterval(refreshRows, 15000);
+    };
+  }
+
+  // --- the runs list: tick runs, or all on this page, for a bulk retry or cancel -----------
+  // Delegated, so rows swapped in by htmx (filters, pages, live refreshes) need nothing more.
+  function revealSelection(scope) {
+    scope.querySelectorAll("[data-select-page-label]").forEach(function (label) { label.hidden = false; });
+  }
+
+  function countSelection(form) {
+    const boxes = Array.from(form.querySelectorAll("[data-select-run]"));
+    const ticked = boxes.filter(function (box) { return box.checked; }).length;
+    const all = form.querySelector("[data-select-page]");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    const count = form.querySelector("[data-selected-count]");
+    if (count) count.textContent = String(ticked);
+  }
+
+  document.addEventListener("change", function (event) {
+    const form = event.target.closest && event.target.closest("form[data-run-select]");
+    if (!form) return;
+    const target = event.target;
+    if (target.matches("[data-select-page]")) {
+      form.querySelectorAll("[data-select-run]").forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.matches("[data-select-page], [data-select-run]")) {
+      // Ticking runs means "these runs", not every run that matches.
+      const selected = form.querySelector("[data-scope-selected]");
+      if (selected) selected.checked = true;
+      countSelection(form);
+    }
+  });
+  document.addEventListener("htmx:load", function (event) { revealSelection(event.target); });
+
+  // --- a bulk operation's progress, live from the organization stream -----------------------
+  function liveBulk(root) {
+    const operation = root.dataset.operationId;
+    const statusLabels = readJson("bulk-status-labels");
+    let source = null;
+    let refreshTimer = null;
+
+    function text(selector, value) {
+      const node = root.querySelector(selector);
+      if (node && value !== undefined && value !== null) node.textContent = String(value);
+    }
+
+    // The server-rendered card (failures, the cancel button): read again when the operation ends or the stream reset.
+    function refreshCard() {
+      if (!window.htmx) return;
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(function () {
+        window.htmx.ajax("GET", window.location.pathname, { source: root, target: root.querySelector("[data-bulk-body]"), select: "[data-bulk-body]", swap: "outerHTML" });
+      }, 100);
+    }
+
+    function update(payload) {
+      if (payload.bulk_operation_id !== operation) return;
+      const card = root.querySelector("[data-bulk-operation]");
+      const handled = (payload.done || 0) + (payload.failed || 0) + (payload.canceled || 0);
+      const percent = payload.total ? Math.round((100 * handled) / payload.total) : 100;
+      const bar = root.querySelector("[data-bulk-progress]");
+      if (bar) { bar.value = percent; bar.setAttribute("value", String(percent)); bar.textContent = percent + "%"; }
+      text("[data-total]", payload.total);
+      text("[data-done]", payload.done);
+      text("[data-failed]", payload.failed);
+      text("[data-canceled]", payload.canceled);
+      text("[data-pending]", payload.pending);
+      if (card && payload.status) card.dataset.status = payload.status;
+      text("[data-bulk-status]", statusLabels[payload.status]);
+      if (payload.status !== "queued" && payload.status !== "running") {
+        source.close();
+        root.dataset.live = "done";
+        refreshCard();
+      }
+    }
+
+    source = new EventSource(root.dataset.bulkStream, { withCredentials: true });
+    source.addEventListener("bulk_operation.progress", function (event) {
+      try { update(JSON.parse(event.data)); } catch (e) { /* not ours */ }
+    });
+    // The stream could not replay from where the page was rendered: read the current counts.
+    source.addEventListener("stream.reset", refreshCard);
+    source.onopen = function () { root.dataset.live = "on"; };
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) { root.dataset.live = "off"; refreshCard(); }
     };
   }
 
@@ -286,6 +376,10 @@
   function init() {
     document.querySelectorAll("[data-stream-url]").forEach(liveRun);
     document.querySelectorAll("[data-org-stream]").forEach(liveList);
+    document.querySelectorAll("[data-bulk-stream]").forEach(function (root) {
+      if (root.dataset.live !== "done") liveBulk(root);
+    });
+    revealSelection(document);
     document.querySelectorAll("textarea[data-json-editor]").forEach(jsonEditor);
     document.querySelectorAll("[role=tablist]").forEach(tabs);
     // Forms with data-confirm ask first through static/js/confirm.js, which every page loads.

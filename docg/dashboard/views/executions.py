@@ -107,6 +107,17 @@ def executions(request):
         "runs": page.object_list,
         "query": query.urlencode(),
         "filtered": any(chosen.values()),
+        # The runs list's selection form posts these with "all that match" (dashboard/views/volume.py).
+        "selection_filter": {
+            name: str(value)
+            for name, value in (
+                ("status", chosen.get("status")),
+                ("workflow", chosen.get("workflow_id")),
+                ("date_from", chosen.get("created_from")),
+                ("date_to", chosen.get("created_to")),
+            )
+            if value
+        },
     }
     if request.htmx and request.htmx.target == "run-rows":
         return render(request, "dashboard/executions/_rows.html", context)

@@ -76,6 +76,10 @@ class BulkPreviewOutput(serializers.Serializer):
     count = serializers.IntegerField()
     limit = serializers.IntegerField()
     over_limit = serializers.BooleanField()
+    plan_remaining = serializers.IntegerField(
+        allow_null=True,
+        help_text="For a retry: runs the plan still starts this month (null: unlimited); retries past it fail.",
+    )
     sample = ExecutionSummaryOutput(many=True)
 
 

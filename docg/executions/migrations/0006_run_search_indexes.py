@@ -1,31 +1,22 @@
-"""Trigram indexes for run search (docg.executions.search), on PostgreSQL only.
+"""Trigram indexes for run search (docg.executions.search), on PostgreSQL only, when pg_trgm is available.
 
-The expressions match the queries exactly: UPPER(text) LIKE '%…%'. SQLite (development)
-searches unindexed.
+The expressions match the queries exactly: UPPER(text) LIKE '%…%'. Without the
+right to create the pg_trgm extension the indexes are skipped with a warning
+(search then scans); `manage.py search_indexes` creates them later
+(docg.executions.search_indexes). SQLite (development) searches unindexed.
 """
 
 from django.db import migrations
 
-INDEXES = (
-    ("exec_trigger_trgm_idx", "executions_workflowexecution", 'UPPER(("trigger_data")::text)'),
-    ("document_name_trgm_idx", "documents_generateddocument", 'UPPER("name")'),
-    ("signature_email_trgm_idx", "documents_signaturerequest", 'UPPER("signer_email")'),
-)
+from docg.executions.search_indexes import trigram_indexes_create, trigram_indexes_drop
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, table, expression in INDEXES:
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({expression} gin_trgm_ops)")
+    trigram_indexes_create(schema_editor.connection)
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, _table, _expression in INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+    trigram_indexes_drop(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

@@ -54,6 +54,7 @@ def test_dry_run_counts_and_samples_without_acting(cast, alice_api):
     preview = response.json()
     assert preview["count"] == 12
     assert preview["over_limit"] is False
+    assert preview["plan_remaining"] == 100  # The free plan's month, none started yet: every retry is a new run.
     assert len(preview["sample"]) == bulk.SAMPLE_SIZE
     assert WorkflowExecution.objects.count() == before
     assert not BulkOperation.objects.exists()
@@ -61,9 +62,10 @@ def test_dry_run_counts_and_samples_without_acting(cast, alice_api):
     assert alice_api.post(BULK, body, format="json").json()["count"] == 12
     body["filter"]["created_before"] = "2020-01-02T00:00:00Z"
     assert alice_api.post(BULK, body, format="json").json()["count"] == 0
-    # Cancel only reaches live runs: none of these.
+    # Cancel only reaches live runs: none of these (and starts no run the plan counts).
     body["action"] = "cancel"
     assert alice_api.post(BULK, body, format="json").json()["count"] == 0
+    assert alice_api.post(BULK, body, format="json").json()["plan_remaining"] is None
 
 
 @pytest.mark.django_db
@@ -203,6 +205,8 @@ def test_the_sweep_resends_an_operation_whose_worker_died(cast, alice_api, monke
     BulkOperation.objects.filter(pk=operation["id"]).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert bulk.bulk_sweep() == [operation["id"]]
     assert BulkOperation.objects.get(pk=operation["id"]).lease_expires_at > timezone.now()
+    resumed = AuditEvent.objects.get(action="bulk_operation.resumed", target_id=operation["id"])
+    assert (resumed.actor_type, resumed.event_metadata["done"]) == ("system", 0)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -232,3 +236,65 @@ def test_dates_past_what_postgresql_takes_are_400(alice_api, path):
         else:
             response = alice_api.get(path, {"created_after": moment, "q": "abc"})
         assert response.status_code == 400, (moment, response.content)
+
+
+@pytest.mark.django_db
+def test_each_batch_is_audited_run_by_run_and_published_live_for_its_organization_only(
+    cast, alice_api, django_capture_on_commit_callbacks
+):
+    from docg.executions.streams import get_streams, organization_key, stream_position
+
+    workflow = active_workflow(cast, PREPARE)
+    parents = failed_runs(cast, workflow, 5)
+    acme_key, globex_key = organization_key(cast.acme.pk), organization_key(cast.globex.pk)
+    acme_from, globex_from = stream_position(acme_key).split(":")[1], stream_position(globex_key).split(":")[1]
+    with django_capture_on_commit_callbacks(execute=True), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "_send", lambda pk: None)
+        patch.setattr(bulk, "batch_size", lambda: 2)
+        operation = alice_api.post(BULK, {"action": "retry", "filter": {"status": "failed"}}, format="json").json()
+        bulk.bulk_work(operation_id=operation["id"])
+
+    batches = AuditEvent.objects.filter(action="bulk_operation.batch", target_id=operation["id"]).order_by("sequence")
+    assert [len(b.event_metadata["runs"]) for b in batches] == [2, 2, 1]
+    assert sorted(r for b in batches for r in b.event_metadata["runs"]) == sorted(parents)
+    assert all(b.event_metadata["failures"] == [] for b in batches)
+    created = AuditEvent.objects.get(action="bulk_operation.created", target_id=operation["id"])
+    assert (created.event_metadata["total"], created.actor_id) == (5, str(cast.alice.pk))
+    assert audit_verify(organization_id=cast.acme.pk)[1] is None
+
+    progress = [
+        event
+        for _id, event in get_streams().read(acme_key, acme_from)
+        if event["event_type"] == "bulk_operation.progress"
+    ]
+    assert [(e["status"], e["done"], e["pending"]) for e in progress] == [
+        ("queued", 0, 5), ("running", 2, 3), ("running", 4, 1), ("completed", 5, 0),
+    ]  # fmt: skip
+    assert {e["bulk_operation_id"] for e in progress} == {operation["id"]}
+    assert {e["organization_id"] for e in progress} == {str(cast.acme.pk)}
+    assert not [e for _id, e in get_streams().read(globex_key, globex_from) if "bulk_operation_id" in e]
+
+
+@pytest.mark.django_db
+def test_a_selection_and_a_filter_never_hold_the_same_run_in_two_operations(cast, alice_api):
+    contracts = active_workflow(cast, PREPARE, name="contracts")
+    invoices = active_workflow(cast, PREPARE, name="invoices")
+    contract_runs = failed_runs(cast, contracts, 3)
+    failed_runs(cast, invoices, 2)
+
+    # Runs ticked on the runs list, all of one workflow: the operation is that workflow's.
+    ticked = alice_api.post(BULK, {"action": "retry", "filter": {"ids": contract_runs[:2]}}, format="json")
+    assert ticked.status_code == 202, ticked.json()
+    assert ticked.json()["workflow"] == str(contracts.pk)
+    # The same workflow by filter would retry those two runs again.
+    by_filter = alice_api.post(BULK, {"action": "retry", "filter": {"workflow": str(contracts.pk)}}, format="json")
+    assert (by_filter.status_code, error_code(by_filter)) == (409, "bulk.already_running")
+    assert by_filter.json()["error"]["details"]["operation"] == ticked.json()["id"]
+    # Every workflow's failed runs overlap it too; another workflow alone does not.
+    everything = alice_api.post(BULK, {"action": "retry", "filter": {"status": "failed"}}, format="json")
+    assert (everything.status_code, error_code(everything)) == (409, "bulk.already_running")
+    assert (
+        alice_api.post(BULK, {"action": "retry", "filter": {"workflow": str(invoices.pk)}}, format="json").status_code
+        == 202
+    )
+    assert BulkOperation.objects.count() == 2

@@ -5,14 +5,17 @@ import io
 import tracemalloc
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.http import StreamingHttpResponse
 
 from docg.documents.models import GeneratedDocument, SignatureRequest
+from docg.executions import search_indexes
 from docg.executions.choices import ExecutionStatus
 from docg.executions.export import executions_csv
 from docg.executions.models import WorkflowExecution
 from docg.executions.search import search_conditions
+from docg.executions.search_indexes import trigram_indexes_create, trigram_indexes_drop, trigram_indexes_missing
 from docg.executions.tests.builders import PREPARE, active_workflow
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +170,38 @@ def test_export_of_many_runs_does_not_hold_them_in_memory(alice_api, cast):
     assert size == everything
     # Streamed, memory holds a chunk of rows, not the file: a small part of what joining it all takes.
     assert streamed_peak < loaded_peak / 3, (streamed_peak, loaded_peak)
+
+
+def test_without_pg_trgm_the_indexes_are_skipped_with_advice_and_search_still_finds(
+    alice_api, runs, caplog, monkeypatch
+):
+    """A database that refuses CREATE EXTENSION (here PostgreSQL itself refuses an extension it lacks)."""
+    with connection.cursor() as cursor:  # The fixture's rows: no foreign-key check left pending before DDL.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    trigram_indexes_drop(connection)
+    monkeypatch.setattr(search_indexes, "EXTENSION", "docg_no_such_extension")
+    with caplog.at_level("WARNING", logger="docg.executions.search_indexes"):
+        assert trigram_indexes_create(connection) == []
+    assert "CREATE EXTENSION pg_trgm" in caplog.text and "manage.py search_indexes" in caplog.text
+    assert trigram_indexes_missing(connection) == [name for name, _table, _sql in search_indexes.INDEXES]
+
+    # The refused statement did not abort the transaction around it, and search answers by scanning.
+    assert found(alice_api, q="12.345.678/0001-90") == [str(runs["contract"].pk)]
+    assert found(alice_api, q="contrato acme") == [str(runs["documented"].pk)]
+    assert found(alice_api, q="ANA@CLIENTE") == [str(runs["signed"].pk)]
+
+    monkeypatch.undo()  # pg_trgm, which this database has: the indexes come back.
+    assert trigram_indexes_create(connection) == [name for name, _table, _sql in search_indexes.INDEXES]
+    assert trigram_indexes_missing(connection) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_builds_missing_indexes_without_blocking_writes():
+    trigram_indexes_drop(connection)
+    out = io.StringIO()
+    call_command("search_indexes", stdout=out)  # CREATE INDEX CONCURRENTLY: outside any transaction.
+    assert out.getvalue().startswith("Created: exec_trigger_trgm_idx")
+    assert trigram_indexes_missing(connection) == []
+    out = io.StringIO()
+    call_command("search_indexes", stdout=out)
+    assert "all present" in out.getvalue()
