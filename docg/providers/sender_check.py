@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError, translated
 from docg.connectors.models import DataSourceConnection
-from docg.providers.preflight_checks import UNKNOWN, blocking_issue, node_label, resolve_now
+from docg.providers.preflight_checks import UNKNOWN, blocking_issue, chosen_connection, node_label, resolve_now
 from docg.providers.recipients import is_valid_email
 
 CACHE_SECONDS = 60
@@ -173,3 +173,34 @@ def sender_issues(
     )
     tech = {"connection": str(connection.pk), "sender": sender, "account": account, "allowed": allowed}
     return [_issue("delivery.sender_not_allowed", node, message, tech)]
+
+
+def sender_preflight(
+    *,
+    node: dict,
+    organization: Any,
+    trigger_data: dict,
+    language: str,
+    earlier: list[dict],
+    provider: str,
+    name: str,
+    aliases: Callable[[DataSourceConnection], Callable[[], list[str]]] | None = None,
+) -> list[dict]:
+    """An OAuth e-mail step's `earlier` issues, then its sender's once nothing earlier blocks.
+
+    `aliases(connection)` gives the call that lists the account's other addresses (None: there are none).
+    """
+    if any(i["severity"] == "blocking" for i in earlier):
+        return earlier
+    _none, connection = chosen_connection(
+        node=node, organization=organization, provider=provider, name=name, language=language, only_active=True
+    )
+    return earlier + sender_issues(
+        node=node,
+        organization=organization,
+        trigger_data=trigger_data,
+        language=language,
+        connection=connection,
+        account=connection_account(connection),
+        ask=aliases(connection) if aliases is not None and connection is not None else None,
+    )

@@ -31,7 +31,7 @@ from docg.providers.preflight_checks import (
     recipient_issues,
     resolve_now,
 )
-from docg.providers.sender_check import connection_account, sender_issues
+from docg.providers.sender_check import sender_preflight
 
 
 def connection_issues(node: dict, organization, language: str) -> list[dict]:
@@ -126,42 +126,32 @@ fill_preflight = _ids_preflight("template_file_id", "folder_id")
 upload_preflight = _ids_preflight("folder_id")
 
 
-def _gmail_aliases(connection, correlation_id: Any):
-    def ask() -> list[str]:
-        token = fresh_access_token(connection=connection)
-        client = GoogleClient(
-            access_token=token,
-            correlation_id=str(correlation_id or uuid.uuid4()),
-            timeout=PREFLIGHT_TIMEOUT_SECONDS,
-        )
-        return client.gmail_send_as()
-
-    return ask
-
-
 def gmail_preflight(
     *, node: dict, organization, trigger_data: dict, language: str, correlation_id: Any = None
 ) -> list[dict]:
     issues = recipient_issues(node=node, organization=organization, trigger_data=trigger_data, language=language)
-    issues += connection_issues(node, organization, language)
-    if any(i["severity"] == "blocking" for i in issues):
-        return issues
-    _none, connection = chosen_connection(
-        node=node,
-        organization=organization,
-        provider=Provider.GOOGLE,
-        name="Google",
-        language=language,
-        only_active=True,
-    )
-    return issues + sender_issues(
+
+    def aliases(connection):
+        def ask() -> list[str]:
+            token = fresh_access_token(connection=connection)
+            client = GoogleClient(
+                access_token=token,
+                correlation_id=str(correlation_id or uuid.uuid4()),
+                timeout=PREFLIGHT_TIMEOUT_SECONDS,
+            )
+            return client.gmail_send_as()
+
+        return ask
+
+    return sender_preflight(
         node=node,
         organization=organization,
         trigger_data=trigger_data,
         language=language,
-        connection=connection,
-        account=connection_account(connection),
-        ask=_gmail_aliases(connection, correlation_id) if connection is not None else None,
+        earlier=issues + connection_issues(node, organization, language),
+        provider=Provider.GOOGLE,
+        name="Google",
+        aliases=aliases,
     )
 
 

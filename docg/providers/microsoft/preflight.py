@@ -34,7 +34,7 @@ from docg.providers.preflight_checks import (
     recipient_issues,
     resolve_now,
 )
-from docg.providers.sender_check import connection_account, sender_issues
+from docg.providers.sender_check import sender_preflight
 
 
 def _usable_sign_in(credentials: dict) -> bool:
@@ -110,23 +110,13 @@ def fill_preflight(kind: str):
 
 def send_mail_preflight(*, node: dict, organization: Any, trigger_data: dict, language: str) -> list[dict]:
     issues = recipient_issues(node=node, organization=organization, trigger_data=trigger_data, language=language)
-    issues = [*issues, *connection_issues(node, organization, language)]
-    if any(i["severity"] == "blocking" for i in issues):
-        return issues
-    _none, connection = chosen_connection(
-        node=node,
-        organization=organization,
-        provider=Provider.MICROSOFT,
-        name="Microsoft",
-        language=language,
-        only_active=True,
-    )
     # Graph lists no "send as" rights cheaply: the mailbox's own address is the one a step may use.
-    return issues + sender_issues(
+    return sender_preflight(
         node=node,
         organization=organization,
         trigger_data=trigger_data,
         language=language,
-        connection=connection,
-        account=connection_account(connection),
+        earlier=[*issues, *connection_issues(node, organization, language)],
+        provider=Provider.MICROSOFT,
+        name="Microsoft",
     )

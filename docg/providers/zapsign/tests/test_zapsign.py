@@ -208,9 +208,8 @@ def test_every_signer_signed_moves_a_signing_run_to_signed(cast, zapsign_api, dj
     assert _event_types(execution).count("signature.completed") == 1
 
 
-@pytest.mark.urls(URLS)
-@pytest.mark.django_db
-def test_a_refusal_declines_the_signer_and_the_run_keeps_signing(cast, zapsign_api):
+def _sent_to_two(cast, zapsign_api):
+    """A run waiting in `signing` on a ZapSign document sent to Ana and Bruno: (connection, run, the step's result)."""
     connection = _connection(cast, zapsign_api)
     document = _document(cast.acme)
     execution = _signing_execution(cast, connection, document)
@@ -218,6 +217,13 @@ def test_a_refusal_declines_the_signer_and_the_run_keeps_signing(cast, zapsign_a
         _context(cast, connection, execution), {"document_id": str(document.pk), "signers": SIGNERS}
     )
     execution_transition(execution=execution, target=ExecutionStatus.SIGNING)
+    return connection, execution, result
+
+
+@pytest.mark.urls(URLS)
+@pytest.mark.django_db
+def test_a_refusal_declines_the_signer_and_the_run_keeps_signing(cast, zapsign_api):
+    connection, execution, result = _sent_to_two(cast, zapsign_api)
     ana_token, bruno_token = (s["token"] for s in result.output["signers"])
     body = {
         "event_type": "doc_refused",
@@ -356,13 +362,7 @@ def test_loopback_is_refused_without_the_allow_list(settings, zapsign_api):
     ],
 )
 def test_doc_viewed_shows_the_signer_as_viewed_once(cast, zapsign_api, viewer, django_capture_on_commit_callbacks):
-    connection = _connection(cast, zapsign_api)
-    document = _document(cast.acme)
-    execution = _signing_execution(cast, connection, document)
-    result = handlers.create_document(
-        _context(cast, connection, execution), {"document_id": str(document.pk), "signers": SIGNERS}
-    )
-    execution_transition(execution=execution, target=ExecutionStatus.SIGNING)
+    connection, execution, result = _sent_to_two(cast, zapsign_api)
     ana_token, bruno_token = (s["token"] for s in result.output["signers"])
     body = {
         "event_type": "doc_viewed",
