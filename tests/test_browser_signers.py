@@ -20,6 +20,11 @@ def test_the_signers_panel_updates_live_when_the_provider_reports_a_signature(ca
     page.wait_for_selector(f'{ANA}[data-signer-status="pending"]')
     page.wait_for_selector(f'{BRUNO}[data-signer-status="pending"]')
 
+    # Ana opens the document: signature.viewed reaches the page over SSE, the panel says so.
+    assert hook(conn, event("signature_started", document_key, signer={"key": ana.external_id})).status_code == 200
+    page.wait_for_selector(f'{ANA}[data-signer-status="viewed"]', timeout=UI_TIMEOUT_MS)
+    assert page.inner_text(ANA).count("Viewed") == 1
+
     # The fake provider's webhook arrives: signature.signed reaches the page over SSE, the panel is redrawn.
     assert hook(conn, event("sign", document_key, signer={"key": ana.external_id})).status_code == 200
     page.wait_for_selector(f'{ANA}[data-signer-status="signed"]', timeout=UI_TIMEOUT_MS)

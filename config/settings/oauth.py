@@ -70,6 +70,9 @@ SOCIAL_AUTH_GOOGLE_SCOPE = env.list(
         "https://www.googleapis.com/auth/documents",
         "https://www.googleapis.com/auth/presentations",
         "https://www.googleapis.com/auth/gmail.send",
+        # The narrowest scope that lists the send-as aliases (gmail.readonly would read all mail):
+        # preflight checks a Gmail step's sender against them.
+        "https://www.googleapis.com/auth/gmail.settings.basic",
         "https://www.googleapis.com/auth/forms.responses.readonly",
     ],
 )

@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_SAVED = "document.saved", _("Document saved")
     DOCUMENT_SENT = "document.sent", _("Document sent")
     SIGNATURE_REQUESTED = "signature.requested", _("Signature requested")
+    SIGNATURE_VIEWED = "signature.viewed", _("Signer opened the document")
     SIGNATURE_SIGNED = "signature.signed", _("Signed")
     SIGNATURE_DECLINED = "signature.declined", _("Signature declined")
     SIGNATURE_EXPIRED = "signature.expired", _("Signature request expired")

@@ -1,7 +1,7 @@
 """Checking a connection's credential against its provider (`POST /connections/{id}/test`).
 
-Each connector package may register a checker for its provider (a later
-registration replaces an earlier one). The OAuth providers' checkers live here:
+Each connector app may declare a checker for its connections (`App.checker`); the
+OAuth providers, whose connections several apps share, register theirs here. The OAuth providers' checkers live here:
 one cheap authenticated GET each — HubSpot GET /account-info/v3/details, Google
 GET /oauth2/v3/userinfo, Microsoft GET /v1.0/me. A 401 means the credential is
 dead (`oauth_expired`, the connection becomes expired); 403 a missing scope.
@@ -17,6 +17,7 @@ from django.conf import settings
 from docg.common.errors import DocgError
 from docg.connectors import services
 from docg.connectors.models import DataSourceConnection
+from docg.connectors.registry import get_app
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def connection_test(*, connection: DataSourceConnection, by=None) -> ConnectionT
             "This connection names a server that cannot exist: correct it and test again.",
             details=problems,
         )
-    checker = _CHECKERS.get(connection.provider)
+    app = get_app(connection.provider)
+    checker = _CHECKERS.get(connection.provider) or (app.checker if app is not None else None)
     if checker is None:
         return ConnectionTestResult(
             False, "test.unsupported", f"docg cannot test {connection.provider} connections yet."

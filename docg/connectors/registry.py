@@ -58,6 +58,8 @@ class App:
     name: str
     description: str = ""
     auth: str = AuthKind.NONE
+    # `Test connection` for the app's connections: connection → docg.connectors.health.ConnectionTestResult.
+    checker: Callable[[Any], Any] | None = None
     triggers: dict[str, Operation] = field(default_factory=dict)
     actions: dict[str, Operation] = field(default_factory=dict)
 

@@ -34,6 +34,10 @@ class ActionContext:
     expression_context: dict[str, Any] = field(default_factory=dict)
     # Set by the engine: tells the run about a document this step stored (its log line and live event).
     on_document: Callable[[Any], None] | None = None
+    # Set by the engine: the step's durable memory, shared by its retries and takeovers (recall / remember).
+    memory_load: Callable[[], dict[str, Any]] | None = None
+    memory_save: Callable[[dict[str, Any]], None] | None = None
+    memory: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def say(self, message: Any, **params: Any) -> str:
         """A gettext_lazy message in the organization's language, its %(name)s placeholders filled from `params`."""
@@ -56,6 +60,18 @@ class ActionContext:
         if self.on_document is not None:
             self.on_document(document)
         return document
+
+    def recall(self) -> dict[str, Any]:
+        """What earlier attempts of this step (and this one) remembered."""
+        if self.memory is None:
+            self.memory = dict(self.memory_load() if self.memory_load is not None else {})
+        return dict(self.memory)
+
+    def remember(self, **values: Any) -> None:
+        """Write `values` into the step's memory now, before the action's next outside call."""
+        self.memory = {**self.recall(), **values}
+        if self.memory_save is not None:
+            self.memory_save(dict(self.memory))
 
     @property
     def outgoing_headers(self) -> dict[str, str]:

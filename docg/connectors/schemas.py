@@ -77,6 +77,12 @@ def email_parameters(
         "cc": {**ADDRESSES, "title": _("Cc")},
         "bcc": {**ADDRESSES, "title": _("Bcc")},
         "subject": {"type": "string", "minLength": 1, "maxLength": 500, "title": _("Subject")},
+        "sender": {
+            "type": "string",
+            "maxLength": 320,
+            "title": _("From"),
+            "description": _("The sender address; empty sends from the connection's own address."),
+        },
         **body,
         "attachments": attachments_schema(example_step=example_step),
         **(after or {}),

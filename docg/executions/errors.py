@@ -84,6 +84,16 @@ ACTIONS = {
         N_("Pick another folder"),
         N_("Choose a folder the connection can write to."),
     ),
+    "delivery.sender_not_allowed": (
+        "edit_step",
+        N_("Choose an allowed sender"),
+        N_("Send from the connection's own address or one of its aliases."),
+    ),
+    "delivery.mailbox_missing": (
+        "reconnect_provider",
+        N_("Reconnect"),
+        N_("Connect an account that has a mailbox."),
+    ),
     "permissions.folder_not_writable": (
         "edit_step",
         N_("Pick another folder"),

@@ -18,6 +18,7 @@ EVENT_TYPES_V1 = [
     "execution.failed",
     "execution.canceled",
     "signature.requested",
+    "signature.viewed",
     "signature.signed",
     "signature.declined",
     "signature.completed",

@@ -127,6 +127,25 @@ class WorkflowApproval(TenantModel):
         return f"approval {self.node_key} ({self.status})"
 
 
+class StepMemory(TenantModel):
+    """What a provider step remembered of its own outside effects, kept across its retries and takeovers.
+
+    One row per (run, node): every attempt of the step reads the same memory, so an action that
+    created something at a provider (a HubSpot note, say) finds it again instead of creating a
+    second one. Written only through docg.executions.step_memory; deleted with its run.
+    """
+
+    execution = models.ForeignKey(WorkflowExecution, on_delete=models.CASCADE, related_name="+")
+    node_key = models.CharField(max_length=64)
+    value = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["execution", "node_key"], name="step_memory_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.execution_id} {self.node_key}"
+
+
 class OutboxMessage(models.Model):
     """A queue message written in the transaction that made its rows (docg.executions.outbox).
 

@@ -39,6 +39,9 @@ AUDIT_ACTION = {
     "expired": AuditAction.SIGNATURE_EXPIRED,
 }
 STREAM_EVENT = {"signed": "signature.signed", "declined": "signature.declined"}
+# A signer who opened the document stays `pending` (they may still sign or decline); the view is
+# kept in provider_data["viewed_at"], which signature_state shows as "viewed".
+VIEWED = "viewed"
 
 # (request, provider_data to merge into it) for each signer a delivery names.
 Targets = Callable[[list[SignatureRequest]], list[tuple[SignatureRequest, dict]]]
@@ -81,7 +84,8 @@ def signature_progress(
 ) -> SignatureProgress | None:
     """Apply one verified delivery to an envelope, in the caller's transaction; None when docg has no such envelope.
 
-    `kind` is signed/declined/expired (anything else moves nobody), `targets` picks
+    `kind` is signed/declined/expired, or viewed (the signer stays pending; the first view is kept),
+    anything else moves nobody, `targets` picks
     the signers the delivery names from the locked rows, and `delivery_key`, when
     given, is recorded once as a WebhookDelivery: a second delivery with it is a
     duplicate and changes nothing.
@@ -106,6 +110,14 @@ def signature_progress(
         except IntegrityError:
             progress.duplicate = True
             return progress
+    if kind == VIEWED:
+        for request, provider_data in targets(requests):
+            if request.status == SignatureStatus.PENDING and not (request.provider_data or {}).get("viewed_at"):
+                _signer_viewed(request=request, event=event, execution=execution, provider_data=provider_data)
+                progress.changed.append(str(request.pk))
+        if progress.changed:
+            signature_state_refresh(execution_id=execution.pk)
+        return progress
     if kind not in TARGET_STATUS:
         return progress
     for request, provider_data in targets(requests):
@@ -118,6 +130,48 @@ def signature_progress(
     if progress.changed and kind == "signed":
         progress.completed = signature_complete(execution=execution, requests=requests)
     return progress
+
+
+def _signer_event(
+    *, request: SignatureRequest, execution: WorkflowExecution, event: str, stream_event: str, action: str
+) -> None:
+    """The stream event and the audit row for one signer's change."""
+    details = {
+        "signature_request_id": str(request.pk),
+        "provider": request.provider,
+        "envelope_id": request.envelope_id,
+        "signer_email": request.signer_email,
+        "event": event,
+    }
+    if stream_event:
+        publish_event(execution, stream_event, details)
+    audit_log(
+        organization=execution.organization_id,
+        action=action,
+        actor_type=ActorType.WEBHOOK,
+        target_type="signature_request",
+        target_id=request.pk,
+        metadata={**details, "execution_id": str(execution.pk)},
+        correlation_id=execution.correlation_id,
+    )
+
+
+def _signer_viewed(*, request: SignatureRequest, event: str, execution: WorkflowExecution, provider_data: dict) -> None:
+    # Only the first view counts: later ones would only repeat the same fact on the stream and in the audit.
+    request.provider_data = {
+        **(request.provider_data or {}),
+        **provider_data,
+        "viewed_event": event,
+        "viewed_at": timezone.now().isoformat(),
+    }
+    request.save(update_fields=["provider_data", "updated_at"])
+    _signer_event(
+        request=request,
+        execution=execution,
+        event=event,
+        stream_event="signature.viewed",
+        action=AuditAction.SIGNATURE_VIEWED,
+    )
 
 
 def _signer_mark(
@@ -134,23 +188,12 @@ def _signer_mark(
         f"{kind}_at": now.isoformat(),
     }
     request.save(update_fields=["status", "signed_at", "provider_data", "updated_at"])
-    details = {
-        "signature_request_id": str(request.pk),
-        "provider": request.provider,
-        "envelope_id": request.envelope_id,
-        "signer_email": request.signer_email,
-        "event": event,
-    }
-    if kind in STREAM_EVENT:
-        publish_event(execution, STREAM_EVENT[kind], details)
-    audit_log(
-        organization=execution.organization_id,
+    _signer_event(
+        request=request,
+        execution=execution,
+        event=event,
+        stream_event=STREAM_EVENT.get(kind, ""),
         action=AUDIT_ACTION[kind],
-        actor_type=ActorType.WEBHOOK,
-        target_type="signature_request",
-        target_id=request.pk,
-        metadata={**details, "execution_id": str(execution.pk)},
-        correlation_id=execution.correlation_id,
     )
 
 

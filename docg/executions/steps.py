@@ -37,6 +37,7 @@ from docg.executions.logger import log_batch, log_ok
 from docg.executions.models import ExecutionStep, WorkflowExecution
 from docg.executions.outcomes import approval_request, execution_complete, step_advance, step_fail
 from docg.executions.state import RUNNABLE, TERMINAL, can_transition, execution_transition
+from docg.executions.step_memory import step_memory_of, step_memory_save
 from docg.workflows.expressions import ExpressionError, render_value
 from docg.workflows.graph import default_next, node_index, node_operation, schema_errors
 
@@ -285,6 +286,8 @@ def _action_context(execution, step, node, context) -> ActionContext:
         connection=connection,
         expression_context=context,
         on_document=lambda document: document_announce(execution=execution, document=document),
+        memory_load=lambda: step_memory_of(execution_id=execution.pk, node_key=step.node_key),
+        memory_save=lambda memory: step_memory_save(execution=execution, node_key=step.node_key, memory=memory),
     )
 
 

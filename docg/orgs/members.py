@@ -24,6 +24,7 @@ from docg.audit.services import audit_log, user_actor
 from docg.common.errors import DocgError
 from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.models import Invitation, Membership, Organization, User
+from docg.orgs.people import person_label
 
 INVITATION_TTL = timedelta(days=7)
 
@@ -118,7 +119,7 @@ def invitation_send(*, invitation: Invitation, token: str) -> None:
 
 
 def _invitation_send(invitation: Invitation, token: str) -> None:
-    inviter = invitation.invited_by.name or invitation.invited_by.email if invitation.invited_by else "docg"
+    inviter = person_label(invitation.invited_by, by_name=True) or "docg"
     context = {
         "inviter": inviter,
         "organization": invitation.organization.name,

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from docg.orgs.choices import ApiKeyStatus, InvitationStatus, Language, Plan, Role
+from docg.orgs.people import person_label
 
 
 class Organization(models.Model):
@@ -77,7 +78,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.email
+        return person_label(self)
 
 
 class Membership(models.Model):

@@ -9,7 +9,7 @@
   const EVENT_TYPES = [
     "execution.created", "execution.status_changed", "execution.progress", "preflight.completed",
     "step.started", "step.completed", "step.failed", "execution.completed", "execution.failed",
-    "execution.canceled", "signature.requested", "signature.signed", "signature.declined",
+    "execution.canceled", "signature.requested", "signature.viewed", "signature.signed", "signature.declined",
     "signature.completed", "approval.requested", "approval.decided", "log.appended", "stream.reset",
   ];
   // Events after which the server-rendered parts (timeline, controls, problem, timings) are stale.

@@ -51,6 +51,7 @@ EVENT_LABELS = {
     "execution.failed": _("Run failed"),
     "execution.canceled": _("Run canceled"),
     "signature.requested": _("Signature requested"),
+    "signature.viewed": _("A signer opened the document"),
     "signature.signed": _("Signed by a signer"),
     "signature.declined": _("Signature declined"),
     "signature.completed": _("Everyone signed"),

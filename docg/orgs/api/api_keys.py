@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from docg.common.api.serializers import StrictInput
 from docg.orgs.api.base import TenantViewSet
+from docg.orgs.api.fields import PersonField
 from docg.orgs.api_keys import api_key_create, api_key_revoke
 from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.models import ApiKey
@@ -28,7 +29,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 class ApiKeyOutput(serializers.ModelSerializer):
-    created_by = serializers.EmailField(source="created_by.email", default=None, read_only=True)
+    created_by = PersonField(default=None)
 
     class Meta:
         model = ApiKey

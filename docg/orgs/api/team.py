@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from docg.common.api.serializers import StrictInput
 from docg.common.api.throttling import CREDENTIAL_THROTTLES
 from docg.orgs.api.base import TenantViewSet
+from docg.orgs.api.fields import PersonField
 from docg.orgs.api.serializers import OrganizationBrief, UserOutput
 from docg.orgs.choices import MANAGER_ROLES, Role
 from docg.orgs.members import (
@@ -39,7 +40,7 @@ class MemberUpdateInput(StrictInput):
 
 
 class InvitationOutput(serializers.ModelSerializer):
-    invited_by = serializers.EmailField(source="invited_by.email", default=None, read_only=True)
+    invited_by = PersonField(default=None)
 
     class Meta:
         model = Invitation

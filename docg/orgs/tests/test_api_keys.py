@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from docg.audit.models import AuditEvent
-from docg.orgs.api_keys import api_key_create
+from docg.orgs.api_keys import PRINCIPAL_EMAIL_DOMAIN, api_key_create
 from docg.orgs.models import ApiKey, Membership
 from tests.fixtures.cast import api_client_for
 
@@ -36,15 +36,23 @@ def test_a_key_is_shown_once_and_only_its_prefix_afterwards(cast, alice_api):
     assert key not in stored.hashed_key and stored.hashed_key.startswith("sha512$$")
 
 
-def test_the_organization_comes_from_the_key_and_writes_are_audited_by_its_name(cast):
+def test_the_organization_comes_from_the_key_and_writes_are_audited_by_its_name(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
     key = make_key(cast, role="admin")
     client = key_client(key)
     orgs = client.get("/api/v1/organizations").json()["results"]
     assert [o["name"] for o in orgs] == ["Acme"]
-    created = client.post("/api/v1/invitations", {"email": "dora@example.com"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post("/api/v1/invitations", {"email": "dora@example.com"}, format="json")
     assert created.status_code == 201, created.json()
     row = AuditEvent.objects.get(action="member.invited")
     assert (row.actor_type, row.actor_id) == ("api_key", "Zapier")
+    # Whoever reads the invitation sees the key's name, not its principal's placeholder address.
+    [invitation] = api_client_for(cast.alice).get("/api/v1/invitations").json()["results"]
+    assert invitation["invited_by"] == "API key: Zapier"
+    [mail] = mailoutbox
+    assert mail.subject.startswith("API key: Zapier invited you") and PRINCIPAL_EMAIL_DOMAIN not in mail.body
     assert ApiKey.objects.get().last_used_at is not None
     # The principal is nobody's member to list.
     emails = [m["user"]["email"] for m in client.get("/api/v1/members").json()["results"]]
@@ -148,4 +156,4 @@ def test_a_run_started_with_a_key_is_audited_under_the_keys_name(cast, client):
     tab = client.get(f"/executions/{started.json()['id']}/audit/")
     assert tab.status_code == 200 and "<code data-actor-key>Zapier</code>" in tab.content.decode()
     page = client.get(f"/executions/{started.json()['id']}/").content.decode()
-    assert "by the API key Zapier" in page and "api-keys.docg.invalid" not in page
+    assert "by API key: Zapier" in page and "api-keys.docg.invalid" not in page

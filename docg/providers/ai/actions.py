@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.schemas import parameters_schema
-from docg.providers.ai import checks, handlers  # noqa: F401  (checks registers the connection test)
+from docg.providers.ai import handlers
+from docg.providers.ai.checks import ai_check
 from docg.providers.ai.preflight import extract_preflight
 
 app = register(
@@ -14,6 +15,7 @@ app = register(
         name=_("AI (OpenAI-compatible)"),
         description=_("Ask an OpenAI-compatible model for structured data that follows a JSON schema."),
         auth=AuthKind.API_KEY,
+        checker=ai_check,
     )
 )
 

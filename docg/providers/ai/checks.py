@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError, translated
 from docg.common.ssrf import BlockedAddress, guarded_request
-from docg.connectors.health import ConnectionTestResult, register_checker
+from docg.connectors.health import ConnectionTestResult
 from docg.connectors.models import DataSourceConnection
 from docg.providers.ai.client import AiClient, ai_error, status_error, translate
 
@@ -76,6 +76,3 @@ def ai_check(connection: DataSourceConnection) -> ConnectionTestResult:
     models = [m.get("id") for m in (body.get("data") or []) if isinstance(m, dict)] if isinstance(body, dict) else []
     message = translated(_("The AI provider accepted the API key."), language)
     return ConnectionTestResult(True, "ok", message, {"models": len(models)})
-
-
-register_checker("ai", ai_check)

@@ -22,7 +22,9 @@ recorded as a workflows.WebhookDelivery ("clicksign:<sha256>") in the same
 transaction as the changes it causes, so each delivery takes effect once; on top
 of that a signer leaves `pending` only once.
 
-Events: `sign` (the signer in `event.data.signer`: key, else e-mail), `refusal`
+Events: `signature_started` (a signer opened the document and began the signing
+flow, ClickSign's nearest to "viewed": the signer stays pending and shows as
+"viewed"), `sign` (the signer in `event.data.signer`: key, else e-mail), `refusal`
 / `decline` (that signer declines), `deadline` / `cancel` (every pending signer
 expires), `auto_close` / `close` / `document_closed` (nothing to move; the signed
 file is fetched once every signer has signed, whichever delivery comes last).
@@ -45,6 +47,7 @@ __all__ = ["HMAC_HEADER", "authenticate", "handle_delivery", "parse"]
 
 HMAC_HEADER = "Content-Hmac"
 PROVIDER = "clicksign"
+VIEWED_EVENTS = frozenset({"signature_started"})
 SIGNED_EVENTS = frozenset({"sign"})
 DECLINED_EVENTS = frozenset({"refusal", "decline"})
 EXPIRED_EVENTS = frozenset({"deadline", "cancel"})
@@ -96,6 +99,8 @@ def interpret(data: dict) -> tuple[str, str, set[str], dict]:
         "key": text_value(signer.get("key")) or text_value(signer.get("id")),
         "email": text_value(signer.get("email")).lower(),
     }
+    if name in VIEWED_EVENTS:
+        return "viewed", name, keys, named
     if name in SIGNED_EVENTS:
         return "signed", name, keys, named
     if name in DECLINED_EVENTS:

@@ -195,6 +195,16 @@ class GoogleClient:
 
     # --- Gmail -------------------------------------------------------------------
 
+    def gmail_send_as(self) -> list[str]:
+        """GET /gmail/v1/users/me/settings/sendAs — the account's address and the aliases Gmail verified."""
+        url = f"{api_root('gmail')}/gmail/v1/users/me/settings/sendAs"
+        answer = self._json("GET", url, what="the Gmail account's send-as addresses")
+        return [
+            str(alias.get("sendAsEmail") or "")
+            for alias in answer.get("sendAs") or []
+            if alias.get("isPrimary") or alias.get("verificationStatus", "accepted") == "accepted"
+        ]
+
     def gmail_send(self, *, raw: str) -> dict:
         """POST /gmail/v1/users/me/messages/send with {"raw": base64url RFC 2822 message}."""
         url = f"{api_root('gmail')}/gmail/v1/users/me/messages/send"

@@ -104,27 +104,7 @@ def _error_issue(answer: dict, *, node: dict, field: str, file_id: str, language
         )
         return _issue("oauth_expired", "permissions", node, message, tech, field)
     if code == "google.not_found":
-        if folder:
-            message = translated(
-                _(
-                    "The Google Drive folder %(file_id)s of step '%(label)s' does not exist or is not shared "
-                    "with the connected account: pick another folder."
-                ),
-                language,
-                file_id=file_id,
-                label=label,
-            )
-            return _issue("delivery.folder_missing", "delivery", node, message, tech, field)
-        message = translated(
-            _(
-                "The Google template file %(file_id)s of step '%(label)s' does not exist or is not shared "
-                "with the connected account: pick another file."
-            ),
-            language,
-            file_id=file_id,
-            label=label,
-        )
-        return _issue("permissions.file_not_found", "permissions", node, message, tech, field)
+        return _problem("missing", node=node, field=field, file_id=file_id, language=language, folder=folder, tech=tech)
     if "insufficientPermissions" in (answer.get("reasons") or []):
         message = translated(
             _("The Google connection of step '%(label)s' lacks a permission Drive asks for: reconnect it."),
@@ -132,32 +112,50 @@ def _error_issue(answer: dict, *, node: dict, field: str, file_id: str, language
             label=label,
         )
         return _issue("permissions.scope_missing", "permissions", node, message, tech, field)
-    return _denied(node=node, field=field, file_id=file_id, language=language, folder=folder, tech=tech)
+    return _problem("denied", node=node, field=field, file_id=file_id, language=language, folder=folder, tech=tech)
 
 
-def _denied(*, node: dict, field: str, file_id: str, language: str, folder: bool, tech: dict) -> dict:
-    label = node_label(node)
-    if folder:
-        message = translated(
-            _(
-                "The connected Google account may not add files to folder %(file_id)s (step '%(label)s'): "
-                "pick a folder it can write to, or share this one with edit rights."
-            ),
-            language,
-            file_id=file_id,
-            label=label,
-        )
-        return _issue("permissions.folder_not_writable", "permissions", node, message, tech, field)
-    message = translated(
+# What stops a step using a template (folder=False) or its destination folder (folder=True): (code, domain, words).
+_PROBLEMS = {
+    ("missing", True): (
+        "delivery.folder_missing",
+        "delivery",
+        _(
+            "The Google Drive folder %(file_id)s of step '%(label)s' does not exist or is not shared "
+            "with the connected account: pick another folder."
+        ),
+    ),
+    ("missing", False): (
+        "permissions.file_not_found",
+        "permissions",
+        _(
+            "The Google template file %(file_id)s of step '%(label)s' does not exist or is not shared "
+            "with the connected account: pick another file."
+        ),
+    ),
+    ("denied", True): (
+        "permissions.folder_not_writable",
+        "permissions",
+        _(
+            "The connected Google account may not add files to folder %(file_id)s (step '%(label)s'): "
+            "pick a folder it can write to, or share this one with edit rights."
+        ),
+    ),
+    ("denied", False): (
+        "permissions.file_denied",
+        "permissions",
         _(
             "The connected Google account may not copy the template %(file_id)s (step '%(label)s'): "
             "share the file with it."
         ),
-        language,
-        file_id=file_id,
-        label=label,
-    )
-    return _issue("permissions.file_denied", "permissions", node, message, tech, field)
+    ),
+}
+
+
+def _problem(problem: str, *, node: dict, field: str, file_id: str, language: str, folder: bool, tech: dict) -> dict:
+    code, domain, words = _PROBLEMS[(problem, folder)]
+    message = translated(words, language, file_id=file_id, label=node_label(node))
+    return _issue(code, domain, node, message, tech, field)
 
 
 def file_issues(
@@ -183,5 +181,7 @@ def file_issues(
         return [_error_issue(answer, node=node, field=field, file_id=file_id, language=language, folder=folder)]
     allowed = capabilities.get("canAddChildren") if folder else capabilities.get("canCopy")
     if allowed is False:
-        return [_denied(node=node, field=field, file_id=file_id, language=language, folder=folder, tech=tech)]
+        return [
+            _problem("denied", node=node, field=field, file_id=file_id, language=language, folder=folder, tech=tech)
+        ]
     return []

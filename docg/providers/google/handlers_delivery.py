@@ -25,6 +25,7 @@ from docg.providers.email_delivery import (
     mime_attach,
 )
 from docg.providers.google.common import google_client, step_tag, translated
+from docg.providers.sender_check import connection_account, step_sender
 
 # --- Drive ----------------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ def gmail_send(ctx: ActionContext, params: dict) -> ActionResult:
     connection = ctx.active_connection("google", "Google")
     recipients = email_recipients(ctx=ctx, params=params)
     documents = email_attachments(ctx=ctx, params=params)
-    sender = str((connection.config or {}).get("email") or "")
+    sender = step_sender(params, connection_account(connection))
     message = build_message(ctx, params, recipients, documents, sender)
     summary = {
         "message_id": message["Message-ID"],

@@ -7,18 +7,22 @@ docg.executions.preflight) and it still holds a token (`oauth_expired`).
 Docs/Slides: the template file id and folder id are not empty, and Drive says the
 connection may copy the template and add files to the folder (drive_access.py,
 cached briefly per connection). Drive upload: the same for the folder. Gmail: every recipient address is valid
-(`delivery.invalid_email`). Values written in the node, or drawn by an
+(`delivery.invalid_email`), and a step's sender is the account or one of its
+verified send-as aliases (docg/providers/sender_check.py). Values written in the node, or drawn by an
 expression from the trigger data, are checked now; those only an earlier step
 produces are checked when the step runs.
 """
 
+import uuid
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import translated
 from docg.connectors.choices import Provider
-from docg.providers.google.drive_access import file_issues, scope_issues
+from docg.connectors.oauth import fresh_access_token
+from docg.providers.google.client import GoogleClient
+from docg.providers.google.drive_access import PREFLIGHT_TIMEOUT_SECONDS, file_issues, scope_issues
 from docg.providers.preflight_checks import (
     UNKNOWN,
     blocking_issue,
@@ -27,6 +31,7 @@ from docg.providers.preflight_checks import (
     recipient_issues,
     resolve_now,
 )
+from docg.providers.sender_check import sender_preflight
 
 
 def connection_issues(node: dict, organization, language: str) -> list[dict]:
@@ -121,6 +126,34 @@ fill_preflight = _ids_preflight("template_file_id", "folder_id")
 upload_preflight = _ids_preflight("folder_id")
 
 
-def gmail_preflight(*, node: dict, organization, trigger_data: dict, language: str) -> list[dict]:
+def gmail_preflight(
+    *, node: dict, organization, trigger_data: dict, language: str, correlation_id: Any = None
+) -> list[dict]:
     issues = recipient_issues(node=node, organization=organization, trigger_data=trigger_data, language=language)
-    return issues + connection_issues(node, organization, language)
+
+    def aliases(connection):
+        def ask() -> list[str]:
+            token = fresh_access_token(connection=connection)
+            client = GoogleClient(
+                access_token=token,
+                correlation_id=str(correlation_id or uuid.uuid4()),
+                timeout=PREFLIGHT_TIMEOUT_SECONDS,
+            )
+            return client.gmail_send_as()
+
+        return ask
+
+    return sender_preflight(
+        node=node,
+        organization=organization,
+        trigger_data=trigger_data,
+        language=language,
+        earlier=issues + connection_issues(node, organization, language),
+        provider=Provider.GOOGLE,
+        name="Google",
+        aliases=aliases,
+    )
+
+
+# The run's correlation id goes on the Gmail call (docg.executions.preflight passes it).
+gmail_preflight.wants = ("correlation_id",)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ renders and stores the filled file but sends nothing to Microsoft.
 import base64
 import re
 import time
+from email.utils import parseaddr
 from typing import Any
 
 from django.db import DatabaseError
@@ -211,6 +212,9 @@ def build_message(params: dict, recipients: dict, documents: list[GeneratedDocum
         },
         "toRecipients": [_address(p) for p in recipients["to"]],
     }
+    if params.get("sender"):
+        # Graph sends as another address only with "Send As" rights on it; preflight allows the mailbox's own.
+        message["from"] = _address(parseaddr(str(params["sender"])))
     if recipients["cc"]:
         message["ccRecipients"] = [_address(p) for p in recipients["cc"]]
     if recipients["bcc"]:

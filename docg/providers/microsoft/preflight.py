@@ -34,6 +34,7 @@ from docg.providers.preflight_checks import (
     recipient_issues,
     resolve_now,
 )
+from docg.providers.sender_check import sender_preflight
 
 
 def _usable_sign_in(credentials: dict) -> bool:
@@ -109,4 +110,13 @@ def fill_preflight(kind: str):
 
 def send_mail_preflight(*, node: dict, organization: Any, trigger_data: dict, language: str) -> list[dict]:
     issues = recipient_issues(node=node, organization=organization, trigger_data=trigger_data, language=language)
-    return [*issues, *connection_issues(node, organization, language)]
+    # Graph lists no "send as" rights cheaply: the mailbox's own address is the one a step may use.
+    return sender_preflight(
+        node=node,
+        organization=organization,
+        trigger_data=trigger_data,
+        language=language,
+        earlier=[*issues, *connection_issues(node, organization, language)],
+        provider=Provider.MICROSOFT,
+        name="Microsoft",
+    )

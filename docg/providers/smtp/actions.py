@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from docg.connectors.choices import AuthKind
 from docg.connectors.registry import App, Operation, register
 from docg.connectors.schemas import email_output, email_parameters
-from docg.providers.smtp import checks, handlers  # noqa: F401  (checks registers the connection test)
+from docg.providers.smtp import handlers
+from docg.providers.smtp.checks import smtp_check
 from docg.providers.smtp.preflight import send_email_preflight
 
 app = register(
@@ -14,6 +15,7 @@ app = register(
         name=_("SMTP e-mail"),
         description=_("Send e-mail through your own mail server (STARTTLS, SSL or plain)."),
         auth=AuthKind.BASIC,
+        checker=smtp_check,
     )
 )
 

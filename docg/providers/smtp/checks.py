@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError
 from docg.connectors.errors import MessageCatalog
-from docg.connectors.health import ConnectionTestResult, register_checker
+from docg.connectors.health import ConnectionTestResult
 from docg.connectors.models import DataSourceConnection
 from docg.providers.smtp.client import SmtpClient, SmtpSettings
 from docg.providers.smtp.client import translate as translate_client_error
@@ -93,6 +93,3 @@ def smtp_check(connection: DataSourceConnection) -> ConnectionTestResult:
     where = f"{settings.host}:{settings.port}"
     message = MESSAGES.translate(MESSAGES.error("ok", where), connection.organization.language)
     return ConnectionTestResult(True, "ok", message, {"authenticated": bool(settings.username)})
-
-
-register_checker("smtp", smtp_check)

@@ -1,7 +1,7 @@
 """What `smtp.send_email` does. The declaration (name, schema, queue) is in actions.py."""
 
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import formataddr, formatdate, parseaddr
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,7 @@ from docg.providers.email_delivery import (  # message_id_for: imported from her
     mime_attach,
 )
 from docg.providers.recipients import is_valid_email
+from docg.providers.sender_check import step_sender
 from docg.providers.smtp.client import SmtpClient, SmtpSettings, translate
 
 SMTP_TIMEOUT_SECONDS = 30
@@ -76,8 +77,9 @@ def _envelope(recipients: dict[str, list[tuple[str, str]]]) -> list[str]:
 
 def send_email(ctx: ActionContext, params: dict) -> ActionResult:
     settings = _settings(ctx)
-    sender = settings.from_email
-    if not is_valid_email(sender):
+    sender = step_sender(params, settings.from_email)
+    envelope_from = parseaddr(sender)[1]
+    if not is_valid_email(envelope_from):
         raise DocgError(
             "smtp.misconfigured",
             ctx.say(_("The SMTP connection's sender address is not valid (%(sender)s)."), sender=repr(sender)),
@@ -96,7 +98,7 @@ def send_email(ctx: ActionContext, params: dict) -> ActionResult:
         state = {"status": "dry_run", "message_id": summary["message_id"], "accepted": [], "refused": {}}
         return delivery_dry_run(summary=summary, state=state)
     try:
-        delivery = SmtpClient(settings).send(message, sender=sender, recipients=envelope)
+        delivery = SmtpClient(settings).send(message, sender=envelope_from, recipients=envelope)
     except DocgError as exc:
         exc.human = translate(exc, ctx.language)
         identity = {"message_id": summary["message_id"]}

@@ -6,7 +6,11 @@ anything is read or stored: the URL carries an unguessable token and the
 (`connection.credentials["webhook_secret"]`), both compared in constant time.
 An unknown connection or a wrong URL token answers 404, a wrong header 401.
 
-Events (ZapSign's `event_type`): `doc_signed` / `signer_signed` name the signer
+Events (ZapSign's `event_type`): `doc_viewed` (the signer opened the signing
+link) and `doc_read_confirmation` (they confirmed reading it) name the signer in
+`signer` when given, else every signer ZapSign reports as having opened the
+link (status `link-opened`, `times_viewed` > 0 or a `last_view_at`); they stay
+pending and show as "viewed". `doc_signed` / `signer_signed` name the signer
 in `signer_who_signed` (else every signer whose status is "signed"),
 `doc_refused` the refusing signer (else the "refused" ones, else all pending),
 `doc_expired` every pending one. Each (envelope, signer, event) is processed
@@ -38,6 +42,7 @@ __all__ = ["SECRET_HEADER", "authenticate", "handle_delivery", "parse", "refuse_
 
 SECRET_HEADER = "X-Docg-Webhook-Secret"
 PROVIDER = "zapsign"
+VIEWED_EVENTS = frozenset({"doc_viewed", "doc_read_confirmation"})
 SIGNED_EVENTS = frozenset({"doc_signed", "signer_signed"})
 REFUSED_EVENTS = frozenset({"doc_refused", "signer_refused"})
 EXPIRED_EVENTS = frozenset({"doc_expired"})
@@ -82,6 +87,19 @@ def _tokens_with_status(data: dict, *statuses: str) -> list[str]:
     ]
 
 
+def _viewer_tokens(data: dict) -> list[str]:
+    return [
+        text_value(s.get("token"))
+        for s in _signer_list(data)
+        if text_value(s.get("token"))
+        and (
+            text_value(s.get("status")) == "link-opened"
+            or s.get("last_view_at")
+            or (isinstance(s.get("times_viewed"), int) and s["times_viewed"] > 0)
+        )
+    ]
+
+
 def _named_signer(data: dict, *keys: str) -> str:
     for key in keys:
         value = data.get(key)
@@ -94,6 +112,9 @@ def interpret(data: dict) -> tuple[str, str, list[str] | None]:
     """(event, doc token, signer tokens) — None tokens means "every pending signer of the document"."""
     event = text_value(data.get("event_type")).lower()
     envelope = _doc_token(data)
+    if event in VIEWED_EVENTS:
+        named = _named_signer(data, "signer_who_viewed", "signer")
+        return "viewed", envelope, [named] if named else _viewer_tokens(data)
     if event in SIGNED_EVENTS:
         named = _named_signer(data, "signer_who_signed", "signer")
         return "signed", envelope, [named] if named else _tokens_with_status(data, "signed")

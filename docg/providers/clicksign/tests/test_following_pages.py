@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_run_page_and_its_live_parts_show_each_signer(client, cast, clicksign_api):
-    conn, execution, document_key, (ana, _bruno) = _signing(cast)
+    conn, execution, document_key, (ana, bruno) = _signing(cast)
     client.force_login(cast.alice)
     page = client.get(f"/executions/{execution.pk}/").content.decode()
     assert 'data-signer="ana@client.example" data-signer-status="pending"' in page
@@ -21,6 +21,12 @@ def test_the_run_page_and_its_live_parts_show_each_signer(client, cast, clicksig
     assert 'id="signers" hx-swap-oob="true"' in parts
     assert 'data-signer="ana@client.example" data-signer-status="signed"' in parts
     assert 'data-signer="bruno@client.example" data-signer-status="pending"' in parts
+
+    # Bruno opens the document: he is shown as having viewed it, still to sign.
+    hook(conn, event("signature_started", document_key, signer={"key": bruno.external_id}))
+    parts = client.get(f"/executions/{execution.pk}/parts/").content.decode()
+    row = parts.split('data-signer="bruno@client.example"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-signer-status="viewed"' in row and "Viewed" in row
 
 
 def test_the_signatures_list_shows_who_is_waiting_and_sends_a_reminder(client, cast, clicksign_api):

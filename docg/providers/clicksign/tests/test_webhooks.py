@@ -175,3 +175,25 @@ def test_completion_queues_one_fetch_of_the_signed_file(cast, clicksign_api, dja
     assert stored is not None and stored.execution_id == execution.pk and stored.name == "contract-signed.pdf"
     assert clicksign_signed_file_fetch(envelope_id=ana.envelope_id, connection_id=str(conn.pk)) is None
     assert GeneratedDocument.objects.filter(execution=execution).count() == 1
+
+
+def test_signature_started_shows_the_signer_as_viewed_once(cast, clicksign_api, django_capture_on_commit_callbacks):
+    conn, execution, document_key, (ana, bruno) = _signing(cast, clicksign_api)
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = hook(conn, event("signature_started", document_key, signer={"key": ana.external_id}))
+    assert opened.status_code == 200 and opened.json()["changed"] == [str(ana.pk)]
+    execution.refresh_from_db()
+    statuses = {s["email"]: s["status"] for s in execution.signature_state["envelopes"][0]["signers"]}
+    assert statuses == {ana.signer_email: "viewed", bruno.signer_email: "pending"}
+    assert execution.signature_state["envelopes"][0]["status"] == "pending"
+    assert event_types(execution).count("signature.viewed") == 1
+    # Opening it again is no news: nothing on the stream, nothing audited a second time.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = hook(conn, event("signature_started", document_key, signer={"key": ana.external_id}))
+    assert again.json()["changed"] == []
+    assert AuditEvent.objects.filter(action="signature.viewed").count() == 1
+    assert event_types(execution).count("signature.viewed") == 1
+    # The viewer signs afterwards.
+    assert hook(conn, event("sign", document_key, signer={"key": ana.external_id})).json()["changed"] == [str(ana.pk)]
+    execution.refresh_from_db()
+    assert execution.signature_state["envelopes"][0]["signers"][0]["status"] == "signed"

@@ -78,6 +78,10 @@ class FakeGoogle:
     requests: list[Recorded] = field(default_factory=list)
     files: dict[str, dict] = field(default_factory=dict)
     sent: list[dict] = field(default_factory=list)
+    # What users.settings.sendAs.list answers: the account itself, plus any aliases a test adds.
+    send_as: list[dict] = field(
+        default_factory=lambda: [{"sendAsEmail": "contracts@acme.example", "isPrimary": True, "isDefault": True}]
+    )
     # form id → list of FormResponse objects
     forms: dict[str, list[dict]] = field(default_factory=dict)
     # (path substring, status, body, headers) answered once, before anything else, by the first matching request.
@@ -173,6 +177,8 @@ def _handler(fake: FakeGoogle):
             m = re.fullmatch(r"/v1/presentations/([^/:]+):batchUpdate", r.path)
             if m and r.method == "POST":
                 return self._batch(m.group(1), r, SLIDES_MIME, {"replaceAllText", "replaceAllShapesWithImage"})
+            if r.path == "/gmail/v1/users/me/settings/sendAs" and r.method == "GET":
+                return self._json(200, {"sendAs": fake.send_as})
             if r.path == "/gmail/v1/users/me/messages/send" and r.method == "POST":
                 return self._send(r)
             m = re.fullmatch(r"/v1/forms/([^/]+)/responses", r.path)

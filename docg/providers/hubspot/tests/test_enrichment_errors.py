@@ -5,6 +5,7 @@ import pytest
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
 from docg.providers.hubspot.actors import RetryableHubSpotError
+from docg.providers.hubspot.preflight import deal_event_preflight
 from docg.providers.hubspot.tests import test_webhooks as hooks
 from docg.providers.hubspot.tests.test_webhooks import DEAL, _crm, _events, _post, _run_queued, _workflow
 from docg.workflows.models import WebhookDelivery
@@ -154,3 +155,27 @@ def test_later_events_of_an_expired_connection_also_ask_to_reconnect_without_cal
     assert [a["action"] for a in execution.recommended_actions] == ["reconnect_provider"]
     calls_after = len(provider_api.calls("GET", DEAL_PATH)) + len(provider_api.calls("POST", TOKEN_PATH))
     assert calls_after == calls_before  # nothing asked of HubSpot for a connection known dead
+
+
+@pytest.mark.parametrize(
+    ("subscription", "operation", "word"),
+    [
+        ("contact.creation", "contact_event", "contact"),
+        ("company.propertyChange", "company_event", "company"),
+        ("", "contact_event", "contact"),
+        ("deal.propertyChange", "deal_event", "deal"),
+    ],
+)
+def test_the_blocked_run_names_the_record_type_the_trigger_is_about(subscription, operation, word):
+    trigger_data = {
+        "event": {"subscription_type": subscription, "object_id": 77},
+        "enrichment_error": {"code": "hubspot.not_found", "message_human": "HubSpot has no such record."},
+    }
+    [issue] = deal_event_preflight(
+        node={"key": "start", "operation": operation}, organization=None, trigger_data=trigger_data, language="en"
+    )
+    message = issue["message_human"]
+    assert f"could not read {word} 77" in message
+    assert f"{word} was probably deleted" in message and f"the {word}'s next change" in message
+    others = {"deal", "contact", "company"} - {word}
+    assert not any(f" {other}" in message for other in others), message

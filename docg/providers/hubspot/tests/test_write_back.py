@@ -13,6 +13,7 @@ from docg.connectors.registry import find_operation
 from docg.connectors.runtime import ActionContext
 from docg.documents.models import GeneratedDocument
 from docg.executions.engine import execution_start
+from docg.executions.step_memory import step_memory_of, step_memory_save
 from docg.executions.tests.builders import action, active_workflow
 from docg.providers.hubspot import handlers_crm
 
@@ -151,3 +152,81 @@ def test_refusals_are_classified_and_bad_ids_never_reach_hubspot(cast, connectio
         handlers_crm.attach_document(ctx, {"deal_id": "512", "document_id": str(_pdf(cast.globex).pk)})
     assert caught.value.code == "document.not_found"
     assert [r.path for r in provider_api.requests] == ["/hubspot/crm/v3/objects/deals/512"]
+
+
+class _HubSpotNotes:
+    """A stateful slice of HubSpot: uploads, notes on deals, and the reads a retry uses to find its note."""
+
+    def __init__(self, fake, *, lose_note_answers=0):
+        self.files, self.notes, self.lose = [], {}, lose_note_answers
+        fake.handle("POST", "/hubspot/files/v3/files", self.upload)
+        fake.handle("POST", "/hubspot/crm/v3/objects/notes", self.create_note)
+        fake.handle("GET", "/hubspot/crm/v4/objects/deals/512/associations/notes", self.associations)
+        fake.handle("POST", "/hubspot/crm/v3/objects/notes/batch/read", self.batch_read)
+
+    def upload(self, request):
+        self.files.append(str(9001 + len(self.files)))
+        return 201, {"id": self.files[-1]}, {}
+
+    def create_note(self, request):
+        note_id = str(3301 + len(self.notes))
+        self.notes[note_id] = request.json["properties"]
+        if self.lose:  # HubSpot made the note, but its answer never reached docg
+            self.lose -= 1
+            return 502, {"status": "error", "message": "Bad gateway"}, {}
+        return 201, {"id": note_id}, {}
+
+    def associations(self, request):
+        return 200, {"results": [{"toObjectId": int(i), "associationTypes": []} for i in self.notes]}, {}
+
+    def batch_read(self, request):
+        wanted = [i["id"] for i in request.json["inputs"]]
+        return 200, {"results": [{"id": i, "properties": self.notes[i]} for i in wanted if i in self.notes]}, {}
+
+
+def _step_context(cast, connection, execution):
+    """A context as the engine builds it for an attempt of step "crm": its memory outlives the attempt."""
+    ctx = _context(cast, connection)
+    ctx.execution = execution
+    ctx.memory_load = lambda: step_memory_of(execution_id=execution.pk, node_key="crm")
+    ctx.memory_save = lambda memory: step_memory_save(execution=execution, node_key="crm", memory=memory)
+    return ctx
+
+
+def test_a_retried_attach_document_never_notes_the_deal_twice(cast, connection, provider_api):
+    hubspot = _HubSpotNotes(provider_api)
+    document = _pdf(cast.acme)
+    params = {"deal_id": "512", "document_id": str(document.pk), "note": "Signed."}
+    execution = _context(cast, connection).execution
+    first = handlers_crm.attach_document(_step_context(cast, connection, execution), params)
+    # The attempt made its note, then died before the step was recorded: a retry (or takeover) runs it again.
+    again = handlers_crm.attach_document(_step_context(cast, connection, execution), params)
+    assert (
+        again.output
+        == first.output
+        == {
+            "deal_id": "512",
+            "document_id": str(document.pk),
+            "file_id": "9001",
+            "note_id": "3301",
+        }
+    )
+    assert list(hubspot.notes) == ["3301"] and hubspot.files == ["9001"]
+    assert len(provider_api.calls("POST", "/hubspot/crm/v3/objects/notes")) == 1
+
+
+def test_a_note_whose_answer_was_lost_is_found_on_the_deal_not_made_again(cast, connection, provider_api):
+    hubspot = _HubSpotNotes(provider_api, lose_note_answers=1)
+    document = _pdf(cast.acme)
+    params = {"deal_id": "512", "document_id": str(document.pk)}
+    execution = _context(cast, connection).execution
+    with pytest.raises(DocgError) as lost:
+        handlers_crm.attach_document(_step_context(cast, connection, execution), params)
+    assert lost.value.transient  # the engine retries the step
+    retried = handlers_crm.attach_document(_step_context(cast, connection, execution), params)
+    assert retried.output["note_id"] == "3301" and retried.output["file_id"] == "9001"
+    assert list(hubspot.notes) == ["3301"] and hubspot.files == ["9001"]
+    # Another run's step (its own memory) attaches the document again: that is a new note, as asked.
+    other = _context(cast, connection).execution
+    handlers_crm.attach_document(_step_context(cast, connection, other), params)
+    assert len(hubspot.notes) == 2

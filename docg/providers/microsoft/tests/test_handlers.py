@@ -307,3 +307,25 @@ def test_send_mail_preflight_checks_the_addresses_it_can_know_now(cast):
         )
         == []
     )
+
+
+def test_send_mail_preflight_lets_a_step_send_only_as_the_mailbox(cast):
+    connection = microsoft_connection(cast)
+    connection.config = {"account": "ana@acme.example"}
+    connection.save()
+
+    def issues(sender):
+        node = mail_node(str(connection.pk), sender=sender)
+        return send_mail_preflight(node=node, organization=cast.acme, trigger_data=TRIGGER, language="en")
+
+    assert issues("") == [] and issues("Ana <ANA@acme.example>") == []
+    [issue] = issues("boss@acme.example")
+    assert (issue["code"], issue["domain"]) == ("delivery.sender_not_allowed", "delivery")
+    assert "ana@acme.example" in issue["message_human"]
+
+
+def test_the_step_sender_is_the_graph_messages_from():
+    params = {"subject": "s", "body": "b", "sender": "Ana Souza <ana@acme.example>"}
+    message = handlers.build_message(params, {"to": [("", "x@client.example")], "cc": [], "bcc": []}, [])
+    assert message["from"] == {"emailAddress": {"address": "ana@acme.example", "name": "Ana Souza"}}
+    assert "from" not in handlers.build_message({**params, "sender": ""}, {"to": [], "cc": [], "bcc": []}, [])

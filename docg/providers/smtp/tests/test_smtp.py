@@ -284,3 +284,31 @@ def test_the_message_id_is_the_same_for_every_attempt_of_a_step():
     assert first == message_id_for("exec-1:mail:3", "contracts@acme.example")
     assert first != message_id_for("exec-1:other:1", "contracts@acme.example")
     assert first.startswith("<docg.") and first.endswith("@acme.example>")
+
+
+@pytest.mark.django_db
+def test_preflight_lets_a_step_send_only_as_the_connections_addresses(cast, smtp_server):
+    mailer = _mailer(cast, smtp_server, allowed_from=["sales@acme.example"])
+
+    def issues(sender):
+        node = {**_send(mailer, sender=sender), "connection": str(mailer.pk)}
+        return send_email_preflight(node=node, organization=cast.acme, trigger_data={}, language="en")
+
+    assert issues("") == [] and issues("Acme <contracts@acme.example>") == [] and issues("SALES@acme.example") == []
+    [issue] = issues("ceo@elsewhere.example")
+    assert (issue["code"], issue["domain"], issue["location"]) == (
+        "delivery.sender_not_allowed",
+        "delivery",
+        {"parameters": ["sender"]},
+    )
+    assert "contracts@acme.example, sales@acme.example" in issue["message_human"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_step_sender_is_the_messages_from(cast, worker, smtp_server):
+    mailer = _mailer(cast, smtp_server, allowed_from="sales@acme.example")
+    execution = _run(cast, _send(mailer, sender="Acme Sales <sales@acme.example>"))
+    assert execution.status == ExecutionStatus.COMPLETED, execution.last_error_human
+    [received] = smtp_server.recorder.received
+    assert received.mail_from == "sales@acme.example"
+    assert "Acme Sales <sales@acme.example>" in received.message["From"]

@@ -208,9 +208,8 @@ def test_every_signer_signed_moves_a_signing_run_to_signed(cast, zapsign_api, dj
     assert _event_types(execution).count("signature.completed") == 1
 
 
-@pytest.mark.urls(URLS)
-@pytest.mark.django_db
-def test_a_refusal_declines_the_signer_and_the_run_keeps_signing(cast, zapsign_api):
+def _sent_to_two(cast, zapsign_api):
+    """A run waiting in `signing` on a ZapSign document sent to Ana and Bruno: (connection, run, the step's result)."""
     connection = _connection(cast, zapsign_api)
     document = _document(cast.acme)
     execution = _signing_execution(cast, connection, document)
@@ -218,6 +217,13 @@ def test_a_refusal_declines_the_signer_and_the_run_keeps_signing(cast, zapsign_a
         _context(cast, connection, execution), {"document_id": str(document.pk), "signers": SIGNERS}
     )
     execution_transition(execution=execution, target=ExecutionStatus.SIGNING)
+    return connection, execution, result
+
+
+@pytest.mark.urls(URLS)
+@pytest.mark.django_db
+def test_a_refusal_declines_the_signer_and_the_run_keeps_signing(cast, zapsign_api):
+    connection, execution, result = _sent_to_two(cast, zapsign_api)
     ana_token, bruno_token = (s["token"] for s in result.output["signers"])
     body = {
         "event_type": "doc_refused",
@@ -255,7 +261,7 @@ def test_deliveries_for_other_connections_or_junk_change_nothing(cast, zapsign_a
     ).json()["ignored"]
     # The other connection's secret on this connection's URL is refused.
     assert _hook(connection, body, token="another-secret-0123456789abcdef").status_code == 404
-    assert _hook(connection, {"event_type": "doc_viewed", "token": result.output["envelope_id"]}).json()["ignored"]
+    assert _hook(connection, {"event_type": "email_bounce", "token": result.output["envelope_id"]}).json()["ignored"]
     bad = Client().post(
         f"/hooks/zapsign/{connection.pk}/{SECRET}",
         data="[1",
@@ -344,3 +350,32 @@ def test_loopback_is_refused_without_the_allow_list(settings, zapsign_api):
     with pytest.raises(DocgError) as info:
         client.create_document(name="c", pdf=PDF, signers=SIGNERS, external_id="x")
     assert info.value.code == "zapsign.blocked_address" and zapsign_api.requests == []
+
+
+@pytest.mark.urls(URLS)
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "viewer",
+    [
+        {"status": "link-opened"},
+        {"status": "new", "times_viewed": 2, "last_view_at": "2026-01-01T10:00:00Z"},
+    ],
+)
+def test_doc_viewed_shows_the_signer_as_viewed_once(cast, zapsign_api, viewer, django_capture_on_commit_callbacks):
+    connection, execution, result = _sent_to_two(cast, zapsign_api)
+    ana_token, bruno_token = (s["token"] for s in result.output["signers"])
+    body = {
+        "event_type": "doc_viewed",
+        "token": result.output["envelope_id"],
+        "signers": [{"token": ana_token, **viewer}, {"token": bruno_token, "status": "new", "times_viewed": 0}],
+    }
+    ana = SignatureRequest.objects.get(external_id=ana_token)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _hook(connection, body).json()["changed"] == [str(ana.pk)]
+        assert _hook(connection, {**body, "event_type": "doc_read_confirmation"}).json()["changed"] == []
+    execution.refresh_from_db()
+    statuses = {s["email"]: s["status"] for s in execution.signature_state["envelopes"][0]["signers"]}
+    assert statuses == {"ana@client.example": "viewed", "bruno@client.example": "pending"}
+    assert _event_types(execution).count("signature.viewed") == 1
+    assert AuditEvent.objects.filter(action="signature.viewed").count() == 1
+    assert _state() == sorted([(ana_token, "pending"), (bruno_token, "pending")])
