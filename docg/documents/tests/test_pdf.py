@@ -225,3 +225,10 @@ def test_the_warm_soffice_runs_with_the_configured_allocator_folder_and_lean_pro
         assert "libjemalloc" not in _group_maps(pid)
     finally:
         pool.close()
+
+
+def test_a_file_named_for_another_type_converts_by_its_contents(converter):
+    # The warm path names the import filter from the package's main part, never from the suffix alone.
+    assert "Deck named docx" in pdf_text(converter.convert(make_pptx("Deck named docx"), "deck.docx"))
+    assert "Contract named pptx" in pdf_text(converter.convert(make_docx("Contract named pptx"), "doc.pptx"))
+    assert converter.stats["fallback"] == 0
