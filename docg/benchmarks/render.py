@@ -155,20 +155,29 @@ def _pipeline(docs: int, workers: int, render: Callable[[], bytes], convert: Cal
     render_ms: list[float] = []
 
     def produce() -> None:
-        for _ in range(docs):
-            started = time.perf_counter()
-            data = render()
-            render_ms.append((time.perf_counter() - started) * 1000)
-            rendered.put(data)
-        for _ in range(workers):
-            rendered.put(None)
+        try:
+            for _ in range(docs):
+                started = time.perf_counter()
+                data = render()
+                render_ms.append((time.perf_counter() - started) * 1000)
+                rendered.put(data)
+        finally:  # the converters stop even when a render fails
+            for _ in range(workers):
+                rendered.put(None)
 
     def consume() -> list[float]:
-        timings = []
+        timings, failure = [], None
         while (data := rendered.get()) is not None:
+            if failure is not None:
+                continue  # keep draining, so the renderer never blocks on a full queue
             started = time.perf_counter()
-            convert(data)
+            try:
+                convert(data)
+            except Exception as exc:
+                failure = exc
             timings.append((time.perf_counter() - started) * 1000)
+        if failure is not None:
+            raise failure
         return timings
 
     with ThreadPoolExecutor(max_workers=workers + 1) as pool:
