@@ -7,7 +7,7 @@ to whichever is free.
 
 Design
 - One pool slot = one soffice with its own profile
-  (`-env:UserInstallation=file:///tmp/docg-lo-…`, two instances never share a
+  (`-env:UserInstallation=file:///dev/shm/docg-lo-…`, two instances never share a
   profile) plus `lo_worker.py`, a small UNO bridge run by the system Python
   (`LIBREOFFICE_PYTHON`, default /usr/bin/python3 -I: docg's venv cannot import
   `uno`). The bridge starts the soffice in its own process group, connects over
