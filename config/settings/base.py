@@ -347,6 +347,10 @@ LIBREOFFICE_SOFFICE = env("LIBREOFFICE_SOFFICE", default="soffice")
 LIBREOFFICE_PYTHON = env("LIBREOFFICE_PYTHON", default="/usr/bin/python3")
 PDF_STARTUP_TIMEOUT_SECONDS = env.float("PDF_STARTUP_TIMEOUT_SECONDS", default=30)
 PDF_MAX_CONVERSIONS_PER_PROCESS = env.int("PDF_MAX_CONVERSIONS_PER_PROCESS", default=500)
+# Unset: jemalloc for soffice when the system has it, profiles and documents in transit on /dev/shm
+# when it is writable (docg/documents/pdf.py); "" turns either off.
+LIBREOFFICE_PRELOAD = env("LIBREOFFICE_PRELOAD", default=None)
+PDF_WORK_DIR = env("PDF_WORK_DIR", default=None)
 
 # --- Connectors ------------------------------------------------------------------------
 # Where each provider's API lives. Operators point these at a proxy or sandbox with

@@ -13,6 +13,13 @@ line on stdin with one JSON line on stdout:
 `load` is LibreOffice's import filter and the layout it builds on load, `export`
 the PDF filter (and any layout it still forces), `close` disposing the document.
 
+Per-document CPU (measured with `benchmark render --pdf`, see pdf.py): the soffice
+is started with a memory allocator to preload (`--preload`, jemalloc: LibreOffice
+spends a fifth of a conversion in glibc's malloc/free), its temporary files in
+`--tmpdir` (docg passes one on tmpfs), and a profile seeded with LEAN_SETTINGS:
+nothing a person at a keyboard would use (word completion collecting the words of
+each document on idle, online spelling, autosave/recovery records, lock files).
+
 A `fatal` answer means the soffice is gone or unusable; the script exits right
 after it. EOF on stdin (docg's process ended, however it ended) or
 {"op": "quit"} terminates soffice and the script, so no soffice outlives docg;
@@ -29,6 +36,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import uno
 from com.sun.star.beans import PropertyValue
@@ -52,13 +60,72 @@ def _props(**values):
     return tuple(props)
 
 
+# The import filter for the packages docg renders, by the main part they hold. Anything else goes
+# through LibreOffice's type detection. Not by suffix alone: a deck named .docx loads through the
+# Word filter without an error, as an empty document.
+IMPORT_FILTERS = (("word/document.xml", "MS Word 2007 XML"), ("ppt/presentation.xml", "Impress MS PowerPoint 2007 XML"))
+
+
+def _import_filter(source: str) -> str | None:
+    try:
+        with zipfile.ZipFile(source) as package:
+            names = set(package.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return None
+    return next((name for part, name in IMPORT_FILTERS if part in names), None)
+
+
 # Documents come from untrusted templates: never run macros, never fetch linked content.
 LOAD_PROPS = _props(Hidden=True, ReadOnly=True, MacroExecutionMode=0, UpdateDocMode=0, RepairPackage=False)
 
 
+# (configuration path, property, value) written into a new profile: work a person at a keyboard
+# needs and a converter does not. None of it changes how a document is laid out or exported.
+LEAN_SETTINGS = (
+    # Word completion collects every word of each loaded document in Writer's idle loop.
+    ("/org.openoffice.Office.Writer/AutoFunction/Completion", "Enable", "false"),
+    ("/org.openoffice.Office.Writer/AutoFunction/Completion", "CollectWords", "false"),
+    ("/org.openoffice.Office.Linguistic/SpellChecking", "IsSpellAuto", "false"),
+    # Documents are opened read-only from a private folder and never saved back: no recovery
+    # records, no autosave timer, no lock files.
+    ("/org.openoffice.Office.Recovery/RecoveryInfo", "Enabled", "false"),
+    ("/org.openoffice.Office.Recovery/AutoSave", "Enabled", "false"),
+    ("/org.openoffice.Office.Common/Misc", "UseLocking", "false"),
+)
+
+
+def seed_profile(profile: str) -> None:
+    """Write LEAN_SETTINGS as the profile's user settings, unless soffice already made that file."""
+    path = os.path.join(profile, "user", "registrymodifications.xcu")
+    if os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    items = "".join(
+        f'<item oor:path="{node}"><prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop></item>\n'
+        for node, name, value in LEAN_SETTINGS
+    )
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry"'
+            ' xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            f"{items}</oor:items>\n"
+        )
+
+
+def soffice_environment(preload: str, tmpdir: str) -> dict:
+    env = dict(os.environ)
+    if preload and os.path.exists(preload):
+        env["LD_PRELOAD"] = " ".join(filter(None, (preload, env.get("LD_PRELOAD"))))
+    if tmpdir:
+        os.makedirs(tmpdir, exist_ok=True)
+        env["TMPDIR"] = tmpdir
+    return env
+
+
 class Office:
-    def __init__(self, soffice: str, profile: str, pipe: str):
+    def __init__(self, soffice: str, profile: str, pipe: str, *, preload: str = "", tmpdir: str = ""):
         self.pipe = pipe
+        seed_profile(profile)
         self.process = subprocess.Popen(  # noqa: S603 (fixed command line)
             [
                 soffice,
@@ -75,6 +142,7 @@ class Office:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=soffice_environment(preload, tmpdir),
             start_new_session=True,  # its own group: soffice forks soffice.bin, and we kill both together
         )
         self.desktop = None
@@ -101,7 +169,15 @@ class Office:
     def convert(self, source: str, target: str) -> dict:
         """Convert `source` to the PDF `target`; returns the milliseconds each phase took."""
         started = time.monotonic()
-        doc = self.desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0, LOAD_PROPS)
+        url = uno.systemPathToFileUrl(source)
+        doc = None
+        known = _import_filter(source)
+        if known:
+            # Naming the import filter skips type detection (about 5 % of a contract's CPU).
+            with contextlib.suppress(Exception):
+                doc = self.desktop.loadComponentFromURL(url, "_blank", 0, LOAD_PROPS + _props(FilterName=known))
+        if doc is None:
+            doc = self.desktop.loadComponentFromURL(url, "_blank", 0, LOAD_PROPS)
         if doc is None:
             raise ValueError("LibreOffice could not open the document")
         loaded = exported = time.monotonic()
@@ -153,6 +229,8 @@ def main() -> int:
     parser.add_argument("--profile", required=True)
     parser.add_argument("--pipe", required=True)
     parser.add_argument("--startup-timeout", type=float, default=60)
+    parser.add_argument("--preload", default="", help="a malloc library for soffice's LD_PRELOAD")
+    parser.add_argument("--tmpdir", default="", help="soffice's TMPDIR")
     args = parser.parse_args()
 
     # Answers go to the original stdout; anything else written to fd 1 (UNO warnings) goes to stderr.
@@ -163,7 +241,7 @@ def main() -> int:
         answers.write(json.dumps(payload) + "\n")
         answers.flush()
 
-    office = Office(args.soffice, args.profile, args.pipe)
+    office = Office(args.soffice, args.profile, args.pipe, preload=args.preload, tmpdir=args.tmpdir)
     # Told at once, so docg can kill this soffice even if the start never completes.
     answer({"spawned": office.process.pid})
     signal.signal(signal.SIGTERM, lambda *_: (office.stop(), sys.exit(0)))

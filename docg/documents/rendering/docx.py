@@ -126,6 +126,12 @@ def paragraph_text(xml_line: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# A part's clean-up depends on its XML alone, and a template version renders the same parts every
+# time: about a fifth of a contract's render was these regular expressions. Parts up to
+# PATCH_CACHE_MAX_CHARS are kept (32 of them, source and result: tens of MB at the very most).
+PATCH_CACHE_MAX_CHARS = 512 * 1024
+
+
 def patch_xml(xml: str) -> str:
     """A part's XML as Jinja must read it: docxtpl's clean-up, then the XML entities inside tags decoded.
 
@@ -133,6 +139,15 @@ def patch_xml(xml: str) -> str:
     some writers use): `{{ "R&D" }}` reached Jinja as the literal `R&amp;D` and, escaped
     once more on output, printed `R&amp;D`. One pass, so text typed as `&lt;` stays `&lt;`.
     """
+    return _patch_cached(xml) if len(xml) <= PATCH_CACHE_MAX_CHARS else _patch(xml)
+
+
+@lru_cache(maxsize=32)
+def _patch_cached(xml: str) -> str:
+    return _patch(xml)
+
+
+def _patch(xml: str) -> str:
     from docxtpl import DocxTemplate
 
     patched = DocxTemplate.patch_xml(None, wrap_markers(xml))

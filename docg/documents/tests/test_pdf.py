@@ -178,3 +178,57 @@ def test_close_stops_every_soffice():
         wait_until(lambda pid=pid: not _group_alive(pid), timeout=10, what=f"soffice {pid} to stop")
     with pytest.raises(PdfConversionError):
         pool.convert(make_docx("Too late"), "late.docx")
+
+
+def _group_maps(pgid: int) -> str:
+    """The memory maps of every process in a process group (soffice's wrapper and soffice.bin)."""
+    maps = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[2]) == pgid:
+                        with open(f"/proc/{entry}/maps") as found:
+                            maps.append(found.read())
+            except (OSError, IndexError, ValueError):
+                continue
+    return "\n".join(maps)
+
+
+def test_the_warm_soffice_runs_with_the_configured_allocator_folder_and_lean_profile(settings, tmp_path):
+    from docg.documents.pdf import JEMALLOC_PATHS
+
+    jemalloc = next((path for path in JEMALLOC_PATHS if os.path.exists(path)), None)
+    if jemalloc is None:
+        pytest.skip("libjemalloc2 is not installed (make test installs it)")
+    settings.LIBREOFFICE_PRELOAD, settings.PDF_WORK_DIR = None, str(tmp_path)
+    pool = PdfConverter(size=1)
+    try:
+        pool.start()
+        assert "Lean" in pdf_text(pool.convert(make_docx("Lean"), "lean.docx"))
+        (pid,) = pool.soffice_pids()
+        assert "libjemalloc" in _group_maps(pid)
+        (profile,) = [path for path in tmp_path.iterdir() if path.name.startswith("docg-lo-")]
+        # lo_worker.LEAN_SETTINGS (lo_worker imports uno, which only the system python3 has).
+        registry = (profile / "user" / "registrymodifications.xcu").read_text()
+        for node, name in (("Writer/AutoFunction/Completion", "CollectWords"), ("Recovery/AutoSave", "Enabled")):
+            assert f'Office.{node}"><prop oor:name="{name}" oor:op="fuse"><value>false<' in registry
+    finally:
+        pool.close()
+    assert list(tmp_path.iterdir()) == []  # profiles and documents in transit are gone
+
+    settings.LIBREOFFICE_PRELOAD = ""  # glibc's malloc, as before
+    pool = PdfConverter(size=1)
+    try:
+        assert "Plain" in pdf_text(pool.convert(make_docx("Plain"), "plain.docx"))
+        (pid,) = pool.soffice_pids()
+        assert "libjemalloc" not in _group_maps(pid)
+    finally:
+        pool.close()
+
+
+def test_a_file_named_for_another_type_converts_by_its_contents(converter):
+    # The warm path names the import filter from the package's main part, never from the suffix alone.
+    assert "Deck named docx" in pdf_text(converter.convert(make_pptx("Deck named docx"), "deck.docx"))
+    assert "Contract named pptx" in pdf_text(converter.convert(make_docx("Contract named pptx"), "doc.pptx"))
+    assert converter.stats["fallback"] == 0
