@@ -1,4 +1,4 @@
-"""The text of a DOCX/PPTX, paragraph by paragraph, each with where it sits.
+"""The text of a DOCX/PPTX, paragraph by paragraph (of an XLSX, cell by cell), each with where it sits.
 
 A Word paragraph's text is split over runs (`<w:r>`) wherever formatting, spell
 check or an edit history changed: `{{ cus` + `tomer.name }}` is one tag. Joining
@@ -204,10 +204,52 @@ def pptx_scopes(stream: IO[bytes]) -> list[Scope]:
     return scopes
 
 
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+def cell_address(sheet: str, cell: str) -> str:
+    """`Prices!B4`; a sheet name Excel would quote (spaces, punctuation) is quoted as Excel writes it."""
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet)
+    return f"{sheet}!{cell}" if plain else "'" + sheet.replace("'", "''") + f"'!{cell}"
+
+
+def sheet_cells(stream: IO[bytes]) -> list[tuple[str, list[tuple[int, str, str]]]]:
+    """Each worksheet's title and its text cells as (row, coordinate, text); rich text joined, formulas left out."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(stream, read_only=True, rich_text=False, keep_links=False)
+    try:
+        sheets = []
+        for sheet in workbook.worksheets:
+            cells = [
+                (cell.row, cell.coordinate, cell.value)
+                for row in sheet.iter_rows()
+                for cell in row
+                if isinstance(cell.value, str) and cell.data_type != "f"
+            ]
+            sheets.append((sheet.title, cells))
+        return sheets
+    finally:
+        workbook.close()
+
+
+def xlsx_scopes(stream: IO[bytes]) -> list[Scope]:
+    # The XLSX renderer renders each cell on its own: a block opens and closes within one cell.
+    # A sheet's cells share a group: a row loop binds its item in the rows it repeats.
+    scopes = []
+    for sheet, cells in sheet_cells(stream):
+        for _row, coordinate, text in cells:
+            location = {"part": "sheet", "sheet": sheet, "cell": coordinate}
+            paragraph = Paragraph(_normal(text), location)
+            scopes.append(Scope(cell_address(sheet, coordinate), [paragraph], f"sheet {sheet}"))
+    return scopes
+
+
 def read_scopes(stream: IO[bytes], kind: str) -> list[Scope]:
-    """Every paragraph of the package, grouped by rendering scope."""
+    """Every paragraph (every cell of a spreadsheet) of the package, grouped by rendering scope."""
+    readers = {TemplateKind.DOCX: docx_scopes, TemplateKind.PPTX: pptx_scopes, TemplateKind.XLSX: xlsx_scopes}
     stream.seek(0)
     try:
-        return docx_scopes(stream) if kind == TemplateKind.DOCX else pptx_scopes(stream)
+        return readers[kind](stream)
     finally:
         stream.seek(0)

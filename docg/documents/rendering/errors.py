@@ -12,6 +12,7 @@ from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
 
 from docg.common.errors import DocgError, translated
+from docg.documents.paragraphs import cell_address
 from docg.documents.rendering.limits import RenderTimeout
 from docg.workflows.expressions import ExpressionError
 
@@ -73,6 +74,8 @@ def describe_location(location: dict | None) -> str:
     if not location:
         return ""
     parts = [str(location["part"])] if location.get("part") else []
+    if location.get("sheet") and location.get("cell"):
+        parts = [cell_address(location["sheet"], location["cell"])]  # Prices!B4
     if location.get("paragraph"):
         parts.append(f"paragraph {location['paragraph']}")
     if location.get("text"):

@@ -16,6 +16,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from docg.documents.rendering.docx import docx_parts, paragraph_text, patched_lines
 from docg.documents.rendering.errors import render_error
 from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, pptx_paragraphs
+from docg.documents.rendering.xlsx import xlsx_cells
 from docg.workflows.expressions import environment
 
 NOT_DATA = frozenset(
@@ -153,8 +154,18 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
 
 
 def pptx_placeholders(template: bytes) -> list[Placeholder]:
+    return _placeholders_of(pptx_paragraphs(template))
+
+
+def xlsx_placeholders(template: bytes) -> list[Placeholder]:
+    # A cell is its own template; `part` is its address (Prices!B4), as describe_location writes it.
+    return _placeholders_of([{**cell, "paragraph": 0, "loop": None} for cell in xlsx_cells(template)])
+
+
+def _placeholders_of(entries: list[dict[str, Any]]) -> list[Placeholder]:
+    """The data read by PPTX paragraphs or XLSX cells, each rendered on its own (row loops bind sheet-/slide-wide)."""
     found = []
-    for entry in pptx_paragraphs(template):
+    for entry in entries:
         loop_var = entry["loop"][0] if entry["loop"] else None
         sources = [entry["text"]]
         if entry["loop"] and f"in {entry['loop'][1]}" in entry["text"]:
@@ -178,4 +189,5 @@ def pptx_placeholders(template: bytes) -> list[Placeholder]:
 
 
 def template_placeholders(kind: str, template: bytes) -> list[Placeholder]:
-    return docx_placeholders(template) if kind == "docx" else pptx_placeholders(template)
+    readers = {"docx": docx_placeholders, "pptx": pptx_placeholders, "xlsx": xlsx_placeholders}
+    return readers[kind](template)
