@@ -33,9 +33,17 @@ class Placeholder:
     part: str
     paragraph: int
     text: str
+    sheet: str = ""  # XLSX: the cell's sheet and reference (`part` is then their address, Prices!B4)
+    cell: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def location(self) -> dict[str, Any]:
+        """Where it sits, in the shape the upload analysis stores (docg.documents.paragraphs)."""
+        if self.sheet:
+            return {"part": "sheet", "sheet": self.sheet, "cell": self.cell, "text": self.text}
+        return {"part": self.part, "paragraph": self.paragraph, "text": self.text}
 
 
 def _chain(node: nodes.Node) -> tuple[list[str] | None, list[nodes.Node]]:
@@ -184,7 +192,8 @@ def _placeholders_of(entries: list[dict[str, Any]]) -> list[Placeholder]:
                 root = path.split(".")[0]
                 if optional or root in bound or root in NOT_DATA or root == loop_var or root in entry["bound"]:
                     continue
-                found.append(Placeholder(path, entry["part"], entry["paragraph"], entry["text"][:120]))
+                where = {"sheet": entry["sheet"], "cell": entry["cell"]} if "sheet" in entry else {}
+                found.append(Placeholder(path, entry["part"], entry["paragraph"], entry["text"][:120], **where))
     return found
 
 
