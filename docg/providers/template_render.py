@@ -1,4 +1,4 @@
-"""The `docx.render` and `pptx.render` actions: fill a template of the run's organization and store the document.
+"""`docx.render`, `pptx.render`, `xlsx.render`: fill a template of the run's organization and store the document.
 
 Parameters: `template_id` (a template of the run's organization), `data` (the
 object the template sees; default: the trigger's data), `filename` (already

@@ -45,7 +45,7 @@ def test_upload_shows_the_detected_variables_with_their_locations(client, cast):
 @pytest.mark.parametrize(
     ("filename", "content", "message"),
     [
-        ("contract.pdf", b"%PDF-1.4", "Upload a Word (.docx) or PowerPoint (.pptx) file."),
+        ("contract.pdf", b"%PDF-1.4", "Upload a Word (.docx), PowerPoint (.pptx) or Excel (.xlsx) file."),
         ("contract.docx", b"%PDF-1.4 renamed", "a PDF renamed to .docx"),
         ("contract.docx", b"PK\x03\x04 this zip is broken", "not a valid Word document"),
         ("contract.docm", b"PK", "macros"),

@@ -1,4 +1,5 @@
-"""Templates the tests author: real .docx/.pptx built with python-docx and python-pptx, and hostile packages."""
+"""Templates the tests author: real .docx/.pptx/.xlsx built with python-docx, python-pptx and openpyxl, and hostile
+packages."""
 
 import io
 import zipfile

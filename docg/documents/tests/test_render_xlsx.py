@@ -209,6 +209,19 @@ def test_a_loop_producing_too_many_rows_is_refused():
     assert caught.value.code == "template.render_failed" and caught.value.details["location"]["cell"] == "A1"
 
 
+def test_the_syntax_references_examples_for_spreadsheets_render_as_documented():
+    from docg.documents.rendering.syntax import REFERENCE
+
+    checked = 0
+    for entry in REFERENCE:
+        for example in (entry.en, entry.pt_br) if "xlsx" in entry.formats else ():
+            if example.result and "{%tr" not in example.template:
+                value = _render_cells({"A1": example.template}, example.data)["A1"].value
+                assert example.result in str(value).replace("\xa0", " ").strip(), (entry.name, example.template)
+                checked += 1
+    assert checked >= 10
+
+
 # --- lint and detection -------------------------------------------------------------------------
 
 
