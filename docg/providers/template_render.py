@@ -15,9 +15,11 @@ from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError
+from docg.connectors.registry import App, Operation, register
 from docg.connectors.runtime import ActionContext, ActionResult
 from docg.documents.models import GeneratedDocument
 from docg.documents.rendering.errors import render_error, step_error
+from docg.documents.rendering.preflight import render_preflight
 from docg.documents.rendering.render import render_bytes
 from docg.documents.rendering.templates import KINDS, document_name, template_bytes, template_for
 from docg.documents.storage import document_for_step, document_store
@@ -111,3 +113,24 @@ def render_handler(kind: str):
 
     handler.__name__ = f"{kind}_render"
     return handler
+
+
+def register_render_app(kind: str, *, name: Any, label: Any) -> None:
+    """The app `kind` (docx, pptx, xlsx) with its one action, `render`, for templates docg fills itself."""
+    app = register(App(slug=kind, name=name, description=_("Templates uploaded to docg, filled in by docg.")))
+    app.action(
+        Operation(
+            name="render",
+            label=label,
+            description=_("Fill a template with the run's data and store the document; the run is then ready."),
+            parameters=PARAMETERS,
+            output=OUTPUT,
+            handler=render_handler(kind),
+            queue="documents",
+            phase="render",
+            inline=False,
+            max_attempts=3,
+            timeout_seconds=120,
+            preflight=render_preflight(kind),
+        )
+    )

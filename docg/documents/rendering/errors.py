@@ -5,6 +5,8 @@ document codes live here and travel in DocgError.human.
 """
 
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -135,3 +137,16 @@ def classify(exc: BaseException, *, location: dict | None = None) -> DocgError:
         exception=type(exc).__name__,
         traceback="".join(traceback.format_exception(exc))[-4000:],
     )
+
+
+@contextmanager
+def failures_classified() -> Iterator[None]:
+    """Whatever a renderer raises inside leaves as a DocgError: a failed render, never a crash."""
+    try:
+        yield
+    except DocgError:
+        raise
+    except RecursionError as exc:
+        raise render_error("template.render_failed", "the template nests too deeply") from exc
+    except Exception as exc:  # classified: security, missing data, syntax, filters
+        raise classify(exc) from exc

@@ -25,9 +25,8 @@ from typing import Any
 
 from lxml import etree
 
-from docg.common.errors import DocgError
 from docg.documents.paragraphs import TYPOGRAPHIC
-from docg.documents.rendering.errors import classify, render_error
+from docg.documents.rendering.errors import classify, failures_classified, render_error
 from docg.workflows.expressions import environment
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -266,19 +265,13 @@ def render_pptx(template: bytes, context: dict[str, Any]) -> bytes:
         prs = Presentation(io.BytesIO(template))
     except Exception as exc:  # python-pptx raises several types for a broken package
         raise render_error("template.unreadable", f"not a readable PowerPoint file ({type(exc).__name__})") from exc
-    try:
+    with failures_classified():
         for slide, slide_context, number in _expand(prs, context):
             _render_tree(slide.element, slide_context, {"part": f"slide {number}"})
             if slide.has_notes_slide:
                 _render_tree(slide.notes_slide.element, slide_context, {"part": f"slide {number} notes"})
         out = io.BytesIO()
         prs.save(out)
-    except DocgError:
-        raise
-    except RecursionError as exc:
-        raise render_error("template.render_failed", "the template nests too deeply") from exc
-    except Exception as exc:  # anything else is a failed render, never a crash
-        raise classify(exc) from exc
     return out.getvalue()
 
 

@@ -41,7 +41,7 @@ from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from docg.common.errors import DocgError
 from docg.documents.paragraphs import TYPOGRAPHIC, cell_address
-from docg.documents.rendering.errors import classify, render_error
+from docg.documents.rendering.errors import classify, failures_classified, render_error
 from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, loop_vars, plain_tags
 from docg.documents.rendering.text import clean_text
 from docg.documents.rendering.xlsx_rows import Chain, SheetMap, moved_formula
@@ -314,7 +314,7 @@ def render_xlsx(template: bytes, context: dict[str, Any]) -> bytes:
         workbook = load_workbook(io.BytesIO(template), rich_text=True)
     except Exception as exc:  # openpyxl raises several types for a broken package
         raise render_error("template.unreadable", f"not a readable Excel file ({type(exc).__name__})") from exc
-    try:
+    with failures_classified():
         plans = {ws.title: _sheet_plan(ws, context) for ws in workbook.worksheets}
         maps = {title: rows for title, (rows, _out) in plans.items()}
         for ws in workbook.worksheets:
@@ -325,12 +325,6 @@ def render_xlsx(template: bytes, context: dict[str, Any]) -> bytes:
                 _render_in_place(ws, context, maps)
         stream = io.BytesIO()
         workbook.save(stream)
-    except DocgError:
-        raise
-    except RecursionError as exc:
-        raise render_error("template.render_failed", "the template nests too deeply") from exc
-    except Exception as exc:  # anything else is a failed render, never a crash
-        raise classify(exc) from exc
     return stream.getvalue()
 
 

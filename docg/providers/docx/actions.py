@@ -2,31 +2,6 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from docg.connectors.registry import App, Operation, register
-from docg.documents.rendering.preflight import render_preflight
-from docg.providers.template_render import OUTPUT, PARAMETERS, render_handler
+from docg.providers.template_render import register_render_app
 
-app = register(
-    App(
-        slug="docx",
-        name=_("Word document (.docx)"),
-        description=_("Templates uploaded to docg, filled in by docg."),
-    )
-)
-
-app.action(
-    Operation(
-        name="render",
-        label=_("Generate a Word document"),
-        description=_("Fill a template with the run's data and store the document; the run is then ready."),
-        parameters=PARAMETERS,
-        output=OUTPUT,
-        handler=render_handler("docx"),
-        queue="documents",
-        phase="render",
-        inline=False,
-        max_attempts=3,
-        timeout_seconds=120,
-        preflight=render_preflight("docx"),
-    )
-)
+register_render_app("docx", name=_("Word document (.docx)"), label=_("Generate a Word document"))
