@@ -19,8 +19,8 @@ Repeating rows: as `{%tr %}` in Word and PowerPoint tables, put
 later row: the rows between them are repeated once per item (with `item` and
 `loop`), the two marker rows are removed, and the rows below move down. Loops may
 nest. Formulas, merged cells, row heights, conditional formats and data
-validations follow their rows (rendering/xlsx_rows.py). Pictures, charts and print
-areas keep their place.
+validations, named ranges and the print area follow their rows
+(rendering/xlsx_rows.py). Pictures and charts keep their place.
 """
 
 import io
@@ -295,6 +295,21 @@ def _rewrite(ws, rows: SheetMap, out: list, context: dict, maps: dict[str, Sheet
             ws.conditional_formatting.add(str(moved), rule)
     for validation in ws.data_validations.dataValidation:
         validation.sqref = _moved_ranges(validation.sqref, rows)
+    if ws._print_area.ranges:  # else the PDF would stop where the template's rows ended
+        ws.print_area = [range_.coord for range_ in _moved_ranges(ws._print_area, rows).ranges]
+    if ws._print_rows is not None:
+        span = rows.span(ws._print_rows.min_row, ws._print_rows.max_row)
+        ws._print_rows = None
+        if span:
+            ws.print_title_rows = f"{span[0]}:{span[1]}"
+
+
+def _move_defined_names(workbook, maps: dict[str, SheetMap]) -> None:
+    """Named ranges (`Items` = Prices!$D$5:$D$5) follow their rows, as formulas do."""
+    names = [*workbook.defined_names.values(), *(n for ws in workbook.worksheets for n in ws.defined_names.values())]
+    for name in names:
+        if name.attr_text and not name.attr_text.startswith("="):
+            name.attr_text = moved_formula("=" + name.attr_text, sheet="", maps=maps)[1:]
 
 
 def _render_in_place(ws, context: dict[str, Any], maps: dict[str, SheetMap], below: int = 0) -> None:
@@ -323,6 +338,7 @@ def render_xlsx(template: bytes, context: dict[str, Any]) -> bytes:
                 _rewrite(ws, rows, out, context, maps)
             else:
                 _render_in_place(ws, context, maps)
+        _move_defined_names(workbook, maps)
         stream = io.BytesIO()
         workbook.save(stream)
     return stream.getvalue()

@@ -43,6 +43,7 @@ class SheetMap:
     emitted: dict[int, list[int]] = field(default_factory=dict)
     chains: dict[int, list[Chain]] = field(default_factory=dict)
     at: dict[tuple[int, Chain], int] = field(default_factory=dict)
+    _spans: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict, repr=False)
 
     def emit(self, template_row: int, chain: Chain, output_row: int) -> None:
         self.emitted.setdefault(template_row, []).append(output_row)
@@ -51,6 +52,12 @@ class SheetMap:
 
     def span(self, first: int, last: int) -> tuple[int, int] | None:
         """(lowest, highest) output row of template rows first…last; None when none of them is left."""
+        # Every copy of a repeated row asks again for the same ranges: answer each once.
+        if (first, last) not in self._spans:
+            self._spans[(first, last)] = self._span(first, last)
+        return self._spans[(first, last)]
+
+    def _span(self, first: int, last: int) -> tuple[int, int] | None:
         found = [r for t in range(first, min(last, self.last) + 1) for r in self.emitted.get(t, ())]
         if last > self.last:
             found += [max(first, self.last + 1) + self.delta, last + self.delta]

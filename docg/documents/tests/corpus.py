@@ -181,9 +181,11 @@ def xlsx_with(cells: dict[str, str | float], *, sheet: str = "Prices", formats: 
 
 def price_sheet_xlsx() -> bytes:
     """A price sheet: a heading, an item row repeated by a row loop, per-row and total formulas, a merged note
-    below the loop, a typed due date, and a summary sheet that reads the total and the item rows."""
+    below the loop, a typed due date, a print area, and a summary sheet that reads the total and the item rows
+    (directly and through a named range)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.workbook.defined_name import DefinedName
 
     workbook = Workbook()
     prices = workbook.active
@@ -210,11 +212,16 @@ def price_sheet_xlsx() -> bytes:
     prices.column_dimensions["B"].width = 14
     prices.merge_cells("A9:D9")
     prices["A9"] = "{{ note }}"
+    prices.print_area = "A1:D9"
+    prices.print_title_rows = "3:3"
     summary = workbook.create_sheet("Summary")
     summary["A1"] = "Total"
     summary["B1"] = "=Prices!D7"
     summary["A2"] = "Items"
     summary["B2"] = "=COUNT(Prices!B5:B5)"
+    summary["A3"] = "Named"
+    summary["B3"] = "=SUM(Amounts)"
+    workbook.defined_names["Amounts"] = DefinedName("Amounts", attr_text="Prices!$D$5:$D$5")
     return _save(workbook)
 
 

@@ -73,6 +73,10 @@ def test_rows_below_a_loop_move_with_their_merged_cells():
     assert prices["A15"].value == "Valid for 30 days"
     assert [str(r) for r in prices.merged_cells.ranges] == ["A15:D15"]
     assert prices["B14"].value == datetime(2026, 11, 24)
+    # The PDF prints every row, and the named range covers every amount.
+    assert prices.print_area == "'Prices'!$A$1:$D$15" and prices.print_title_rows == "$3:$3"
+    book = _book(render_xlsx(corpus.price_sheet_xlsx(), data))
+    assert book.defined_names["Amounts"].attr_text == "Prices!$D$4:$D$12"
 
 
 def test_a_loop_over_an_empty_list_removes_its_rows_and_the_total_reads_zero():
@@ -296,6 +300,7 @@ def test_the_rendered_sheet_becomes_a_pdf_with_recalculated_totals(rendered):
     assert "Suporte <24h>" in text
     # 2 * 1500.25 + 3 * 400 + 1 * 99.5, computed by Calc from the formulas.
     assert "3,000.50" in text and "4,300.00" in text
+    assert "Total 4,300.00 Items 3 Named 4300" in text  # the summary reads the total and the named range
     assert "24/11/2026" in text
 
 
