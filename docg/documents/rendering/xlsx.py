@@ -19,8 +19,9 @@ Repeating rows: as `{%tr %}` in Word and PowerPoint tables, put
 later row: the rows between them are repeated once per item (with `item` and
 `loop`), the two marker rows are removed, and the rows below move down. Loops may
 nest. Formulas, merged cells, row heights, conditional formats and data
-validations, named ranges and the print area follow their rows
-(rendering/xlsx_rows.py). Pictures and charts keep their place.
+validations, tables and filters, named ranges, the print area, pictures and charts
+follow their rows (rendering/xlsx_rows.py). Header and footer text is not filled
+in, and openpyxl drops drawn shapes and text boxes (pictures and charts it keeps).
 """
 
 import io
@@ -87,7 +88,8 @@ def _typed(value: Any, number_format: str) -> Any:
         return None
     if isinstance(value, int | Decimal | float):
         finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
-        return value if finite else None
+        # Excel keeps 15 digits: a longer whole number (an id, a card number) would come back altered.
+        return value if finite and not (isinstance(value, int) and abs(value) >= 10**15) else None
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # Excel has no time zones: the wall-clock time the data gave
     if isinstance(value, date | time):
@@ -96,7 +98,7 @@ def _typed(value: Any, number_format: str) -> Any:
         if is_date_format(number_format):
             parsed = _iso(value.strip())
             return parsed.replace(tzinfo=None) if isinstance(parsed, datetime) else parsed
-        if _NUMBER.match(value):
+        if _NUMBER.match(value) and len(value.strip().lstrip("-").replace(".", "").lstrip("0")) <= 15:
             return Decimal(value.strip())
     return None
 
@@ -255,6 +257,29 @@ def _moved_ranges(sqref: MultiCellRange, rows: SheetMap) -> MultiCellRange:
     return moved
 
 
+def _moved_block(cell_range: CellRange, rows: SheetMap) -> str | None:
+    """A block that stays one range (a table, a filter): from its first row's new place to its last's."""
+    span = rows.span(cell_range.min_row, cell_range.max_row)
+    if span is None:
+        return None
+    moved = CellRange(min_col=cell_range.min_col, max_col=cell_range.max_col, min_row=span[0], max_row=span[1])
+    return moved.coord
+
+
+def _move_anchor(drawing, rows: SheetMap) -> None:
+    """A picture or chart below a loop moves down with the rows around it (anchors count rows from 0)."""
+    anchor = drawing.anchor
+    if isinstance(anchor, str):  # a picture placed by cell ("E5")
+        moved = _moved_block(CellRange(anchor), rows)
+        drawing.anchor = moved.split(":")[0] if moved else anchor
+        return
+    for marker in (getattr(anchor, "_from", None), getattr(anchor, "to", None)):
+        if marker is not None:
+            span = rows.span(marker.row + 1, marker.row + 1)
+            if span:
+                marker.row = span[0] - 1
+
+
 def _rewrite(ws, rows: SheetMap, out: list, context: dict, maps: dict[str, SheetMap]) -> None:
     """Lay the sheet's rows out again from its first loop down, each rendered in its own context."""
     first = rows.first  # rows above the first marker row keep their place
@@ -295,6 +320,14 @@ def _rewrite(ws, rows: SheetMap, out: list, context: dict, maps: dict[str, Sheet
             ws.conditional_formatting.add(str(moved), rule)
     for validation in ws.data_validations.dataValidation:
         validation.sqref = _moved_ranges(validation.sqref, rows)
+    for table in ws.tables.values():
+        table.ref = _moved_block(CellRange(table.ref), rows) or table.ref
+        if table.autoFilter is not None:
+            table.autoFilter.ref = table.ref
+    if ws.auto_filter.ref:
+        ws.auto_filter.ref = _moved_block(CellRange(ws.auto_filter.ref), rows) or ws.auto_filter.ref
+    for drawing in [*ws._images, *ws._charts]:
+        _move_anchor(drawing, rows)
     if ws._print_area.ranges:  # else the PDF would stop where the template's rows ended
         ws.print_area = [range_.coord for range_ in _moved_ranges(ws._print_area, rows).ranges]
     if ws._print_rows is not None:

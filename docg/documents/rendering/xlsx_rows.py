@@ -76,17 +76,15 @@ class SheetMap:
         return None
 
     def ranges(self, first: int, last: int) -> list[tuple[int, int]]:
-        """Output row spans of a block of rows that moves as one (a merged cell): one per repetition."""
-        chains = set(self.chains.get(first, ()))
-        if first > self.last or chains <= {()}:
-            span = self.span(first, last)
-            return [span] if span else []
-        spans = []
-        for chain in sorted(chains):
-            rows = [self.at.get((t, chain)) for t in (first, last)]
-            if all(self.at.get((t, chain)) for t in range(first, last + 1)):
-                spans.append((rows[0], rows[1]))
-        return spans
+        """Output row spans of a block of rows that moves as one (a merged cell): one per repetition when the
+        block lies inside one repeated body, else one span over everything its rows became."""
+        chains = sorted(set(self.chains.get(first, ())) - {()})
+        if chains and last <= self.last:
+            copies = [[self.at.get((t, chain)) for t in range(first, last + 1)] for chain in chains]
+            if all(all(rows) for rows in copies):
+                return [(rows[0], rows[-1]) for rows in copies]
+        span = self.span(first, last)
+        return [span] if span else []
 
 
 def _unquote(sheet: str) -> str:

@@ -79,6 +79,39 @@ def test_rows_below_a_loop_move_with_their_merged_cells():
     assert book.defined_names["Amounts"].attr_text == "Prices!$D$4:$D$12"
 
 
+def test_tables_pictures_and_conditional_formats_follow_the_rows():
+    from openpyxl.drawing.image import Image
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.table import Table
+
+    from docg.documents.rendering.samples import sample_png
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Prices"
+    sheet["A3"], sheet["B3"] = "Item", "Amount"
+    sheet["A4"] = "{%tr for item in items %}"
+    sheet["A5"], sheet["B5"] = "{{ item.name }}", "{{ item.amount }}"
+    sheet["A6"] = "{%tr endfor %}"
+    sheet["A7"], sheet["B7"] = "Total", "=SUM(B4:B6)"
+    sheet.add_table(Table(displayName="Items", ref="A3:B6"))
+    sheet.auto_filter.ref = "A3:B6"
+    logo = Image(io.BytesIO(sample_png()))
+    logo.anchor = "A9"
+    sheet.add_image(logo)
+    sheet.conditional_formatting.add("B5:B7", CellIsRule(operator="greaterThan", formula=["100"], font=Font(b=True)))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    items = [{"name": n, "amount": a} for n, a in (("a", 50), ("b", 150), ("c", 10), ("d", 500))]
+    out = _book(render_xlsx(buffer.getvalue(), {"items": items}))["Prices"]
+    assert out["B8"].value == "=SUM(B4:B7)"
+    assert out.tables["Items"].ref == "A3:B7"
+    assert out._images[0].anchor._from.row == 9  # row 10, counted from 0: one row lower than A9
+    [rules] = list(out.conditional_formatting)
+    assert str(rules.sqref) == "B4:B8"
+
+
 def test_a_loop_over_an_empty_list_removes_its_rows_and_the_total_reads_zero():
     book = _book(render_xlsx(corpus.price_sheet_xlsx(), {**corpus.price_sheet_data(), "items": []}))
     prices = book["Prices"]
@@ -123,6 +156,17 @@ def test_mixed_text_stays_text_and_a_none_leaves_the_cell_empty():
     assert sheet["A2"].value == "1.234,50"
     assert sheet["A3"].value is None
     assert sheet["A4"].value == "True"
+
+
+def test_numbers_longer_than_excel_keeps_stay_text():
+    sheet = _render_cells(
+        {"A1": "{{ card }}", "A2": "{{ id }}", "A3": "{{ small }}"},
+        {"card": 4111111111111111, "id": "12345678901234567", "small": "123456789012345"},
+        formats={"A2": "0", "A3": "0"},
+    )
+    assert sheet["A1"].value == "4111111111111111" and sheet["A1"].data_type == "s"
+    assert sheet["A2"].value == "12345678901234567" and sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == 123456789012345
 
 
 def test_text_in_a_general_cell_stays_text_even_when_it_looks_like_a_number():
