@@ -20,8 +20,9 @@ later row: the rows between them are repeated once per item (with `item` and
 `loop`), the two marker rows are removed, and the rows below move down. Loops may
 nest. Formulas, merged cells, row heights, conditional formats and data
 validations, tables and filters, named ranges, the print area, pictures and charts
-follow their rows (rendering/xlsx_rows.py). Header and footer text is not filled
-in, and openpyxl drops drawn shapes and text boxes (pictures and charts it keeps).
+follow their rows (rendering/xlsx_rows.py). Page headers and footers are rendered
+too (a value's `&` doubled, as Excel's codes need). openpyxl drops drawn shapes and
+text boxes (pictures and charts it keeps).
 """
 
 import io
@@ -41,7 +42,7 @@ from openpyxl.styles.numbers import is_date_format
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from docg.common.errors import DocgError
-from docg.documents.paragraphs import TYPOGRAPHIC, cell_address
+from docg.documents.paragraphs import SHEET_MARGINS, TYPOGRAPHIC, cell_address
 from docg.documents.rendering.errors import classify, failures_classified, render_error
 from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, loop_vars, plain_tags
 from docg.documents.rendering.text import clean_text
@@ -354,6 +355,29 @@ def _render_in_place(ws, context: dict[str, Any], maps: dict[str, SheetMap], bel
                 _set(cell, value, text)
 
 
+def _margin_value(value: Any) -> Any:
+    # In a header or footer `&` starts a code (&P: the page number): a value's own `&` is written `&&`.
+    return clean_text(value).replace("&", "&&") if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1)
+def _margin_environment():
+    return environment().overlay(finalize=_margin_value)
+
+
+def _render_margins(ws, context: dict[str, Any]) -> None:
+    """The page header and footer texts (left, center and right) with tags, rendered as cells are."""
+    for attribute, name in SHEET_MARGINS.items():
+        item = getattr(ws, attribute)
+        for part in (item.left, item.center, item.right):
+            if part.text and has_tag(part.text):
+                source = plain_tags(part.text)
+                try:
+                    part.text = _margin_environment().from_string(source).render(context)
+                except Exception as exc:  # classified: security, missing data, syntax, filters
+                    raise classify(exc, location=_where(ws.title, name, source)) from exc
+
+
 def render_xlsx(template: bytes, context: dict[str, Any]) -> bytes:
     """Render a .xlsx template with `context`; DocgError (with the sheet and cell) when it cannot."""
     from openpyxl import load_workbook
@@ -371,6 +395,7 @@ def render_xlsx(template: bytes, context: dict[str, Any]) -> bytes:
                 _rewrite(ws, rows, out, context, maps)
             else:
                 _render_in_place(ws, context, maps)
+            _render_margins(ws, context)
         _move_defined_names(workbook, maps)
         stream = io.BytesIO()
         workbook.save(stream)

@@ -223,6 +223,45 @@ def test_a_rich_text_cell_with_a_split_tag_renders_whole():
     assert _book(render_xlsx(buffer.getvalue(), {"customer": "Ann"}))["Prices"]["A1"].value == "Dear Ann!"
 
 
+def _with_margins(header: str, footer: str = "") -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Prices"
+    sheet["A1"] = "Body"
+    sheet.oddHeader.center.text = header
+    sheet.oddHeader.center.font = "Arial,Bold"
+    if footer:
+        sheet.oddFooter.right.text = footer
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_page_headers_and_footers_are_rendered_with_their_codes_kept(tmp_path):
+    from docg.documents.tests.render_helpers import libreoffice_text
+
+    package = render_xlsx(
+        _with_margins("Proposal {{ number }} - R&&D", "{{ customer }} page &P"), {"number": 7, "customer": "A & B"}
+    )
+    sheet = _book(package)["Prices"]
+    assert sheet.oddHeader.center.text == "Proposal 7 - R&&D" and sheet.oddHeader.center.font == "Arial,Bold"
+    assert sheet.oddFooter.right.text == "A && B page &P"
+    text = libreoffice_text(package, ".xlsx", tmp_path)
+    assert "Proposal 7 - R&D" in text and "A & B page 1" in text
+
+
+def test_a_header_is_detected_linted_and_located():
+    package = _with_margins("Proposal {{ number }}", "{{ customer ")
+    found = placeholders.variables(placeholders.placeholders(placeholders.analyse(io.BytesIO(package), "xlsx")))
+    assert found[0]["name"] == "number" and found[0]["locations"][0]["cell"] == "header"
+    [error] = _lint(package)
+    assert template_lint.describe_location(error["location"]) == "Prices footer"
+    with pytest.raises(DocgError) as caught:
+        render_xlsx(_with_margins("{{ number }}"), {})
+    assert caught.value.details["location"]["cell"] == "header"
+    assert "Prices header" in step_error(caught.value, language="en").message
+
+
 def test_missing_data_names_the_sheet_and_cell():
     with pytest.raises(DocgError) as caught:
         render_xlsx(corpus.price_sheet_xlsx(), {**corpus.price_sheet_data(), "items": [{"name": "x", "qty": 1}]})
