@@ -22,6 +22,7 @@ over an empty list reads 0, not #REF!.
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
@@ -30,6 +31,7 @@ EXCEL_MAX_ROW = 1_048_576
 # Functions for which a range with no rows left counts as 0 (what they give for empty ranges).
 _ZERO_WHEN_EMPTY = {"SUM", "SUMPRODUCT", "SUMSQ", "MAX", "MIN", "PRODUCT"}
 _REF = re.compile(r"^(?P<sheet>(?:'(?:[^']|'')+'|[^'!:\[\]]+)!)?(?P<first>[^:!]+)(?::(?P<last>[^:!]+))?$")
+_REFERENCE = "reference"
 _PART = re.compile(r"^(?P<col>\$?[A-Za-z]{1,3})?(?P<abs>\$?)(?P<row>\d+)?$")
 
 
@@ -115,26 +117,43 @@ def _moved_ref(value: str, own: str, maps: dict[str, SheetMap], chain: Chain) ->
     return (match.group("sheet") or "") + ":".join(pieces)
 
 
-def moved_formula(formula: str, *, sheet: str, maps: dict[str, SheetMap], chain: Chain = ()) -> str:
-    """`formula` with its row references following the rows' new places (unchanged when nothing moved)."""
-    if not any(m.last for m in maps.values()):
-        return formula
+@lru_cache(maxsize=4096)
+def _tokens(formula: str) -> tuple[tuple[str, str, str], ...] | None:
+    """(type, subtype, text) of each token, and for each reference the call it sits in as its subtype.
+
+    A repeated row has the same formulas in every copy: tokenize each once. None: openpyxl's tokenizer
+    refuses the formula (Excel would not write it), which then stays as it was.
+    """
     try:
-        tokens = Tokenizer(formula)
-    except Exception:  # openpyxl's tokenizer refuses a formula Excel would not write: keep it as it was
-        return formula
-    changed = False
-    functions: list[str] = []  # the calls the current token sits in, innermost last
-    for token in tokens.items:
+        items = Tokenizer(formula).items
+    except Exception:
+        return None
+    tokens, functions = [], []  # the calls the current token sits in, innermost last
+    for token in items:
         if token.type == Token.FUNC:
             if token.subtype == Token.OPEN:
                 functions.append(token.value[:-1].upper().removeprefix("_XLFN."))
             elif functions:
                 functions.pop()
         if token.type == Token.OPERAND and token.subtype == Token.RANGE:
-            moved = _moved_ref(token.value, sheet, maps, chain)
-            if moved == "#REF!" and functions and functions[-1] in _ZERO_WHEN_EMPTY:
-                moved = "0"
-            changed = changed or moved != token.value
-            token.value = moved
-    return tokens.render() if changed else formula
+            tokens.append((_REFERENCE, functions[-1] if functions else "", token.value))
+        else:
+            tokens.append((token.type, token.subtype, token.value))
+    return tuple(tokens)
+
+
+def moved_formula(formula: str, *, sheet: str, maps: dict[str, SheetMap], chain: Chain = ()) -> str:
+    """`formula` with its row references following the rows' new places (unchanged when nothing moved)."""
+    if not any(m.last for m in maps.values()):
+        return formula
+    tokens = _tokens(formula)
+    if not tokens or tokens[0][0] == Token.LITERAL:
+        return formula
+    pieces, changed = [], False
+    for kind, function, text in tokens:
+        if kind == _REFERENCE:
+            moved = _moved_ref(text, sheet, maps, chain)
+            moved = "0" if moved == "#REF!" and function in _ZERO_WHEN_EMPTY else moved
+            changed, text = changed or moved != text, moved
+        pieces.append(text)
+    return "=" + "".join(pieces) if changed else formula
