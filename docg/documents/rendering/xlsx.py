@@ -18,11 +18,11 @@ Repeating rows: as `{%tr %}` in Word and PowerPoint tables, put
 `{%tr for item in items %}` in a cell of a row and `{%tr endfor %}` in a cell of a
 later row: the rows between them are repeated once per item (with `item` and
 `loop`), the two marker rows are removed, and the rows below move down. Loops may
-nest. Formulas, merged cells, row heights, conditional formats and data
-validations, tables and filters, named ranges, the print area, pictures and charts
-follow their rows (rendering/xlsx_rows.py). Page headers and footers are rendered
-too (a value's `&` doubled, as Excel's codes need). openpyxl drops drawn shapes and
-text boxes (pictures and charts it keeps).
+nest. Formulas, merged cells, row heights, conditional formats, data validations,
+tables and filters, named ranges, the print area, pictures and charts follow their
+rows (rendering/xlsx_rows.py, rendering/xlsx_layout.py). Page headers and footers
+are rendered too (a value's `&` doubled, as Excel's codes need). openpyxl drops
+drawn shapes and text boxes (pictures and charts it keeps).
 """
 
 import io
@@ -37,15 +37,14 @@ from typing import Any
 from jinja2 import Undefined
 from openpyxl.cell.cell import MergedCell
 from openpyxl.cell.rich_text import CellRichText
-from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.styles.numbers import is_date_format
-from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from docg.common.errors import DocgError
 from docg.documents.paragraphs import SHEET_MARGINS, TYPOGRAPHIC, cell_address
 from docg.documents.rendering.errors import classify, failures_classified, render_error
 from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, loop_vars, plain_tags
 from docg.documents.rendering.text import clean_text
+from docg.documents.rendering.xlsx_layout import move_defined_names, move_layout
 from docg.documents.rendering.xlsx_rows import Chain, SheetMap, moved_formula
 from docg.workflows.expressions import environment
 
@@ -250,37 +249,6 @@ def _sheet_plan(ws, context: dict[str, Any]) -> tuple[SheetMap, list]:
     return rows, out
 
 
-def _moved_ranges(sqref: MultiCellRange, rows: SheetMap) -> MultiCellRange:
-    moved = MultiCellRange()
-    for cell_range in sqref.ranges:
-        for low, high in rows.ranges(cell_range.min_row, cell_range.max_row):
-            moved.add(CellRange(min_col=cell_range.min_col, min_row=low, max_col=cell_range.max_col, max_row=high))
-    return moved
-
-
-def _moved_block(cell_range: CellRange, rows: SheetMap) -> str | None:
-    """A block that stays one range (a table, a filter): from its first row's new place to its last's."""
-    span = rows.span(cell_range.min_row, cell_range.max_row)
-    if span is None:
-        return None
-    moved = CellRange(min_col=cell_range.min_col, max_col=cell_range.max_col, min_row=span[0], max_row=span[1])
-    return moved.coord
-
-
-def _move_anchor(drawing, rows: SheetMap) -> None:
-    """A picture or chart below a loop moves down with the rows around it (anchors count rows from 0)."""
-    anchor = drawing.anchor
-    if isinstance(anchor, str):  # a picture placed by cell ("E5")
-        moved = _moved_block(CellRange(anchor), rows)
-        drawing.anchor = moved.split(":")[0] if moved else anchor
-        return
-    for marker in (getattr(anchor, "_from", None), getattr(anchor, "to", None)):
-        if marker is not None:
-            span = rows.span(marker.row + 1, marker.row + 1)
-            if span:
-                marker.row = span[0] - 1
-
-
 def _rewrite(ws, rows: SheetMap, out: list, context: dict, maps: dict[str, SheetMap]) -> None:
     """Lay the sheet's rows out again from its first loop down, each rendered in its own context."""
     first = rows.first  # rows above the first marker row keep their place
@@ -308,42 +276,7 @@ def _rewrite(ws, rows: SheetMap, out: list, context: dict, maps: dict[str, Sheet
                 target._hyperlink = link
             if cell.comment is not None:
                 target.comment = copy(cell.comment)
-    merged = list(ws.merged_cells.ranges)
-    ws.merged_cells = MultiCellRange()
-    for cell_range in merged:
-        for low, high in rows.ranges(cell_range.min_row, cell_range.max_row):
-            ws.merge_cells(start_row=low, end_row=high, start_column=cell_range.min_col, end_column=cell_range.max_col)
-    formats = ws.conditional_formatting
-    ws.conditional_formatting = ConditionalFormattingList()
-    for rule_range in formats:
-        moved = _moved_ranges(rule_range.sqref, rows)
-        for rule in rule_range.rules if moved.ranges else ():
-            ws.conditional_formatting.add(str(moved), rule)
-    for validation in ws.data_validations.dataValidation:
-        validation.sqref = _moved_ranges(validation.sqref, rows)
-    for table in ws.tables.values():
-        table.ref = _moved_block(CellRange(table.ref), rows) or table.ref
-        if table.autoFilter is not None:
-            table.autoFilter.ref = table.ref
-    if ws.auto_filter.ref:
-        ws.auto_filter.ref = _moved_block(CellRange(ws.auto_filter.ref), rows) or ws.auto_filter.ref
-    for drawing in [*ws._images, *ws._charts]:
-        _move_anchor(drawing, rows)
-    if ws._print_area.ranges:  # else the PDF would stop where the template's rows ended
-        ws.print_area = [range_.coord for range_ in _moved_ranges(ws._print_area, rows).ranges]
-    if ws._print_rows is not None:
-        span = rows.span(ws._print_rows.min_row, ws._print_rows.max_row)
-        ws._print_rows = None
-        if span:
-            ws.print_title_rows = f"{span[0]}:{span[1]}"
-
-
-def _move_defined_names(workbook, maps: dict[str, SheetMap]) -> None:
-    """Named ranges (`Items` = Prices!$D$5:$D$5) follow their rows, as formulas do."""
-    names = [*workbook.defined_names.values(), *(n for ws in workbook.worksheets for n in ws.defined_names.values())]
-    for name in names:
-        if name.attr_text and not name.attr_text.startswith("="):
-            name.attr_text = moved_formula("=" + name.attr_text, sheet="", maps=maps)[1:]
+    move_layout(ws, rows)
 
 
 def _render_in_place(ws, context: dict[str, Any], maps: dict[str, SheetMap], below: int = 0) -> None:
@@ -396,7 +329,7 @@ def render_xlsx(template: bytes, context: dict[str, Any]) -> bytes:
             else:
                 _render_in_place(ws, context, maps)
             _render_margins(ws, context)
-        _move_defined_names(workbook, maps)
+        move_defined_names(workbook, maps)
         stream = io.BytesIO()
         workbook.save(stream)
     return stream.getvalue()
