@@ -81,11 +81,12 @@ chromium:
 # PDF conversion drives Debian's LibreOffice through UNO with the system python3
 # (docg/documents/pdf.py); the tests read PDFs back with poppler's pdftotext. libjemalloc2 is
 # optional: preloaded into soffice when present, it cuts LibreOffice's CPU per document by a quarter.
-LIBREOFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui python3-uno poppler-utils libjemalloc2
+LIBREOFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui python3-uno poppler-utils libjemalloc2
 libreoffice:
 	@if ! command -v soffice >/dev/null 2>&1 || ! /usr/bin/python3 -c "import uno" >/dev/null 2>&1 \
-			|| ! command -v pdftotext >/dev/null 2>&1; then \
-		echo "LibreOffice, python3-uno or poppler-utils is missing: installing $(LIBREOFFICE_PACKAGES) from Debian for PDF conversion."; \
+			|| ! command -v pdftotext >/dev/null 2>&1 \
+			|| ! test -e "$$(dirname "$$(readlink -f "$$(command -v soffice)")")/libsclo.so"; then \
+		echo "LibreOffice (Writer, Impress, Calc), python3-uno or poppler-utils is missing: installing $(LIBREOFFICE_PACKAGES) from Debian for PDF conversion."; \
 		if command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(LIBREOFFICE_PACKAGES) >/dev/null; \
 		else \

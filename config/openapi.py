@@ -216,7 +216,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "GET /api/v1/templates": ("List templates", f"The organization's document templates. {LIST}"),
     "POST /api/v1/templates": (
         "Upload a template",
-        f"A .docx or .pptx file; its variables and problems are detected at once. {WRITE}",
+        f"A .docx, .pptx or .xlsx file; its variables and problems are detected at once. {WRITE}",
     ),
     "GET /api/v1/templates/{id}": ("Get a template", f"Its kind, current version, variables and problems. {ONE}"),
     "DELETE /api/v1/templates/{id}": ("Delete a template", f"Steps that use it fail preflight. {WRITE}"),

@@ -11,6 +11,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -121,6 +122,13 @@ def check_libreoffice() -> CheckResult:
         return CheckResult(
             "libreoffice", WARN, f"{problem}: no warm pool, every PDF takes a cold soffice start ({soffice})"
         )
+    program = Path(soffice).resolve().parent
+    if (program / "libswlo.so").exists() and not (program / "libsclo.so").exists():
+        # Debian splits LibreOffice by application: Writer and Impress convert, Excel templates cannot.
+        return CheckResult(
+            "libreoffice", WARN, f"Calc is missing ({program}): .xlsx documents cannot become PDFs "
+            "(install libreoffice-calc-nogui)"
+        )  # fmt: skip
     return CheckResult("libreoffice", OK, f"warm pool ready: {soffice}, UNO bridge on {python}")
 
 

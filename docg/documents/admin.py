@@ -14,7 +14,7 @@ from docg.documents.services import template_add_version, template_analyse, temp
 
 class TemplateAdminForm(forms.ModelForm):
     upload = forms.FileField(
-        required=False, help_text="A .docx or .pptx. On an existing template it becomes the next version."
+        required=False, help_text="A .docx, .pptx or .xlsx. On an existing template it becomes the next version."
     )
 
     class Meta:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class TemplateKind(models.TextChoices):
     DOCX = "docx", _("Word document")
     PPTX = "pptx", _("PowerPoint presentation")
+    XLSX = "xlsx", _("Excel spreadsheet")
     GOOGLE_DOC = "google_doc", "Google Docs"
     GOOGLE_SLIDES = "google_slides", "Google Slides"
 

@@ -14,7 +14,8 @@ from django.utils.translation import pgettext, pgettext_lazy
 from jinja2 import TemplateSyntaxError, nodes
 
 from docg.common.errors import in_language
-from docg.documents.placeholders import BLOCKS, CLOSER, ScopeTags, Tag, in_scope, marker_of
+from docg.documents.paragraphs import cell_address
+from docg.documents.placeholders import BLOCKS, CLOSER, RENDERER_HELPERS, ScopeTags, Tag, in_scope, marker_of
 from docg.workflows.expressions import environment
 
 # An `{% else %}` may sit in these blocks, an `{% elif %}` only in an if.
@@ -166,6 +167,22 @@ def _include_outside_body(scope: ScopeTags) -> list[dict[str, Any]]:
     ]
 
 
+def _word_only_helpers(scope: ScopeTags) -> list[dict[str, Any]]:
+    """image(), link() and include() write WordprocessingML: a spreadsheet cell has no use for them."""
+    return [
+        _error(
+            "template.syntax_error",
+            _("'%(tag)s': %(helper)s() works in Word templates only.") % {"tag": tag.raw, "helper": call.node.name},
+            tag.location,
+            tag.raw,
+        )
+        for tag in scope.tags
+        if tag.dialect == "xlsx" and tag.tree is not None
+        for call in tag.tree.find_all(nodes.Call)
+        if isinstance(call.node, nodes.Name) and call.node.name in RENDERER_HELPERS
+    ]
+
+
 def _render_error(scope: ScopeTags) -> list[dict[str, Any]]:
     """What Jinja says of the part once the renderer's own preprocessing ran, at the tag it points to."""
     message, text = scope.render_error or ("", "")
@@ -199,6 +216,7 @@ def lint(analysis: list[ScopeTags]) -> list[dict[str, Any]]:
             found += _unknown_names(tag)
         found += _lost_to_markers(scope.tags)
         found += _include_outside_body(scope)
+        found += _word_only_helpers(scope)
         if not found and any(in_scope(t) for t in scope.tags):
             found = _whole_scope(scope)
         if not found and scope.render_error:
@@ -224,7 +242,9 @@ _WORDS = {
 
 
 def describe_location(location: dict[str, Any], language: str = "en") -> str:
-    """`header 1, table 1, row 2, cell 1, paragraph 3`: numbers from 1, as a person counts."""
+    """`header 1, table 1, row 2, cell 1, paragraph 3`: numbers from 1, as a person counts; `Prices!B4` in a sheet."""
+    if location.get("part") == "sheet" and location.get("sheet"):
+        return cell_address(location["sheet"], str(location.get("cell", "")))
     with in_language(language):
         part = location.get("part", "body")
         label = str(_PARTS.get(part, part))

@@ -182,6 +182,11 @@ class Office:
             raise ValueError("LibreOffice could not open the document")
         loaded = exported = time.monotonic()
         try:
+            if doc.supportsService("com.sun.star.sheet.SpreadsheetDocument"):
+                # Calc keeps the results cached in the file unless told otherwise (its "recalculation on
+                # file load" defaults to never for Excel files), and a rendered sheet's inputs changed:
+                # compute every formula again before the PDF is drawn.
+                doc.calculateAll()
             export = next((f for service, f in FILTERS if doc.supportsService(service)), "writer_pdf_Export")
             doc.storeToURL(uno.systemPathToFileUrl(target), _props(FilterName=export))
             exported = time.monotonic()

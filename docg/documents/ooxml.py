@@ -29,20 +29,29 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 100
 RATIO_FLOOR_BYTES = 1024 * 1024
 
-_MAIN_PART = {TemplateKind.DOCX: "word/document.xml", TemplateKind.PPTX: "ppt/presentation.xml"}
+_MAIN_PART = {
+    TemplateKind.DOCX: "word/document.xml",
+    TemplateKind.PPTX: "ppt/presentation.xml",
+    TemplateKind.XLSX: "xl/workbook.xml",
+}
 _MAIN_TYPE = {
     TemplateKind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
     TemplateKind.PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+    TemplateKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
 }
-_KIND_BY_SUFFIX = {".docx": TemplateKind.DOCX, ".pptx": TemplateKind.PPTX}
+_KIND_BY_SUFFIX = {".docx": TemplateKind.DOCX, ".pptx": TemplateKind.PPTX, ".xlsx": TemplateKind.XLSX}
 _MACRO_SUFFIXES = {".docm", ".dotm", ".pptm", ".potm", ".ppsm", ".xlsm", ".xltm"}
 _MACRO_PARTS = {"vbaproject.bin", "vbadata.xml", "vbaprojectsignature.bin"}
-_LABEL = {TemplateKind.DOCX: "Word document (.docx)", TemplateKind.PPTX: "PowerPoint presentation (.pptx)"}
+_LABEL = {
+    TemplateKind.DOCX: "Word document (.docx)",
+    TemplateKind.PPTX: "PowerPoint presentation (.pptx)",
+    TemplateKind.XLSX: "Excel spreadsheet (.xlsx)",
+}
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 # What a file that is not a zip usually is, by its first bytes, for a message that says so.
 _MAGIC = [
     (b"%PDF", "a PDF"),
-    (b"\xd0\xcf\x11\xe0", "an old-format (.doc/.ppt) or password-protected Office file"),
+    (b"\xd0\xcf\x11\xe0", "an old-format (.doc/.ppt/.xls) or password-protected Office file"),
     (b"{\\rtf", "an RTF document"),
     (b"\x89PNG", "an image"),
     (b"\xff\xd8\xff", "an image"),
@@ -61,13 +70,13 @@ def _refuse(code: str, message: str, status_code: int = 400, **details) -> DocgE
 
 
 def kind_for(filename: str) -> str:
-    """The template kind of an uploaded file, from its name; only .docx and .pptx are accepted."""
+    """The template kind of an uploaded file, from its name; only .docx, .pptx and .xlsx are accepted."""
     suffix = PurePath(filename).suffix.lower()
     if suffix in _MACRO_SUFFIXES:
-        raise _refuse("macros_refused", f"Files with macros ({suffix}) are refused: save it as .docx or .pptx.")
+        raise _refuse("macros_refused", f"Files with macros ({suffix}) are refused: save it as .docx, .pptx or .xlsx.")
     kind = _KIND_BY_SUFFIX.get(suffix)
     if kind is None:
-        raise _refuse("unsupported_type", "Upload a Word (.docx) or PowerPoint (.pptx) file.")
+        raise _refuse("unsupported_type", "Upload a Word (.docx), PowerPoint (.pptx) or Excel (.xlsx) file.")
     return kind
 
 
@@ -153,9 +162,9 @@ def _check_parts(package: zipfile.ZipFile, kind: str) -> None:
         if "macroenabled" in lowered or "vbaproject" in lowered:
             raise _refuse("macros_refused", "The document is macro-enabled: macros are refused.", part=part)
     main = _MAIN_PART[kind]
-    other = TemplateKind.PPTX if kind == TemplateKind.DOCX else TemplateKind.DOCX
     if main not in names:
-        if _MAIN_PART[other] in names:
+        other = next((k for k, part in _MAIN_PART.items() if k != kind and part in names), None)
+        if other is not None:
             raise _refuse("wrong_kind", f"The file is named like a {_LABEL[kind]} but is a {_LABEL[other]}.")
         raise _refuse("not_ooxml", f"The file is not a {_LABEL[kind]} (it has no {main}).")
     main_type = overrides.get(main) or defaults.get("xml", "")
@@ -171,7 +180,7 @@ def _check_parts(package: zipfile.ZipFile, kind: str) -> None:
 
 
 def inspect(upload: IO[bytes], filename: str) -> Package:
-    """Validate an uploaded .docx/.pptx without keeping it; raises DocgError(`template.*`) on any refusal."""
+    """Validate an uploaded .docx/.pptx/.xlsx without keeping it; raises DocgError(`template.*`) on any refusal."""
     kind = kind_for(filename)
     upload.seek(0, 2)
     size = upload.tell()

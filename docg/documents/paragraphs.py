@@ -1,4 +1,4 @@
-"""The text of a DOCX/PPTX, paragraph by paragraph, each with where it sits.
+"""The text of a DOCX/PPTX, paragraph by paragraph (of an XLSX, cell by cell), each with where it sits.
 
 A Word paragraph's text is split over runs (`<w:r>`) wherever formatting, spell
 check or an edit history changed: `{{ cus` + `tomer.name }}` is one tag. Joining
@@ -204,10 +204,81 @@ def pptx_scopes(stream: IO[bytes]) -> list[Scope]:
     return scopes
 
 
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+_SML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# A sheet's page header and footer texts, by the name a location gives them (in place of a cell reference).
+SHEET_MARGINS = {
+    "oddHeader": "header",
+    "oddFooter": "footer",
+    "evenHeader": "even page header",
+    "evenFooter": "even page footer",
+    "firstHeader": "first page header",
+    "firstFooter": "first page footer",
+}
+
+
+def cell_address(sheet: str, cell: str) -> str:
+    """`Prices!B4`; a sheet name Excel would quote (spaces, punctuation) is quoted as Excel writes it.
+
+    A page header or footer is `Prices header`."""
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet)
+    quoted = sheet if plain else "'" + sheet.replace("'", "''") + "'"
+    return f"{quoted}!{cell}" if re.fullmatch(r"[A-Z]{1,3}[0-9]+", cell) else f"{quoted} {cell}"
+
+
+def _margins(workbook: Any, sheet: Any) -> list[tuple[int, str, str]]:
+    """The sheet's header and footer texts as (0, name, text) (the read-only reader does not load them)."""
+    found = []
+    tags = [f"{_SML}{name}" for name in SHEET_MARGINS]
+    with workbook._archive.open(sheet._worksheet_path) as part:
+        for _event, element in etree.iterparse(part, tag=tags, resolve_entities=False, no_network=True):
+            if element.text and "{" in element.text:
+                found.append((0, SHEET_MARGINS[element.tag.removeprefix(_SML)], element.text))
+            element.clear()
+    return found
+
+
+def sheet_cells(stream: IO[bytes]) -> list[tuple[str, list[tuple[int, str, str]]]]:
+    """Each worksheet's title and its text cells as (row, coordinate, text); rich text joined, formulas left out.
+
+    Its page header and footer come first, as (0, "header", text) and the like."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(stream, read_only=True, rich_text=False, keep_links=False)
+    try:
+        sheets = []
+        for sheet in workbook.worksheets:
+            cells = [
+                (cell.row, cell.coordinate, cell.value)
+                for row in sheet.iter_rows()
+                for cell in row
+                if isinstance(cell.value, str) and cell.data_type != "f"
+            ]
+            sheets.append((sheet.title, _margins(workbook, sheet) + cells))
+        return sheets
+    finally:
+        workbook.close()
+
+
+def xlsx_scopes(stream: IO[bytes]) -> list[Scope]:
+    # The XLSX renderer renders each cell on its own: a block opens and closes within one cell.
+    # A sheet's cells share a group: a row loop binds its item in the rows it repeats.
+    scopes = []
+    for sheet, cells in sheet_cells(stream):
+        for _row, coordinate, text in cells:
+            location = {"part": "sheet", "sheet": sheet, "cell": coordinate}
+            paragraph = Paragraph(_normal(text), location)
+            scopes.append(Scope(cell_address(sheet, coordinate), [paragraph], f"sheet {sheet}"))
+    return scopes
+
+
 def read_scopes(stream: IO[bytes], kind: str) -> list[Scope]:
-    """Every paragraph of the package, grouped by rendering scope."""
+    """Every paragraph (every cell of a spreadsheet) of the package, grouped by rendering scope."""
+    readers = {TemplateKind.DOCX: docx_scopes, TemplateKind.PPTX: pptx_scopes, TemplateKind.XLSX: xlsx_scopes}
     stream.seek(0)
     try:
-        return docx_scopes(stream) if kind == TemplateKind.DOCX else pptx_scopes(stream)
+        return readers[kind](stream)
     finally:
         stream.seek(0)

@@ -80,6 +80,18 @@ JEMALLOC_PATHS = (
     "/usr/lib/libjemalloc.so.2",
 )
 COLD_FLAGS = ("--headless", "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck")
+# Calc shows the results cached in a spreadsheet unless told to recalculate on load (its default for
+# Excel and ODF files is "never"); a rendered sheet's inputs changed, so a cold soffice's fresh profile
+# says "always". The warm bridge calls calculateAll() on each spreadsheet instead (lo_worker.py).
+_RECALC_ITEM = (
+    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+    '<prop oor:name="{}" oor:op="fuse"><value>0</value></prop></item>'  # 0: always recalculate
+)
+RECALCULATE_ON_LOAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry">\n'
+    + "".join(_RECALC_ITEM.format(mode) + "\n" for mode in ("OOXMLRecalcMode", "ODFRecalcMode"))
+    + "</oor:items>\n"
+)
 
 
 class PdfConversionError(Exception):
@@ -270,7 +282,7 @@ class PdfConverter:
         self._cold = threading.BoundedSemaphore(self.size)
 
     def convert(self, data: bytes, filename: str, *, timeout: float = 60) -> bytes:
-        """The PDF of an office document (DOCX, PPTX, ODT…); warm first, cold on failure."""
+        """The PDF of an office document (DOCX, PPTX, XLSX, ODT…); warm first, cold on failure."""
         if self._closed:
             raise PdfConversionError("The PDF converter has been shut down.", transient=True)
         workdir = Path(tempfile.mkdtemp(prefix="docg-pdf-", dir=self.work_dir))
@@ -383,6 +395,8 @@ class PdfConverter:
             raise PdfConversionError("Too many PDF conversions are falling back at once.", transient=True)
         profile = tempfile.mkdtemp(prefix="docg-lo-cold-", dir=self.work_dir)
         try:
+            (Path(profile) / "user").mkdir()
+            (Path(profile) / "user" / "registrymodifications.xcu").write_text(RECALCULATE_ON_LOAD)
             outdir.mkdir(exist_ok=True)
             profile_url = f"-env:UserInstallation={Path(profile).as_uri()}"
             process = subprocess.Popen(  # noqa: S603 (fixed command line)

@@ -6,6 +6,8 @@ markers (`{%tr for … %}`, `{%p if … %}`, `{{r rich }}`) are read as the plai
 Jinja they become, and its cell statements (`{% colspan n %}`, `{% vm %}`) as
 what they read. In PPTX, `{% slide for item in items %}` repeats its slide and
 binds `item` on the whole slide, notes included (docg.documents.rendering.pptx).
+In XLSX each cell is its own scope, and a `{%tr for item in items %}` row binds
+`item` in its sheet (docg.documents.rendering.xlsx).
 A tag's `names` are the dotted inputs it reads; names rooted at a loop variable
 (`item` in `{% for item in items %}`), at `{% set %}` names, at the renderers'
 helpers (`image`, `link`) or at Jinja's globals (`loop`, `range`) are not inputs.
@@ -41,9 +43,12 @@ _KEYWORD = re.compile(r"^\{%[-+]?\s*(\w*)")
 _CELL_EXPRESSION = re.compile(r"^\{%[-+]?\s*(?:colspan|cellbg)\s+(.*?)\s*[-+]?%\}$", re.DOTALL)
 _CELL_MARKS = {"vm", "hm"}
 _SLIDE_LOOP = re.compile(r"^\{%-?\s*slide\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}$", re.DOTALL)
-# PPTX table-row loops (rendering/pptx.py): `{%tr for item in items %}` … `{%tr endfor %}` rows.
+# PPTX table-row loops (rendering/pptx.py) and XLSX row loops (rendering/xlsx.py):
+# `{%tr for item in items %}` … `{%tr endfor %}` rows.
 _ROW_LOOP = re.compile(r"^\{%-?\s*tr\s+for\s+(?P<var>[A-Za-z_]\w*)\s+in\s+(?P<expr>.+?)\s*-?%\}$", re.DOTALL)
 _ROW_END = re.compile(r"^\{%-?\s*tr\s+endfor\s*-?%\}$")
+# Dialects whose `{%tr %}` rows docg repeats itself (docxtpl does it for DOCX).
+ROW_DIALECTS = ("pptx", "xlsx")
 # Names the renderers put in every context (rendering/media.py: DocxHelpers.names()).
 RENDERER_HELPERS = frozenset({"image", "link", "include"})
 CONTEXT_CHARS = 120
@@ -57,7 +62,7 @@ class Tag:
     keyword: str
     paragraph: Paragraph
     start: int
-    dialect: str  # docx | pptx
+    dialect: str  # docx | pptx | xlsx
     tree: nodes.Template | None = None
     error: str = ""
     introduces: set[str] = field(default_factory=set)
@@ -128,7 +133,8 @@ def in_scope(tag: Tag) -> str:
         return tag.source
     if tag.dialect == "pptx" and tag.keyword == "slide" and _SLIDE_LOOP.match(tag.source):
         return ""  # taken out of the slide before rendering
-    if tag.dialect == "pptx" and tag.keyword == "tr" and (_ROW_LOOP.match(tag.source) or _ROW_END.match(tag.source)):
+    row_marker = _ROW_LOOP.match(tag.source) or _ROW_END.match(tag.source)
+    if tag.dialect in ROW_DIALECTS and tag.keyword == "tr" and row_marker:
         return ""  # rows repeated (and the marker rows removed) before the cells render
     if tag.dialect == "docx" and tag.keyword in _CELL_MARKS:
         return ""
@@ -141,7 +147,8 @@ def in_scope(tag: Tag) -> str:
 def parseable(tag: Tag) -> str:
     """Jinja that parses on its own and reads what the tag reads ("" for tags that read nothing)."""
     keyword = tag.keyword
-    slide_loop = (_SLIDE_LOOP.match(tag.source) or _ROW_LOOP.match(tag.source)) if tag.dialect == "pptx" else None
+    slide_loop = _SLIDE_LOOP.match(tag.source) if tag.dialect == "pptx" else None
+    slide_loop = slide_loop or (_ROW_LOOP.match(tag.source) if tag.dialect in ROW_DIALECTS else None)
     if slide_loop:
         return "{% for " + slide_loop.group("var") + " in " + slide_loop.group("expr") + " %}{% endfor %}"
     source = in_scope(tag)
@@ -211,11 +218,29 @@ def marker_of(tag: Tag) -> str:
     return tag.raw[2 : match.end()].lstrip("-+ ") if match else ""
 
 
+def _xlsx_render_errors(stream: IO[bytes]) -> dict[str, tuple[str, str]]:
+    """The row-loop structure the XLSX renderer refuses, by the scope (cell) of its marker."""
+    from docg.documents.paragraphs import cell_address, sheet_cells
+    from docg.documents.rendering.xlsx import loop_errors, row_markers
+
+    stream.seek(0)
+    try:
+        sheets = sheet_cells(stream)
+    finally:
+        stream.seek(0)
+    found = {}
+    for sheet, cells in sheets:
+        for error in loop_errors(row_markers(cells), sheet):
+            location = error.details["location"]
+            found.setdefault(cell_address(sheet, location["cell"]), (error.message, location["text"]))
+    return found
+
+
 def analyse(stream: IO[bytes], kind: str) -> list[ScopeTags]:
-    """Read a .docx/.pptx and cut, parse and resolve every tag, scope by scope."""
-    dialect = "pptx" if kind == TemplateKind.PPTX else "docx"
+    """Read a .docx/.pptx/.xlsx and cut, parse and resolve every tag, scope by scope."""
+    dialect = {TemplateKind.PPTX: "pptx", TemplateKind.XLSX: "xlsx"}.get(kind, "docx")
     analysis = []
-    render_errors = _docx_render_errors(stream) if dialect == "docx" else {}
+    render_errors = {"docx": _docx_render_errors, "xlsx": _xlsx_render_errors}.get(dialect, lambda _s: {})(stream)
     for scope in read_scopes(stream, kind):
         tags, malformed = [], []
         for paragraph in scope.paragraphs:
@@ -224,16 +249,18 @@ def analyse(stream: IO[bytes], kind: str) -> list[ScopeTags]:
             malformed += broken
         for tag in tags:
             _parse(tag)
-        analysis.append(ScopeTags(scope, tags, malformed, render_errors.get(scope.partname)))
+        analysis.append(ScopeTags(scope, tags, malformed, render_errors.get(scope.partname or scope.name)))
     slide_bound: dict[str, set[str]] = {}
     for scope_tags in analysis:
         for tag in scope_tags.tags:
             # A slide's loop binds its item on the whole slide; a row loop's is bound slide-wide too
             # (cells are scopes of their own here; the renderer checks which rows it repeats).
-            if tag.dialect == "pptx" and (_SLIDE_LOOP.match(tag.source) or _ROW_LOOP.match(tag.source)):
+            if (tag.dialect == "pptx" and _SLIDE_LOOP.match(tag.source)) or (
+                tag.dialect in ROW_DIALECTS and _ROW_LOOP.match(tag.source)
+            ):
                 slide_bound.setdefault(scope_tags.scope.group, {"loop"}).update(tag.introduces)
     for scope_tags in analysis:
-        _resolve_names(scope_tags.tags, slide_bound.get(scope_tags.scope.group, set()) if dialect == "pptx" else set())
+        _resolve_names(scope_tags.tags, slide_bound.get(scope_tags.scope.group, set()) if dialect != "docx" else set())
     return analysis
 
 

@@ -100,7 +100,7 @@ def _discard_on_error(version: TemplateVersion) -> Iterator[None]:
 
 
 def template_create(*, organization: Organization, by: User | None, name: str, upload: UploadedFile) -> Template:
-    """Keep an uploaded .docx/.pptx as version 1 of a new template (refused uploads keep nothing)."""
+    """Keep an uploaded .docx/.pptx/.xlsx as version 1 of a new template (refused uploads keep nothing)."""
     template = Template(organization=organization, name=name, kind="", created_by=by)
     package, version = _prepared_version(organization_id=organization.pk, template=template, by=by, upload=upload)
     template.kind = package.kind

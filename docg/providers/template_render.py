@@ -1,4 +1,4 @@
-"""The `docx.render` and `pptx.render` actions: fill a template of the run's organization and store the document.
+"""`docx.render`, `pptx.render`, `xlsx.render`: fill a template of the run's organization and store the document.
 
 Parameters: `template_id` (a template of the run's organization), `data` (the
 object the template sees; default: the trigger's data), `filename` (already
@@ -115,8 +115,8 @@ def render_handler(kind: str):
     return handler
 
 
-def render_app(*, kind: str, name: Any, label: Any) -> App:
-    """Register the `<kind>` app with its one `render` action (docx and pptx differ only in kind and words)."""
+def register_render_app(kind: str, *, name: Any, label: Any) -> None:
+    """The app `kind` (docx, pptx, xlsx) with its one action, `render`, for templates docg fills itself."""
     app = register(App(slug=kind, name=name, description=_("Templates uploaded to docg, filled in by docg.")))
     app.action(
         Operation(
@@ -134,4 +134,3 @@ def render_app(*, kind: str, name: Any, label: Any) -> App:
             preflight=render_preflight(kind),
         )
     )
-    return app

@@ -175,3 +175,21 @@ def test_libreoffice_warns_when_its_python_cannot_import_uno(settings):
     result = check_libreoffice()
     assert result.status == "WARN", result
     assert "/nonexistent/soffice" in result.detail, result.detail
+
+
+def test_libreoffice_warns_when_calc_is_missing(settings, tmp_path):
+    """Debian installs LibreOffice by application: without Calc, .xlsx documents cannot become PDFs."""
+    from docg.common.setup_checks import check_libreoffice
+
+    program = tmp_path / "program"
+    program.mkdir()
+    soffice = program / "soffice"
+    soffice.write_text("#!/bin/sh\n")
+    soffice.chmod(0o755)
+    (program / "libswlo.so").write_bytes(b"")
+    settings.LIBREOFFICE_SOFFICE = str(soffice)
+    settings.LIBREOFFICE_PYTHON = "/usr/bin/python3"
+    result = check_libreoffice()
+    assert result.status == "WARN" and "libreoffice-calc-nogui" in result.detail, result
+    (program / "libsclo.so").write_bytes(b"")
+    assert check_libreoffice().status == "OK"

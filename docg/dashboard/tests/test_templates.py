@@ -45,7 +45,7 @@ def test_upload_shows_the_detected_variables_with_their_locations(client, cast):
 @pytest.mark.parametrize(
     ("filename", "content", "message"),
     [
-        ("contract.pdf", b"%PDF-1.4", "Upload a Word (.docx) or PowerPoint (.pptx) file."),
+        ("contract.pdf", b"%PDF-1.4", "Upload a Word (.docx), PowerPoint (.pptx) or Excel (.xlsx) file."),
         ("contract.docx", b"%PDF-1.4 renamed", "a PDF renamed to .docx"),
         ("contract.docx", b"PK\x03\x04 this zip is broken", "not a valid Word document"),
         ("contract.docm", b"PK", "macros"),
@@ -172,3 +172,22 @@ def test_search_and_odd_query_strings_never_fail(client, cast):
     page = client.get("/templates/", {"q": "prop"}).content.decode()
     assert "Proposal" in page and "Invoice" not in page
     assert client.get("/templates/", {"q": "x" * 5000, "page": "-1"}).status_code == 200
+
+
+def test_an_uploaded_price_sheet_shows_its_variables_by_sheet_and_cell(client, cast):
+    client.force_login(cast.alice)
+    response = upload(client, corpus.price_sheet_xlsx(), filename="prices.xlsx", name="Prices")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-variable="due"' in page and "Prices!B8" in page
+    assert 'data-variable="items"' in page and "Prices!A4" in page
+    assert "Ready to use" in page
+
+
+def test_a_price_sheet_with_an_unclosed_tag_is_refused_with_its_cell(client, cast):
+    client.force_login(cast.alice)
+    response = upload(client, corpus.xlsx_with({"B4": "Total {{ total "}), filename="prices.xlsx")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The file was not saved" in page and "Prices!B4" in page
+    assert not Template.objects.exists()

@@ -1,4 +1,4 @@
-"""Templates: upload a .docx/.pptx, see its versions, the variables it reads (and where) and its lint errors.
+"""Templates: upload a .docx/.pptx/.xlsx, see its versions, the variables it reads (and where) and its lint errors.
 
 Uploads go through the same checks as the REST API (docg/documents/ooxml.py limits,
 then the analysis); the dashboard also refuses a file with lint errors, so nothing

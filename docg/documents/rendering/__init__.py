@@ -1,1 +1,1 @@
-"""Filling DOCX and PPTX templates with a run's data, in docg's sandboxed expression language."""
+"""Filling DOCX, PPTX and XLSX templates with a run's data, in docg's sandboxed expression language."""

@@ -5,6 +5,8 @@ document codes live here and travel in DocgError.human.
 """
 
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +14,7 @@ from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
 
 from docg.common.errors import DocgError, translated
+from docg.documents.paragraphs import cell_address
 from docg.documents.rendering.limits import RenderTimeout
 from docg.workflows.expressions import ExpressionError
 
@@ -73,6 +76,8 @@ def describe_location(location: dict | None) -> str:
     if not location:
         return ""
     parts = [str(location["part"])] if location.get("part") else []
+    if location.get("sheet") and location.get("cell"):
+        parts = [cell_address(location["sheet"], location["cell"])]  # Prices!B4
     if location.get("paragraph"):
         parts.append(f"paragraph {location['paragraph']}")
     if location.get("text"):
@@ -132,3 +137,16 @@ def classify(exc: BaseException, *, location: dict | None = None) -> DocgError:
         exception=type(exc).__name__,
         traceback="".join(traceback.format_exception(exc))[-4000:],
     )
+
+
+@contextmanager
+def failures_classified() -> Iterator[None]:
+    """Whatever a renderer raises inside leaves as a DocgError: a failed render, never a crash."""
+    try:
+        yield
+    except DocgError:
+        raise
+    except RecursionError as exc:
+        raise render_error("template.render_failed", "the template nests too deeply") from exc
+    except Exception as exc:  # classified: security, missing data, syntax, filters
+        raise classify(exc) from exc

@@ -25,9 +25,8 @@ from typing import Any
 
 from lxml import etree
 
-from docg.common.errors import DocgError
 from docg.documents.paragraphs import TYPOGRAPHIC
-from docg.documents.rendering.errors import classify, render_error
+from docg.documents.rendering.errors import classify, failures_classified, render_error
 from docg.workflows.expressions import environment
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -42,7 +41,7 @@ ROW_END = re.compile(r"\{%-?\s*tr\s+endfor\s*-?%\}")
 MAX_TABLE_ROWS = 5000
 
 
-def _plain_tags(source: str) -> str:
+def plain_tags(source: str) -> str:
     """AutoCorrect writes `date(“dd/MM/yyyy”)`: inside tags, quotes are plain again (as lint reads them)."""
     return _TAG.sub(lambda m: m.group(0).translate(TYPOGRAPHIC), source)
 
@@ -76,7 +75,7 @@ def _render_paragraph(paragraph, context: dict[str, Any], where: dict[str, Any])
         source = "".join(_run_text(r) for r in runs)
         if "{{" not in source and "{%" not in source and "{#" not in source:
             continue
-        source = _plain_tags(source)
+        source = plain_tags(source)
         try:
             rendered = environment().from_string(source).render(context)
         except Exception as exc:  # classified: security, missing data, syntax, filters
@@ -92,7 +91,7 @@ def _render_paragraph(paragraph, context: dict[str, Any], where: dict[str, Any])
 
 
 def _row_text(row) -> str:
-    return _plain_tags(" ".join(paragraph_text(p) for p in row.iter(f"{{{_A}}}p")))
+    return plain_tags(" ".join(paragraph_text(p) for p in row.iter(f"{{{_A}}}p")))
 
 
 def _loop_rows(rows: list[Any], start: int, where: dict[str, Any]) -> int:
@@ -133,7 +132,7 @@ def _expand_rows(rows: list[Any], context: dict[str, Any], where: dict[str, Any]
         if len(items) * max(len(body), 1) > MAX_TABLE_ROWS:
             raise render_error("template.render_failed", f"more than {MAX_TABLE_ROWS} table rows", location=marker)
         for i, item in enumerate(items):
-            item_context = {**context, match.group("var"): item, "loop": _loop(i, len(items))}
+            item_context = {**context, match.group("var"): item, "loop": loop_vars(i, len(items))}
             copies = [copy.deepcopy(r) for r in body]
             for copy_ in copies:
                 anchor.addprevious(copy_)
@@ -224,7 +223,7 @@ def _delete(prs, slide) -> None:
             return
 
 
-def _loop(index: int, length: int) -> dict[str, Any]:
+def loop_vars(index: int, length: int) -> dict[str, Any]:
     return {"index": index + 1, "index0": index, "first": index == 0, "last": index == length - 1, "length": length}
 
 
@@ -254,7 +253,7 @@ def _expand(prs, context: dict[str, Any]) -> list[tuple[Any, dict[str, Any], int
         position = list(prs.slides).index(slide)
         copies = [slide] + [_duplicate(prs, slide, position + i) for i in range(1, len(items))]
         for i, (copy_, item) in enumerate(zip(copies, items, strict=True)):
-            plan.append((copy_, {**context, match.group("var"): item, "loop": _loop(i, len(items))}, number))
+            plan.append((copy_, {**context, match.group("var"): item, "loop": loop_vars(i, len(items))}, number))
     return plan
 
 
@@ -266,19 +265,13 @@ def render_pptx(template: bytes, context: dict[str, Any]) -> bytes:
         prs = Presentation(io.BytesIO(template))
     except Exception as exc:  # python-pptx raises several types for a broken package
         raise render_error("template.unreadable", f"not a readable PowerPoint file ({type(exc).__name__})") from exc
-    try:
+    with failures_classified():
         for slide, slide_context, number in _expand(prs, context):
             _render_tree(slide.element, slide_context, {"part": f"slide {number}"})
             if slide.has_notes_slide:
                 _render_tree(slide.notes_slide.element, slide_context, {"part": f"slide {number} notes"})
         out = io.BytesIO()
         prs.save(out)
-    except DocgError:
-        raise
-    except RecursionError as exc:
-        raise render_error("template.render_failed", "the template nests too deeply") from exc
-    except Exception as exc:  # anything else is a failed render, never a crash
-        raise classify(exc) from exc
     return out.getvalue()
 
 
@@ -295,9 +288,7 @@ def pptx_paragraphs(template: bytes) -> list[dict[str, Any]]:
         marker = _find_marker(slide)
         loop = (marker[1].group("var"), marker[1].group("expr")) if marker else None
         row_loops = {
-            m.group("var")
-            for p in _paragraphs(slide.element)
-            for m in ROW_LOOP.finditer(_plain_tags(paragraph_text(p)))
+            m.group("var") for p in _paragraphs(slide.element) for m in ROW_LOOP.finditer(plain_tags(paragraph_text(p)))
         }
         roots = [(f"slide {number}", slide.element)]
         if slide.has_notes_slide:
@@ -305,7 +296,7 @@ def pptx_paragraphs(template: bytes) -> list[dict[str, Any]]:
         for part, root in roots:
             for index, paragraph in enumerate(_paragraphs(root), start=1):
                 for runs in _segments(paragraph):
-                    text = _plain_tags("".join(_run_text(r) for r in runs))
+                    text = plain_tags("".join(_run_text(r) for r in runs))
                     if "{{" in text or "{%" in text:
                         found.append({"part": part, "paragraph": index, "text": text, "loop": loop, "bound": row_loops})
     return found

@@ -1,4 +1,4 @@
-"""What `docx.render` / `pptx.render` add to preflight (PRODUCT.md section 5).
+"""What `docx.render` / `pptx.render` / `xlsx.render` add to preflight (PRODUCT.md section 5).
 
 - `template.not_found` / `template.wrong_kind` / `template.unreadable`
   (domain template; recommended action: select_template);
@@ -77,7 +77,7 @@ def missing_inputs(kind: str, template: Any, source: bytes, data: dict) -> list[
     ]
     # What the upload analysis does not list (all of it for templates without one; placeholder pictures).
     return found + [
-        {"name": p.name, "location": {"part": p.part, "paragraph": p.paragraph, "text": p.text}}
+        {"name": p.name, "location": p.location()}
         for p in own
         if not resolves(data, p.name) and p.name not in stored and not (stored and _required(p.name, stored))
     ]

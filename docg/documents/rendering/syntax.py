@@ -31,7 +31,7 @@ class Entry:
     pt_br: Example
 
 
-_BOTH = ("docx", "pptx")
+_BOTH = ("docx", "pptx", "xlsx")  # every format docg renders itself (named before XLSX came)
 _DOCX = ("docx",)
 
 REFERENCE: tuple[Entry, ...] = (
@@ -63,7 +63,10 @@ REFERENCE: tuple[Entry, ...] = (
         "{%tr for %} … {%tr endfor %}",
         "marker",
         _BOTH,
-        _("In a table: the rows between the two marker rows repeat once per item; the marker rows go."),
+        _(
+            "In a table (or a spreadsheet): the rows between the two marker rows repeat once per item; the "
+            "marker rows go, and in a spreadsheet the rows below move down with their formulas."
+        ),
         Example("{%tr for item in items %}", {"items": []}, ""),
         Example("{%tr for item in itens %}", {"itens": []}, ""),
     ),
@@ -165,6 +168,22 @@ REFERENCE: tuple[Entry, ...] = (
         _("Prints a value as its own run (keeping the tag's formatting) or as whole paragraphs."),
         Example("{{r name }}", {"name": "Ann"}, "Ann"),
         Example("{{r nome }}", {"nome": "Ana"}, "Ana"),
+    ),
+)
+
+
+# What only spreadsheets have.
+REFERENCE += (
+    Entry(
+        "{{ … }} alone in a cell",
+        "tag",
+        ("xlsx",),
+        _(
+            "In a spreadsheet, a cell holding one {{ … }} and nothing else keeps the value's type: a number or a "
+            "date stays one, in the template cell's number format, so formulas can use it. Text is never a formula."
+        ),
+        Example("{{ total }}", {"total": 1234.5}, "1234.5"),
+        Example("{{ valor }}", {"valor": 99.9}, "99.9"),
     ),
 )
 

@@ -1,7 +1,7 @@
-"""An organization's Word / PowerPoint templates: found, read (cached in memory) and rendered within a time budget.
+"""An organization's Word / PowerPoint / Excel templates: found, read (cached in memory), rendered within a budget.
 
 The actions that use them are provider code (docg/providers/template_render.py
-for `docx.render` / `pptx.render`, docg/providers/microsoft for the fill actions).
+for `docx.render` / `pptx.render` / `xlsx.render`, docg/providers/microsoft for the fill actions).
 """
 
 import re
@@ -16,6 +16,7 @@ from docg.documents.rendering.errors import render_error
 KINDS = {
     "docx": ("Word", ".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "pptx": ("PowerPoint", ".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "xlsx": ("Excel", ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 
 # Template files are immutable per version: keep recent ones in memory (bounded by bytes).

@@ -16,6 +16,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from docg.documents.rendering.docx import docx_parts, paragraph_text, patched_lines
 from docg.documents.rendering.errors import render_error
 from docg.documents.rendering.pptx import ROW_END, ROW_LOOP, pptx_paragraphs
+from docg.documents.rendering.xlsx import xlsx_cells
 from docg.workflows.expressions import environment
 
 NOT_DATA = frozenset(
@@ -32,9 +33,17 @@ class Placeholder:
     part: str
     paragraph: int
     text: str
+    sheet: str = ""  # XLSX: the cell's sheet and reference (`part` is then their address, Prices!B4)
+    cell: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def location(self) -> dict[str, Any]:
+        """Where it sits, in the shape the upload analysis stores (docg.documents.paragraphs)."""
+        if self.sheet:
+            return {"part": "sheet", "sheet": self.sheet, "cell": self.cell, "text": self.text}
+        return {"part": self.part, "paragraph": self.paragraph, "text": self.text}
 
 
 def _chain(node: nodes.Node) -> tuple[list[str] | None, list[nodes.Node]]:
@@ -153,8 +162,18 @@ def docx_placeholders(template: bytes) -> list[Placeholder]:
 
 
 def pptx_placeholders(template: bytes) -> list[Placeholder]:
+    return _placeholders_of(pptx_paragraphs(template))
+
+
+def xlsx_placeholders(template: bytes) -> list[Placeholder]:
+    # A cell is its own template; `part` is its address (Prices!B4), as describe_location writes it.
+    return _placeholders_of([{**cell, "paragraph": 0, "loop": None} for cell in xlsx_cells(template)])
+
+
+def _placeholders_of(entries: list[dict[str, Any]]) -> list[Placeholder]:
+    """The data read by PPTX paragraphs or XLSX cells, each rendered on its own (row loops bind sheet-/slide-wide)."""
     found = []
-    for entry in pptx_paragraphs(template):
+    for entry in entries:
         loop_var = entry["loop"][0] if entry["loop"] else None
         sources = [entry["text"]]
         if entry["loop"] and f"in {entry['loop'][1]}" in entry["text"]:
@@ -173,9 +192,11 @@ def pptx_placeholders(template: bytes) -> list[Placeholder]:
                 root = path.split(".")[0]
                 if optional or root in bound or root in NOT_DATA or root == loop_var or root in entry["bound"]:
                     continue
-                found.append(Placeholder(path, entry["part"], entry["paragraph"], entry["text"][:120]))
+                where = {"sheet": entry["sheet"], "cell": entry["cell"]} if "sheet" in entry else {}
+                found.append(Placeholder(path, entry["part"], entry["paragraph"], entry["text"][:120], **where))
     return found
 
 
 def template_placeholders(kind: str, template: bytes) -> list[Placeholder]:
-    return docx_placeholders(template) if kind == "docx" else pptx_placeholders(template)
+    readers = {"docx": docx_placeholders, "pptx": pptx_placeholders, "xlsx": xlsx_placeholders}
+    return readers[kind](template)

@@ -1,4 +1,5 @@
-"""Templates the tests author: real .docx/.pptx built with python-docx and python-pptx, and hostile packages."""
+"""Templates the tests author: real .docx/.pptx/.xlsx built with python-docx, python-pptx and openpyxl, and hostile
+packages."""
 
 import io
 import zipfile
@@ -130,14 +131,14 @@ def xxe_docx() -> bytes:
     return transform(docx_with("Hello {{ name }}"), "word/document.xml", poison)
 
 
-def zip_bomb_docx(megabytes: int = 50) -> bytes:
-    """A small .docx whose document part expands to `megabytes` of one repeated byte."""
-    package = docx_with("Hello")
+def zip_bomb_docx(megabytes: int = 50, *, package: bytes | None = None, part: str = "word/document.xml") -> bytes:
+    """A small .docx (or `package`) whose main part expands to `megabytes` of one repeated byte."""
+    package = package or docx_with("Hello")
     buffer = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
         for item in source.infolist():
-            if item.filename == "word/document.xml":
-                with out.open("word/document.xml", "w", force_zip64=True) as entry:
+            if item.filename == part:
+                with out.open(part, "w", force_zip64=True) as entry:
                     chunk = b" " * (1024 * 1024)
                     for _ in range(megabytes):
                         entry.write(chunk)
@@ -162,3 +163,77 @@ def macro_enabled_content_type_docx() -> bytes:
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def xlsx_with(cells: dict[str, str | float], *, sheet: str = "Prices", formats: dict[str, str] | None = None) -> bytes:
+    """A one-sheet workbook with these cells ({"B4": "{{ total }}"}) and number formats."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet
+    for coordinate, value in cells.items():
+        worksheet[coordinate] = value
+    for coordinate, number_format in (formats or {}).items():
+        worksheet[coordinate].number_format = number_format
+    return _save(workbook)
+
+
+def price_sheet_xlsx() -> bytes:
+    """A price sheet: a heading, an item row repeated by a row loop, per-row and total formulas, a merged note
+    below the loop, a typed due date, a print area, and a summary sheet that reads the total and the item rows
+    (directly and through a named range)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.workbook.defined_name import DefinedName
+
+    workbook = Workbook()
+    prices = workbook.active
+    prices.title = "Prices"
+    prices["A1"] = "Proposal {{ number }} for {{ customer.name }}"
+    prices["A1"].font = Font(bold=True, size=14)
+    for column, heading in zip("ABCD", ("Item", "Qty", "Unit price", "Amount"), strict=True):
+        prices[f"{column}3"] = heading
+    prices["A4"] = "{%tr for item in items %}"
+    prices["A5"] = "{{ item.name }}"
+    prices["B5"] = "{{ item.qty }}"
+    prices["C5"] = "{{ item.price }}"
+    prices["D5"] = "=B5*C5"
+    for cell in ("C5", "D5", "D7"):
+        prices[cell].number_format = "#,##0.00"
+    prices.row_dimensions[5].height = 24
+    prices["A6"] = "{%tr endfor %}"
+    prices["A7"] = "Total"
+    prices["D7"] = "=SUM(D4:D6)"
+    prices["A8"] = "Due"
+    prices["B8"] = "{{ due }}"
+    prices["B8"].number_format = "dd/mm/yyyy"
+    prices.column_dimensions["A"].width = 30
+    prices.column_dimensions["B"].width = 14
+    prices.merge_cells("A9:D9")
+    prices["A9"] = "{{ note }}"
+    prices.print_area = "A1:D9"
+    prices.print_title_rows = "3:3"
+    summary = workbook.create_sheet("Summary")
+    summary["A1"] = "Total"
+    summary["B1"] = "=Prices!D7"
+    summary["A2"] = "Items"
+    summary["B2"] = "=COUNT(Prices!B5:B5)"
+    summary["A3"] = "Named"
+    summary["B3"] = "=SUM(Amounts)"
+    workbook.defined_names["Amounts"] = DefinedName("Amounts", attr_text="Prices!$D$5:$D$5")
+    return _save(workbook)
+
+
+def price_sheet_data() -> dict:
+    return {
+        "number": "P-2026-7",
+        "customer": {"name": "Padaria Pão & Cia"},
+        "items": [
+            {"name": "Consultoria", "qty": 2, "price": 1500.25},
+            {"name": "Suporte <24h>", "qty": 3, "price": 400},
+            {"name": "Licença", "qty": 1, "price": "99.5"},
+        ],
+        "due": "2026-11-24",
+        "note": "Valid for 30 days",
+    }

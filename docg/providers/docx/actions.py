@@ -2,6 +2,6 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from docg.providers.template_render import render_app
+from docg.providers.template_render import register_render_app
 
-app = render_app(kind="docx", name=_("Word document (.docx)"), label=_("Generate a Word document"))
+register_render_app("docx", name=_("Word document (.docx)"), label=_("Generate a Word document"))

@@ -12,7 +12,9 @@ app.action(
         name="convert",
         handler=handlers.convert,
         label=_("Convert to PDF"),
-        description=_("Convert a generated DOCX or PPTX (usually {{ steps.render.document_id }}) to a PDF document."),
+        description=_(
+            "Convert a generated DOCX, PPTX or XLSX (usually {{ steps.render.document_id }}) to a PDF document."
+        ),
         queue="documents",
         phase="render",
         # Two conversion attempts (warm, then cold) fit in one lease.

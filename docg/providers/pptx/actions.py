@@ -2,6 +2,6 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from docg.providers.template_render import render_app
+from docg.providers.template_render import register_render_app
 
-app = render_app(kind="pptx", name=_("PowerPoint presentation (.pptx)"), label=_("Generate a PowerPoint presentation"))
+register_render_app("pptx", name=_("PowerPoint presentation (.pptx)"), label=_("Generate a PowerPoint presentation"))
