@@ -112,3 +112,76 @@ def test_a_broker_blip_loses_no_step_message(workflow, provider):
     assert result.duplicates == 0, _explain(result, workers)
     # The failed sends went out from the outbox, and what the empty Redis lost was resent, within seconds.
     assert result.recovery_seconds < 10, _explain(result, workers)
+
+
+# --- a commit whose answer was lost ------------------------------------------------------------------
+
+
+@pytest.fixture
+def lost_commit_answer(monkeypatch):
+    """`arm()`, once: the next commit on this thread's connection reaches the database, then the connection
+    "breaks" before its answer comes back (as when the backend is terminated at that moment)."""
+    import threading
+
+    from django.db import OperationalError, connections
+
+    armed, fired = [], []
+    wrapper = type(connections["default"])
+    commit = wrapper._commit
+
+    def commit_then_lose_answer(self):
+        commit(self)
+        if armed and armed[0] == threading.get_ident():
+            armed.clear()
+            fired.append(True)
+            raise OperationalError("server closed the connection unexpectedly (after COMMIT)")
+
+    monkeypatch.setattr(wrapper, "_commit", commit_then_lose_answer)
+
+    def arm() -> None:
+        if not fired and not armed:
+            armed.append(threading.get_ident())
+
+    yield arm
+    assert fired, "no commit was broken: the test tested nothing"
+
+
+def _arm_on(monkeypatch, module, name: str, arm, when) -> None:
+    original = getattr(module, name)
+
+    def wrapped(*args, **kwargs):
+        if when(*args, **kwargs):
+            arm()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapped)
+
+
+@pytest.mark.parametrize("moment", ["claim", "record", "start"])
+def test_a_commit_whose_answer_was_lost_leaves_no_step_to_its_lease(
+    moment, workflow, provider, lost_commit_answer, monkeypatch, settings
+):
+    """The transaction committed, the worker heard an error: its retry must recognise its own commit and go
+    on with what the first try would have (the claimed step, the next step to run here), not wait a lease."""
+    import docg.executions.actors  # noqa: F401 (registers the queues' work for the inline dispatch)
+    from docg.audit.choices import ActorType
+    from docg.executions import dispatch, engine, steps
+    from docg.executions.choices import ExecutionStatus, StepStatus
+
+    settings.SSRF_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    provider.delay = 0
+    if moment == "claim":  # the I/O step's claim (the first provider call's)
+        _arm_on(monkeypatch, steps, "_mark_running", lost_commit_answer, lambda *a, token=None, **k: token is not None)
+    elif moment == "record":  # the I/O step's result, with the inline step after it to run right here
+        _arm_on(monkeypatch, steps, "_record", lost_commit_answer, lambda *a, defer_next=False, **k: not defer_next)
+    else:  # the run's start, with its first step to run right here
+        _arm_on(monkeypatch, engine, "execution_transition", lost_commit_answer,
+                lambda *, target, **k: target == ExecutionStatus.RUNNING)  # fmt: skip
+    with dispatch.inline():
+        execution = engine.execution_start(workflow=workflow, trigger_data={"n": 1}, actor_type=ActorType.WEBHOOK)
+    execution.refresh_from_db()
+    steps_left = list(execution.steps.exclude(status=StepStatus.SUCCESS).values_list("node_key", "status"))
+    # Inline dispatch never waits: a step left to its lease would still be running or pending here.
+    assert execution.status == ExecutionStatus.COMPLETED, steps_left
+    assert provider.duplicates() == 0
+    assert len(provider.calls) == 2
