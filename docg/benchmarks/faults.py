@@ -134,15 +134,16 @@ class CountingProvider:
 class Workers:
     """The Procfile's `worker` line, each in its own process group."""
 
-    def __init__(self, env: dict[str, str], log_dir: str | None = None) -> None:
+    def __init__(self, env: dict[str, str], log_dir: str | None = None, prefix: str = "fault") -> None:
         self.env = env
         self.log_dir = log_dir
+        self.prefix = prefix
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> subprocess.Popen:
         output = subprocess.DEVNULL
         if self.log_dir:
-            output = open(os.path.join(self.log_dir, f"fault-worker{len(self.processes) + 1}.log"), "w")  # noqa: SIM115
+            output = open(os.path.join(self.log_dir, f"{self.prefix}-worker{len(self.processes) + 1}.log"), "w")  # noqa: SIM115
         _, process = procfile_process("worker", port=0, env=self.env, output=output)
         self.processes.append(process)
         return process
@@ -402,10 +403,22 @@ def worker_env(**extra: str) -> dict[str, str]:
 # --- the benchmark: every fault, full size, default settings ----------------------------------
 
 
+FAULTS = ("worker-kill", "pg-blip", "redis-blip")
+
+
 def faults_benchmark(
-    *, runs: int, worker_processes: int, kills: int, call_seconds: float, timeout: float, write
+    *,
+    runs: int,
+    worker_processes: int,
+    kills: int,
+    call_seconds: float,
+    timeout: float,
+    write,
+    faults: tuple[str, ...] = FAULTS,
+    log_dir: str | None = None,
 ) -> list[FaultResult]:
-    """`manage.py benchmark faults`: each fault on fresh workers; writes the table, returns the results."""
+    """`manage.py benchmark faults`: each fault on fresh workers; writes the table, returns the results.
+    `log_dir`: where the workers' output goes (one file per worker and fault), else nowhere."""
     import dramatiq
 
     from docg.orgs.models import Organization
@@ -426,13 +439,13 @@ def faults_benchmark(
     )
     results = []
     try:
-        for fault in ("worker-kill", "pg-blip", "redis-blip"):
+        for fault in faults:
             provider.calls.clear()
             redis = RedisServer() if fault == "redis-blip" else None
             env = worker_env(**({"REDIS_URL": redis.url, "BROKER_URL": redis.url} if redis else {}))
             if not redis:
                 dramatiq.get_broker().flush_all()
-            workers = Workers(env)
+            workers = Workers(env, log_dir=log_dir, prefix=fault)
             for _ in range(worker_processes):
                 workers.start()
             try:

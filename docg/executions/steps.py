@@ -13,6 +13,7 @@ A step that succeeded is never run again: a redelivered message finds it done.
 """
 
 import json
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -41,6 +42,8 @@ from docg.executions.reaper import pending_resend
 from docg.executions.state import RUNNABLE, TERMINAL, can_transition, execution_transition
 from docg.workflows.expressions import ExpressionError, render_value
 from docg.workflows.graph import default_next, node_index, node_operation, schema_errors
+
+logger = logging.getLogger(__name__)
 
 # Inline steps run back to back in one transaction up to this many, then commit and go on.
 MAX_INLINE_CHAIN = 50
@@ -101,7 +104,9 @@ def _claim(step_id, *, token: uuid.UUID):
     if step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
         return None  # Already finished: a redelivered message does nothing.
     now = timezone.now()
-    ours = step.status == StepStatus.RUNNING and step.lease_token == token  # claimed by our own lost-answer try
+    ours = step.status == StepStatus.RUNNING and step.lease_token == token
+    if ours:
+        logger.warning("Step %s was claimed by a try whose commit's answer was lost; going on with it", step.pk)
     if not ours and step.status == StepStatus.RUNNING and step.lease_expires_at and step.lease_expires_at > now:
         return None  # Another worker holds the lease.
     if not ours and step.status == StepStatus.RUNNING and execution.status not in TERMINAL:
