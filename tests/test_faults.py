@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from docg.benchmarks.faults import CountingProvider, Workers, fault_nodes, run_fault, worker_env
+from docg.executions.state import TERMINAL
 from docg.workflows.services import workflow_activate, workflow_create
 from tests.fixtures.processes import RedisServer, subprocess_env
 
@@ -80,6 +81,60 @@ def test_it_resumes_a_killed_workers_steps_in_seconds_and_repeats_only_the_calls
     # counted by key); a step it had claimed but not yet called out for is not repeated at all.
     assert result.duplicated <= result.orphaned, _explain(result, workers)
     assert result.duplicates == len(result.duplicated), _explain(result, workers)
+
+
+def test_a_paused_worker_is_not_taken_over_and_finishes_its_steps_once(workflow, provider, broker):
+    """An overloaded machine can silence a worker's heartbeat for longer than the window: its liveness lock
+    (held by its open database session) tells the others it is alive, so nobody repeats its calls."""
+    import os
+    import signal
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from docg.benchmarks.faults import start_runs, wait_for
+    from docg.executions.choices import ExecutionStatus, StepStatus
+    from docg.executions.models import ExecutionStep, WorkerHeartbeat, WorkflowExecution
+
+    workers = _workers(2)
+    try:
+        wait_for(lambda: WorkerHeartbeat.objects.count() >= 2, timeout=60, what="the workers to beat")
+        ids = start_runs(workflow, 6)
+        running = ExecutionStep.objects.filter(status=StepStatus.RUNNING)
+        victim, beat_ids = wait_for(
+            lambda: next(
+                ((p, b) for p in workers.alive() if running.filter(worker_id__in=(b := workers.heartbeat_ids(p)))),
+                None,
+            ),
+            timeout=60,
+            what="a worker running a step",
+        )
+        held = dict(running.filter(worker_id__in=beat_ids).values_list("pk", "lease_token"))
+        os.killpg(victim.pid, signal.SIGSTOP)
+        try:
+            # Silent for three windows: the other worker's sweep (every beat) judged it many times meanwhile.
+            window = timedelta(seconds=3 * float(FAST_HEARTBEAT["WORKER_HEARTBEAT_TIMEOUT_SECONDS"]))
+            wait_for(
+                lambda: not WorkerHeartbeat.objects.filter(pk__in=beat_ids, beat_at__gt=timezone.now() - window),
+                timeout=60,
+                what="the paused worker to be silent for three heartbeat windows",
+            )
+            still = dict(ExecutionStep.objects.filter(pk__in=held).values_list("pk", "lease_token"))
+        finally:
+            os.killpg(victim.pid, signal.SIGCONT)
+        assert still == held, "the paused worker's steps were taken over"
+        wait_for(
+            lambda: not WorkflowExecution.objects.filter(pk__in=ids).exclude(status__in=TERMINAL).exists(),
+            timeout=60,
+            what="every run to end",
+        )
+    finally:
+        workers.stop_all()
+    statuses = set(WorkflowExecution.objects.filter(pk__in=ids).values_list("status", flat=True))
+    assert statuses == {ExecutionStatus.COMPLETED}
+    assert provider.duplicates() == 0
+    assert len(provider.calls) == 2 * len(ids)
+    assert not ExecutionStep.objects.filter(execution_id__in=ids, error_tech__has_key="takeovers").exists()
 
 
 def test_a_database_blip_repeats_no_provider_call_and_waits_no_lease(workflow, provider, broker):

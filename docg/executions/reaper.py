@@ -91,10 +91,10 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
     if not heartbeat.workers_dead():
         return []
     now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS)
     resent = []
     with transaction.atomic():
-        dead = list(WorkerHeartbeat.objects.select_for_update(skip_locked=True).filter(beat_at__lt=cutoff))
+        # Late AND without its liveness lock: a worker merely overloaded (or paused) keeps its steps.
+        dead = heartbeat.workers_dead(WorkerHeartbeat.objects.select_for_update(skip_locked=True))
         if not dead:
             return []
         last_beat = max(worker.beat_at for worker in dead)
