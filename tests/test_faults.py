@@ -240,3 +240,34 @@ def test_a_commit_whose_answer_was_lost_leaves_no_step_to_its_lease(
     assert execution.status == ExecutionStatus.COMPLETED, steps_left
     assert provider.duplicates() == 0
     assert len(provider.calls) == 2
+
+
+def test_a_worker_takes_back_its_own_claimed_step_that_no_thread_runs(workflow):
+    """A claim that committed while all its retries failed (a database away longer than DB_RETRY_SECONDS)
+    leaves a `running` step under a live worker that nobody runs: the worker's own sweep takes it back."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from docg.audit.choices import ActorType
+    from docg.executions import dispatch, engine, reaper
+    from docg.executions.choices import StepStatus
+    from docg.executions.models import ExecutionStep
+
+    me = uuid.uuid4()
+    with dispatch.captured():
+        execution = engine.execution_start(workflow=workflow, trigger_data={"n": 1}, actor_type=ActorType.WEBHOOK)
+        engine.execution_begin(execution_id=execution.pk)
+    orphan = str(ExecutionStep.objects.get(execution=execution, status=StepStatus.PENDING).pk)  # the first call
+    long_ago = timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    lease = timezone.now() + timedelta(seconds=settings.STEP_LEASE_SECONDS)
+    ExecutionStep.objects.filter(pk=orphan).update(
+        status=StepStatus.RUNNING, worker_id=me, lease_token=uuid.uuid4(), lease_expires_at=lease, updated_at=long_ago
+    )
+    with dispatch.captured() as sent:
+        assert reaper.reap_unheld(worker=me, held={orphan}) == []  # a thread of this process runs it
+        assert reaper.reap_unheld(worker=uuid.uuid4(), held=set()) == []  # another worker's
+        assert reaper.reap_unheld(worker=me, held=set()) == [orphan]
+    assert [message.object_id for message in sent] == [orphan]
+    assert ExecutionStep.objects.get(pk=orphan).lease_expires_at <= timezone.now()  # the resent claim takes it

@@ -8,7 +8,7 @@ While they run, one kind of fault is injected:
 - worker-kill: SIGKILL a worker process group (then start a new one, as a
   platform restarts it), `--kills` times;
 - pg-blip: `pg_terminate_backend` every worker connection to the database, `--kills` times;
-- redis-blip: a private redis-server (broker and event streams) is killed while
+- redis-blip: a private redis-server (event streams, and the broker when it is Redis) is killed while
   provider calls are in flight, and started again empty once they returned (so
   the sends after their commits failed).
 
@@ -442,7 +442,9 @@ def faults_benchmark(
         for fault in faults:
             provider.calls.clear()
             redis = RedisServer() if fault == "redis-blip" else None
-            env = worker_env(**({"REDIS_URL": redis.url, "BROKER_URL": redis.url} if redis else {}))
+            env = worker_env(**({"REDIS_URL": redis.url} if redis else {}))
+            if redis and settings.BROKER_URL.startswith("redis"):
+                env["BROKER_URL"] = redis.url  # the broker dies with it; RabbitMQ keeps its queues, only events go
             if not redis:
                 dramatiq.get_broker().flush_all()
             workers = Workers(env, log_dir=log_dir, prefix=fault)

@@ -120,7 +120,7 @@ class LivenessLock:
                 self.close()
         import psycopg
 
-        params = connection.get_connection_params()
+        params = {"connect_timeout": 5, **connection.get_connection_params()}  # an unreachable host must not hang
         conn = psycopg.connect(**params, autocommit=True)
         (taken,) = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.key]).fetchone()
         if not taken:  # the session that held it has not ended yet; the next beat tries again
