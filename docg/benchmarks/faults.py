@@ -302,6 +302,12 @@ def run_fault(
     ids = start_runs(workflow, runs, through_outbox=fault == "redis-blip")
     last_fault = time.monotonic()
     for round_ in range(kills):
+        if fault == "worker-kill":
+            # A worker dies while others live: the previous kill's replacement has booted and beats (killing
+            # the last live worker would measure how long a new one takes to boot, not the takeover).
+            wait_for(
+                lambda: all(workers.heartbeat_ids(p) for p in workers.alive()), timeout=timeout, what="workers to beat"
+            )
         # Strike while calls are in flight (or the runs are over).
         floor = provider.answered
         wait_for(
