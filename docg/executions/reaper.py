@@ -85,8 +85,9 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
     Each dead worker is handled once (its row is locked, then deleted). Its running steps
     get an expired lease and are resent, so the next claim takes them over. The messages
     it had fetched but not started would come back only after the broker's own timeout
-    (Redis) or at once (RabbitMQ): its due pending steps and its queued runs are resent
-    too; a duplicate finds its step claimed or done, or its run started, and does nothing.
+    on Redis: there, the due pending steps and queued runs are resent too; a duplicate
+    finds its step claimed or done, or its run started, and does nothing. RabbitMQ gives
+    them back at once by itself.
     """
     if not heartbeat.workers_dead():
         return []
@@ -108,7 +109,9 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
             step.save(update_fields=["lease_expires_at", "updated_at"])
             _step_resend(step)
             resent.append(str(step.pk))
-        unstarted, queued = _resend_unstarted(created_before=last_beat, limit=limit)
+        unstarted, queued = [], []
+        if not _broker_requeues_at_once():
+            unstarted, queued = _resend_unstarted(created_before=last_beat, limit=limit)
         resent += unstarted
         WorkerHeartbeat.objects.filter(pk__in=[worker.pk for worker in dead]).delete()
     logger.warning(
@@ -175,6 +178,12 @@ def reap_unheld(*, worker, held: set[str]) -> list[str]:
     if resent:
         logger.warning("Took back %d step(s) claimed by this worker that no thread ran: %s", len(resent), resent)
     return resent
+
+
+def _broker_requeues_at_once() -> bool:
+    """RabbitMQ hands a dead consumer's unacknowledged messages to another the moment its connection closes:
+    resending every due pending step too would only double the queues in front of the orphaned steps."""
+    return settings.BROKER_URL.split("://", 1)[0].lower() in ("amqp", "amqps")
 
 
 def _step_resend(step: ExecutionStep) -> None:
