@@ -318,7 +318,8 @@ LOGGING = {
 STEP_LEASE_SECONDS = env.int("STEP_LEASE_SECONDS", default=60)
 REAPER_INTERVAL_SECONDS = env.float("REAPER_INTERVAL_SECONDS", default=10)
 # Each worker process beats every WORKER_HEARTBEAT_SECONDS; one silent for WORKER_HEARTBEAT_TIMEOUT_SECONDS
-# is dead, and its running steps are taken over without waiting for their leases.
+# whose liveness lock (docg.executions.heartbeat) is free too is dead, and its running steps are taken over
+# without waiting for their leases.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=2)
 WORKER_HEARTBEAT_TIMEOUT_SECONDS = env.float("WORKER_HEARTBEAT_TIMEOUT_SECONDS", default=6)
 # A message whose send failed after commit is sent again from the outbox once this late.

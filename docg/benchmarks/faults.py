@@ -8,7 +8,7 @@ While they run, one kind of fault is injected:
 - worker-kill: SIGKILL a worker process group (then start a new one, as a
   platform restarts it), `--kills` times;
 - pg-blip: `pg_terminate_backend` every worker connection to the database, `--kills` times;
-- redis-blip: a private redis-server (broker and event streams) is killed while
+- redis-blip: a private redis-server (event streams, and the broker when it is Redis) is killed while
   provider calls are in flight, and started again empty once they returned (so
   the sends after their commits failed).
 
@@ -134,15 +134,16 @@ class CountingProvider:
 class Workers:
     """The Procfile's `worker` line, each in its own process group."""
 
-    def __init__(self, env: dict[str, str], log_dir: str | None = None) -> None:
+    def __init__(self, env: dict[str, str], log_dir: str | None = None, prefix: str = "fault") -> None:
         self.env = env
         self.log_dir = log_dir
+        self.prefix = prefix
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> subprocess.Popen:
         output = subprocess.DEVNULL
         if self.log_dir:
-            output = open(os.path.join(self.log_dir, f"fault-worker{len(self.processes) + 1}.log"), "w")  # noqa: SIM115
+            output = open(os.path.join(self.log_dir, f"{self.prefix}-worker{len(self.processes) + 1}.log"), "w")  # noqa: SIM115
         _, process = procfile_process("worker", port=0, env=self.env, output=output)
         self.processes.append(process)
         return process
@@ -301,6 +302,12 @@ def run_fault(
     ids = start_runs(workflow, runs, through_outbox=fault == "redis-blip")
     last_fault = time.monotonic()
     for round_ in range(kills):
+        if fault == "worker-kill":
+            # A worker dies while others live: the previous kill's replacement has booted and beats (killing
+            # the last live worker would measure how long a new one takes to boot, not the takeover).
+            wait_for(
+                lambda: all(workers.heartbeat_ids(p) for p in workers.alive()), timeout=timeout, what="workers to beat"
+            )
         # Strike while calls are in flight (or the runs are over).
         floor = provider.answered
         wait_for(
@@ -402,10 +409,22 @@ def worker_env(**extra: str) -> dict[str, str]:
 # --- the benchmark: every fault, full size, default settings ----------------------------------
 
 
+FAULTS = ("worker-kill", "pg-blip", "redis-blip")
+
+
 def faults_benchmark(
-    *, runs: int, worker_processes: int, kills: int, call_seconds: float, timeout: float, write
+    *,
+    runs: int,
+    worker_processes: int,
+    kills: int,
+    call_seconds: float,
+    timeout: float,
+    write,
+    faults: tuple[str, ...] = FAULTS,
+    log_dir: str | None = None,
 ) -> list[FaultResult]:
-    """`manage.py benchmark faults`: each fault on fresh workers; writes the table, returns the results."""
+    """`manage.py benchmark faults`: each fault on fresh workers; writes the table, returns the results.
+    `log_dir`: where the workers' output goes (one file per worker and fault), else nowhere."""
     import dramatiq
 
     from docg.orgs.models import Organization
@@ -426,13 +445,15 @@ def faults_benchmark(
     )
     results = []
     try:
-        for fault in ("worker-kill", "pg-blip", "redis-blip"):
+        for fault in faults:
             provider.calls.clear()
             redis = RedisServer() if fault == "redis-blip" else None
-            env = worker_env(**({"REDIS_URL": redis.url, "BROKER_URL": redis.url} if redis else {}))
+            env = worker_env(**({"REDIS_URL": redis.url} if redis else {}))
+            if redis and settings.BROKER_URL.startswith("redis"):
+                env["BROKER_URL"] = redis.url  # the broker dies with it; RabbitMQ keeps its queues, only events go
             if not redis:
                 dramatiq.get_broker().flush_all()
-            workers = Workers(env)
+            workers = Workers(env, log_dir=log_dir, prefix=fault)
             for _ in range(worker_processes):
                 workers.start()
             try:

@@ -5,6 +5,7 @@ The top of the executions app: actors call the engine, and register themselves w
 docg.executions.dispatch, which the engine sends through without importing this module.
 """
 
+import uuid
 from collections.abc import Callable
 
 import dramatiq
@@ -21,10 +22,13 @@ _OPTIONS = {"max_retries": 0, "time_limit": 15 * 60 * 1000}
 def _chain(next_step: tuple[str, str] | None, queue: str) -> None:
     """Run steps back to back while the next one belongs on this queue and needs no wait."""
     while next_step is not None and next_step[1] == queue:
-        step_id = next_step[0]
-        # A database blip: the claim (or a chain of inline steps) rolled back and runs again.
+        step_id, token = next_step[0], uuid.uuid4()
+        # A database blip: the claim (or a chain of inline steps) rolled back and runs again; or it committed
+        # and only the answer was lost, which the retry (`again`) recognises by the claim's token.
         next_step = on_fresh_connection(
-            lambda step_id=step_id: step_run(step_id=step_id, queue=queue), what=f"running step {step_id}"
+            lambda step_id=step_id, token=token: step_run(step_id=step_id, queue=queue, token=token),
+            what=f"running step {step_id}",
+            again=lambda step_id=step_id, token=token: step_run(step_id=step_id, queue=queue, token=token, again=True),
         )
     if next_step is not None:
         dispatch.step_enqueue(step_id=next_step[0], queue=next_step[1])
@@ -32,7 +36,11 @@ def _chain(next_step: tuple[str, str] | None, queue: str) -> None:
 
 def execution_start_handle(execution_id: str) -> None:
     """A start message: preflight, the trigger, then the first steps that belong on the default queue."""
-    begun = on_fresh_connection(lambda: execution_begin(execution_id=execution_id), what=f"starting {execution_id}")
+    begun = on_fresh_connection(
+        lambda: execution_begin(execution_id=execution_id),
+        what=f"starting {execution_id}",
+        again=lambda: execution_begin(execution_id=execution_id, again=True),
+    )
     _chain(begun, dispatch.DEFAULT_QUEUE)
 
 

@@ -31,6 +31,7 @@ from docg.executions.logger import log_batch, log_error, log_ok, log_warn
 from docg.executions.models import ExecutionStep, WorkflowApproval, WorkflowExecution
 from docg.executions.outcomes import execution_complete, step_advance
 from docg.executions.preflight import preflight_for_execution
+from docg.executions.reaper import pending_resend
 from docg.executions.state import execution_transition
 from docg.executions.steps import step_chain_here, step_run
 from docg.orgs.billing import plan_run_reservation
@@ -141,10 +142,16 @@ def execution_start(
     return execution
 
 
-def execution_begin(*, execution_id: Any) -> tuple[str, str] | None:
-    """Run preflight and the trigger step; return the first action step to run as (step_id, queue)."""
+def execution_begin(*, execution_id: Any, again: bool = False) -> tuple[str, str] | None:
+    """Run preflight and the trigger step; return the first action step to run as (step_id, queue).
+
+    `again`: a retry after a lost connection; if the first try committed the start, the first step it
+    was to run here is sent instead of waiting for its lease.
+    """
     execution = WorkflowExecution.objects.select_related("workflow_version", "organization").get(pk=execution_id)
     if execution.status != ExecutionStatus.QUEUED:
+        if again:
+            pending_resend(execution_id=execution_id)
         return None  # A redelivered start message, or the run was canceled.
     started = timezone.now()
     try:

@@ -41,6 +41,11 @@ class LeaseKeeper:
         with self._lock:
             self._held.pop(str(step_id), None)
 
+    def held(self) -> set[str]:
+        """The ids of the steps this process's threads are running now."""
+        with self._lock:
+            return set(self._held)
+
     def _run(self) -> None:
         while True:
             self._wake.wait(max(settings.STEP_LEASE_SECONDS / 3, 0.2))
@@ -63,5 +68,6 @@ class LeaseKeeper:
 keeper = LeaseKeeper()
 
 
-def new_lease() -> tuple[uuid.UUID, timezone.datetime]:
-    return uuid.uuid4(), timezone.now() + timedelta(seconds=settings.STEP_LEASE_SECONDS)
+def lease_until() -> timezone.datetime:
+    """When a lease taken now expires."""
+    return timezone.now() + timedelta(seconds=settings.STEP_LEASE_SECONDS)

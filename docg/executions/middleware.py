@@ -5,9 +5,11 @@ from dramatiq.middleware import Middleware
 
 
 def _on_beat() -> None:
-    from docg.executions import dispatch, reaper
+    from docg.executions import dispatch, heartbeat, reaper
+    from docg.executions.leases import keeper
 
     dispatch.outbox_drain()
+    reaper.reap_unheld(worker=heartbeat.worker_id(), held=keeper.held())
     reaper.reap_orphans()
     reaper.reap_lost_broker()  # last: it fails while the broker is down
 

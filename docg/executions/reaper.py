@@ -85,16 +85,17 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
     Each dead worker is handled once (its row is locked, then deleted). Its running steps
     get an expired lease and are resent, so the next claim takes them over. The messages
     it had fetched but not started would come back only after the broker's own timeout
-    (Redis) or at once (RabbitMQ): its due pending steps and its queued runs are resent
-    too; a duplicate finds its step claimed or done, or its run started, and does nothing.
+    on Redis: there, the due pending steps and queued runs are resent too; a duplicate
+    finds its step claimed or done, or its run started, and does nothing. RabbitMQ gives
+    them back at once by itself.
     """
     if not heartbeat.workers_dead():
         return []
     now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS)
     resent = []
     with transaction.atomic():
-        dead = list(WorkerHeartbeat.objects.select_for_update(skip_locked=True).filter(beat_at__lt=cutoff))
+        # Late AND without its liveness lock: a worker merely overloaded (or paused) keeps its steps.
+        dead = heartbeat.workers_dead(WorkerHeartbeat.objects.select_for_update(skip_locked=True))
         if not dead:
             return []
         last_beat = max(worker.beat_at for worker in dead)
@@ -108,7 +109,9 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
             step.save(update_fields=["lease_expires_at", "updated_at"])
             _step_resend(step)
             resent.append(str(step.pk))
-        unstarted, queued = _resend_unstarted(created_before=last_beat, limit=limit)
+        unstarted, queued = [], []
+        if not _broker_requeues_at_once():
+            unstarted, queued = _resend_unstarted(created_before=last_beat, limit=limit)
         resent += unstarted
         WorkerHeartbeat.objects.filter(pk__in=[worker.pk for worker in dead]).delete()
     logger.warning(
@@ -118,6 +121,69 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
         len(queued),
     )
     return resent
+
+
+def pending_resend(*, execution_id=None, step_id=None) -> list[str]:
+    """Send again the due pending steps of a run (named, or by one of its steps); return their ids.
+
+    For a transaction retried after its connection broke, that finds its work already done: its first
+    try committed and only the answer was lost, with the step it was to run right here (an inline
+    chain's next step, a run's first). That step would otherwise wait for its lease. A duplicate
+    message finds its step claimed or done and does nothing.
+    """
+    if execution_id is None:
+        execution_id = ExecutionStep.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            ExecutionStep.objects.select_related("execution__workflow_version").filter(
+                execution_id=execution_id,
+                execution__status__in=RUNNABLE,
+                status=StepStatus.PENDING,
+                lease_expires_at__lte=now + timedelta(seconds=settings.STEP_LEASE_SECONDS),
+            )
+        )
+        for step in due:
+            _step_resend(step)
+    if due:
+        logger.warning("A commit's answer was lost: resent run %s's pending step(s)", execution_id)
+    return [str(step.pk) for step in due]
+
+
+def reap_unheld(*, worker, held: set[str]) -> list[str]:
+    """Take back the steps claimed by this worker process (`worker`, its heartbeat id) that none of its
+    threads holds (`held`, docg.executions.leases.keeper); return their ids.
+
+    A claim whose every retry failed (the database away longer than DB_RETRY_SECONDS) may still have
+    committed: its step is `running` under this live worker, whose heartbeat keeps it from being taken
+    over, and nobody runs it. Only claims older than a heartbeat timeout count, so a claim that has just
+    committed and is about to be held is left alone.
+    """
+    if worker is None:
+        return []
+    cutoff = timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS)
+    resent = []
+    with transaction.atomic():
+        running = (
+            ExecutionStep.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("execution__workflow_version")
+            .filter(execution__status__in=RUNNABLE, status=StepStatus.RUNNING, worker_id=worker, updated_at__lt=cutoff)
+            .exclude(pk__in=held)
+        )
+        for step in running:
+            step.lease_expires_at = timezone.now()  # expired: the resent message's claim takes it over
+            step.save(update_fields=["lease_expires_at", "updated_at"])
+            _step_resend(step)
+            resent.append(str(step.pk))
+    if resent:
+        logger.warning("Took back %d step(s) claimed by this worker that no thread ran: %s", len(resent), resent)
+    return resent
+
+
+def _broker_requeues_at_once() -> bool:
+    """RabbitMQ hands a dead consumer's unacknowledged messages to another the moment its connection closes:
+    resending every due pending step too would only double the queues in front of the orphaned steps."""
+    return settings.BROKER_URL.split("://", 1)[0].lower() in ("amqp", "amqps")
 
 
 def _step_resend(step: ExecutionStep) -> None:

@@ -13,6 +13,8 @@ A step that succeeded is never run again: a redelivered message finds it done.
 """
 
 import json
+import logging
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -31,15 +33,18 @@ from docg.executions.db_retry import on_fresh_connection
 from docg.executions.document_log import document_announce
 from docg.executions.errors import as_step_error
 from docg.executions.events import event_batch, publish_event
-from docg.executions.leases import keeper, new_lease
+from docg.executions.leases import keeper, lease_until
 from docg.executions.locks import step_lock
 from docg.executions.logger import log_batch, log_ok
 from docg.executions.models import ExecutionStep, WorkflowExecution
 from docg.executions.outcomes import approval_request, execution_complete, step_advance, step_fail
+from docg.executions.reaper import pending_resend
 from docg.executions.state import RUNNABLE, TERMINAL, can_transition, execution_transition
 from docg.executions.step_memory import step_memory_of, step_memory_save
 from docg.workflows.expressions import ExpressionError, render_value
 from docg.workflows.graph import default_next, node_index, node_operation, schema_errors
+
+logger = logging.getLogger(__name__)
 
 # Inline steps run back to back in one transaction up to this many, then commit and go on.
 MAX_INLINE_CHAIN = 50
@@ -47,17 +52,27 @@ MAX_INLINE_CHAIN = 50
 MAX_TAKEOVERS = 3
 
 
-def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
-    """Run one step (and the inline steps after it); return the next (step id, queue) to run right here."""
+def step_run(
+    *, step_id: Any, queue: str, token: uuid.UUID | None = None, again: bool = False
+) -> tuple[str, str] | None:
+    """Run one step (and the inline steps after it); return the next (step id, queue) to run right here.
+
+    `token`: the claim's lease token, chosen by the caller so that a retry after a lost connection
+    (`again`) recognises the claim its first try committed without hearing back: the step is `running`
+    under this token, held by nobody, and would otherwise wait for its lease.
+    """
+    token = token or uuid.uuid4()
     with transaction.atomic(), event_batch(), log_batch():
-        claimed = _claim(step_id)
+        claimed = _claim(step_id, token=token)
         if claimed is None:
+            if again:
+                # The first try may have committed a chain of inline steps whose last one it was to run here.
+                pending_resend(step_id=step_id)
             return None
         step, execution, node, operation = claimed
         if operation is not None and operation.inline:
             return _run_inline_chain(step, execution, node, operation, queue)
-        token, lease = new_lease()
-        _mark_running(step, execution, node, operation, token=token, lease=lease)
+        _mark_running(step, execution, node, operation, token=token, lease=lease_until())
     return _run_outside_transaction(step, execution, node, operation, token, queue)
 
 
@@ -81,7 +96,7 @@ def step_chain_here(
     return _run_inline_chain(step, execution, node, operation, queue, context=context, finished=finished)
 
 
-def _claim(step_id):
+def _claim(step_id, *, token: uuid.UUID):
     # Execution first, then step (docg.executions.locks), so a claim and a cancel can never deadlock.
     locked = step_lock(step_id=step_id)
     if locked is None:
@@ -90,9 +105,12 @@ def _claim(step_id):
     if step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
         return None  # Already finished: a redelivered message does nothing.
     now = timezone.now()
-    if step.status == StepStatus.RUNNING and step.lease_expires_at and step.lease_expires_at > now:
+    ours = step.status == StepStatus.RUNNING and step.lease_token == token
+    if ours:
+        logger.warning("Step %s was claimed by a try whose commit's answer was lost; going on with it", step.pk)
+    if not ours and step.status == StepStatus.RUNNING and step.lease_expires_at and step.lease_expires_at > now:
         return None  # Another worker holds the lease.
-    if step.status == StepStatus.RUNNING and execution.status not in TERMINAL:
+    if not ours and step.status == StepStatus.RUNNING and execution.status not in TERMINAL:
         # Taking over from a worker that stopped renewing its lease (killed, out of memory,
         # over its time limit). A step that keeps killing its workers must not loop for ever.
         takeovers = (step.error_tech or {}).get("takeovers", 0) + 1
@@ -240,12 +258,13 @@ def _run_outside_transaction(step, execution, node, operation, token, queue):
         return on_fresh_connection(
             lambda: _record_result(step, node, operation, token, params, result, error, queue),
             what=f"recording step {step.pk}",
+            again=lambda: _record_result(step, node, operation, token, params, result, error, queue, again=True),
         )
     finally:
         keeper.release(step.pk)
 
 
-def _record_result(step, node, operation, token, params, result, error, queue):
+def _record_result(step, node, operation, token, params, result, error, queue, *, again=False):
     """The transaction that records an I/O step's result, if the step is still this claim's."""
     with transaction.atomic(), event_batch(), log_batch():
         locked = step_lock(step_id=step.pk)
@@ -253,6 +272,8 @@ def _record_result(step, node, operation, token, params, result, error, queue):
             return None  # The run was deleted meanwhile.
         execution, claimed = locked
         if claimed.status != StepStatus.RUNNING or claimed.lease_token != token:
+            if again:  # recorded by a first try whose answer was lost, with the next step it was to run here
+                pending_resend(step_id=step.pk)
             return None  # Presumed dead and taken over (or recorded by a first try): that result counts.
         outcome = _record(execution, claimed, node, operation, params, result, error, queue)
         _save_execution(execution)

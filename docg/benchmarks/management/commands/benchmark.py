@@ -5,7 +5,8 @@
 - render:    `--docs N --workers W [--pdf]`
 - webhook:   `--requests N --concurrency C --single S --worker-processes P` (the Procfile's processes, over HTTP)
 - dashboard: `--executions N --requests R [--keep]`
-- faults:    `--executions N --worker-processes P --kills K --call-seconds S` (worker kill, PostgreSQL and Redis blips)
+- faults:    `--executions N --worker-processes P --kills K --call-seconds S [--fault F] [--worker-logs DIR]`
+             (worker kill, PostgreSQL and Redis blips)
 - purge:     `--executions N --steps K --logs L --batch-size B` (the retention purge, on PostgreSQL)
 """
 
@@ -70,6 +71,13 @@ class Command(BaseCommand):
         faults = parser.add_argument_group("faults (also --executions: runs, 100; --worker-processes; --timeout)")
         faults.add_argument("--kills", type=int, default=4, help="faults: workers killed and database blips per run.")
         faults.add_argument("--call-seconds", type=float, default=1.0, help="faults: the loopback provider's delay.")
+        faults.add_argument(
+            "--fault",
+            action="append",
+            choices=["worker-kill", "pg-blip", "redis-blip"],
+            help="faults: only this fault (repeat for several; default: all three).",
+        )
+        faults.add_argument("--worker-logs", default=None, help="faults: write each worker's output to this folder.")
 
         purge = parser.add_argument_group("purge (also --executions, --steps)")
         purge.add_argument("--logs", type=int, default=4, help="purge: log lines per run.")
@@ -112,12 +120,13 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
 
-    def _faults(self, *, executions, worker_processes, kills, call_seconds, timeout, **_):
-        from docg.benchmarks.faults import faults_benchmark
+    def _faults(self, *, executions, worker_processes, kills, call_seconds, timeout, fault, worker_logs, **_):
+        from docg.benchmarks.faults import FAULTS, faults_benchmark
 
         faults_benchmark(
             runs=100 if executions is None else executions, worker_processes=max(worker_processes, 2), kills=kills,
             call_seconds=call_seconds, timeout=timeout or 600, write=self.stdout.write,
+            faults=tuple(f for f in FAULTS if f in fault) if fault else FAULTS, log_dir=worker_logs,
         )  # fmt: skip
 
     def _webhook(self, *, requests, concurrency, single, worker_processes, steps, timeout, keep, **_):
