@@ -49,4 +49,3 @@ def test_an_upload_naming_a_missing_clause_is_kept_and_warned_about(client, cast
     assert response.redirect_chain[-1][0] == f"/templates/{template.pk}/"
     page = response.content.decode()
     assert "This organization has no Word template named “Sigilo”" in page and "(body, paragraph 2)" in page
-

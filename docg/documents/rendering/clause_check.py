@@ -23,7 +23,6 @@ from docg.documents.rendering.variables import docx_placeholders, resolves
 _INCLUDE = re.compile(r"""\binclude\(\s*(?P<q>["'])(?P<reference>[^"']{1,200})(?P=q)\s*\)""")
 
 
-
 @dataclass(frozen=True)
 class Included:
     """A clause the template includes, directly (`chain` empty) or through the clauses named in `chain`."""

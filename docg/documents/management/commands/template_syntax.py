@@ -1,4 +1,4 @@
-"""`manage.py template_syntax`: write the template syntax reference to docs/TEMPLATE_SYNTAX.md (`--stdout` prints it)."""
+"""`manage.py template_syntax`: write the template syntax reference to docs/TEMPLATE_SYNTAX.md."""
 
 from pathlib import Path
 
@@ -12,11 +12,11 @@ class Command(BaseCommand):
     help = "Write the template syntax reference (every tag, filter and function) to docs/TEMPLATE_SYNTAX.md."
 
     def add_arguments(self, parser):
-        parser.add_argument("--stdout", action="store_true", help="Print it instead of writing the file.")
+        parser.add_argument("--print", action="store_true", dest="print_only", help="Print it; write no file.")
 
-    def handle(self, *args, stdout=False, **options):
+    def handle(self, *args, print_only=False, **options):
         text = markdown()
-        if stdout:
+        if print_only:
             self.stdout.write(text, ending="")
             return
         path = Path(settings.BASE_DIR) / DOC_PATH
