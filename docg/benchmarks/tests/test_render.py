@@ -23,7 +23,8 @@ def test_the_render_benchmark_prints_every_series(monkeypatch):
         assert f"  {name} " in printed
     assert "docs/s" in printed and "p95" in printed
     assert results["docg DOCX"]["docs_per_second"] > 0
-    assert results["ratio_to_raw"] > 0 and results["rich_ratio_to_raw"] > 0
+    assert results["ratio_to_raw"] > 0 and results["rich_ratio_to_raw"] > 0 and results["rich_cpu_ratio_to_raw"] > 0
+    assert "CPU p50" in printed
     assert not Organization.objects.exists() and not Template.objects.exists()  # the clause library is gone
 
 
