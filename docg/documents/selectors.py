@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import DocgError, translated
@@ -52,6 +52,25 @@ def template_clauses(*, template: Template) -> dict[str, list[dict[str, Any]]]:
     except DocgError as exc:  # a file storage cannot give back now: said, not crashed on
         error = {"code": exc.code, "message": exc.message, "location": {}, "tag": ""}
         return {"variables": [], "clauses": [], "errors": [error]}
+
+
+def clause_variable_names(*, organization_id: Any, template_ids: list[Any]) -> dict[str, list[str]]:
+    """{template id: the input names its clauses read} for those of `template_ids` whose current version includes any.
+
+    One query for the current versions' tags; only templates with an include are read (their files are cached).
+    """
+    versions = TemplateVersion.objects.filter(
+        organization_id=organization_id, template_id__in=template_ids, template__kind="docx"
+    ).filter(number=F("template__version"))
+    with_includes = [
+        template_id
+        for template_id, found in versions.values_list("template_id", "placeholders")
+        if any("include" in str(p.get("tag", "")) for p in found or [] if isinstance(p, dict))
+    ]
+    names = {}
+    for template in Template.objects.filter(organization_id=organization_id, pk__in=with_includes):
+        names[str(template.pk)] = [v["name"] for v in template_clauses(template=template)["variables"]]
+    return names
 
 
 def with_clause_variables(own: list[dict[str, Any]], clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -49,3 +49,19 @@ def test_an_upload_naming_a_missing_clause_is_kept_and_warned_about(client, cast
     assert response.redirect_chain[-1][0] == f"/templates/{template.pk}/"
     page = response.content.decode()
     assert "This organization has no Word template named “Sigilo”" in page and "(body, paragraph 2)" in page
+
+
+def test_the_workflow_editor_offers_the_variables_of_included_clauses(client, cast):
+    import json
+
+    client.force_login(cast.alice)
+    stored(cast.acme, cast.alice, corpus.docx_with("Por {{ years }} anos."), name="Prazo")
+    main = stored(cast.acme, cast.alice, corpus.docx_with("{{ customer }}", '{{p include("Prazo") }}'))
+    plain = stored(cast.acme, cast.alice, corpus.docx_with("{{ other }}"), name="Plain")
+
+    page = client.get("/workflows/new/").content.decode()
+
+    data = json.loads(page.split('id="wf-editor-data" type="application/json">')[1].split("</script>")[0])
+    choices = {t["id"]: t["variables"] for t in data["templates"]}
+    assert choices[str(main.pk)] == ["customer", "years"]
+    assert choices[str(plain.pk)] == ["other"]
