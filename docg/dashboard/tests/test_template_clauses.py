@@ -65,3 +65,21 @@ def test_the_workflow_editor_offers_the_variables_of_included_clauses(client, ca
     choices = {t["id"]: t["variables"] for t in data["templates"]}
     assert choices[str(main.pk)] == ["customer", "years"]
     assert choices[str(plain.pk)] == ["other"]
+
+
+def test_the_run_form_asks_for_what_included_clauses_read(client, cast):
+    import json
+    from html import unescape
+
+    from docg.executions.tests.builders import PREPARE, action, active_workflow
+
+    stored(cast.acme, cast.alice, corpus.docx_with("Por {{ years }} anos."), name="Prazo")
+    main = stored(cast.acme, cast.alice, corpus.docx_with("{{ customer }}", '{{p include("Prazo") }}'))
+    render = action("contract", "render", app="docx", parameters={"template_id": str(main.pk)})
+    workflow = active_workflow(cast, PREPARE, render, name="Contract")
+    client.force_login(cast.alice)
+
+    page = client.get(f"/workflows/{workflow.pk}/run/").content.decode()
+
+    textarea = page.split("data-json-editor")[1].split(">", 1)[1].split("</textarea>")[0]
+    assert json.loads(unescape(textarea)) == {"customer": "", "years": ""}
