@@ -71,7 +71,12 @@ def clause_tree(
                 )
             )
             continue
-        clause_source = template_bytes(clause)
+        try:
+            clause_source = template_bytes(clause)
+        except DocgError as exc:  # storage that cannot give the file back now: reported where it is included
+            exc.details = {**exc.details, "location": location, "reference": reference}
+            errors.append(exc)
+            continue
         found.append(Included(clause, clause_source, chain, location))
         inner_errors, inner_found = clause_tree(
             organization_id=organization_id, source=clause_source, chain=(*chain, clause.name)
@@ -110,7 +115,7 @@ def _lint_entry(error: DocgError) -> dict[str, Any]:
             "This organization has no Word template named “%(name)s”: upload the clause under that name, "
             "or correct the include."
         ) % {"name": reference}
-    elif reference is not None:
+    elif error.code == "template.render_failed" and reference is not None:
         code, message = "template.clause_cycle", error.message
     else:
         code, message = error.code, error.message

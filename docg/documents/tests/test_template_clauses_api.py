@@ -86,3 +86,21 @@ def test_a_pptx_upload_has_no_clause_checks(alice_api):
     assert response.status_code == 201 and response.json()["lint_warnings"] == []
     body = alice_api.get(f"/api/v1/templates/{response.json()['id']}/variables").json()
     assert body["clauses"] == [] and body["clause_errors"] == []
+
+
+def test_a_clause_whose_file_storage_lost_is_reported_where_it_is_included(alice_api):
+    lost = _upload(alice_api, "Sigilo", "Sigilo de {{ secret }}.")
+    clause = Template.objects.get(pk=lost["id"])
+    clause.file.storage.delete(clause.file.name)
+    main = _upload(alice_api, "Contrato", "x", '{{p include("Sigilo") }}')
+
+    assert main["lint_warnings"][0]["code"] == "template.unreadable"
+    response = alice_api.get(f"/api/v1/templates/{main['id']}/variables")
+
+    assert response.status_code == 200
+    [error] = response.json()["clause_errors"]
+    assert (error["code"], error["tag"], error["location"]["paragraph"]) == (
+        "template.unreadable",
+        'include("Sigilo")',
+        2,
+    )
