@@ -226,7 +226,12 @@ def _measure(name: str, docs: int, workers: int) -> tuple[list[tuple[float, floa
     from django.db import connections
 
     shares = _shares(docs, workers)
-    connections.close_all()  # each forked worker opens its own (the rich series reads its clause)
+    # Each forked worker opens its own connections (the rich series reads its clause): a socket or a pool
+    # inherited from this process would be shared by several workers at once and hang.
+    for connection in connections.all():
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_prepare, initargs=(name,)) as pool:
         # Every process forked and warmed up before the clock starts.
