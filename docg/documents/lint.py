@@ -255,6 +255,8 @@ def describe_location(location: dict[str, Any], language: str = "en") -> str:
                 pieces.append(f"{word} {location[key] + 1}")
         if "paragraph" in location:
             pieces.append(f"{pgettext('template part', 'paragraph')} {location['paragraph'] + 1}")
+        if location.get("clause"):
+            pieces.insert(0, pgettext("template part", "clause “%(name)s”") % {"name": location["clause"]})
     return ", ".join(pieces)
 
 

@@ -1,7 +1,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -12,11 +12,30 @@ from docg.common.errors import DocgError
 from docg.common.memory import release_freed_memory
 from docg.documents import lint, ooxml, placeholders
 from docg.documents.models import Template, TemplateVersion
+from docg.documents.rendering.clause_check import clause_lint, clause_tree
 from docg.orgs.models import Organization, User
 
 
-def template_analyse(*, upload: Any, kind: str) -> tuple[list[dict], list[dict], list[dict]]:
-    """(variables with their locations, every placeholder, lint errors) of an inspected package."""
+class Analysis(NamedTuple):
+    variables: list[dict]  # input names with their locations
+    placeholders: list[dict]  # every tag
+    lint_errors: list[dict]  # what keeps the file from rendering: stored with the version
+    lint_warnings: list[dict]  # clauses the organization does not have (yet): not stored, they come and go
+
+
+def _clause_warnings(upload: Any, kind: str, found: list[dict], organization_id: Any) -> list[dict]:
+    """include("…") naming a clause the organization does not have, or a cycle of clauses, with its location."""
+    if kind != "docx" or organization_id is None or not any("include" in p["tag"] for p in found):
+        return []
+    upload.seek(0)
+    source = upload.read()
+    upload.seek(0)
+    errors, _included = clause_tree(organization_id=organization_id, source=source)
+    return clause_lint(errors)
+
+
+def template_analyse(*, upload: Any, kind: str, organization_id: Any = None) -> Analysis:
+    """What an inspected package reads and what is wrong with it; with `organization_id`, its clauses are checked."""
     try:
         analysis = placeholders.analyse(upload, kind)
     except DocgError:
@@ -28,7 +47,8 @@ def template_analyse(*, upload: Any, kind: str) -> tuple[list[dict], list[dict],
             details={"reason": f"{type(exc).__name__}: {exc}"[:500]},
         )
     found = placeholders.placeholders(analysis)
-    return placeholders.variables(found), found, lint.lint(analysis)
+    warnings = _clause_warnings(upload, kind, found, organization_id)
+    return Analysis(placeholders.variables(found), found, lint.lint(analysis), warnings)
 
 
 def _prepared_version(*, organization_id: Any, template: Template, by: User | None, upload: UploadedFile):
@@ -46,7 +66,9 @@ def _inspected_version(*, organization_id: Any, template: Template, by: User | N
         raise DocgError(
             "template.wrong_kind", f"This template is a {template.kind}; upload a .{template.kind} file as its version."
         )
-    variables, found, lint_errors = template_analyse(upload=upload, kind=package.kind)
+    variables, found, lint_errors, warnings = template_analyse(
+        upload=upload, kind=package.kind, organization_id=organization_id
+    )
     version = TemplateVersion(
         organization_id=organization_id,
         template=template,
@@ -57,6 +79,7 @@ def _inspected_version(*, organization_id: Any, template: Template, by: User | N
         lint_errors=lint_errors,
         created_by=by,
     )
+    version.lint_warnings = warnings  # handed back with the template, not stored
     # Stored before the transaction: storage may be S3, and network I/O holds no row lock.
     version.file.save(PurePath(upload.name or "template").name, upload, save=False)
     return package, version
@@ -100,7 +123,10 @@ def _discard_on_error(version: TemplateVersion) -> Iterator[None]:
 
 
 def template_create(*, organization: Organization, by: User | None, name: str, upload: UploadedFile) -> Template:
-    """Keep an uploaded .docx/.pptx/.xlsx as version 1 of a new template (refused uploads keep nothing)."""
+    """Keep an uploaded .docx/.pptx/.xlsx as version 1 of a new template (refused uploads keep nothing).
+
+    The template comes back with `lint_warnings`: its includes of clauses the organization does not have.
+    """
     template = Template(organization=organization, name=name, kind="", created_by=by)
     package, version = _prepared_version(organization_id=organization.pk, template=template, by=by, upload=upload)
     template.kind = package.kind
@@ -110,6 +136,7 @@ def template_create(*, organization: Organization, by: User | None, name: str, u
         template.save()
         version.save()
         _audit_version(template, version, by)
+    template.lint_warnings = version.lint_warnings
     return template
 
 
@@ -125,6 +152,7 @@ def template_add_version(*, template: Template, by: User | None, upload: Uploade
         _point_at(locked, version)
         locked.save(update_fields=["file", "version", "size_bytes", "sha256", "variables", "lint_errors", "updated_at"])
         _audit_version(locked, version, by)
+    locked.lint_warnings = version.lint_warnings
     return locked
 
 

@@ -17,6 +17,7 @@ from docg.common.errors import DocgError
 from docg.common.untrusted import UntrustedValueError, loads_untrusted
 from docg.dashboard.context import dashboard_view, member_object, require_write
 from docg.documents.models import Template
+from docg.documents.selectors import clause_variable_names
 from docg.executions.engine import execution_start
 from docg.executions.models import WorkflowExecution
 from docg.executions.preflight import DOMAINS, preflight_check
@@ -174,12 +175,15 @@ def _template_paths(nodes: list[dict], organization: Any) -> list[str]:
         return []
     ids = [pk for pk in wanted if _is_uuid(pk)]
     templates = Template.objects.filter(organization=organization, pk__in=ids).only("pk", "variables")
-    return [
+    from_clauses = clause_variable_names(organization_id=organization.pk, template_ids=ids)
+    paths = [
         f"{wanted[str(t.pk)]}.{v['name']}"
         for t in templates
         for v in t.variables or []
         if isinstance(v, dict) and isinstance(v.get("name"), str)
     ]
+    clause_paths = [f"{wanted[pk]}.{name}" for pk, names in from_clauses.items() for name in names]
+    return paths + [p for p in clause_paths if p not in paths]
 
 
 def _is_uuid(value: str) -> bool:

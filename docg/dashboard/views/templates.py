@@ -67,6 +67,12 @@ def _checked(upload, language: str) -> list[dict]:
     return _with_places(lint_errors, language, key="location")
 
 
+def _warn(request: HttpRequest, template: Template) -> None:
+    """What the upload found but does not refuse: includes of clauses the organization does not have (yet)."""
+    for warning in _with_places(getattr(template, "lint_warnings", []), _language(request), key="location"):
+        messages.warning(request, f"{warning['message']} ({warning['where']})")
+
+
 def _list_context(request: HttpRequest, **extra) -> dict:
     q = request.GET.get("q", "").strip()[:SEARCH_MAX]
     rows = Template.objects.filter(organization=request.organization).select_related("created_by")
@@ -107,6 +113,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
                     upload=upload,
                 )
                 messages.success(request, _("Template “%(name)s” uploaded.") % {"name": template.name})
+                _warn(request, template)
                 return redirect("dashboard:template", pk=template.pk)
         except DocgError as exc:
             form.add_error("file", str(exc.message))
@@ -120,11 +127,18 @@ def _detail_context(request: HttpRequest, template: Template, **extra) -> dict:
     versions = list(selectors.template_versions(template=template).order_by("-number")[:50])
     for version in versions:
         version.filename = PurePath(version.file.name).name
+    clauses = selectors.template_clauses(template=template)
+    for clause in clauses["clauses"]:
+        clause["where"] = describe_location(clause["location"], language)
     return {
         "template": template,
         "current": current,
         "versions": versions,
-        "variables": _with_places(template.variables, language),
+        "variables": _with_places(
+            selectors.with_clause_variables(template.variables or [], clauses["variables"]), language
+        ),
+        "clauses": clauses["clauses"],
+        "clause_errors": _with_places(clauses["errors"], language, key="location"),
         "lint_errors": _with_places(template.lint_errors, language, key="location"),
         "tag_count": len(current.placeholders) if current else 0,
         "version_form": VersionForm(),
@@ -155,6 +169,7 @@ def template_add_version(request: HttpRequest, pk) -> HttpResponse:
             if not new_errors:
                 template = services.template_add_version(template=template, by=request.user, upload=upload)
                 messages.success(request, _("Version %(n)s is now current.") % {"n": template.version})
+                _warn(request, template)
                 return redirect("dashboard:template", pk=template.pk)
         except DocgError as exc:
             form.add_error("file", str(exc.message))

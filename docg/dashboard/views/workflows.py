@@ -25,6 +25,7 @@ from docg.connectors import registry
 from docg.connectors.choices import ConnectionStatus
 from docg.connectors.models import DataSourceConnection
 from docg.dashboard.context import can_write, dashboard_view, member_object, require_write
+from docg.documents import selectors
 from docg.documents.models import Template
 from docg.executions.choices import ExecutionStatus
 from docg.executions.models import WorkflowExecution
@@ -301,18 +302,24 @@ def _editor_context(request: HttpRequest, workflow: Workflow | None) -> dict[str
 
 
 def _template_choices(request: HttpRequest) -> list[dict[str, Any]]:
-    """The organization's templates for the render steps' picker, each with the input names it detected."""
-    templates = Template.objects.filter(organization=request.organization).order_by("name", "-created_at")
-    return [
-        {
-            "id": str(t.pk),
-            "name": t.name,
-            "kind": t.kind,
-            "version": t.version,
-            "variables": [str(v["name"]) for v in t.variables or [] if isinstance(v, dict) and v.get("name")],
-        }
-        for t in templates.only("pk", "name", "kind", "version", "variables")
-    ]
+    """The organization's templates for the render steps' picker, each with the input names it (and its clauses)
+    read."""
+    templates = list(
+        Template.objects.filter(organization=request.organization)
+        .order_by("name", "-created_at")
+        .only("pk", "name", "kind", "version", "variables")
+    )
+    from_clauses = selectors.clause_variable_names(
+        organization_id=request.organization.pk, template_ids=[t.pk for t in templates]
+    )
+    choices = []
+    for t in templates:
+        own = [str(v["name"]) for v in t.variables or [] if isinstance(v, dict) and v.get("name")]
+        extra = [name for name in from_clauses.get(str(t.pk), []) if name not in own]
+        choices.append(
+            {"id": str(t.pk), "name": t.name, "kind": t.kind, "version": t.version, "variables": own + extra}
+        )
+    return choices
 
 
 def _trigger_sample(workflow: Workflow | None) -> dict:

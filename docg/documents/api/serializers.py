@@ -38,6 +38,7 @@ class LocationOutput(serializers.Serializer):
         child=serializers.DictField(), required=False, help_text="Tables inside this cell: [{table, row, cell}]."
     )
     textbox = serializers.IntegerField(required=False)
+    clause = serializers.CharField(required=False, help_text="The included clause (template name) the tag is in.")
     paragraph = serializers.IntegerField()
     text = serializers.CharField(help_text="At most 120 characters around the tag.")
 
@@ -61,9 +62,28 @@ class LintErrorOutput(serializers.Serializer):
     location = LocationOutput()
 
 
+class LintWarningOutput(LintErrorOutput):
+    """`template.clause_not_found` or `template.clause_cycle`: the upload is kept; a run is refused until fixed."""
+
+    location = LocationOutput(help_text="With `clause` when the include is inside an included clause.")
+
+
+class ClauseOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    included_from = serializers.ListField(
+        child=serializers.CharField(), help_text="The clauses that include it, outermost first; empty: the template."
+    )
+    location = LocationOutput(help_text="Where its include sits; with `clause` when that is in another clause.")
+
+
 class TemplateVariablesOutput(serializers.Serializer):
-    variables = VariableOutput(many=True)
+    variables = VariableOutput(
+        many=True, help_text="Its own and its clauses'; a location in a clause has `clause` (the clause's name)."
+    )
     placeholders = PlaceholderOutput(many=True)
+    clauses = ClauseOutput(many=True, help_text="Every clause it includes, recursively.")
+    clause_errors = LintWarningOutput(many=True, help_text="Includes that name no clause, or a cycle.")
 
 
 @extend_schema_field(VariableOutput(many=True))
@@ -101,6 +121,17 @@ class TemplateOutput(serializers.ModelSerializer):
 
     def get_filename(self, template: Template) -> str:
         return _filename(template)
+
+
+class TemplateUploadOutput(TemplateOutput):
+    lint_warnings = serializers.SerializerMethodField()
+
+    class Meta(TemplateOutput.Meta):
+        fields = [*TemplateOutput.Meta.fields, "lint_warnings"]
+
+    @extend_schema_field(LintWarningOutput(many=True))
+    def get_lint_warnings(self, template: Template) -> list:
+        return locations_for_clients(getattr(template, "lint_warnings", []))
 
 
 class TemplateVersionOutput(serializers.ModelSerializer):

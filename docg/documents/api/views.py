@@ -11,6 +11,7 @@ from docg.documents.api.serializers import (
     DocumentOutput,
     TemplateOutput,
     TemplateUploadInput,
+    TemplateUploadOutput,
     TemplateVariablesOutput,
     TemplateVersionInput,
     TemplateVersionOutput,
@@ -44,7 +45,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
 
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": TemplateUploadInput}, responses={201: TemplateOutput})
+    @extend_schema(request={"multipart/form-data": TemplateUploadInput}, responses={201: TemplateUploadOutput})
     def create(self, request):
         data = TemplateUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -54,7 +55,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             name=data.validated_data["name"],
             upload=data.validated_data["file"],
         )
-        return Response(TemplateOutput(template).data, status=status.HTTP_201_CREATED)
+        return Response(TemplateUploadOutput(template).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):
@@ -67,14 +68,14 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         page = self.paginate_queryset(selectors.template_versions(template=self.get_object()))
         return self.get_paginated_response(TemplateVersionOutput(page, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": TemplateVersionInput}, responses={201: TemplateOutput})
+    @extend_schema(request={"multipart/form-data": TemplateVersionInput}, responses={201: TemplateUploadOutput})
     @versions.mapping.post
     def add_version(self, request, pk=None):
         template = self.get_object()
         data = TemplateVersionInput(data=request.data)
         data.is_valid(raise_exception=True)
         template = services.template_add_version(template=template, by=request.user, upload=data.validated_data["file"])
-        return Response(TemplateOutput(template).data, status=status.HTTP_201_CREATED)
+        return Response(TemplateUploadOutput(template).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=TemplateVariablesOutput)
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -84,6 +85,8 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             {
                 "variables": locations_for_clients(found["variables"], key="locations"),
                 "placeholders": locations_for_clients(found["placeholders"]),
+                "clauses": locations_for_clients(found["clauses"]),
+                "clause_errors": locations_for_clients(found["clause_errors"]),
             }
         )
 

@@ -136,3 +136,87 @@ def deck_pptx() -> bytes:
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()
+
+
+# --- the rich contract: rich text, a clause from the library and images from data --------------------
+
+RICH_CLAUSE = (
+    "## Obrigações das partes\n\n"
+    "A CONTRATADA prestará os serviços com **diligência** e *boa-fé*, conforme o "
+    "[portal do cliente](https://portal.example.com/contratos), e ++comunicará++ qualquer atraso.\n\n"
+    "- Entregar os relatórios mensais\n"
+    "- Manter sigilo sobre os dados pessoais\n"
+    "- Garantir a continuidade do serviço\n\n"
+    "1. Primeira etapa: levantamento\n"
+    "2. Segunda etapa: implantação\n"
+    "3. Terceira etapa: operação assistida"
+)
+RICH_CLAUSE_NAME = "Cláusula de sigilo"
+
+
+def rich_contract_data(signers: int = 3) -> dict[str, Any]:
+    """The contract's data plus a Markdown clause and signers, each with a signature image (a data URL)."""
+    data = contract_data(rows=10)
+    data["clause_text"] = RICH_CLAUSE
+    data["signers"] = [
+        {
+            "name": f"Signatário {i}",
+            "signature": "data:image/png;base64," + base64.b64encode(sample_png(24 + 8 * i)).decode(),
+        }
+        for i in range(1, signers + 1)
+    ]
+    return data
+
+
+def rich_clause_docx() -> bytes:
+    """A clause for the library: a heading, a field, a numbered list and a table."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("Confidencialidade", level=2)
+    doc.add_paragraph("{{ customer.name }} manterá sigilo sobre as informações recebidas por 5 anos.")
+    doc.add_paragraph("Informações técnicas", style="List Number")
+    doc.add_paragraph("Informações comerciais", style="List Number")
+    table = doc.add_table(rows=2, cols=2)
+    table.style = "Table Grid"
+    table.cell(0, 0).text, table.cell(0, 1).text = "Prazo", "Multa"
+    table.cell(1, 0).text, table.cell(1, 1).text = "5 anos", "{{ total|currency('BRL') }}"
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def rich_contract_docx(*, raw: bool = False, clauses: int = 8) -> bytes:
+    """The contract with `{{p clause_text|rich }}`, `{{p include(…) }}`, a logo and signature images in a row loop.
+
+    With `raw`, the same document for docxtpl alone: the tags print RichTextParagraph, Subdoc
+    and InlineImage objects built by hand (the render benchmark's baseline).
+    """
+    from docx import Document
+
+    tags = {
+        "logo": "{{ logo_image }}" if raw else "{{ image(logo, 20) }}",
+        "rich": "{{p clause_rich }}" if raw else "{{p clause_text|rich }}",
+        "clause": "{{p clause_subdoc }}" if raw else '{{p include("' + RICH_CLAUSE_NAME + '") }}',
+        "signature": "{{ s.signature_image }}" if raw else "{{ image(s.signature, 25) }}",
+    }
+    doc = Document()
+    doc.sections[0].header.paragraphs[0].text = "Contrato nº {{ contract.number }} — {{ customer.name }}"
+    doc.add_heading("Contrato de prestação de serviços", level=1)
+    doc.add_paragraph(tags["logo"])
+    doc.add_paragraph("Contratante: {{ customer.name }} ({{ customer.email }})")
+    for n in range(1, clauses // 2 + 1):
+        doc.add_paragraph(CLAUSE.format(n=n))
+    doc.add_paragraph(tags["rich"])
+    doc.add_paragraph(tags["clause"])
+    for n in range(clauses // 2 + 1, clauses + 1):
+        doc.add_paragraph(CLAUSE.format(n=n))
+    table = doc.add_table(rows=4, cols=2)
+    table.style = "Table Grid"
+    table.cell(0, 0).text, table.cell(0, 1).text = "Nome", "Assinatura"
+    table.cell(1, 0).text = "{%tr for s in signers %}"
+    table.cell(2, 0).text, table.cell(2, 1).text = "{{ s.name }}", tags["signature"]
+    table.cell(3, 0).text = "{%tr endfor %}"
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

@@ -6,9 +6,11 @@ tests render every example that fits in one paragraph, so the reference cannot
 drift from what the renderers do.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from docg.common.errors import language_code
@@ -204,3 +206,40 @@ def reference(language: str = "en") -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+_KIND_TITLES = {"tag": "Tags", "marker": "Markers", "filter": "Filters", "function": "Functions", "picture": "Pictures"}
+_FORMAT_NAMES = {"docx": "Word", "pptx": "PowerPoint", "xlsx": "Excel"}
+DOC_PATH = "docs/TEMPLATE_SYNTAX.md"
+
+
+def _example_line(label: str, example: Example) -> str:
+    line = f"- **{label}:** `{example.template}`"
+    if example.data:
+        line += f" with `{json.dumps(example.data, ensure_ascii=False)}`"
+    if example.result:
+        line += f" → {example.result}"
+    return line
+
+
+def markdown() -> str:
+    """The reference as the docs' page (docs/TEMPLATE_SYNTAX.md): `manage.py template_syntax` writes it."""
+    lines = [
+        "# Template syntax",
+        "",
+        "Every tag, filter and function a docg template can use, each with an English and a Brazilian",
+        "Portuguese example. Generated from `docg/documents/rendering/syntax.py` by",
+        "`manage.py template_syntax` (a test fails when this page is out of date); the dashboard shows the",
+        "same reference at `/templates/syntax/`, in the user's language.",
+    ]
+    with translation.override("en"):
+        for kind, title in _KIND_TITLES.items():
+            entries = [entry for entry in REFERENCE if entry.kind == kind]
+            if not entries:
+                continue
+            lines += ["", f"## {title}"]
+            for entry in entries:
+                formats = ", ".join(_FORMAT_NAMES.get(f, f) for f in entry.formats)
+                lines += ["", f"### `{entry.name}`", "", f"*{formats}.* {entry.summary}", ""]
+                lines += [_example_line("English", entry.en), _example_line("Português (Brasil)", entry.pt_br)]
+    return "\n".join(lines) + "\n"
