@@ -111,6 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker threads write beside the web requests: wait for the lock
     # instead of failing, and take it at BEGIN so two writers never deadlock on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# Threads that serve Django's HTTP requests in the web process (docg.common.sync_http): as many as the
+# pool has connections, so no request thread waits for one.
+WEB_THREADS = env.int(
+    "WEB_THREADS", default=DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 10)
+)
 DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
