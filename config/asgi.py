@@ -30,8 +30,9 @@ from docg.executions.sse import SSEApplication  # noqa: E402
 application = ProtocolTypeRouter(
     {
         # Live streams are served beside Django (no thread or connection per open stream).
-        # Oversized bodies are refused as they arrive, before Django reads them into memory.
-        "http": BodyLimitMiddleware(SSEApplication(StaticFilesASGI(django_http))),
+        # Oversized bodies are refused as they arrive, before Django reads them into memory. The streams
+        # (GET only, their bodies never read) sit outside it: no wrapper on each event sent to each client.
+        "http": SSEApplication(BodyLimitMiddleware(StaticFilesASGI(django_http))),
         "websocket": allowed_origins_only(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -200,6 +200,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="docg <no-reply@localhost
 REDIS_URL = env("REDIS_URL", default="")
 REDIS_STREAM_MAXLEN = env.int("REDIS_STREAM_MAXLEN", default=1000)
 REDIS_STREAM_TTL = env.int("REDIS_STREAM_TTL", default=86400)
+# Connections a process opens for stream writes and replays at most; a thread past that waits for one.
+# Apart from these, a web process keeps one connection for its shared stream reader (hub.py).
+REDIS_STREAM_CONNECTIONS = env.int("REDIS_STREAM_CONNECTIONS", default=4)
 DOCG_MODE = "redis" if REDIS_URL else "embedded"
 
 # The Dramatiq broker: Redis by default, or RabbitMQ (BROKER_URL=amqp://…), which hands a dead
