@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from docg.benchmarks.procfile import procfile_process
+from docg.benchmarks.webhook import cpu_seconds, descendants
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -48,8 +49,6 @@ def _rss_kib(pid: int) -> int:
 
 
 def _tree_cpu_seconds(pid: int) -> float:
-    from docg.benchmarks.webhook import cpu_seconds, descendants
-
     return sum(cpu_seconds(p) for p in descendants(pid))
 
 
@@ -102,7 +101,7 @@ class SSEBenchmark:
                 f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
             )
         line, process = procfile_process("web", port=port, env=env)
-        self.write(f"  web server: {line}")
+        self.write(f"  web server (pid {process.pid}): {line}")
         return process
 
     # --- clients ------------------------------------------------------------------------
@@ -142,7 +141,9 @@ class SSEBenchmark:
         ]
         await asyncio.wait_for(ready.wait(), timeout=120)
         await asyncio.sleep(0.5)  # let the last subscriptions reach the shared reader
+        self.write(f"  {self.clients} clients connected; publishing {self.events} events…")
         cpu_before = _tree_cpu_seconds(self._pid)
+        own_before = cpu_seconds(os.getpid())
         started = time.time()
         interval = 1 / self.rate if self.rate else 0
         for n in range(self.events):
@@ -153,6 +154,7 @@ class SSEBenchmark:
         return {
             "latencies": latencies, "elapsed": time.time() - started, "received": sum(done),
             "server_cpu": _tree_cpu_seconds(self._pid) - cpu_before,
+            "client_cpu": cpu_seconds(os.getpid()) - own_before,
         }  # fmt: skip
 
     def run(self) -> None:
@@ -190,7 +192,10 @@ class SSEBenchmark:
             rss_before = _tree_rss_kib(server.pid)
             path = f"/api/v1/sse/executions/{execution.pk}/stream?token={token}"
             self.write(f"Opening {self.clients} SSE clients on one web server process (port {port})…")
-            result = asyncio.run(self._run_with_probe(port, path, key, publish, server.pid))
+            # The clients on uvloop, as the server is: the figures should measure the server, not asyncio's loop.
+            import uvloop
+
+            result = uvloop.run(self._run_with_probe(port, path, key, publish, server.pid))
             redis_during = result.pop("redis_during")
             rss_during = result.pop("rss_during")
         finally:
@@ -202,6 +207,7 @@ class SSEBenchmark:
         self.write(
             f"server CPU while publishing: {result['server_cpu']:.2f} s"
             f" → {result['server_cpu'] * 1e6 / max(result['received'], 1):.0f} µs per delivered event"
+            f" (the clients, this process: {result['client_cpu'] * 1e6 / max(result['received'], 1):.0f} µs)"
         )
         self.write(f"mode: {streams.mode}; clients: {self.clients}; events: {self.events}; rate: {self.rate}/s")
         self.write(f"delivered: {result['received']} of {expected} ({result['received'] / expected:.1%})")
