@@ -111,6 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded worker threads write beside the web requests: wait for the lock
     # instead of failing, and take it at BEGIN so two writers never deadlock on upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# Threads that serve Django's HTTP requests in the web process (docg.common.sync_http): as many as the
+# pool has connections, so no request thread waits for one.
+WEB_THREADS = env.int(
+    "WEB_THREADS", default=DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 10)
+)
 DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -195,6 +200,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="docg <no-reply@localhost
 REDIS_URL = env("REDIS_URL", default="")
 REDIS_STREAM_MAXLEN = env.int("REDIS_STREAM_MAXLEN", default=1000)
 REDIS_STREAM_TTL = env.int("REDIS_STREAM_TTL", default=86400)
+# Connections a process opens for stream writes and replays at most; a thread past that waits for one.
+# Apart from these, a web process keeps one connection for its shared stream reader (hub.py).
+REDIS_STREAM_CONNECTIONS = env.int("REDIS_STREAM_CONNECTIONS", default=4)
 DOCG_MODE = "redis" if REDIS_URL else "embedded"
 
 # The Dramatiq broker: Redis by default, or RabbitMQ (BROKER_URL=amqp://…), which hands a dead

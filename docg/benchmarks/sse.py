@@ -8,18 +8,19 @@ server's memory per connection and the Redis connections it holds.
 """
 
 import asyncio
+import os
 import re
 import resource
 import statistics
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection
 
 from docg.benchmarks.procfile import procfile_process
+from docg.benchmarks.webhook import cpu_seconds, descendants
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -45,6 +46,10 @@ def _rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in descendants(pid))
 
 
 def _tree_rss_kib(pid: int) -> int:
@@ -96,7 +101,7 @@ class SSEBenchmark:
                 f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
             )
         line, process = procfile_process("web", port=port, env=env)
-        self.write(f"  web server: {line}")
+        self.write(f"  web server (pid {process.pid}): {line}")
         return process
 
     # --- clients ------------------------------------------------------------------------
@@ -136,6 +141,9 @@ class SSEBenchmark:
         ]
         await asyncio.wait_for(ready.wait(), timeout=120)
         await asyncio.sleep(0.5)  # let the last subscriptions reach the shared reader
+        self.write(f"  {self.clients} clients connected; publishing {self.events} events…")
+        cpu_before = _tree_cpu_seconds(self._pid)
+        own_before = cpu_seconds(os.getpid())
         started = time.time()
         interval = 1 / self.rate if self.rate else 0
         for n in range(self.events):
@@ -143,7 +151,11 @@ class SSEBenchmark:
             if interval:
                 await asyncio.sleep(interval)
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=120)
-        return {"latencies": latencies, "elapsed": time.time() - started, "received": sum(done)}
+        return {
+            "latencies": latencies, "elapsed": time.time() - started, "received": sum(done),
+            "server_cpu": _tree_cpu_seconds(self._pid) - cpu_before,
+            "client_cpu": cpu_seconds(os.getpid()) - own_before,
+        }  # fmt: skip
 
     def run(self) -> None:
         from docg.executions.events import build_event
@@ -161,6 +173,8 @@ class SSEBenchmark:
 
         port = _free_port()
         server = self._server(port)
+        self._pid = server.pid
+        load_before = os.getloadavg()[0]
         try:
             deadline = time.time() + 30
             while True:
@@ -173,11 +187,15 @@ class SSEBenchmark:
                     if time.time() > deadline:
                         raise
                     time.sleep(0.1)
+            streams.epoch()  # this process's publishing connection, open before the count
             redis_before = self._redis_clients()
             rss_before = _tree_rss_kib(server.pid)
             path = f"/api/v1/sse/executions/{execution.pk}/stream?token={token}"
             self.write(f"Opening {self.clients} SSE clients on one web server process (port {port})…")
-            result = asyncio.run(self._run_with_probe(port, path, key, publish, server.pid))
+            # The clients on uvloop, as the server is: the figures should measure the server, not asyncio's loop.
+            import uvloop
+
+            result = uvloop.run(self._run_with_probe(port, path, key, publish, server.pid))
             redis_during = result.pop("redis_during")
             rss_during = result.pop("rss_during")
         finally:
@@ -185,6 +203,12 @@ class SSEBenchmark:
             server.wait(timeout=20)
         latencies = result["latencies"]
         expected = self.clients * self.events
+        self.write(f"load average: {load_before:.2f} → {os.getloadavg()[0]:.2f} (2 cores shared)")
+        self.write(
+            f"server CPU while publishing: {result['server_cpu']:.2f} s"
+            f" → {result['server_cpu'] * 1e6 / max(result['received'], 1):.0f} µs per delivered event"
+            f" (the clients, this process: {result['client_cpu'] * 1e6 / max(result['received'], 1):.0f} µs)"
+        )
         self.write(f"mode: {streams.mode}; clients: {self.clients}; events: {self.events}; rate: {self.rate}/s")
         self.write(f"delivered: {result['received']} of {expected} ({result['received'] / expected:.1%})")
         self.write(f"deliveries/s: {result['received'] / result['elapsed']:.0f}")
@@ -229,5 +253,9 @@ class SSEBenchmark:
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        host = urlsplit(settings.REDIS_URL).hostname
-        return sum(1 for c in client.client_list() if c.get("addr", "").startswith(host or "")) - 1
+        try:
+            # This configuration's database only: other checkouts may share the Redis server.
+            db = str(client.connection_pool.connection_kwargs.get("db", 0))
+            return sum(1 for c in client.client_list() if str(c.get("db")) == db) - 1
+        finally:
+            client.close()

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 QUEUE_LIMIT = 2000
 # Delivered instead of an entry when the stream may have lost entries (Redis restarted).
 RESET = "reset"
+# Delivered to a silent subscriber every SSE_HEARTBEAT_SECONDS (by the hub's one ticker).
+HEARTBEAT = "heartbeat"
 
 
 class Subscription:
@@ -40,10 +42,21 @@ class Subscription:
             with contextlib.suppress(asyncio.QueueFull):
                 self.queue.put_nowait(None)
 
-    async def get(self, timeout: float) -> tuple[str, dict] | None:
-        """The next item; raises TimeoutError after `timeout` seconds of silence."""
+    def beat(self) -> None:
+        """A heartbeat for a subscriber with nothing queued (one with entries pending needs none)."""
+        if self.queue.empty():
+            self.queue.put_nowait((HEARTBEAT, {}))
+
+    async def get(self, timeout: float | None = None) -> tuple[str, dict] | None:
+        """The next item (HEARTBEAT every SSE_HEARTBEAT_SECONDS of silence); TimeoutError after `timeout` if given.
+
+        No timer per call: with a thousand open streams, arming and cancelling a timeout for
+        every event delivered cost more than the delivery. The hub's one ticker sends heartbeats.
+        """
         if not self.queue.empty():
             return self.queue.get_nowait()  # the common case under load: no timer, no task
+        if timeout is None:
+            return await self.queue.get()
         async with asyncio.timeout(timeout):
             return await self.queue.get()
 
@@ -58,6 +71,11 @@ class Hub:
         self.subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self.positions: dict[str, str] = {}
         self._task: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
+        # Replays waiting for the next batch, and calls that concurrent callers share (epoch, run state).
+        self._replays: dict[tuple[str, str], asyncio.Future] = {}
+        self._replaying = False
+        self._shared: dict[Any, asyncio.Future] = {}
         self._wake_key = f"docg:hub:wake:{secrets.token_hex(6)}"
         self._client = None
         self._waking = False
@@ -76,6 +94,8 @@ class Hub:
                     start = f"{await asyncio.to_thread(self.backend.last_row)}-0"
                 self.positions.setdefault(key, start)
             self.subscribers[key].add(subscription)
+            if self._ticker is None or self._ticker.done():
+                self._ticker = self.loop.create_task(self._tick())
             if isinstance(self.backend, RedisStreams):
                 self._ensure_reader()
                 await self._wake()
@@ -98,6 +118,65 @@ class Hub:
     @property
     def connections(self) -> int:
         return sum(len(s) for s in self.subscribers.values())
+
+    # --- replays and shared reads: a burst of a thousand new clients costs a few round trips ---------
+    async def read(self, key: str, after: str) -> list[tuple[str, dict]]:
+        """The stream's entries after `after`, read once for every caller waiting at that moment.
+
+        Call it after subscribing: a caller joins only a batch that has not been read yet, so the
+        read happens after its subscription and replay plus live reading leaves no gap. Batches are
+        read one at a time, each as one pipelined round trip, so replays hold one Redis connection.
+        """
+        future = self._replays.get((key, after))
+        if future is None:
+            future = self._replays[(key, after)] = self.loop.create_future()
+            if not self._replaying:
+                self._replaying = True
+                self.loop.create_task(self._read_batches())
+        return await asyncio.shield(future)  # one client leaving must not cancel the others' read
+
+    async def _read_batches(self) -> None:
+        try:
+            while self._replays:
+                batch, self._replays = self._replays, {}
+                try:
+                    results = await asyncio.to_thread(self._read_many, list(batch))
+                except Exception as exc:
+                    for future in batch.values():
+                        if not future.done():
+                            future.set_exception(exc)
+                            future.exception()  # retrieved here: a caller that left must not log it
+                    continue
+                for future, entries in zip(batch.values(), results, strict=True):
+                    if not future.done():
+                        future.set_result(entries)
+        finally:
+            self._replaying = False
+
+    def _read_many(self, requests: list[tuple[str, str]]) -> list[list[tuple[str, dict]]]:
+        if isinstance(self.backend, RedisStreams):
+            return self.backend.read_many(requests)
+        return [self.backend.read(key, after) for key, after in requests]
+
+    async def shared(self, name: Any, function, *args):
+        """`function(*args)` in a thread, one call for every caller asking for `name` while it runs.
+
+        For reads that may be a moment old: the epoch, a run's state.
+        """
+        future = self._shared.get(name)
+        if future is None:
+            future = self._shared[name] = asyncio.ensure_future(asyncio.to_thread(function, *args))
+            future.add_done_callback(lambda _done: self._shared.pop(name, None))
+        return await asyncio.shield(future)
+
+    async def _tick(self) -> None:
+        from django.conf import settings
+
+        while self.subscribers:
+            await asyncio.sleep(settings.SSE_HEARTBEAT_SECONDS)
+            for subscriptions in list(self.subscribers.values()):
+                for subscription in list(subscriptions):
+                    subscription.beat()
 
     # --- embedded: called from whichever thread wrote ------------------------------------
     def _on_memory_write(self, key: str, entry_id: str, payload: dict) -> None:

@@ -29,7 +29,7 @@ from django.http import JsonResponse, parse_cookie
 
 from docg.common.api.errors import error_body
 from docg.common.errors import DocgError
-from docg.executions.hub import RESET, get_hub
+from docg.executions.hub import HEARTBEAT, RESET, get_hub
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import TERMINAL
 from docg.executions.streams import (
@@ -132,8 +132,18 @@ async def find_execution(pk, organization_id) -> WorkflowExecution:
     return execution
 
 
+def _read_state(execution_id) -> WorkflowExecution:
+    from django.db import connections
+
+    try:
+        return WorkflowExecution.objects.get(pk=execution_id)
+    finally:
+        connections.close_all()
+
+
 async def _current_state(execution_id) -> tuple[dict, bool]:
-    execution = await in_thread(lambda: WorkflowExecution.objects.get(pk=execution_id))
+    # Shared by the clients of one run asking at once (a burst of reconnections reads it once).
+    execution = await get_hub().shared(("state", str(execution_id)), _read_state, execution_id)
     return run_state(execution), execution.status in TERMINAL
 
 
@@ -147,9 +157,10 @@ async def execution_event_source(execution: WorkflowExecution, last: str):
     """
     key = execution_key(execution.pk)
     streams = get_streams()
-    subscription = await get_hub().subscribe(key)
+    hub = get_hub()
+    subscription = await hub.subscribe(key)
     try:
-        epoch = await asyncio.to_thread(streams.epoch)
+        epoch = await hub.shared("epoch", streams.epoch)
         yield "ready", None, None, None  # subscribed: nothing published from now on can be missed
         sent = "0-0"
         if last and await asyncio.to_thread(needs_reset, last, epoch, key):
@@ -161,7 +172,7 @@ async def execution_event_source(execution: WorkflowExecution, last: str):
                 return
         else:
             after = parse_public_id(last)[1] if last else "0-0"
-            for entry_id, event in await asyncio.to_thread(streams.read, key, after):
+            for entry_id, event in await hub.read(key, after):
                 sent = entry_id
                 yield event["event_type"], None, public_id(epoch, entry_id), Entry(key, epoch, entry_id, event)
                 if event["event_type"] in TERMINAL_EVENTS:
@@ -176,7 +187,7 @@ async def execution_event_source(execution: WorkflowExecution, last: str):
             if entry_id is None:
                 yield "heartbeat", None, None, None
             elif entry_id == RESET:
-                epoch = await asyncio.to_thread(streams.epoch)
+                epoch = await hub.shared("epoch", streams.epoch)
                 state, finished = await _current_state(execution.pk)
                 yield "stream.reset", state, public_id(epoch, "0-0"), None
                 if finished:
@@ -201,41 +212,43 @@ async def execution_sse(execution: WorkflowExecution, last: str):
 
 async def _live(subscription, sent: str):
     """Entries after `sent` as they arrive; (None, None) for each heartbeat; ends if the client fell behind."""
+    sent_tuple = id_tuple(sent)
     while True:
-        try:
-            item = await subscription.get(timeout=settings.SSE_HEARTBEAT_SECONDS)
-        except TimeoutError:
-            yield None, None
-            continue
+        item = await subscription.get()
         if item is None:
             return  # Overflowed: the client reconnects and replays from its last id.
         entry_id, event = item
-        if entry_id != RESET and id_tuple(entry_id) <= id_tuple(sent):
+        if entry_id == HEARTBEAT:
+            yield None, None
             continue
         if entry_id != RESET:
-            sent = entry_id
+            entry_tuple = id_tuple(entry_id)
+            if entry_tuple <= sent_tuple:
+                continue
+            sent_tuple = entry_tuple
         yield entry_id, event
 
 
 async def organization_sse(organization_id, last: str):
     key = organization_key(organization_id)
     streams = get_streams()
-    subscription = await get_hub().subscribe(key)
+    hub = get_hub()
+    subscription = await hub.subscribe(key)
     try:
-        epoch = await asyncio.to_thread(streams.epoch)
+        epoch = await hub.shared("epoch", streams.epoch)
         yield f"retry: {settings.SSE_RETRY_MS}\n\n".encode()
         sent = "0-0"
         if last and await asyncio.to_thread(needs_reset, last, epoch, key):
             yield frame("stream.reset", {"organization_id": str(organization_id)}, None)
         elif last:
-            for entry_id, event in await asyncio.to_thread(streams.read, key, parse_public_id(last)[1]):
+            for entry_id, event in await hub.read(key, parse_public_id(last)[1]):
                 sent = entry_id
                 yield event_frame(key, epoch, entry_id, event)
         async for entry_id, event in _live(subscription, sent):
             if entry_id is None:
                 yield b": heartbeat\n\n"
             elif entry_id == RESET:
-                epoch = await asyncio.to_thread(streams.epoch)
+                epoch = await hub.shared("epoch", streams.epoch)
                 yield frame("stream.reset", {"organization_id": str(organization_id)}, None)
             else:
                 yield event_frame(key, epoch, entry_id, event)

@@ -152,11 +152,15 @@ class MemoryStreams:
 class RedisStreams:
     mode = "redis"
 
-    def __init__(self, url: str, maxlen: int, ttl: int):
+    def __init__(self, url: str, maxlen: int, ttl: int, connections: int = 4):
         import redis
 
         self.url = url
-        self.client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        # Bounded: a burst of threads (replays, API requests) waits for a connection instead of opening more.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=connections, timeout=10, decode_responses=True, health_check_interval=30
+        )
+        self.client = redis.Redis(connection_pool=pool)
         self.maxlen = maxlen
         self.ttl = ttl
 
@@ -180,6 +184,13 @@ class RedisStreams:
     def read(self, key: str, after: str = "0-0", count: int = 1000) -> list[tuple[str, dict]]:
         entries = self.client.xrange(key, min=f"({after}" if after != "0-0" else "-", count=count)
         return [(entry_id, json.loads(fields["event"])) for entry_id, fields in entries]
+
+    def read_many(self, requests: list[tuple[str, str]]) -> list[list[tuple[str, dict]]]:
+        """`read` for several (key, after) pairs in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for key, after in requests:
+            pipe.xrange(key, min=f"({after}" if after != "0-0" else "-", count=1000)
+        return [[(entry_id, json.loads(fields["event"])) for entry_id, fields in entries] for entries in pipe.execute()]
 
     def bounds(self, key: str) -> Bounds:
         import redis
@@ -338,13 +349,18 @@ def embedded_sqlite_path(database: dict | None = None) -> str:
 
 
 @lru_cache(maxsize=4)
-def _backend(url: str, maxlen: int, ttl: int, sqlite_path: str = "") -> MemoryStreams | RedisStreams | SqliteStreams:
+def _backend(
+    url: str, maxlen: int, ttl: int, sqlite_path: str = "", connections: int = 4
+) -> MemoryStreams | RedisStreams | SqliteStreams:
     if url:
-        return RedisStreams(url, maxlen, ttl)
+        return RedisStreams(url, maxlen, ttl, connections)
     if sqlite_path:
         return SqliteStreams(sqlite_path, maxlen)
     return MemoryStreams(maxlen)
 
 
 def get_streams() -> MemoryStreams | RedisStreams | SqliteStreams:
-    return _backend(settings.REDIS_URL, settings.REDIS_STREAM_MAXLEN, settings.REDIS_STREAM_TTL, embedded_sqlite_path())
+    return _backend(
+        settings.REDIS_URL, settings.REDIS_STREAM_MAXLEN, settings.REDIS_STREAM_TTL, embedded_sqlite_path(),
+        settings.REDIS_STREAM_CONNECTIONS,
+    )  # fmt: skip

@@ -586,3 +586,25 @@ def test_the_run_state_takes_the_same_few_queries_however_many_steps(cast, alice
     with django_assert_num_queries(RUN_STATE_QUERIES):
         response = alice_api.get(f"/api/v1/executions/{execution_id}")
     assert response.json()["status"] == ExecutionStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_the_run_state_read_with_an_api_key_takes_as_few_queries(cast, django_assert_num_queries):
+    from rest_framework.test import APIClient
+
+    from docg.executions import dispatch
+    from docg.orgs.api_keys import api_key_create
+    from docg.orgs.models import Membership
+
+    owner = Membership.objects.get(organization=cast.acme, user=cast.alice)
+    _row, key = api_key_create(organization=cast.acme, by=owner, name="Zapier", role="viewer")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    with dispatch.inline():
+        execution_id = started(api_client_for(cast.alice, cast.acme), active_workflow(cast, AFTER))
+    # The first call of the minute also records when the key was last used.
+    assert client.get(f"/api/v1/executions/{execution_id}").status_code == 200
+    # The key with its principal, the membership that scopes the organization, the run with its version.
+    with django_assert_num_queries(RUN_STATE_QUERIES):
+        response = client.get(f"/api/v1/executions/{execution_id}")
+    assert response.json()["status"] == ExecutionStatus.COMPLETED

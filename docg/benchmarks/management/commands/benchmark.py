@@ -3,6 +3,7 @@
 - engine:    `--executions N --steps K --workers W [--processes P] [--keep]`
 - sse:       `--clients C --events E [--rate R]`
 - render:    `--docs N --workers W [--pdf]`
+- api:       `--requests N --concurrency C [--rate R] [--web-processes P] [--profile OUT]` (GET one run, over HTTP)
 - webhook:   `--requests N --concurrency C --single S --worker-processes P` (the Procfile's processes, over HTTP)
 - dashboard: `--executions N --requests R [--keep]`
 - faults:    `--executions N --worker-processes P --kills K --call-seconds S [--fault F] [--worker-logs DIR]`
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "target",
-            choices=["engine", "webhook", "sse", "render", "dashboard", "purge", "faults"],
+            choices=["engine", "webhook", "api", "sse", "render", "dashboard", "purge", "faults"],
             help="What to benchmark.",
         )
         engine = parser.add_argument_group("engine")
@@ -52,7 +53,12 @@ class Command(BaseCommand):
         sse = parser.add_argument_group("sse")
         sse.add_argument("--clients", type=int, default=1000, help="Concurrent SSE clients on one server process.")
         sse.add_argument("--events", type=int, default=50, help="Events published to the stream they all follow.")
-        sse.add_argument("--rate", type=float, default=5, help="Events published per second (0: as fast as possible).")
+        sse.add_argument(
+            "--rate",
+            type=float,
+            default=None,
+            help="sse: events published per second (5; 0: as fast as possible). api: open-loop GETs/s (0: none).",
+        )
         render = parser.add_argument_group("render")
         render.add_argument("--docs", type=int, default=50, help="Documents to render per kind.")
         render.add_argument("--pdf", action="store_true", help="Also convert to PDF through LibreOffice.")
@@ -60,7 +66,9 @@ class Command(BaseCommand):
         webhook.add_argument(
             "--requests", type=int, default=None, help="webhook: POSTs under load (2000); dashboard: 50."
         )
-        webhook.add_argument("--concurrency", type=int, default=20, help="webhook: requests in flight at once.")
+        webhook.add_argument(
+            "--concurrency", type=int, default=None, help="Requests in flight at once (webhook: 20; api: 50)."
+        )
         webhook.add_argument("--single", type=int, default=50, help="webhook: requests sent one at a time first.")
         webhook.add_argument(
             "--worker-processes",
@@ -68,6 +76,11 @@ class Command(BaseCommand):
             default=1,
             help="webhook: copies of the Procfile's worker line to start (faults: at least 2).",
         )
+        api = parser.add_argument_group("api (also --requests: 2000, --concurrency, --keep)")
+        api.add_argument(
+            "--web-processes", type=int, default=1, help="api: uvicorn worker processes (WEB_CONCURRENCY)."
+        )
+        api.add_argument("--profile", default="", help="api: py-spy raw output of the first measured phase here.")
         faults = parser.add_argument_group("faults (also --executions: runs, 100; --worker-processes; --timeout)")
         faults.add_argument("--kills", type=int, default=4, help="faults: workers killed and database blips per run.")
         faults.add_argument("--call-seconds", type=float, default=1.0, help="faults: the loopback provider's delay.")
@@ -90,6 +103,8 @@ class Command(BaseCommand):
             return self._purge(**options)
         if target == "webhook":
             return self._webhook(**options)
+        if target == "api":
+            return self._api(**options)
         if target == "sse":
             return self._sse(**options)
         if target == "render":
@@ -132,6 +147,7 @@ class Command(BaseCommand):
     def _webhook(self, *, requests, concurrency, single, worker_processes, steps, timeout, keep, **_):
         from docg.benchmarks.webhook import WebhookBenchmark
 
+        concurrency = 20 if concurrency is None else concurrency
         if (requests is not None and requests < 1) or concurrency < 1 or single < 0 or worker_processes < 1:
             raise CommandError(
                 "--requests, --concurrency and --worker-processes must be at least 1; --single at least 0."
@@ -145,9 +161,25 @@ class Command(BaseCommand):
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from exc
 
+    def _api(self, *, requests, concurrency, rate, web_processes, profile, keep, **_):
+        from docg.benchmarks.api import ApiBenchmark
+
+        concurrency, rate = 50 if concurrency is None else concurrency, rate or 0
+        if (requests is not None and requests < 1) or concurrency < 1 or rate < 0 or web_processes < 1:
+            raise CommandError("--requests, --concurrency and --web-processes must be at least 1, --rate at least 0.")
+        self.stdout.write("docg API benchmark: GET /api/v1/executions/{id} on the Procfile's web line, over HTTP")
+        try:
+            ApiBenchmark(
+                requests=2000 if requests is None else requests, concurrency=concurrency, rate=rate,
+                web_processes=web_processes, profile=profile, keep=keep, write=self.stdout.write,
+            ).run()  # fmt: skip
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+
     def _sse(self, *, clients, events, rate, **_):
         from docg.benchmarks.sse import SSEBenchmark
 
+        rate = 5 if rate is None else rate
         if clients < 1 or events < 1 or rate < 0:
             raise CommandError("--clients and --events must be at least 1, --rate at least 0.")
         SSEBenchmark(clients=clients, events=events, rate=rate, write=self.stdout.write).run()
