@@ -32,40 +32,86 @@ def _json_safe(value: dict) -> dict:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _chain_lock(organization_id: Any, *, wait: bool) -> bool:
-    """Take the organization's chain lock until the end of the transaction; without `wait`, only if free.
+# The lock and the reads it guards in one round trip: two statements, so the reads take their
+# snapshot after the lock is held (PostgreSQL's READ COMMITTED: one snapshot per statement) and see
+# everything the previous holder committed. Read whether or not the lock was had; used only if it was.
+_CLAIM = """
+SELECT {function}(%(lock_class)s, hashtext(%(lock_key)s));
+SELECT tail.sequence, tail.hash,
+       EXISTS (SELECT 1 FROM audit_auditevent WHERE organization_id = %(org)s AND sequence IS NULL)
+FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+    SELECT sequence, hash FROM audit_auditevent
+    WHERE organization_id = %(org)s AND sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1
+) AS tail ON TRUE
+"""
 
-    A session already holding it gets it again. SQLite (embedded mode) has one
-    writer at a time anyway.
-    """
+
+@dataclass(frozen=True)
+class _Claim:
+    locked: bool
+    sequence: int
+    prev_hash: str
+    pending: bool
+
+
+def _claim(organization_id: Any, *, wait: bool) -> _Claim:
+    """Try (or with `wait`, take) the chain lock; with it, the chain's tail and whether rows wait to be sealed."""
     if connection.vendor != "postgresql":
-        return True
+        tail = (
+            AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=False)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
+        return _Claim(True, *(tail or (0, GENESIS_HASH)), _pending_exists(organization_id))
     function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    org_field = AuditEvent._meta.get_field("organization")
+    params = {
+        "lock_class": CHAIN_LOCK_CLASS,
+        "lock_key": str(organization_id),
+        "org": org_field.get_db_prep_value(organization_id, connection),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [CHAIN_LOCK_CLASS, str(organization_id)])
-        return wait or bool(cursor.fetchone()[0])
+        cursor.execute(_CLAIM.format(function=function), params)
+        (locked,) = cursor.fetchone()
+        cursor.nextset()
+        sequence, prev_hash, pending = cursor.fetchone()
+    return _Claim(wait or bool(locked), sequence or 0, prev_hash or GENESIS_HASH, pending)
 
 
-def _seal_pending(organization_id: Any, new: AuditEvent | None = None) -> int:
-    """Chain the organization's visible unsealed rows (then `new`, unsaved) onto its tail; the lock is held."""
-    pending = list(
-        AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=True).order_by("timestamp", "id")
-    )
-    if not pending and new is None:
-        return 0
-    tail = (
-        AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=False)
-        .order_by("-sequence")
-        .values_list("sequence", "hash")
-        .first()
-    )
-    sequence, prev_hash = tail if tail else (0, GENESIS_HASH)
+_SEAL = """
+UPDATE audit_auditevent AS event SET sequence = seal.sequence, prev_hash = seal.prev_hash, hash = seal.hash
+FROM (VALUES {rows}) AS seal (id, sequence, prev_hash, hash) WHERE event.id = seal.id
+"""
+
+
+def _write_seals(events: list[AuditEvent]) -> None:
+    """Fill the seal columns of rows already inserted: one UPDATE (the only one the table lets through)."""
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_update(events, ["sequence", "prev_hash", "hash"])
+        return
+    rows = ", ".join(["(%s::uuid, %s::bigint, %s, %s)"] * len(events))
+    params = [value for e in events for value in (str(e.pk), e.sequence, e.prev_hash, e.hash)]
+    with connection.cursor() as cursor:
+        cursor.execute(_SEAL.format(rows=rows), params)
+
+
+def _seal_pending(organization_id: Any, claim: _Claim, new: AuditEvent | None = None) -> int:
+    """Chain the organization's visible unsealed rows (then `new`, unsaved) onto the claimed tail; the lock is held."""
+    pending = []
+    if claim.pending:
+        pending = list(
+            AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=True).order_by(
+                "timestamp", "id"
+            )
+        )
+    sequence, prev_hash = claim.sequence, claim.prev_hash
     for event in [*pending, *([new] if new is not None else [])]:
         sequence += 1
         event.sequence, event.prev_hash = sequence, prev_hash
         event.hash = prev_hash = chain_hash(prev_hash, event)
     if pending:
-        AuditEvent.objects.bulk_update(pending, ["sequence", "prev_hash", "hash"])
+        _write_seals(pending)
     return len(pending)
 
 
@@ -82,9 +128,10 @@ def audit_seal(*, organization_id: Any, wait: bool = False) -> int:
     sealed = 0
     while _pending_exists(organization_id):
         with transaction.atomic():
-            if not _chain_lock(organization_id, wait=wait):
+            claim = _claim(organization_id, wait=wait)
+            if not claim.locked:
                 break
-            count = _seal_pending(organization_id)
+            count = _seal_pending(organization_id, claim)
         # Loop even after sealing nothing: a writer may have found the lock taken
         # while this pass held it, and its row is ours to seal now.
         sealed += count
@@ -148,8 +195,9 @@ def audit_log(
         event_metadata=event_metadata,
     )
     with transaction.atomic(savepoint=False):
-        if _chain_lock(org_id, wait=False):
-            _seal_pending(org_id, new=event)
+        claim = _claim(org_id, wait=False)
+        if claim.locked:
+            _seal_pending(org_id, claim, new=event)
         event.save(force_insert=True)
         _seal_after_commit(org_id)
     return event
