@@ -4,25 +4,42 @@ Chaining a row needs the chain's tail, so two writers of one organization must
 not chain at the same time. Holding a lock for that from the first audit row to
 COMMIT serialized every organization's runs, so the chain lock is only ever
 *tried*: `audit_log` inserts the row, seals it at once when the lock is free
-(no one else is chaining), and otherwise leaves it unsealed. After each commit
-that wrote audit rows, `audit_seal` seals what is pending in a short
-transaction of its own. Whoever holds the lock looks for pending rows again
-after releasing it, so a row whose own sealer found the lock taken is sealed
-by the holder; `verify_audit` seals whatever is left (a holder that rolled
-back) before it verifies.
+(no one else is chaining), and otherwise leaves it unsealed. After its commit,
+such a writer seals what is pending in a short transaction of its own, waiting
+up to SEAL_WAIT_SECONDS for the lock (its holder is nearly always about to
+commit). A holder that kept the lock longer than half of that looks for pending
+rows again after releasing it, so a row whose own sealer gave up waiting is
+sealed by the holder; a brief holder's commit costs no extra query.
+`verify_audit` seals whatever is left (a holder that rolled back) before it
+verifies.
+
+The try-lock, the chain's tail and the check for pending rows go to the
+database in one round trip. Inside `audit_batch()` (the engine's transactions,
+a run's start) the rows wait for the end of the block, then go in with one
+claim and one INSERT: the lock is held from the transaction's last write to
+COMMIT only, so concurrent writers of one organization seldom find it taken.
 """
 
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from docg.audit.choices import ActorType
 from docg.audit.hashing import GENESIS_HASH, chain_hash
 from docg.audit.models import AuditEvent
+
+# A sealer that finds the chain lock taken after its own commit waits this long for it: the holder
+# is nearly always a transaction about to commit. A holder that kept the lock for half of this or
+# more looks for pending rows after its commit (their sealers may have given up); a brief one need not.
+SEAL_WAIT_SECONDS = 0.1
 
 # The first key of the two-key advisory lock: "audi", so the chain locks share no keys with other users.
 CHAIN_LOCK_CLASS = 0x61756469
@@ -54,8 +71,11 @@ class _Claim:
     pending: bool
 
 
-def _claim(organization_id: Any, *, wait: bool) -> _Claim:
-    """Try (or with `wait`, take) the chain lock; with it, the chain's tail and whether rows wait to be sealed."""
+def _claim(organization_id: Any, *, wait: bool, timeout: float | None = None) -> _Claim:
+    """Try (or with `wait`, take) the chain lock; with it, the chain's tail and whether rows wait to be sealed.
+
+    With `wait` and a `timeout` (seconds), waiting longer raises the database's lock-timeout error.
+    """
     if connection.vendor != "postgresql":
         tail = (
             AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=False)
@@ -71,8 +91,14 @@ def _claim(organization_id: Any, *, wait: bool) -> _Claim:
         "lock_key": str(organization_id),
         "org": org_field.get_db_prep_value(organization_id, connection),
     }
+    sql = _CLAIM.format(function=function)
+    if wait and timeout:
+        sql = "SELECT set_config('lock_timeout', %(timeout)s, true);" + sql
+        params["timeout"] = f"{int(timeout * 1000)}ms"
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM.format(function=function), params)
+        cursor.execute(sql, params)
+        if wait and timeout:
+            cursor.nextset()
         (locked,) = cursor.fetchone()
         cursor.nextset()
         sequence, prev_hash, pending = cursor.fetchone()
@@ -96,7 +122,7 @@ def _write_seals(events: list[AuditEvent]) -> None:
         cursor.execute(_SEAL.format(rows=rows), params)
 
 
-def _seal_pending(organization_id: Any, claim: _Claim, new: AuditEvent | None = None) -> int:
+def _seal_pending(organization_id: Any, claim: _Claim, new: list[AuditEvent] = ()) -> int:
     """Chain the organization's visible unsealed rows (then `new`, unsaved) onto the claimed tail; the lock is held."""
     pending = []
     if claim.pending:
@@ -106,7 +132,7 @@ def _seal_pending(organization_id: Any, claim: _Claim, new: AuditEvent | None = 
             )
         )
     sequence, prev_hash = claim.sequence, claim.prev_hash
-    for event in [*pending, *([new] if new is not None else [])]:
+    for event in [*pending, *new]:
         sequence += 1
         event.sequence, event.prev_hash = sequence, prev_hash
         event.hash = prev_hash = chain_hash(prev_hash, event)
@@ -119,23 +145,39 @@ def _pending_exists(organization_id: Any) -> bool:
     return AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=True).exists()
 
 
-def audit_seal(*, organization_id: Any, wait: bool = False) -> int:
+def _lock_timed_out(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "55P03"  # lock_not_available
+
+
+def audit_seal(*, organization_id: Any, wait: bool | float = SEAL_WAIT_SECONDS) -> int:
     """Seal the organization's committed unsealed rows in short transactions of their own; return how many.
 
-    Without `wait` it gives up when another writer holds the chain lock: that
-    writer checks for pending rows again once it released the lock.
+    `wait`: True waits for the chain lock as long as it takes; a number of
+    seconds gives up after that long, when the holder is a long transaction:
+    such a holder checks for pending rows again once it released the lock.
     """
     sealed = 0
     while _pending_exists(organization_id):
-        with transaction.atomic():
-            claim = _claim(organization_id, wait=wait)
-            if not claim.locked:
-                break
-            count = _seal_pending(organization_id, claim)
-        # Loop even after sealing nothing: a writer may have found the lock taken
-        # while this pass held it, and its row is ours to seal now.
-        sealed += count
+        started = time.monotonic()
+        try:
+            with transaction.atomic():
+                claim = _claim(organization_id, wait=bool(wait), timeout=None if wait is True else float(wait))
+                if not claim.locked:
+                    break
+                sealed += _seal_pending(organization_id, claim)
+        except OperationalError as exc:
+            if not _lock_timed_out(exc):
+                raise
+            break
+        if wait is not True and not _held_long(started):
+            # A writer that found the lock taken meanwhile waits for it and seals its own row.
+            break
     return sealed
+
+
+def _held_long(locked_at: float) -> bool:
+    """Held long enough that a sealer waiting for the lock may have given up (see SEAL_WAIT_SECONDS)."""
+    return time.monotonic() - locked_at >= SEAL_WAIT_SECONDS / 2
 
 
 def audit_seal_all(*, organization_id: Any = None) -> int:
@@ -148,20 +190,31 @@ def audit_seal_all(*, organization_id: Any = None) -> int:
 
 
 class _SealAfterCommit:
-    """The on-commit sealer of one organization's chain (one per transaction and organization)."""
+    """The on-commit sealer of one organization's chain (one per transaction and organization).
 
-    def __init__(self, organization_id: Any) -> None:
+    `locked_at`: when the transaction first held the chain lock (None: never; its rows wait unsealed).
+    """
+
+    def __init__(self, organization_id: Any, locked_at: float | None) -> None:
         self.organization_id = organization_id
+        self.locked_at = locked_at
 
     def __call__(self) -> None:
+        if self.locked_at is not None and not _held_long(self.locked_at):
+            # Every row this transaction saw is sealed, and a writer that found the lock
+            # taken waits (SEAL_WAIT_SECONDS) for it after its own commit: nothing to look for.
+            return
         audit_seal(organization_id=self.organization_id)
 
 
-def _seal_after_commit(organization_id: Any) -> None:
-    queued = (entry[1] for entry in connection.run_on_commit)
-    if not any(isinstance(f, _SealAfterCommit) and str(f.organization_id) == str(organization_id) for f in queued):
-        # robust: a failed seal must not fail the request that already committed; the next one seals it.
-        transaction.on_commit(_SealAfterCommit(organization_id), robust=True)
+def _seal_after_commit(organization_id: Any, locked_at: float | None) -> None:
+    for _, sealer, *_ in connection.run_on_commit:
+        if isinstance(sealer, _SealAfterCommit) and str(sealer.organization_id) == str(organization_id):
+            if sealer.locked_at is None:
+                sealer.locked_at = locked_at
+            return
+    # robust: a failed seal must not fail the request that already committed; the next one seals it.
+    transaction.on_commit(_SealAfterCommit(organization_id, locked_at), robust=True)
 
 
 def audit_log(
@@ -194,13 +247,61 @@ def audit_log(
         target_id=str(target_id or ""),
         event_metadata=event_metadata,
     )
-    with transaction.atomic(savepoint=False):
-        claim = _claim(org_id, wait=False)
-        if claim.locked:
-            _seal_pending(org_id, claim, new=event)
-        event.save(force_insert=True)
-        _seal_after_commit(org_id)
+    batch = getattr(_batches, "open", None)
+    if batch is not None and batch.holds_rows_of_this_transaction():
+        batch.events.append(event)
+    else:
+        _insert(org_id, [event])
     return event
+
+
+def _insert(organization_id: Any, events: list[AuditEvent]) -> None:
+    """Insert rows of one organization in one INSERT, chained at once if the chain lock is free."""
+    with transaction.atomic(savepoint=False):
+        asked = time.monotonic()
+        claim = _claim(organization_id, wait=False)
+        if claim.locked:
+            _seal_pending(organization_id, claim, new=events)
+        AuditEvent.objects.bulk_create(events)
+        _seal_after_commit(organization_id, asked if claim.locked else None)
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+        self.savepoints = list(connection.savepoint_ids)
+
+    def holds_rows_of_this_transaction(self) -> bool:
+        """False inside a savepoint opened in the block: its rows must roll back with it, so they go in at once."""
+        return connection.in_atomic_block and connection.savepoint_ids == self.savepoints
+
+
+_batches = threading.local()
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write the block's audit rows at its end: one chain claim and one INSERT per organization.
+
+    Put it right inside the `transaction.atomic()` whose body it wraps, first, so
+    that its end is the transaction's last write: the chain lock is then held
+    only from there to COMMIT, and concurrent writers of the organization rarely
+    find it taken. An exception out of the block drops the rows (the transaction
+    rolls back with them). Outside a transaction it changes nothing.
+    """
+    if getattr(_batches, "open", None) is not None or not connection.in_atomic_block:
+        yield
+        return
+    _batches.open = batch = _Batch()
+    try:
+        yield
+    finally:
+        _batches.open = None
+    by_organization: dict[Any, list[AuditEvent]] = {}
+    for event in batch.events:
+        by_organization.setdefault(event.organization_id, []).append(event)
+    for organization_id, events in by_organization.items():
+        _insert(organization_id, events)
 
 
 def user_actor(user: Any) -> dict:

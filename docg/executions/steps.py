@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
+from docg.audit.services import audit_batch
 from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
@@ -48,7 +49,7 @@ MAX_TAKEOVERS = 3
 
 def step_run(*, step_id: Any, queue: str) -> tuple[str, str] | None:
     """Run one step (and the inline steps after it); return the next (step id, queue) to run right here."""
-    with transaction.atomic(), event_batch(), log_batch():
+    with transaction.atomic(), audit_batch(), event_batch(), log_batch():
         claimed = _claim(step_id)
         if claimed is None:
             return None
@@ -246,7 +247,7 @@ def _run_outside_transaction(step, execution, node, operation, token, queue):
 
 def _record_result(step, node, operation, token, params, result, error, queue):
     """The transaction that records an I/O step's result, if the step is still this claim's."""
-    with transaction.atomic(), event_batch(), log_batch():
+    with transaction.atomic(), audit_batch(), event_batch(), log_batch():
         locked = step_lock(step_id=step.pk)
         if locked is None:
             return None  # The run was deleted meanwhile.
