@@ -64,9 +64,8 @@ def test_outside_a_transaction_a_batch_writes_each_row_at_once(cast):
 def test_a_transaction_that_held_the_lock_briefly_commits_without_looking_for_pending_rows(cast, monkeypatch):
     # "Briefly" is under half the wait of a blocked sealer: made long here, so a loaded machine cannot matter.
     monkeypatch.setattr(services, "SEAL_WAIT_SECONDS", 60)
-    with CaptureQueriesContext(connection) as queries:
-        with transaction.atomic():
-            event = audit_log(organization=cast.acme, action="test.brief")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        event = audit_log(organization=cast.acme, action="test.brief")
 
     audit_queries = [q["sql"] for q in queries.captured_queries if "audit_auditevent" in q["sql"]]
     assert len(audit_queries) == 2  # the claim and the INSERT; no look for pending rows after COMMIT
