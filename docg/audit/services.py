@@ -5,13 +5,13 @@ not chain at the same time. Holding a lock for that from the first audit row to
 COMMIT serialized every organization's runs, so the chain lock is only ever
 *tried*: `audit_log` inserts the row, seals it at once when the lock is free
 (no one else is chaining), and otherwise leaves it unsealed. After its commit,
-such a writer seals what is pending in a short transaction of its own, waiting
-up to SEAL_WAIT_SECONDS for the lock (its holder is nearly always about to
-commit). A holder that kept the lock longer than half of that looks for pending
-rows again after releasing it, so a row whose own sealer gave up waiting is
-sealed by the holder; a brief holder's commit costs no extra query.
+`audit_seal` seals what is pending in a short transaction of its own.
+Whoever holds the lock looks for pending rows again after releasing it, so a
+row whose own sealer found the lock taken is sealed by the holder;
 `verify_audit` seals whatever is left (a holder that rolled back) before it
-verifies.
+verifies. (Waiting for the lock after commit instead was measured: with many
+concurrent writers of one organization the waiting sealers queue up behind one
+another and cost more than the look they save.)
 
 The try-lock, the chain's tail and the check for pending rows go to the
 database in one round trip. Inside `audit_batch()` (the engine's transactions,
@@ -22,24 +22,18 @@ COMMIT only, so concurrent writers of one organization seldom find it taken.
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from docg.audit.choices import ActorType
 from docg.audit.hashing import GENESIS_HASH, chain_hash
 from docg.audit.models import AuditEvent
-
-# A sealer that finds the chain lock taken after its own commit waits this long for it: the holder
-# is nearly always a transaction about to commit. A holder that kept the lock for half of this or
-# more looks for pending rows after its commit (their sealers may have given up); a brief one need not.
-SEAL_WAIT_SECONDS = 0.1
 
 # The first key of the two-key advisory lock: "audi", so the chain locks share no keys with other users.
 CHAIN_LOCK_CLASS = 0x61756469
@@ -71,11 +65,8 @@ class _Claim:
     pending: bool
 
 
-def _claim(organization_id: Any, *, wait: bool, timeout: float | None = None) -> _Claim:
-    """Try (or with `wait`, take) the chain lock; with it, the chain's tail and whether rows wait to be sealed.
-
-    With `wait` and a `timeout` (seconds), waiting longer raises the database's lock-timeout error.
-    """
+def _claim(organization_id: Any, *, wait: bool) -> _Claim:
+    """Try (or with `wait`, take) the chain lock; with it, the chain's tail and whether rows wait to be sealed."""
     if connection.vendor != "postgresql":
         tail = (
             AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=False)
@@ -91,14 +82,8 @@ def _claim(organization_id: Any, *, wait: bool, timeout: float | None = None) ->
         "lock_key": str(organization_id),
         "org": org_field.get_db_prep_value(organization_id, connection),
     }
-    sql = _CLAIM.format(function=function)
-    if wait and timeout:
-        sql = "SELECT set_config('lock_timeout', %(timeout)s, true);" + sql
-        params["timeout"] = f"{int(timeout * 1000)}ms"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if wait and timeout:
-            cursor.nextset()
+        cursor.execute(_CLAIM.format(function=function), params)
         (locked,) = cursor.fetchone()
         cursor.nextset()
         sequence, prev_hash, pending = cursor.fetchone()
@@ -145,39 +130,23 @@ def _pending_exists(organization_id: Any) -> bool:
     return AuditEvent.objects.filter(organization_id=organization_id, sequence__isnull=True).exists()
 
 
-def _lock_timed_out(exc: OperationalError) -> bool:
-    return getattr(exc.__cause__, "sqlstate", None) == "55P03"  # lock_not_available
-
-
-def audit_seal(*, organization_id: Any, wait: bool | float = SEAL_WAIT_SECONDS) -> int:
+def audit_seal(*, organization_id: Any, wait: bool = False) -> int:
     """Seal the organization's committed unsealed rows in short transactions of their own; return how many.
 
-    `wait`: True waits for the chain lock as long as it takes; a number of
-    seconds gives up after that long, when the holder is a long transaction:
-    such a holder checks for pending rows again once it released the lock.
+    Without `wait` it gives up when another writer holds the chain lock: that
+    writer checks for pending rows again once it released the lock.
     """
     sealed = 0
     while _pending_exists(organization_id):
-        started = time.monotonic()
-        try:
-            with transaction.atomic():
-                claim = _claim(organization_id, wait=bool(wait), timeout=None if wait is True else float(wait))
-                if not claim.locked:
-                    break
-                sealed += _seal_pending(organization_id, claim)
-        except OperationalError as exc:
-            if not _lock_timed_out(exc):
-                raise
-            break
-        if wait is not True and not _held_long(started):
-            # A writer that found the lock taken meanwhile waits for it and seals its own row.
-            break
+        with transaction.atomic():
+            claim = _claim(organization_id, wait=wait)
+            if not claim.locked:
+                break
+            count = _seal_pending(organization_id, claim)
+        # Loop even after sealing nothing: a writer may have found the lock taken
+        # while this pass held it, and its row is ours to seal now.
+        sealed += count
     return sealed
-
-
-def _held_long(locked_at: float) -> bool:
-    """Held long enough that a sealer waiting for the lock may have given up (see SEAL_WAIT_SECONDS)."""
-    return time.monotonic() - locked_at >= SEAL_WAIT_SECONDS / 2
 
 
 def audit_seal_all(*, organization_id: Any = None) -> int:
@@ -190,31 +159,20 @@ def audit_seal_all(*, organization_id: Any = None) -> int:
 
 
 class _SealAfterCommit:
-    """The on-commit sealer of one organization's chain (one per transaction and organization).
+    """The on-commit sealer of one organization's chain (one per transaction and organization)."""
 
-    `locked_at`: when the transaction first held the chain lock (None: never; its rows wait unsealed).
-    """
-
-    def __init__(self, organization_id: Any, locked_at: float | None) -> None:
+    def __init__(self, organization_id: Any) -> None:
         self.organization_id = organization_id
-        self.locked_at = locked_at
 
     def __call__(self) -> None:
-        if self.locked_at is not None and not _held_long(self.locked_at):
-            # Every row this transaction saw is sealed, and a writer that found the lock
-            # taken waits (SEAL_WAIT_SECONDS) for it after its own commit: nothing to look for.
-            return
         audit_seal(organization_id=self.organization_id)
 
 
-def _seal_after_commit(organization_id: Any, locked_at: float | None) -> None:
-    for _, sealer, *_ in connection.run_on_commit:
-        if isinstance(sealer, _SealAfterCommit) and str(sealer.organization_id) == str(organization_id):
-            if sealer.locked_at is None:
-                sealer.locked_at = locked_at
-            return
-    # robust: a failed seal must not fail the request that already committed; the next one seals it.
-    transaction.on_commit(_SealAfterCommit(organization_id, locked_at), robust=True)
+def _seal_after_commit(organization_id: Any) -> None:
+    queued = (entry[1] for entry in connection.run_on_commit)
+    if not any(isinstance(f, _SealAfterCommit) and str(f.organization_id) == str(organization_id) for f in queued):
+        # robust: a failed seal must not fail the request that already committed; the next one seals it.
+        transaction.on_commit(_SealAfterCommit(organization_id), robust=True)
 
 
 def audit_log(
@@ -258,12 +216,11 @@ def audit_log(
 def _insert(organization_id: Any, events: list[AuditEvent]) -> None:
     """Insert rows of one organization in one INSERT, chained at once if the chain lock is free."""
     with transaction.atomic(savepoint=False):
-        asked = time.monotonic()
         claim = _claim(organization_id, wait=False)
         if claim.locked:
             _seal_pending(organization_id, claim, new=events)
         AuditEvent.objects.bulk_create(events)
-        _seal_after_commit(organization_id, asked if claim.locked else None)
+        _seal_after_commit(organization_id)
 
 
 class _Batch:
