@@ -18,7 +18,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from docg.audit.choices import ActorType, AuditAction
-from docg.audit.services import audit_log, user_actor
+from docg.audit.services import audit_batch, audit_log, user_actor
 from docg.common.errors import DocgError
 from docg.common.untrusted import UntrustedValueError, check_json
 from docg.executions import dispatch, phases
@@ -93,7 +93,7 @@ def execution_start(
     if until_phase and until_phase not in phases.STOPPABLE:
         raise DocgError("until_phase.invalid", f"until_phase must be one of {sorted(phases.STOPPABLE)}.")
     # The plan's monthly limit: one conditional UPDATE before the transaction, given back if it fails.
-    with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic():
+    with plan_run_reservation(organization_id=workflow.organization_id), transaction.atomic(), audit_batch():
         if not workflow_read:
             workflow = Workflow.objects.select_related("active_version", "organization").get(pk=workflow.pk)
         version = parent.workflow_version if parent is not None else workflow.active_version
@@ -159,7 +159,7 @@ def execution_begin(*, execution_id: Any, again: bool = False) -> tuple[str, str
     except Exception as exc:  # A broken check fails the run instead of leaving it queued for ever.
         _fail_preflight(execution_id, as_step_error(exc))
         return None
-    with transaction.atomic(), event_batch(), log_batch():
+    with transaction.atomic(), audit_batch(), event_batch(), log_batch():
         execution = execution_lock(execution_id)
         if execution.status != ExecutionStatus.QUEUED:
             return None

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
+from docg.audit.services import audit_batch
 from docg.common.errors import DocgError
 from docg.connectors.models import DataSourceConnection
 from docg.connectors.runtime import ActionContext, ActionResult
@@ -62,7 +63,7 @@ def step_run(
     under this token, held by nobody, and would otherwise wait for its lease.
     """
     token = token or uuid.uuid4()
-    with transaction.atomic(), event_batch(), log_batch():
+    with transaction.atomic(), audit_batch(), event_batch(), log_batch():
         claimed = _claim(step_id, token=token)
         if claimed is None:
             if again:
@@ -266,7 +267,7 @@ def _run_outside_transaction(step, execution, node, operation, token, queue):
 
 def _record_result(step, node, operation, token, params, result, error, queue, *, again=False):
     """The transaction that records an I/O step's result, if the step is still this claim's."""
-    with transaction.atomic(), event_batch(), log_batch():
+    with transaction.atomic(), audit_batch(), event_batch(), log_batch():
         locked = step_lock(step_id=step.pk)
         if locked is None:
             return None  # The run was deleted meanwhile.

@@ -85,15 +85,24 @@ def _buyable(plan: str) -> bool:
 
 # --- plan limits --------------------------------------------------------------------
 
-# One statement takes a run: a new month's row starts at 1; an existing row counts
-# up only while under the limit. No row returned means the limit was reached. The
-# row lock lasts as long as the statement (run it outside a long transaction).
+# One statement takes a run: a new month's row starts at 1; an existing row counts up
+# only while under the plan's limit, which the statement reads from the organization
+# row itself (`_LIMIT`, from settings). No row returned means the limit was reached.
+# The row lock lasts as long as the statement (run it outside a long transaction).
 _RESERVE = """
-INSERT INTO orgs_planusage (organization_id, month, runs) VALUES (%s, %s, 1)
+INSERT INTO orgs_planusage (organization_id, month, runs)
+SELECT id, %s, 1 FROM orgs_organization WHERE id = %s AND COALESCE({limit} > 0, TRUE)
 ON CONFLICT (organization_id, month) DO UPDATE SET runs = orgs_planusage.runs + 1
-{condition}
+WHERE COALESCE(orgs_planusage.runs < (SELECT {limit} FROM orgs_organization WHERE id = %s), TRUE)
 RETURNING runs
 """
+
+
+def _limit_sql() -> tuple[str, list[Any]]:
+    """The plan's monthly run limit as SQL over the organization's `plan` column (NULL: unlimited)."""
+    whens = " ".join("WHEN %s THEN CAST(%s AS integer)" for _ in settings.BILLING_PLAN_LIMITS)
+    params = [value for plan in settings.BILLING_PLAN_LIMITS for value in (plan, plan_limit(plan))]
+    return f"CASE plan {whens} ELSE CAST(%s AS integer) END", [*params, plan_limit(Plan.FREE)]
 
 
 def plan_run_reserve(*, organization_id: Any) -> date:
@@ -102,21 +111,15 @@ def plan_run_reserve(*, organization_id: Any) -> date:
     Call it before the transaction that creates the run, and give the run back
     with `plan_run_release` if that transaction fails (`plan_run_reservation` does both).
     """
-    plan = Organization.objects.filter(pk=organization_id).values_list("plan", flat=True).get()
-    limit = plan_limit(plan)
     month = month_start().date()
-    if limit is not None and limit <= 0:
-        _refuse(plan, limit, used=runs_this_month(organization=organization_id))
-    field = PlanUsage._meta.get_field("organization")
-    params: list[Any] = [field.get_db_prep_value(organization_id, connection), month]
-    condition = ""
-    if limit is not None:
-        condition, params = "WHERE orgs_planusage.runs < %s", [*params, limit]
+    org = Organization._meta.pk.get_db_prep_value(organization_id, connection)
+    limit, limit_params = _limit_sql()
     with connection.cursor() as cursor:
-        cursor.execute(_RESERVE.format(condition=condition), params)
+        cursor.execute(_RESERVE.format(limit=limit), [month, org, *limit_params, *limit_params, org])
         taken = cursor.fetchone()
     if taken is None:
-        _refuse(plan, limit, used=runs_this_month(organization=organization_id))
+        plan = Organization.objects.filter(pk=organization_id).values_list("plan", flat=True).get()
+        _refuse(plan, plan_limit(plan), used=runs_this_month(organization=organization_id))
     return month
 
 
