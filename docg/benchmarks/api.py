@@ -32,7 +32,7 @@ from django.db import connection
 from django.utils import timezone
 
 from docg.benchmarks.engine import percentile
-from docg.benchmarks.procfile import free_port, procfile_process
+from docg.benchmarks.procfile import free_port, procfile_process, stop_processes, wait_until_up
 from docg.benchmarks.webhook import CpuMeter, cpu_seconds
 
 
@@ -132,30 +132,11 @@ class ApiBenchmark:
         return port
 
     def _wait_until_up(self, port: int) -> None:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self._server.poll() is not None:
-                raise RuntimeError(f"The web server exited at start; see {self.log.name}")
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/v1/sse/health", timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"The web server did not answer on port {port} within 60 s; see {self.log.name}")
+        wait_until_up(port, [self._server], self.log.name)
 
     def _stop_server(self) -> None:
-        if self._server is None:
-            return
-        try:
-            os.killpg(self._server.pid, signal.SIGTERM)
-            self._server.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self._server.pid, signal.SIGKILL)
-            self._server.wait(timeout=10)
+        if self._server is not None:
+            stop_processes([self._server])
 
     # --- measuring ----------------------------------------------------------------------------
     async def _measure(self, base: str, path: str, credentials: dict[str, dict]) -> None:

@@ -44,3 +44,38 @@ def procfile_process(kind: str, *, port: int, env: dict[str, str] | None = None,
         f"exec env {line}", shell=True, executable="/bin/bash", cwd=settings.BASE_DIR, env=environment,
         stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
+
+
+def wait_until_up(port: int, processes: list[subprocess.Popen], log_name: str) -> None:
+    """Wait (60 s at most) until the web line answers on `port`; fail at once if a process exited."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise RuntimeError(f"A server process exited at start; see {log_name}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/login/", timeout=1)  # any answer: the server is up
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"The web server did not answer on port {port} within 60 s; see {log_name}")
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM each process group started by `procfile_process`, then SIGKILL what is left after 30 s."""
+    import signal
+
+    for process in processes:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

@@ -23,7 +23,6 @@ table is append-only).
 
 import asyncio
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -37,7 +36,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from docg.benchmarks.engine import EngineBenchmark, benchmark_nodes, percentile
-from docg.benchmarks.procfile import free_port, procfile_process
+from docg.benchmarks.procfile import free_port, procfile_process, stop_processes, wait_until_up
 from docg.executions.models import WorkflowExecution
 from docg.executions.state import TERMINAL
 
@@ -211,31 +210,10 @@ class WebhookBenchmark:
         return port
 
     def _wait_until_up(self, port: int) -> None:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in self._processes):
-                raise RuntimeError(f"A server process exited at start; see {self.log.name}")
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/login/", timeout=1)  # any answer: the server is up
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"The web server did not answer on port {port} within 60 s; see {self.log.name}")
+        wait_until_up(port, self._processes, self.log.name)
 
     def _stop_server(self) -> None:
-        for process in self._processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for process in self._processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_processes(self._processes)
         self._processes.clear()
 
     # --- measuring ----------------------------------------------------------------------------
