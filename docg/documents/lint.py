@@ -254,7 +254,8 @@ def describe_location(location: dict[str, Any], language: str = "en") -> str:
             if key in location:
                 pieces.append(f"{word} {location[key] + 1}")
         if "paragraph" in location:
-            pieces.append(f"{pgettext('template part', 'paragraph')} {location['paragraph'] + 1}")
+            paragraph = pgettext("template part", "paragraph")  # outside the f-string, where xgettext finds it
+            pieces.append(f"{paragraph} {location['paragraph'] + 1}")
         if location.get("clause"):
             pieces.insert(0, pgettext("template part", "clause “%(name)s”") % {"name": location["clause"]})
     return ", ".join(pieces)

@@ -9,6 +9,7 @@ from docg.executions.models import (
     ExecutionStep,
     OutboxMessage,
     StartRequest,
+    StepMemory,
     WorkerHeartbeat,
     WorkflowApproval,
     WorkflowExecution,
@@ -233,6 +234,16 @@ class StartRequestAdmin(UUIDSearchMixin, _ReadOnlyAdmin):
     list_select_related = ("organization",)
     search_fields = ("key", "execution__id__exact")
     readonly_fields = _all_fields(StartRequest)
+
+
+@admin.register(StepMemory)
+class StepMemoryAdmin(UUIDSearchMixin, _ReadOnlyAdmin):
+    """What a step remembered of its effects at a provider (a HubSpot note's id): shown, never edited."""
+
+    list_display = ("execution", "node_key", "organization")
+    list_select_related = ("organization",)
+    search_fields = ("node_key", "execution__id__exact")
+    readonly_fields = _all_fields(StepMemory)
 
 
 # --- operating at volume: bulk operations, event subscriptions, retention ---------------------------------

@@ -4,7 +4,7 @@ import traceback
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from docg.common.errors import DocgError, translated
 
@@ -50,77 +50,101 @@ def as_step_error(exc: BaseException) -> DocgError:
 ACTIONS = {
     "drive.insufficient_permissions": (
         "fix_permissions",
-        N_("Fix permissions"),
-        N_("Give docg access to the file or folder."),
+        gettext_noop("Fix permissions"),
+        gettext_noop("Give docg access to the file or folder."),
     ),
     "hubspot.insufficient_permissions": (
         "fix_permissions",
-        N_("Fix permissions"),
-        N_("Reconnect, allowing all scopes."),
+        gettext_noop("Fix permissions"),
+        gettext_noop("Reconnect, allowing all scopes."),
     ),
     "microsoft.insufficient_permissions": (
         "fix_permissions",
-        N_("Fix permissions"),
-        N_("Grant docg the permissions it asks."),
+        gettext_noop("Fix permissions"),
+        gettext_noop("Grant docg the permissions it asks."),
     ),
     "oauth_expired": (
         "reconnect_provider",
-        N_("Reconnect"),
-        N_("Sign in to the provider again to renew the connection."),
+        gettext_noop("Reconnect"),
+        gettext_noop("Sign in to the provider again to renew the connection."),
     ),
-    "connection.inactive": ("reconnect_provider", N_("Reconnect"), N_("Reconnect or replace the connection.")),
-    "rate_limit": ("retry_later", N_("Retry later"), N_("Run this execution again in a few minutes.")),
-    "data.unresolved_variables": ("map_fields", N_("Map fields"), N_("Provide the missing fields, then resume.")),
-    "template.not_found": ("select_template", N_("Choose a template"), N_("Pick the template this step should use.")),
-    "signature.invalid_signer": ("edit_step", N_("Fix the signer"), N_("Give every signer a name and a valid e-mail.")),
-    "signature.no_signers": ("edit_step", N_("Add a signer"), N_("Add at least one signer to the step.")),
+    "connection.inactive": (
+        "reconnect_provider",
+        gettext_noop("Reconnect"),
+        gettext_noop("Reconnect or replace the connection."),
+    ),
+    "rate_limit": (
+        "retry_later",
+        gettext_noop("Retry later"),
+        gettext_noop("Run this execution again in a few minutes."),
+    ),
+    "data.unresolved_variables": (
+        "map_fields",
+        gettext_noop("Map fields"),
+        gettext_noop("Provide the missing fields, then resume."),
+    ),
+    "template.not_found": (
+        "select_template",
+        gettext_noop("Choose a template"),
+        gettext_noop("Pick the template this step should use."),
+    ),
+    "signature.invalid_signer": (
+        "edit_step",
+        gettext_noop("Fix the signer"),
+        gettext_noop("Give every signer a name and a valid e-mail."),
+    ),
+    "signature.no_signers": (
+        "edit_step",
+        gettext_noop("Add a signer"),
+        gettext_noop("Add at least one signer to the step."),
+    ),
     "signature.document_missing": (
         "edit_step",
-        N_("Choose the document"),
-        N_("Sign the document an earlier step makes."),
+        gettext_noop("Choose the document"),
+        gettext_noop("Sign the document an earlier step makes."),
     ),
     "delivery.folder_missing": (
         "edit_step",
-        N_("Pick another folder"),
-        N_("Choose a folder the connection can write to."),
+        gettext_noop("Pick another folder"),
+        gettext_noop("Choose a folder the connection can write to."),
     ),
     "delivery.sender_not_allowed": (
         "edit_step",
-        N_("Choose an allowed sender"),
-        N_("Send from the connection's own address or one of its aliases."),
+        gettext_noop("Choose an allowed sender"),
+        gettext_noop("Send from the connection's own address or one of its aliases."),
     ),
     "delivery.mailbox_missing": (
         "reconnect_provider",
-        N_("Reconnect"),
-        N_("Connect an account that has a mailbox."),
+        gettext_noop("Reconnect"),
+        gettext_noop("Connect an account that has a mailbox."),
     ),
     "permissions.folder_not_writable": (
         "edit_step",
-        N_("Pick another folder"),
-        N_("Choose a folder docg may write to."),
+        gettext_noop("Pick another folder"),
+        gettext_noop("Choose a folder docg may write to."),
     ),
     "permissions.file_not_found": (
         "edit_step",
-        N_("Pick another file"),
-        N_("The file is gone or hidden: choose another."),
+        gettext_noop("Pick another file"),
+        gettext_noop("The file is gone or hidden: choose another."),
     ),
     "permissions.file_denied": (
         "fix_permissions",
-        N_("Fix permissions"),
-        N_("Share the file with the connected account."),
+        gettext_noop("Fix permissions"),
+        gettext_noop("Share the file with the connected account."),
     ),
     "permissions.scope_missing": (
         "reconnect_provider",
-        N_("Reconnect"),
-        N_("Reconnect, allowing every permission asked."),
+        gettext_noop("Reconnect"),
+        gettext_noop("Reconnect, allowing every permission asked."),
     ),
 }
 
 
 # The same fixes when no run exists yet (preflight): there is nothing to resume or retry, only a run to start.
 BEFORE_A_RUN = {
-    "map_fields": N_("Add the missing fields to the trigger data, then start the run."),
-    "retry_later": N_("Start the run again in a few minutes."),
+    "map_fields": gettext_noop("Add the missing fields to the trigger data, then start the run."),
+    "retry_later": gettext_noop("Start the run again in a few minutes."),
 }
 
 
