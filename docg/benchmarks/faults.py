@@ -372,6 +372,9 @@ def run_fault(
         result.recovery_seconds = max(0.0, last.timestamp() - (time.time() - (time.monotonic() - last_fault)))
     result.lost = finished.exclude(status__in=TERMINAL).count()
     result.stuck = finished.exclude(status=ExecutionStatus.COMPLETED).count()
+    if result.stuck:  # say why, so a stuck run can be told from a lost one without the database
+        why = finished.exclude(status=ExecutionStatus.COMPLETED).values_list("status", "last_error_code")
+        result.notes.append("not completed: " + ", ".join(sorted(f"{s} {c or '-'}" for s, c in why)))
     result.duplicates = provider.duplicates()
     result.duplicated = provider.duplicated()
     return result

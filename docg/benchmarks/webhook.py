@@ -262,6 +262,8 @@ class WebhookBenchmark:
                 raise RuntimeError(f"Run {execution_id} ended {run['status']}")
             latencies.append((run["completed_at"] - sent).total_seconds() * 1000)
         self.results["single"] = {"request": requests_ms, "completed": latencies}
+        if not self.single:
+            return  # --single 0: no figure to print, rather than a NaN
         self.write(f"\nSingle requests, one at a time ({self.single}):")
         self.write(f"  POST answered        {_p50_p99(requests_ms)}")
         self.write(f"  webhook → completed  {_p50_p99(latencies)}")
