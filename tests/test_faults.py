@@ -271,3 +271,59 @@ def test_a_worker_takes_back_its_own_claimed_step_that_no_thread_runs(workflow):
         assert reaper.reap_unheld(worker=me, held=set()) == [orphan]
     assert [message.object_id for message in sent] == [orphan]
     assert ExecutionStep.objects.get(pk=orphan).lease_expires_at <= timezone.now()  # the resent claim takes it
+
+
+def test_a_dead_workers_step_that_another_transaction_holds_is_taken_over_by_the_next_sweep(workflow):
+    """The sweep skips step rows other transactions hold (skip_locked); the dead worker's row stays until
+    every one of its running steps is taken over, so a step locked at the wrong moment waits no lease."""
+    import threading
+    import uuid
+    from datetime import timedelta
+
+    from django.db import connections, transaction
+    from django.utils import timezone
+
+    from docg.audit.choices import ActorType
+    from docg.executions import dispatch, engine, reaper
+    from docg.executions.choices import StepStatus
+    from docg.executions.models import ExecutionStep, WorkerHeartbeat
+
+    dead = uuid.uuid4()
+    long_ago = timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    WorkerHeartbeat.objects.create(id=dead, hostname="gone", pid=1, started_at=long_ago, beat_at=long_ago)
+    with dispatch.captured():
+        execution = engine.execution_start(workflow=workflow, trigger_data={"n": 1}, actor_type=ActorType.WEBHOOK)
+        engine.execution_begin(execution_id=execution.pk)
+    orphan = str(ExecutionStep.objects.get(execution=execution, status=StepStatus.PENDING).pk)
+    lease = timezone.now() + timedelta(seconds=settings.STEP_LEASE_SECONDS)
+    ExecutionStep.objects.filter(pk=orphan).update(
+        status=StepStatus.RUNNING, worker_id=dead, lease_token=uuid.uuid4(), lease_expires_at=lease
+    )
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        try:
+            with transaction.atomic():
+                ExecutionStep.objects.select_for_update().get(pk=orphan)
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        with dispatch.captured() as sent:
+            assert reaper.reap_orphans() == []
+        assert [m.object_id for m in sent if m.object_id == orphan] == []
+        assert WorkerHeartbeat.objects.filter(pk=dead).exists()  # kept: its step is not taken over yet
+    finally:
+        release.set()
+        holder.join(30)
+    with dispatch.captured() as sent:
+        assert orphan in reaper.reap_orphans()
+    assert orphan in [m.object_id for m in sent]
+    assert ExecutionStep.objects.get(pk=orphan).lease_expires_at <= timezone.now()  # the resent claim takes it
+    assert not WorkerHeartbeat.objects.filter(pk=dead).exists()

@@ -113,7 +113,16 @@ def reap_orphans(*, limit: int = 500) -> list[str]:
         if not _broker_requeues_at_once():
             unstarted, queued = _resend_unstarted(created_before=last_beat, limit=limit)
         resent += unstarted
-        WorkerHeartbeat.objects.filter(pk__in=[worker.pk for worker in dead]).delete()
+        # A worker is done with only when none of its running steps is left: one another transaction held
+        # (skip_locked) or one past `limit` is taken over by the next sweep, not left to its lease.
+        left = set(
+            ExecutionStep.objects.filter(
+                execution__status__in=RUNNABLE, status=StepStatus.RUNNING, worker_id__in=[w.pk for w in dead]
+            )
+            .exclude(pk__in=resent)
+            .values_list("worker_id", flat=True)
+        )
+        WorkerHeartbeat.objects.filter(pk__in=[worker.pk for worker in dead if worker.pk not in left]).delete()
     logger.warning(
         "Worker(s) %s stopped beating: resent %d step(s) and %d queued run(s)",
         ", ".join(f"{worker.hostname}:{worker.pid}" for worker in dead),
