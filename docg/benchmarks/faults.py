@@ -309,16 +309,20 @@ def run_fault(
                 lambda: all(workers.heartbeat_ids(p) for p in workers.alive()), timeout=timeout, what="workers to beat"
             )
         # Strike while calls are in flight (or the runs are over).
-        floor = provider.answered
-        wait_for(
-            lambda floor=floor: (provider.in_flight >= 2 and provider.answered > floor) or _all_terminal(ids),
-            timeout=timeout,
-            what="provider calls in flight",
-        )
-        if _all_terminal(ids):
+        floor, seen = provider.answered, []
+
+        def striking(floor=floor, seen=seen) -> bool:
+            in_flight = provider.in_flight  # read once: the count that decided is the count reported
+            if in_flight >= 2 and provider.answered > floor:
+                seen.append(in_flight)
+                return True
+            return _all_terminal(ids)
+
+        wait_for(striking, timeout=timeout, what="provider calls in flight")
+        if not seen:
             result.notes.append(f"the runs ended before fault {round_ + 1}")
             break
-        result.calls_in_flight_at_faults += provider.in_flight
+        result.calls_in_flight_at_faults += seen[-1]
         if fault == "worker-kill":
             # The worker with the most steps in flight (a kill between calls orphans nothing to measure).
             victim, dead_ids = max(
